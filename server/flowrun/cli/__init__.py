@@ -1,0 +1,54 @@
+"""The `flowrun` command line: one module per command group, registered here.
+
+Each command module exposes `register(subparsers)`, which adds its sub-commands and sets
+`func` on each parser: a callable taking the parsed `argparse.Namespace` and returning the
+exit code. Command modules import their heavy dependencies inside `func`, so that
+`flowrun --help` and `flowrun validate` stay quick to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from flowrun import __version__
+
+# Order is the order of `flowrun --help`.
+COMMAND_MODULES = (
+    "flowrun.cli.validate_cmd",  # validate, schema
+    "flowrun.cli.run_cmd",  # run
+    "flowrun.cli.history_cmd",  # history, show, diff, stop
+    "flowrun.cli.lsp_cmd",  # lsp
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flowrun", description="Write and run automation workflows locally."
+    )
+    parser.add_argument("--version", action="version", version=f"flowrun {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a command group not built yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(func(args))
+    except KeyboardInterrupt:
+        return 130

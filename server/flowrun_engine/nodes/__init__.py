@@ -1,0 +1,1 @@
+"""Node types: one module per type, looked up through REGISTRY."""
