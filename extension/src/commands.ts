@@ -1,0 +1,375 @@
+/**
+ * Client commands: the ones that need UI (quick picks, input boxes, the tree). Server
+ * commands (flowrun.runTest, flowrun.stop, flowrun.runFromNode, flowrun.installDependencies)
+ * are registered by vscode-languageclient and must not be registered here.
+ */
+import * as vscode from 'vscode';
+import { allNodes } from './eventReducer';
+import { ExecutionModel } from './executionModel';
+import { formatUri } from './flowrunUri';
+import { Logger } from './logger';
+import { findNodeDefinition, findNodeSymbol, SymbolLike } from './nodeLocation';
+import {
+  ExecutionSummary,
+  ExecutionTree,
+  HistoryResult,
+  Requests,
+  StopResult,
+  TERMINAL_EXECUTION,
+} from './protocol';
+import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
+import { formatDuration, formatRelative, shortId, statusToIcon, TreeElement } from './treeModel';
+
+export const ClientCommands = {
+  stopExecution: 'flowrun.stopExecution',
+  showHistory: 'flowrun.showHistory',
+  selectInterpreter: 'flowrun.selectInterpreter',
+  restartServer: 'flowrun.restartServer',
+  openExecutionJson: 'flowrun.openExecutionJson',
+  runTestWithRequest: 'flowrun.runTestWithRequest',
+  rerunExecution: 'flowrun.rerunExecution',
+  rerunFromNode: 'flowrun.rerunFromNode',
+  rerunFromFailed: 'flowrun.rerunFromFailed',
+  copyExecutionId: 'flowrun.copyExecutionId',
+  revealNode: 'flowrun.revealNode',
+  refreshExecutions: 'flowrun.refreshExecutions',
+  showOutput: 'flowrun.showOutput',
+} as const;
+
+export interface CommandHost extends RunHost {
+  model: ExecutionModel;
+  logger: Logger;
+  loadTree(executionId: string): Promise<void>;
+  loadHistory(): Promise<void>;
+  revealExecution(executionId: string): Promise<void>;
+  restartServer(): Promise<void>;
+  selectInterpreter(): Promise<void>;
+  showOutput(): void;
+}
+
+/** The execution id of a command argument: a tree element, `{executionId}` or a string. */
+export function executionIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') {
+    return arg;
+  }
+  const id = (arg as { executionId?: unknown } | undefined)?.executionId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export function registerCommands(host: CommandHost): vscode.Disposable[] {
+  const guard =
+    (fn: (...args: unknown[]) => Promise<unknown> | unknown) =>
+    async (...args: unknown[]): Promise<unknown> => {
+      try {
+        return await fn(...args);
+      } catch (error) {
+        host.logger.error(String(error));
+        void vscode.window.showErrorMessage(`Flowrun: ${(error as Error).message ?? String(error)}`);
+        return undefined;
+      }
+    };
+  const table: Record<string, (...args: unknown[]) => unknown> = {
+    [ClientCommands.stopExecution]: (arg) => stopExecution(host, executionIdOf(arg)),
+    [ClientCommands.showHistory]: () => showHistory(host),
+    [ClientCommands.selectInterpreter]: () => host.selectInterpreter(),
+    [ClientCommands.restartServer]: () => host.restartServer(),
+    [ClientCommands.openExecutionJson]: (arg) => openExecutionJson(host, executionIdOf(arg)),
+    [ClientCommands.runTestWithRequest]: (arg) => runTestWithRequest(host, arg),
+    [ClientCommands.rerunExecution]: (arg) => rerun(host, executionIdOf(arg)),
+    [ClientCommands.rerunFromNode]: (arg) => rerunFromNode(host, arg as TreeElement),
+    [ClientCommands.rerunFromFailed]: (arg) => rerunFromFailed(host, executionIdOf(arg)),
+    [ClientCommands.copyExecutionId]: (arg) => copyExecutionId(executionIdOf(arg)),
+    [ClientCommands.revealNode]: (arg) => revealNode(host, arg as { executionId: string; nodeId: string }),
+    [ClientCommands.refreshExecutions]: () => host.loadHistory(),
+    [ClientCommands.showOutput]: () => host.showOutput(),
+  };
+  return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guard(fn)));
+}
+
+async function treeOf(host: CommandHost, executionId: string): Promise<ExecutionTree> {
+  if (!host.model.get(executionId)?.loaded) {
+    await host.loadTree(executionId);
+  }
+  const state = host.model.get(executionId);
+  if (state === undefined) {
+    throw new Error(`execution ${executionId} is not in the history.`);
+  }
+  return state.tree;
+}
+
+async function history(host: CommandHost, params: object): Promise<ExecutionSummary[]> {
+  const result = await host.sendRequest<HistoryResult>(Requests.history, params);
+  return result.executions;
+}
+
+interface ExecutionPick extends vscode.QuickPickItem {
+  executionId: string;
+}
+
+function pickItem(summary: ExecutionSummary, now: number): ExecutionPick {
+  const icon = statusToIcon(summary.status).id.replace('~spin', '');
+  return {
+    label: `$(${icon}) ${summary.workflowId} · ${shortId(summary.id)}`,
+    description: [summary.status, formatDuration(summary.durationMs), formatRelative(summary.startedAt, now)]
+      .filter(Boolean)
+      .join(' · '),
+    detail: summary.error ? `${summary.error.type}: ${summary.error.message}` : summary.file,
+    executionId: summary.id,
+  };
+}
+
+function summaryOf(tree: ExecutionTree): ExecutionSummary {
+  return { ...tree, trigger: null, error: tree.error ?? null };
+}
+
+async function stopExecution(host: CommandHost, executionId: string | undefined): Promise<void> {
+  let id = executionId;
+  if (id === undefined) {
+    const known = new Map<string, ExecutionSummary>();
+    for (const state of host.model.running()) {
+      known.set(state.tree.id, summaryOf(state.tree));
+    }
+    for (const status of ['running', 'queued']) {
+      for (const summary of await history(host, { status, limit: 100 })) {
+        known.set(summary.id, summary);
+      }
+    }
+    const running = [...known.values()].filter((s) => !TERMINAL_EXECUTION.has(s.status));
+    if (running.length === 0) {
+      void vscode.window.showInformationMessage('Flowrun: no execution is running.');
+      return;
+    }
+    const now = Date.now();
+    const pick = await vscode.window.showQuickPick(
+      running.map((s) => pickItem(s, now)),
+      { title: 'Flowrun: Stop Execution…', placeHolder: 'Select the execution to stop', matchOnDescription: true },
+    );
+    id = pick?.executionId;
+  }
+  if (id === undefined) {
+    return;
+  }
+  const result = await host.sendRequest<StopResult>(Requests.stop, { executionId: id });
+  if (!result.stopped) {
+    void vscode.window.showInformationMessage(`Flowrun: execution ${shortId(id)} is not running.`);
+  }
+}
+
+const STATUSES = ['running', 'queued', 'succeeded', 'failed', 'stopped', 'timed_out', 'interrupted'];
+
+async function showHistory(host: CommandHost): Promise<void> {
+  const quickPick = vscode.window.createQuickPick<ExecutionPick>();
+  const byWorkflow: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('type-hierarchy'),
+    tooltip: 'Filter by workflow',
+  };
+  const byStatus: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('filter'),
+    tooltip: 'Filter by status',
+  };
+  const filter: { workflowId?: string; status?: string } = {};
+  quickPick.title = 'Flowrun: Show History…';
+  quickPick.placeholder = 'Pick an execution to open it in the Flowrun Executions view';
+  quickPick.matchOnDescription = true;
+  quickPick.matchOnDetail = true;
+  quickPick.buttons = [byWorkflow, byStatus];
+  const reload = async (): Promise<void> => {
+    quickPick.busy = true;
+    try {
+      const summaries = await history(host, { ...filter, limit: 200 });
+      const now = Date.now();
+      quickPick.items = summaries.map((s) => pickItem(s, now));
+      const shown = [filter.workflowId, filter.status].filter(Boolean).join(', ');
+      quickPick.title = `Flowrun: Show History…${shown ? ` (${shown})` : ''}`;
+    } finally {
+      quickPick.busy = false;
+    }
+  };
+  const picked = new Promise<string | undefined>((resolve) => {
+    quickPick.onDidAccept(() => {
+      resolve(quickPick.selectedItems[0]?.executionId);
+      quickPick.hide();
+    });
+    quickPick.onDidHide(() => resolve(undefined));
+    quickPick.onDidTriggerButton(async (button) => {
+      const names =
+        button === byStatus
+          ? STATUSES
+          : [...new Set((await history(host, { limit: 1000 })).map((s) => s.workflowId))].sort();
+      const choice = await vscode.window.showQuickPick(['(all)', ...names], {
+        title: button === byStatus ? 'Filter by status' : 'Filter by workflow',
+      });
+      quickPick.show();
+      if (choice !== undefined) {
+        const value = choice === '(all)' ? undefined : choice;
+        if (button === byStatus) {
+          filter.status = value;
+        } else {
+          filter.workflowId = value;
+        }
+        await reload();
+      }
+    });
+  });
+  quickPick.show();
+  await reload();
+  const executionId = await picked;
+  quickPick.dispose();
+  if (executionId !== undefined) {
+    await host.loadTree(executionId);
+    await host.revealExecution(executionId);
+  }
+}
+
+async function pickExecution(host: CommandHost, title: string, status?: string): Promise<string | undefined> {
+  const summaries = await history(host, { limit: 200, ...(status ? { status } : {}) });
+  if (summaries.length === 0) {
+    void vscode.window.showInformationMessage('Flowrun: no execution matches.');
+    return undefined;
+  }
+  const now = Date.now();
+  const pick = await vscode.window.showQuickPick(summaries.map((s) => pickItem(s, now)), {
+    title,
+    matchOnDescription: true,
+  });
+  return pick?.executionId;
+}
+
+async function openExecutionJson(host: CommandHost, executionId: string | undefined): Promise<void> {
+  const id = executionId ?? (await pickExecution(host, 'Flowrun: Open Execution as JSON'));
+  if (id === undefined) {
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(formatUri({ executionId: id })));
+  await vscode.window.showTextDocument(doc, { preview: true });
+}
+
+async function rerun(host: CommandHost, executionId: string | undefined): Promise<void> {
+  const id = executionId ?? (await pickExecution(host, 'Flowrun: Re-run'));
+  if (id === undefined) {
+    return;
+  }
+  const tree = await treeOf(host, id);
+  await execute(host, { uri: fileUri(tree.file), ...runContext(tree) });
+}
+
+function runContext(tree: ExecutionTree): { inputs?: Record<string, unknown>; trigger?: unknown } {
+  const context: { inputs?: Record<string, unknown>; trigger?: unknown } = {};
+  if (tree.inputs && typeof tree.inputs === 'object') {
+    context.inputs = tree.inputs as Record<string, unknown>;
+  }
+  if (tree.trigger && typeof tree.trigger === 'object') {
+    context.trigger = tree.trigger;
+  }
+  return context;
+}
+
+async function rerunFromNode(host: CommandHost, element: TreeElement | undefined): Promise<void> {
+  if (element === undefined || (element.kind !== 'node' && element.kind !== 'detail')) {
+    void vscode.window.showInformationMessage('Flowrun: use "Re-run from this node" on a node in the Flowrun Executions view.');
+    return;
+  }
+  const tree = await treeOf(host, element.executionId);
+  await execute(host, {
+    uri: fileUri(tree.file),
+    ...runContext(tree),
+    fromExecution: tree.id,
+    fromNode: element.nodeId,
+  });
+}
+
+/** The first failed node: the one the execution's error names, else the first in tree order. */
+export function failedNode(tree: ExecutionTree): string | undefined {
+  if (tree.error?.node) {
+    return tree.error.node;
+  }
+  const bad = allNodes(tree).find(([, n]) => n.status === 'failed' || n.status === 'stopped');
+  return bad?.[1].id;
+}
+
+async function rerunFromFailed(host: CommandHost, executionId: string | undefined): Promise<void> {
+  const id = executionId ?? (await pickExecution(host, 'Flowrun: Re-run from failed node', 'failed'));
+  if (id === undefined) {
+    return;
+  }
+  const tree = await treeOf(host, id);
+  const node = failedNode(tree);
+  if (node === undefined) {
+    void vscode.window.showInformationMessage(`Flowrun: execution ${shortId(id)} has no failed node.`);
+    return;
+  }
+  await execute(host, { uri: fileUri(tree.file), ...runContext(tree), fromExecution: id, fromNode: node });
+}
+
+async function copyExecutionId(executionId: string | undefined): Promise<void> {
+  if (executionId !== undefined) {
+    await vscode.env.clipboard.writeText(executionId);
+  }
+}
+
+async function revealNode(host: CommandHost, arg: { executionId: string; nodeId: string }): Promise<void> {
+  const state = host.model.get(arg.executionId);
+  if (!state?.tree.file) {
+    return;
+  }
+  const uri = vscode.Uri.parse(fileUri(state.tree.file));
+  const doc = await vscode.workspace.openTextDocument(uri);
+  let at: { line: number; character: number } | undefined;
+  try {
+    const symbols = await vscode.commands.executeCommand<SymbolLike[] | undefined>(
+      'vscode.executeDocumentSymbolProvider',
+      uri,
+    );
+    at = findNodeSymbol(symbols ?? [], arg.nodeId);
+  } catch {
+    at = undefined;
+  }
+  at ??= findNodeDefinition(doc.getText(), arg.nodeId);
+  const position = new vscode.Position(at?.line ?? 0, at?.character ?? 0);
+  await vscode.window.showTextDocument(doc, {
+    selection: new vscode.Range(position, position),
+    preserveFocus: true,
+    preview: true,
+  });
+}
+
+const TEMPLATE_TRIGGER = { method: 'POST', path: '/', headers: {}, query: {}, body: {} };
+
+async function lastTrigger(host: CommandHost, uri: string): Promise<unknown> {
+  const [last] = await history(host, { uri, limit: 1 });
+  if (last === undefined) {
+    return undefined;
+  }
+  const tree = await treeOf(host, last.id);
+  return tree.trigger && typeof tree.trigger === 'object' ? tree.trigger : undefined;
+}
+
+async function runTestWithRequest(host: CommandHost, arg: unknown): Promise<void> {
+  const uri = uriArgument(arg) ?? activeWorkflowUri();
+  if (uri === undefined) {
+    void vscode.window.showInformationMessage('Flowrun: open a *.workflow.yml file to run it.');
+    return;
+  }
+  const given = (arg as { trigger?: unknown } | undefined)?.trigger;
+  const sample = given ?? (await lastTrigger(host, uri).catch(() => undefined)) ?? TEMPLATE_TRIGGER;
+  const text = await vscode.window.showInputBox({
+    title: 'Flowrun: Run Test with Request…',
+    prompt: 'The request as JSON: {method, path, headers, query, body}',
+    value: JSON.stringify(sample),
+    ignoreFocusOut: true,
+    validateInput: (value) => {
+      try {
+        const parsed: unknown = JSON.parse(value);
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+          ? undefined
+          : 'Enter a JSON object.';
+      } catch (error) {
+        return `Not JSON: ${(error as Error).message}`;
+      }
+    },
+  });
+  if (text === undefined) {
+    return;
+  }
+  await execute(host, { uri, trigger: JSON.parse(text) as unknown });
+}

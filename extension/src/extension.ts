@@ -1,0 +1,207 @@
+/** Composition only: build the parts, wire them together, start the server. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Middleware } from 'vscode-languageclient/node';
+import { FlowrunClient } from './client';
+import { CommandHost, failedNode, registerCommands } from './commands';
+import { ExecutionModel, ModelChange } from './executionModel';
+import { ExecutionsTreeProvider } from './executionsTree';
+import { formatUri, SCHEME } from './flowrunUri';
+import { currentSettings, InterpreterSetup, selectInterpreter } from './interpreterSetup';
+import { ExecuteParams, ExecutionEventParams, ExecutionTree, HistoryResult, Notifications, Requests, ServerCommands } from './protocol';
+import { PythonExtensionProvider, pythonExtensionProvider } from './pythonProvider';
+import { ExecutionDocuments } from './jsonDocuments';
+import { createLogger } from './logger';
+import { activeWorkflowUri, execute, uriArgument } from './runs';
+import { needsRestart } from './settings';
+import { FlowrunStatusBar } from './statusBar';
+import { allNodes } from './eventReducer';
+
+const HISTORY_LIMIT = 200;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const outputChannel = vscode.window.createOutputChannel('Flowrun', { log: true });
+  const logger = createLogger(outputChannel);
+  const model = new ExecutionModel();
+  const statusBar = new FlowrunStatusBar();
+  let provider: PythonExtensionProvider | undefined;
+
+  // `client` is assigned below; the setup only calls back after activation.
+  // eslint-disable-next-line prefer-const
+  let client: FlowrunClient;
+  const setup = new InterpreterSetup(context, logger, () => provider, () => void client.requestRestart(true));
+
+  const loadTree = async (executionId: string): Promise<void> => {
+    model.setTree(await client.sendRequest<ExecutionTree>(Requests.execution, { executionId }));
+  };
+  const loadHistory = async (): Promise<void> => {
+    const result = await client.sendRequest<HistoryResult>(Requests.history, { limit: HISTORY_LIMIT });
+    model.setHistory(result.executions);
+  };
+
+  const tree = new ExecutionsTreeProvider(model, loadTree);
+  const treeView = vscode.window.createTreeView('flowrunExecutions', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
+  const revealExecution = async (executionId: string): Promise<void> => {
+    tree.flush();
+    const element = tree.intern({ kind: 'execution', executionId });
+    try {
+      await treeView.reveal(element, { select: true, focus: false, expand: true });
+    } catch (error) {
+      logger.debug(`reveal ${executionId}: ${String(error)}`);
+    }
+  };
+
+  const host: CommandHost = {
+    model,
+    logger,
+    sendRequest: (method, params) => client.sendRequest(method, params),
+    started(executionId, uri) {
+      const file = vscode.Uri.parse(uri).fsPath;
+      model.noteStarted(executionId, path.basename(file).replace(/\.workflow\.ya?ml$/, ''), file);
+      void revealExecution(executionId);
+    },
+    loadTree,
+    loadHistory,
+    revealExecution,
+    restartServer: () => client.requestRestart(true),
+    selectInterpreter: () => selectInterpreter(provider !== undefined),
+    showOutput: () => outputChannel.show(),
+  };
+
+  client = new FlowrunClient({
+    logger,
+    outputChannel,
+    resolveLaunch: () => setup.resolveLaunch(),
+    middleware: commandMiddleware(host),
+    onNotification: (method, params) => onNotification(method, params),
+  });
+
+  let historyTimer: ReturnType<typeof setTimeout> | undefined;
+  const reloadSoon = (): void => {
+    clearTimeout(historyTimer);
+    historyTimer = setTimeout(() => {
+      loadHistory().catch((error) => logger.warn(`history: ${String(error)}`));
+    }, 200);
+  };
+  function onNotification(method: string, params: unknown): void {
+    if (method === Notifications.executionEvent) {
+      const { executionId, event } = params as ExecutionEventParams;
+      model.applyEvent(executionId, event);
+    } else if (method === Notifications.executionsChanged) {
+      reloadSoon();
+    }
+  }
+
+  const updateStatus = (): void =>
+    statusBar.update(client.state, model.running().length, client.launch?.server.interpreter.path);
+  model.onDidChange((change) => {
+    updateStatus();
+    void vscode.commands.executeCommand('setContext', 'flowrun:hasExecutions', model.all().length > 0);
+    notifyFailure(model, change, revealExecution);
+  });
+  client.onDidChangeState((state) => {
+    updateStatus();
+    void vscode.commands.executeCommand('setContext', 'flowrun:serverRunning', state === 'running');
+    if (state === 'running') {
+      reloadSoon();
+    } else if (state === 'stopped' || state === 'needsSetup') {
+      model.clear();
+    }
+  });
+
+  const documents = new ExecutionDocuments(model, loadTree);
+  context.subscriptions.push(
+    outputChannel,
+    statusBar,
+    tree,
+    treeView,
+    documents,
+    client,
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
+    ...registerCommands(host),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (needsRestart((key) => e.affectsConfiguration(key))) {
+        void client.requestRestart();
+      }
+    }),
+    { dispose: () => clearTimeout(historyTimer) },
+  );
+  updateStatus();
+
+  try {
+    provider = await pythonExtensionProvider();
+    if (provider !== undefined) {
+      context.subscriptions.push(provider.onDidChange(() => void client.requestRestart()));
+    }
+  } catch (error) {
+    logger.warn(`The Python extension did not answer: ${String(error)}; using flowrun.python or python3.`);
+  }
+  logger.info(`Flowrun extension activated (flowrun.python=${currentSettings().python || 'unset'}).`);
+  void client.requestRestart();
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; the client stops the server on dispose.
+}
+
+const RUN_COMMANDS = new Set<string>([ServerCommands.runTest, ServerCommands.runFromNode]);
+const URI_COMMANDS = new Set<string>([...RUN_COMMANDS, ServerCommands.installDependencies]);
+
+/**
+ * Server commands invoked from the palette get the active workflow file; runs go through
+ * `flowrun/execute` so a refused run comes back as an error the client can act on.
+ */
+export function commandMiddleware(host: CommandHost): Middleware {
+  return {
+    executeCommand: async (command, args, next) => {
+      let argv = args;
+      if (URI_COMMANDS.has(command) && uriArgument(args[0]) === undefined) {
+        const uri = activeWorkflowUri();
+        if (uri === undefined) {
+          void vscode.window.showInformationMessage('Flowrun: open a *.workflow.yml file first.');
+          return undefined;
+        }
+        argv = [{ ...((args[0] as object | undefined) ?? {}), uri }];
+      }
+      if (RUN_COMMANDS.has(command)) {
+        const params = argv[0] as ExecuteParams;
+        const id = await execute(host, { ...params, uri: uriArgument(params)! });
+        return id === undefined ? undefined : { executionId: id };
+      }
+      return next(command, argv);
+    },
+  };
+}
+
+function notifyFailure(
+  model: ExecutionModel,
+  change: ModelChange,
+  reveal: (executionId: string) => Promise<void>,
+): void {
+  if (!change.finished || change.executionId === undefined) {
+    return;
+  }
+  const state = model.get(change.executionId);
+  if (state === undefined || !['failed', 'timed_out', 'interrupted'].includes(state.tree.status)) {
+    return;
+  }
+  const tree = state.tree;
+  const reason = tree.error ? `${tree.error.type}: ${tree.error.message}` : tree.status;
+  void vscode.window
+    .showErrorMessage(`Flowrun: ${tree.workflowId || 'workflow'} ${tree.status.replace('_', ' ')} — ${reason}`, 'Show Error')
+    .then(async (choice) => {
+      if (choice === undefined) {
+        return;
+      }
+      const nodeId = failedNode(tree);
+      const node = allNodes(tree).find(([, n]) => n.id === nodeId && n.error);
+      const uri = node
+        ? formatUri({ executionId: tree.id, nodeId: node[1].id, part: 'error', iteration: node[1].iteration ?? null, stage: node[0] })
+        : formatUri({ executionId: tree.id });
+      await reveal(tree.id);
+      await vscode.window.showTextDocument(vscode.Uri.parse(uri), { preview: true });
+    });
+}

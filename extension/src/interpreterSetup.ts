@@ -1,0 +1,196 @@
+/**
+ * The user-facing side of interpreter resolution: resolve the launch, offer to install the
+ * bundled flowrun wheel when the interpreter lacks it, and the Select Interpreter quick pick.
+ */
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { Launch } from './client';
+import { Logger } from './logger';
+import {
+  bundledWheel,
+  chooseServerPython,
+  EnvironmentProvider,
+  installSteps,
+  InstallTarget,
+  Interpreter,
+  resolveInterpreter,
+  runSteps,
+} from './python';
+import { readSettings, serverOptions, Settings } from './settings';
+
+export function workspaceFolder(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+export function currentSettings(): Settings {
+  const config = vscode.workspace.getConfiguration('flowrun');
+  return readSettings((key) => config.get(key), {
+    workspaceFolder: workspaceFolder(),
+    userHome: os.homedir(),
+    env: process.env,
+  });
+}
+
+export class InterpreterSetup {
+  private prompting = false;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly logger: Logger,
+    private readonly provider: () => EnvironmentProvider | undefined,
+    private readonly restart: () => void,
+  ) {}
+
+  private get storageDir(): string {
+    return this.context.globalStorageUri.fsPath;
+  }
+
+  async resolveLaunch(): Promise<Launch | undefined> {
+    const settings = currentSettings();
+    const interpreter = await resolveInterpreter(settings.python, this.provider(), workspaceFolder());
+    const { launch, probe } = await chooseServerPython(interpreter, this.storageDir);
+    if (launch !== undefined) {
+      return { server: launch, options: serverOptions(settings, interpreter.path), cwd: workspaceFolder() };
+    }
+    if (!probe.usable) {
+      this.logger.error(probe.problem ?? `${interpreter.path} cannot be used.`);
+      void this.explainUnusable(interpreter, probe.problem ?? '');
+    } else {
+      this.logger.warn(`${interpreter.path} (${interpreter.source}) has no flowrun package.`);
+      void this.offerInstall(interpreter);
+    }
+    return undefined;
+  }
+
+  private async explainUnusable(interpreter: Interpreter, problem: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(
+      `Flowrun: ${problem} Select a Python 3.11+ interpreter (setting flowrun.python).`,
+      'Select Python Interpreter',
+    );
+    if (choice !== undefined) {
+      await vscode.commands.executeCommand('flowrun.selectInterpreter');
+    }
+    this.logger.debug(`Unusable interpreter ${interpreter.path}`);
+  }
+
+  private async offerInstall(interpreter: Interpreter): Promise<void> {
+    if (this.prompting) {
+      return;
+    }
+    this.prompting = true;
+    try {
+      const wheel = bundledWheel(this.context.extensionPath);
+      const intoInterpreter = 'Install into this interpreter';
+      const intoManaged = 'Install into a Flowrun environment';
+      const select = 'Select Python Interpreter';
+      const choices = wheel ? [intoInterpreter, intoManaged, select] : [select];
+      const choice = await vscode.window.showWarningMessage(
+        `Flowrun: the Python at ${interpreter.path} (from ${describeSource(interpreter)}) ` +
+          'does not have the flowrun package, so the Flowrun server cannot start. ' +
+          (wheel ? 'Install the bundled flowrun into it, or into a separate environment?' : ''),
+        ...choices,
+      );
+      if (choice === select) {
+        await vscode.commands.executeCommand('flowrun.selectInterpreter');
+      } else if (choice === intoInterpreter || choice === intoManaged) {
+        await this.install(interpreter, wheel!, choice === intoInterpreter ? 'interpreter' : 'managed');
+      }
+    } finally {
+      this.prompting = false;
+    }
+  }
+
+  private async install(interpreter: Interpreter, wheel: string, target: InstallTarget): Promise<void> {
+    const steps = installSteps(interpreter.path, wheel, target, this.storageDir);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Flowrun: installing flowrun…' },
+      () => runSteps(steps, (line) => this.logger.info(line)),
+    );
+    if (result.ok) {
+      void vscode.window.showInformationMessage('Flowrun: flowrun installed. Starting the server.');
+      this.restart();
+      return;
+    }
+    const choice = await vscode.window.showErrorMessage(
+      'Flowrun: installing flowrun failed. The Flowrun output has pip\'s messages.',
+      'Show Output',
+    );
+    if (choice !== undefined) {
+      await vscode.commands.executeCommand('flowrun.showOutput');
+    }
+  }
+}
+
+function describeSource(interpreter: Interpreter): string {
+  switch (interpreter.source) {
+    case 'setting':
+      return 'the flowrun.python setting';
+    case 'pythonExtension':
+      return "the Python extension's selected interpreter";
+    case 'path':
+      return 'python3 on PATH';
+  }
+}
+
+interface InterpreterPick extends vscode.QuickPickItem {
+  action: 'clear' | 'enter' | 'browse' | 'path';
+  value?: string;
+}
+
+/** "Flowrun: Select Python Interpreter": writes flowrun.python (the restart follows the change). */
+export async function selectInterpreter(hasPythonExtension: boolean): Promise<void> {
+  const settings = currentSettings();
+  const items: InterpreterPick[] = [
+    {
+      label: '$(edit) Enter interpreter path…',
+      action: 'enter',
+    },
+    { label: '$(folder) Browse…', action: 'browse' },
+  ];
+  const folder = workspaceFolder();
+  if (folder) {
+    const venv = vscode.Uri.joinPath(vscode.Uri.file(folder), '.venv', 'bin', 'python').fsPath;
+    items.unshift({ label: venv, description: 'workspace .venv', action: 'path', value: venv });
+  }
+  items.unshift({
+    label: hasPythonExtension ? "$(python) Use the Python extension's interpreter" : '$(terminal) Use python3 on PATH',
+    description: settings.python ? `instead of ${settings.python}` : 'current',
+    action: 'clear',
+  });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Flowrun: Select Python Interpreter',
+    placeHolder: settings.python ? `Current: ${settings.python}` : 'Python that runs the Flowrun server and workflows',
+  });
+  if (pick === undefined) {
+    return;
+  }
+  const value = await valueOf(pick, settings.python);
+  if (value === undefined) {
+    return;
+  }
+  const target = folder ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration('flowrun').update('python', value || undefined, target);
+}
+
+async function valueOf(pick: InterpreterPick, current: string): Promise<string | undefined> {
+  switch (pick.action) {
+    case 'clear':
+      return '';
+    case 'path':
+      return pick.value;
+    case 'enter':
+      return vscode.window.showInputBox({
+        title: 'Flowrun: Python interpreter path',
+        value: current,
+        prompt: 'Path of a Python 3.11+ executable (variables like ${workspaceFolder} work)',
+      });
+    case 'browse': {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        openLabel: 'Use this Python',
+        title: 'Flowrun: Select Python Interpreter',
+      });
+      return picked?.[0]?.fsPath;
+    }
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Starting runs from the client: `flowrun/execute`, the inputs prompt, and turning the
+ * server's errors into notifications that say what to do.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ExecuteParams, ExecuteResult, Requests, ServerCommands } from './protocol';
+
+export interface RunHost {
+  sendRequest<R>(method: string, params: object): Promise<R>;
+  /** A run was accepted: show it. */
+  started(executionId: string, uri: string): void;
+}
+
+export interface MissingInput {
+  name: string;
+  type?: string;
+  description?: string;
+}
+
+interface ErrorLike {
+  message?: string;
+  code?: number;
+  data?: unknown;
+}
+
+/** The design §5 error object a FlowrunError carries as JSON-RPC `data`. */
+export function errorData(error: unknown): { type?: string; message?: string; suggestion?: string; missingInputs?: MissingInput[]; missing?: string[] } {
+  const data = (error as ErrorLike | undefined)?.data;
+  return typeof data === 'object' && data !== null ? (data as ReturnType<typeof errorData>) : {};
+}
+
+export function errorMessage(error: unknown): string {
+  const data = errorData(error);
+  const message = data.message ?? (error as ErrorLike | undefined)?.message ?? String(error);
+  return data.suggestion && !message.includes(data.suggestion)
+    ? `${message} ${data.suggestion}`
+    : message;
+}
+
+/** A workflow file's URI from a command argument: a string, a Uri, `{uri}`, or the active editor. */
+export function uriArgument(arg: unknown): string | undefined {
+  if (typeof arg === 'string' && arg.length > 0) {
+    return arg;
+  }
+  if (arg instanceof vscode.Uri) {
+    return arg.toString();
+  }
+  const inner = (arg as { uri?: unknown } | undefined)?.uri;
+  if (inner !== undefined && inner !== arg) {
+    return uriArgument(inner);
+  }
+  return undefined;
+}
+
+export function activeWorkflowUri(): string | undefined {
+  const doc = vscode.window.activeTextEditor?.document;
+  if (doc === undefined) {
+    return undefined;
+  }
+  return /\.workflow\.ya?ml$/.test(doc.fileName) || doc.languageId === 'yaml'
+    ? doc.uri.toString()
+    : undefined;
+}
+
+export function fileUri(file: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const absolute = path.isAbsolute(file) || folder === undefined ? file : path.join(folder, file);
+  return vscode.Uri.file(absolute).toString();
+}
+
+export async function execute(host: RunHost, params: ExecuteParams): Promise<string | undefined> {
+  try {
+    const result = await host.sendRequest<ExecuteResult>(Requests.execute, params);
+    host.started(result.executionId, params.uri);
+    return result.executionId;
+  } catch (error) {
+    return handleRunError(host, params, error);
+  }
+}
+
+/** Shows a refused run; asks for missing inputs and retries when the server names them. */
+export async function handleRunError(
+  host: RunHost,
+  params: ExecuteParams,
+  error: unknown,
+): Promise<string | undefined> {
+  const data = errorData(error);
+  if (Array.isArray(data.missingInputs) && data.missingInputs.length > 0) {
+    const inputs = await askInputs(data.missingInputs, params.inputs ?? {});
+    return inputs === undefined ? undefined : execute(host, { ...params, inputs });
+  }
+  const message = `Flowrun: ${errorMessage(error)}`;
+  if (data.type === 'DependencyError') {
+    const choice = await vscode.window.showErrorMessage(message, 'Install Dependencies');
+    if (choice !== undefined) {
+      await vscode.commands.executeCommand(ServerCommands.installDependencies, { uri: params.uri });
+    }
+  } else if (data.type === 'ValidationError' || data.type === 'WorkflowInvalid') {
+    const choice = await vscode.window.showErrorMessage(message, 'Show Problems');
+    if (choice !== undefined) {
+      await vscode.commands.executeCommand('workbench.actions.view.problems');
+    }
+  } else if (data.type === 'PythonNotFound') {
+    const choice = await vscode.window.showErrorMessage(message, 'Select Python Interpreter');
+    if (choice !== undefined) {
+      await vscode.commands.executeCommand('flowrun.selectInterpreter');
+    }
+  } else {
+    void vscode.window.showErrorMessage(message);
+  }
+  return undefined;
+}
+
+/** Parses what the user typed for an input of a given type. */
+export function parseInputValue(text: string, type: string | undefined): unknown {
+  switch (type) {
+    case 'number':
+      return Number(text);
+    case 'boolean':
+      return text.trim().toLowerCase() === 'true';
+    case 'object':
+    case 'array':
+      return JSON.parse(text);
+    default:
+      return text;
+  }
+}
+
+export function validateInputValue(text: string, type: string | undefined): string | undefined {
+  switch (type) {
+    case 'number':
+      return text.trim() !== '' && Number.isFinite(Number(text)) ? undefined : 'Enter a number.';
+    case 'boolean':
+      return /^(true|false)$/i.test(text.trim()) ? undefined : 'Enter true or false.';
+    case 'object':
+    case 'array':
+      try {
+        const value: unknown = JSON.parse(text);
+        const ok = type === 'array' ? Array.isArray(value) : typeof value === 'object' && value !== null && !Array.isArray(value);
+        return ok ? undefined : `Enter a JSON ${type}.`;
+      } catch {
+        return `Enter a JSON ${type}.`;
+      }
+    default:
+      return undefined;
+  }
+}
+
+async function askInputs(
+  missing: MissingInput[],
+  given: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  const inputs = { ...given };
+  for (const [i, input] of missing.entries()) {
+    const text = await vscode.window.showInputBox({
+      title: `Flowrun: input ${input.name} (${i + 1}/${missing.length})`,
+      prompt: input.description ?? `Value of the workflow input "${input.name}" (${input.type ?? 'string'})`,
+      ignoreFocusOut: true,
+      validateInput: (value) => validateInputValue(value, input.type),
+    });
+    if (text === undefined) {
+      return undefined;
+    }
+    inputs[input.name] = parseInputValue(text, input.type);
+  }
+  return inputs;
+}

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ExecutionModel, ModelChange } from '../executionModel';
+import { ExecutionSummary } from '../protocol';
+import { flatRun, started, FLAT_PLAN, tree } from './fixtures';
+
+function summary(id: string, workflowId: string, status: ExecutionSummary['status'], startedAt: string): ExecutionSummary {
+  return { id, workflowId, file: `/w/${workflowId}.workflow.yml`, status, startedAt, finishedAt: null, durationMs: 5, trigger: 'manual', error: null };
+}
+
+function watch(model: ExecutionModel): ModelChange[] {
+  const changes: ModelChange[] = [];
+  model.onDidChange((c) => changes.push(c));
+  return changes;
+}
+
+describe('ExecutionModel', () => {
+  it('groups executions by workflow, newest first', () => {
+    const model = new ExecutionModel();
+    model.setHistory([
+      summary('a', 'hello', 'succeeded', '2024-01-01T00:00:00Z'),
+      summary('b', 'hello', 'failed', '2024-01-02T00:00:00Z'),
+      summary('c', 'alpha', 'succeeded', '2024-01-01T00:00:00Z'),
+    ]);
+    assert.deepEqual(model.workflows().map((w) => w.workflowId), ['alpha', 'hello']);
+    assert.deepEqual(model.executionsOf('hello').map((s) => s.tree.id), ['b', 'a']);
+    assert.equal(model.get('b')!.loaded, false);
+    assert.equal(model.workflows()[1].file, '/w/hello.workflow.yml');
+  });
+
+  it('reports which execution an event changed, and that it is new', () => {
+    const model = new ExecutionModel();
+    const changes = watch(model);
+    const [first, second] = flatRun();
+    model.applyEvent('e1', first);
+    model.applyEvent('e1', second);
+    model.applyEvent('e1', second);
+    assert.deepEqual(changes, [
+      { executionId: 'e1', workflowId: 'hello', added: true, finished: false },
+      { executionId: 'e1', workflowId: 'hello', added: false, finished: false },
+    ]);
+  });
+
+  it('says when an execution finishes, once', () => {
+    const model = new ExecutionModel();
+    const changes = watch(model);
+    for (const event of flatRun()) {
+      model.applyEvent('e1', event);
+    }
+    model.applyEvent('e1', { ...flatRun()[6], t: 99 });
+    assert.deepEqual(changes.filter((c) => c.finished).length, 1);
+    assert.equal(model.running().length, 0);
+  });
+
+  it('keeps live executions the history does not list yet, and drops finished ones', () => {
+    const model = new ExecutionModel();
+    model.applyEvent('live', started(FLAT_PLAN));
+    model.setTree(tree({ id: 'old' }));
+    model.setHistory([summary('a', 'hello', 'succeeded', '2024-01-01T00:00:00Z')]);
+    assert.deepEqual(model.all().map((s) => s.tree.id).sort(), ['a', 'live']);
+    assert.equal(model.running().length, 1);
+  });
+
+  it('does not let a stale summary undo a finished status', () => {
+    const model = new ExecutionModel();
+    for (const event of flatRun()) {
+      model.applyEvent('e1', event);
+    }
+    model.setHistory([summary('e1', 'hello', 'running', '2024-01-01T00:00:00Z')]);
+    assert.equal(model.get('e1')!.tree.status, 'succeeded');
+    assert.equal(model.get('e1')!.loaded, true);
+    model.setHistory([{ ...summary('e1', 'hello', 'failed', '2024-01-01T00:00:00Z'), error: { type: 'X', message: 'y' } }]);
+    assert.equal(model.get('e1')!.tree.status, 'failed');
+    assert.equal(model.get('e1')!.tree.error?.type, 'X');
+  });
+
+  it('notes a run this client started before its first event', () => {
+    const model = new ExecutionModel();
+    const changes = watch(model);
+    model.noteStarted('e9', 'hello', '/w/hello.workflow.yml');
+    model.noteStarted('e9', 'other', '/x');
+    assert.equal(model.get('e9')!.tree.status, 'queued');
+    assert.equal(model.get('e9')!.tree.workflowId, 'hello');
+    assert.equal(changes.length, 1);
+    assert.deepEqual(model.all()[0].tree.id, 'e9');
+  });
+
+  it('refreshes everything when the first event names another workflow', () => {
+    const model = new ExecutionModel();
+    model.noteStarted('e1', 'guess', '/w/guess.workflow.yml');
+    const changes = watch(model);
+    model.applyEvent('e1', started(FLAT_PLAN));
+    assert.deepEqual(changes, [{ finished: false }]);
+    assert.deepEqual(model.workflows().map((w) => w.workflowId), ['hello']);
+  });
+
+  it('groups executions without a workflow id and forgets all on clear', () => {
+    const model = new ExecutionModel();
+    const changes = watch(model);
+    model.applyEvent('x', { event: 'node_log', node: 'a', text: 'hi' });
+    assert.deepEqual(model.workflows(), [{ workflowId: '(unknown workflow)', file: '' }]);
+    assert.equal(model.executionsOf('(unknown workflow)').length, 1);
+    const sub = model.onDidChange(() => undefined);
+    sub.dispose();
+    model.clear();
+    assert.equal(model.all().length, 0);
+    assert.deepEqual(changes.at(-1), {});
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * A small fake of the `vscode` module for unit tests (ruff-vscode style injection):
+ * `setup.ts` makes `require('vscode')` resolve here. Only what the modules under test use.
+ */
+type Listener<T> = (value: T) => unknown;
+
+export class Disposable {
+  constructor(private readonly fn: () => void = () => undefined) {}
+  dispose(): void {
+    this.fn();
+  }
+}
+
+export class EventEmitter<T> {
+  private listeners: Array<Listener<T>> = [];
+  readonly fired: T[] = [];
+  readonly event = (listener: Listener<T>): Disposable => {
+    this.listeners.push(listener);
+    return new Disposable(() => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    });
+  };
+  fire(value: T): void {
+    this.fired.push(value);
+    for (const listener of this.listeners) {
+      listener(value);
+    }
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+
+export enum StatusBarAlignment {
+  Left = 1,
+  Right = 2,
+}
+
+export enum ConfigurationTarget {
+  Global = 1,
+  Workspace = 2,
+  WorkspaceFolder = 3,
+}
+
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class ThemeIcon {
+  constructor(
+    readonly id: string,
+    readonly color?: ThemeColor,
+  ) {}
+}
+
+export class TreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: string;
+  contextValue?: string;
+  iconPath?: ThemeIcon;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  accessibilityInformation?: { label: string };
+  constructor(
+    readonly label: string,
+    readonly collapsibleState: TreeItemCollapsibleState = TreeItemCollapsibleState.None,
+  ) {}
+}
+
+export class Uri {
+  private constructor(
+    readonly scheme: string,
+    readonly path: string,
+    readonly query: string,
+  ) {}
+  static parse(value: string): Uri {
+    const match = /^([a-z][a-z0-9+.-]*):(?:\/\/[^/]*)?([^?#]*)(?:\?([^#]*))?/i.exec(value);
+    if (match === null) {
+      throw new Error(`bad uri ${value}`);
+    }
+    return new Uri(match[1], decodeURIComponent(match[2]), match[3] ?? '');
+  }
+  static file(path: string): Uri {
+    return new Uri('file', path, '');
+  }
+  static joinPath(base: Uri, ...parts: string[]): Uri {
+    return new Uri(base.scheme, [base.path, ...parts].join('/'), '');
+  }
+  get fsPath(): string {
+    return this.path;
+  }
+  toString(): string {
+    const auth = this.scheme === 'file' ? '//' : '';
+    return `${this.scheme}:${auth}${this.path}${this.query ? `?${this.query}` : ''}`;
+  }
+}
+
+export const calls: Array<{ fn: string; args: unknown[] }> = [];
+export const answers: { message?: string; quickPick?: unknown; input?: string } = {};
+
+export class StatusBarItemFake {
+  text = '';
+  tooltip: string | undefined;
+  command: string | undefined;
+  name: string | undefined;
+  backgroundColor: ThemeColor | undefined;
+  visible = false;
+  show(): void {
+    this.visible = true;
+  }
+  dispose(): void {
+    this.visible = false;
+  }
+}
+
+const message =
+  (fn: string) =>
+  async (...args: unknown[]): Promise<string | undefined> => {
+    calls.push({ fn, args });
+    return answers.message;
+  };
+
+export const window = {
+  activeTextEditor: undefined as
+    | { document: { fileName: string; languageId: string; uri: Uri } }
+    | undefined,
+  createStatusBarItem: (): StatusBarItemFake => new StatusBarItemFake(),
+  showErrorMessage: message('showErrorMessage'),
+  showWarningMessage: message('showWarningMessage'),
+  showInformationMessage: message('showInformationMessage'),
+  showInputBox: async (options: unknown): Promise<string | undefined> => {
+    calls.push({ fn: 'showInputBox', args: [options] });
+    return answers.input;
+  },
+  showQuickPick: async (items: unknown, options: unknown): Promise<unknown> => {
+    calls.push({ fn: 'showQuickPick', args: [items, options] });
+    return answers.quickPick;
+  },
+};
+
+export const workspace = {
+  workspaceFolders: undefined as Array<{ uri: Uri }> | undefined,
+  textDocuments: [] as Array<{ uri: Uri }>,
+  getConfiguration: () => ({ get: () => undefined }),
+};
+
+export const commands = {
+  executeCommand: async (...args: unknown[]): Promise<unknown> => {
+    calls.push({ fn: 'executeCommand', args });
+    return undefined;
+  },
+  registerCommand: (id: string): Disposable => {
+    calls.push({ fn: 'registerCommand', args: [id] });
+    return new Disposable();
+  },
+};
+
+export function reset(): void {
+  calls.length = 0;
+  delete answers.message;
+  delete answers.quickPick;
+  delete answers.input;
+  window.activeTextEditor = undefined;
+  workspace.workspaceFolders = undefined;
+  workspace.textDocuments = [];
+}

@@ -1,0 +1,33 @@
+"""`flowrun lsp`: the language server daemon the editor talks to over stdio."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "lsp",
+        help="start the language server on stdin/stdout (editors start it for you)",
+        description="Start the Flowrun language server on stdin/stdout.",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="what the server logs on stderr (default: WARNING)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flowrun.lsp.server import build_server
+    from flowrun.lsp.stdio import serve_stdio
+
+    logging.basicConfig(
+        level=getattr(logging, args.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return serve_stdio(build_server())

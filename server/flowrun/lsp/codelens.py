@@ -1,0 +1,95 @@
+"""CodeLens: `▶ Run Test` / `■ Stop` and the last run above the workflow; `▶ Run from here`.
+
+The workflow lenses sit on the `nodes:`/`stages:` line (line 0 without one); the last run reads
+`✓ 2.1 s · 14 runs` from the history store. Lenses are refreshed (when the client supports
+`workspace/codeLens/refresh`) as runs start and end: see `execute.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lsprotocol import types
+
+from flowrun.lsp.protocol import CMD_RUN_FROM_NODE, CMD_RUN_TEST, CMD_STOP
+from flowrun.lsp.server import FlowrunServer
+
+STATUS_ICONS = {
+    "succeeded": "✓",
+    "failed": "✗",
+    "stopped": "■",
+    "timed_out": "⏱",
+    "interrupted": "⚠",
+    "running": "…",
+    "queued": "…",
+}
+
+
+def setup(server: FlowrunServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    async def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
+        uri = params.text_document.uri
+        outline = server.outline(uri)
+        if outline is None:
+            return []
+        anchor = _line_range(outline.anchor_line)
+        lenses = [_lens(anchor, "▶ Run Test", CMD_RUN_TEST, {"uri": uri})]
+        lenses += [
+            _lens(anchor, "■ Stop", CMD_STOP, {"executionId": execution_id})
+            for execution_id, run_uri in server.active_runs.items()
+            if run_uri == uri
+        ]
+        stats = await _stats(server, outline.workflow_id)
+        if stats:
+            lenses.append(types.CodeLens(range=anchor, command=_last_run(stats)))
+        lenses += [
+            _lens(
+                _line_range(node.range.start.line),
+                "▶ Run from here",
+                CMD_RUN_FROM_NODE,
+                {"uri": uri, "fromNode": node.id},
+            )
+            for node in outline.nodes
+        ]
+        return lenses
+
+
+async def _stats(server: FlowrunServer, workflow_id: str) -> dict[str, Any] | None:
+    if server.store is None:
+        return None
+    return await server.store.workflow_stats(workflow_id)
+
+
+def last_run_title(stats: dict[str, Any]) -> str:
+    icon = STATUS_ICONS.get(str(stats.get("lastStatus")), "•")
+    count = int(stats.get("executionCount") or 0)
+    runs = f"{count} run" if count == 1 else f"{count} runs"
+    duration = stats.get("lastDurationMs")
+    if duration is None:
+        return f"{icon} {stats.get('lastStatus')} · {runs}"
+    return f"{icon} {format_duration(int(duration))} · {runs}"
+
+
+def format_duration(ms: int) -> str:
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes} min {seconds} s"
+
+
+def _last_run(stats: dict[str, Any]) -> types.Command:
+    # A title-only lens: the history view is the extension's, not a server command.
+    return types.Command(title=last_run_title(stats), command="")
+
+
+def _lens(rng: types.Range, title: str, command: str, argument: dict[str, Any]) -> types.CodeLens:
+    return types.CodeLens(
+        range=rng, command=types.Command(title=title, command=command, arguments=[argument])
+    )
+
+
+def _line_range(line: int) -> types.Range:
+    position = types.Position(line=line, character=0)
+    return types.Range(start=position, end=position)

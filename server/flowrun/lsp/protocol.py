@@ -1,0 +1,172 @@
+"""Params and results of Flowrun's custom LSP requests, notifications and commands (design §7).
+
+Every model speaks camelCase on the wire. Params arrive as plain dicts (see `converter`); the
+models also accept pygls' namedtuple-like objects (`from_attributes`) so they work either way.
+Method and command names live here too, mirrored by `extension/src/protocol.ts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar
+
+from cattrs import Converter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
+
+EXECUTE = "flowrun/execute"
+STOP = "flowrun/stop"
+HISTORY = "flowrun/history"
+EXECUTION = "flowrun/execution"
+PYTHON_ENVIRONMENT = "flowrun/pythonEnvironment"
+INSTALL_DEPENDENCIES = "flowrun/installDependencies"
+EXECUTION_EVENT = "flowrun/executionEvent"
+EXECUTIONS_CHANGED = "flowrun/executionsChanged"
+
+CMD_RUN_TEST = "flowrun.runTest"
+CMD_STOP = "flowrun.stop"
+CMD_RUN_FROM_NODE = "flowrun.runFromNode"
+CMD_INSTALL_DEPENDENCIES = "flowrun.installDependencies"
+
+# JSON-RPC error codes of the server-defined range for user-facing Flowrun errors.
+FLOWRUN_ERROR = -32001
+UNKNOWN_EXECUTION = -32002
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, from_attributes=True, extra="ignore"
+    )
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+M = TypeVar("M", bound=WireModel)
+
+
+class ExecuteParams(WireModel):
+    uri: str = Field(min_length=1)
+    inputs: dict[str, Any] | None = None
+    trigger: dict[str, Any] | None = None
+    from_execution: str | None = None
+    from_node: str | None = None
+
+
+class RunFromNodeArgs(ExecuteParams):
+    from_node: str = Field(min_length=1)
+
+
+class ExecuteResult(WireModel):
+    execution_id: str
+
+
+class ExecutionRef(WireModel):
+    execution_id: str = Field(min_length=1)
+
+
+class StopResult(WireModel):
+    stopped: bool
+
+
+Status = Literal["queued", "running", "succeeded", "failed", "stopped", "timed_out", "interrupted"]
+
+
+class HistoryParams(WireModel):
+    uri: str | None = None
+    workflow_id: str | None = None
+    status: Status | None = None
+    limit: int = Field(default=50, ge=1, le=1000)
+    before: str | None = None
+
+
+class HistoryResult(WireModel):
+    executions: list[dict[str, Any]]
+
+
+class PythonEnvironmentParams(WireModel):
+    python: str | None = None
+
+
+class PythonEnvironmentResult(WireModel):
+    path: str
+    version: str | None
+    ok: bool
+    problems: list[str]
+    missing: list[str]
+
+
+class DocumentRef(WireModel):
+    uri: str = Field(min_length=1)
+
+
+class InstallDependenciesResult(WireModel):
+    installed: list[str]
+    output: str
+
+
+class ExecutionEvent(WireModel):
+    execution_id: str
+    event: dict[str, Any]
+
+
+def parse(model: type[M], params: Any) -> M:
+    """Validate request params; a problem becomes -32602 naming the field."""
+    try:
+        return model.model_validate(to_plain(params) if params is not None else {})
+    except ValidationError as exc:
+        raise JsonRpcInvalidParams(_describe(model, exc)) from None
+
+
+def _describe(model: type[WireModel], exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "params"
+        field = model.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+        if field is not None and field.alias:
+            where = ".".join([field.alias, *(str(p) for p in error["loc"][1:])])
+        problems.append(f"{where}: {error['msg']}")
+    return "Invalid params: " + "; ".join(problems)
+
+
+def to_plain(value: Any) -> Any:
+    """Dicts, lists and namedtuple-like objects → plain JSON data."""
+    if isinstance(value, Mapping):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    if hasattr(value, "_asdict"):
+        return {key: to_plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(item) for item in value]
+    return value
+
+
+def flowrun_error(error: Mapping[str, Any], code: int = FLOWRUN_ERROR) -> JsonRpcException:
+    """A JSON-RPC error carrying a design §5 error object as `data`."""
+    message = str(error.get("message", "Flowrun error"))
+    if suggestion := error.get("suggestion"):
+        message = f"{message} {suggestion}"
+    return JsonRpcException(message, code=code, data=dict(error))
+
+
+def converter() -> Converter:
+    """pygls' converter, but `flowrun/*` params stay plain dicts.
+
+    pygls turns unknown params into namedtuples with `rename=True`, which silently renames
+    keys such as `content-type` in a trigger's headers; our params must reach us as sent.
+    """
+    conv: Converter = default_converter()  # type: ignore[no-untyped-call]
+    for cls in (JsonRPCRequestMessage, JsonRPCNotification):
+        previous = conv.get_structure_hook(cls)
+        conv.register_structure_hook(cls, _keep_flowrun_params(previous))
+    return conv
+
+
+def _keep_flowrun_params(previous: Any) -> Any:
+    def hook(obj: dict[str, Any], cls: type[Any]) -> Any:
+        if str(obj.get("method", "")).startswith("flowrun/"):
+            return cls(**obj)
+        return previous(obj, cls)
+
+    return hook

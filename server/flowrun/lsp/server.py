@@ -1,0 +1,241 @@
+"""The Flowrun language server: services, document state, diagnostics bookkeeping, tasks.
+
+`build_server()` makes a `FlowrunServer` and lets each feature module listed in `features`
+register its handlers with `setup(server)`; nothing happens at import time. Features hook the
+lifecycle with `on_initialized` / `on_shutdown`; a failing hook is logged with its name and the
+others still run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from flowrun import __version__
+from flowrun.lsp.outline import Outline, build_outline
+from flowrun.lsp.protocol import converter
+from flowrun.lsp.settings import Settings
+
+if TYPE_CHECKING:
+    from flowrun.runs.service import RunService
+    from flowrun.runs.store import HistoryStore
+    from flowrun.validate import ValidationResult
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "flowrun.lsp.diagnostics",
+    "flowrun.lsp.watcher",
+    "flowrun.lsp.dependencies",
+    "flowrun.lsp.codelens",
+    "flowrun.lsp.symbols",
+    "flowrun.lsp.navigation",
+    "flowrun.lsp.hover",
+    "flowrun.lsp.completion",
+    "flowrun.lsp.code_actions",
+    "flowrun.lsp.execute",
+)
+
+Hook = Callable[[], Awaitable[None]]
+DocumentListener = Callable[["DocumentState"], None]
+RunEventListener = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """The last validation of one workflow file (open in the editor or not)."""
+
+    uri: str
+    path: Path
+    text: str
+    outline: Outline
+    result: ValidationResult | None
+
+
+class FlowrunServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "flowrun",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            converter_factory=converter,
+        )
+        self.settings = Settings()
+        self.root: Path | None = None
+        self.store: HistoryStore | None = None
+        self.runs: RunService | None = None
+        self.documents: dict[str, DocumentState] = {}
+        self._good_outlines: dict[str, Outline] = {}
+        self.active_runs: dict[str, str] = {}  # execution id → uri
+        self.document_listeners: list[DocumentListener] = []
+        self.run_event_listeners: list[RunEventListener] = []
+        self.ready = asyncio.Event()
+        self._diagnostics: dict[tuple[str, str], list[types.Diagnostic]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._initialized_hooks: list[tuple[str, Hook]] = []
+        self._shutdown_hooks: list[tuple[str, Hook]] = []
+        self._closed = False
+
+    # -- background tasks -------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run `coro` in the background, keep a reference, log its failure."""
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("Background task %s failed", task.get_name(), exc_info=exc)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def on_initialized(self, name: str, hook: Hook) -> None:
+        self._initialized_hooks.append((name, hook))
+
+    def on_shutdown(self, name: str, hook: Hook) -> None:
+        self._shutdown_hooks.append((name, hook))
+
+    async def run_initialized_hooks(self) -> None:
+        await _call_hooks(self._initialized_hooks)
+
+    async def close(self) -> None:
+        """Stop every run, record it, and release the services; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        await _call_hooks(list(reversed(self._shutdown_hooks)))
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- documents ----------------------------------------------------------------------
+
+    def document_text(self, uri: str) -> str | None:
+        """The editor's text of an open document, else the file on disk, else None."""
+        document = self.workspace.text_documents.get(uri)
+        if document is not None:
+            return str(document.source)
+        path = uri_to_path(uri)
+        try:
+            return path.read_text(encoding="utf-8") if path else None
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def is_open(self, uri: str) -> bool:
+        return uri in self.workspace.text_documents
+
+    def update_document(self, uri: str, text: str, result: ValidationResult | None) -> None:
+        path = uri_to_path(uri) or Path(uri)
+        outline = build_outline(text, path)
+        if outline.parsed:
+            self._good_outlines[uri] = outline
+        else:  # keep the last good positions for completion while the YAML is broken
+            outline = self._good_outlines.get(uri, outline)
+        state = DocumentState(uri=uri, path=path, text=text, outline=outline, result=result)
+        self.documents[uri] = state
+        for listener in self.document_listeners:
+            listener(state)
+
+    def forget_document(self, uri: str) -> None:
+        self.documents.pop(uri, None)
+        self._good_outlines.pop(uri, None)
+        for key in [key for key in self._diagnostics if key[1] == uri]:
+            del self._diagnostics[key]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+    def outline(self, uri: str) -> Outline | None:
+        """Positions in the current text of `uri`; the last good ones while the YAML is broken."""
+        text = self.document_text(uri)
+        if text is None:
+            return None
+        state = self.documents.get(uri)
+        if state is not None and state.text == text:
+            return state.outline
+        outline = build_outline(text, uri_to_path(uri) or uri)
+        if outline.parsed:
+            self._good_outlines[uri] = outline
+            return outline
+        return self._good_outlines.get(uri, outline)
+
+    def workflow_roots(self) -> list[Path]:
+        folders = [uri_to_path(f.uri) for f in self.workspace.folders.values()]
+        roots = [path for path in folders if path is not None]
+        if not roots and self.root is not None:
+            roots = [self.root]
+        return roots
+
+    # -- diagnostics --------------------------------------------------------------------
+
+    def set_diagnostics(self, source: str, uri: str, items: Sequence[types.Diagnostic]) -> None:
+        self._diagnostics[(source, uri)] = list(items)
+
+    def clear_diagnostics(self, source: str, uri: str) -> None:
+        self._diagnostics.pop((source, uri), None)
+
+    def sync_diagnostics(self, uri: str) -> None:
+        items = [d for (_, key), diags in self._diagnostics.items() if key == uri for d in diags]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=items)
+        )
+
+    def diagnostics_of(self, uri: str) -> list[types.Diagnostic]:
+        return [d for (_, key), diags in self._diagnostics.items() if key == uri for d in diags]
+
+    # -- client helpers -----------------------------------------------------------------
+
+    def notify(self, method: str, payload: dict[str, Any]) -> None:
+        try:
+            self.protocol.notify(method, payload)
+        except Exception:  # the client may be gone while we shut down
+            log.debug("Could not send %s", method, exc_info=True)
+
+    def show_error(self, message: str) -> None:
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=message)
+        )
+
+    def refresh_code_lenses(self) -> None:
+        workspace = self.client_capabilities.workspace
+        lens = workspace.code_lens if workspace else None
+        if lens is not None and lens.refresh_support:
+            self.spawn(self.workspace_code_lens_refresh_async(None), name="codelens-refresh")
+
+
+async def _call_hooks(hooks: Iterable[tuple[str, Hook]]) -> None:
+    for name, hook in hooks:
+        try:
+            await hook()
+        except Exception:
+            log.exception("Feature %s failed", name)
+
+
+def uri_to_path(uri: str) -> Path | None:
+    path = to_fs_path(uri)
+    return Path(path) if path else None
+
+
+def path_to_uri(path: Path) -> str:
+    return from_fs_path(str(path)) or path.as_uri()
+
+
+def build_server(features: Sequence[str] = DEFAULT_FEATURES) -> FlowrunServer:
+    server = FlowrunServer()
+    # Core first: configuration and services must exist before features start.
+    importlib.import_module("flowrun.lsp.services").setup(server)
+    for name in features:
+        importlib.import_module(name).setup(server)
+    return server

@@ -1,0 +1,125 @@
+"""Core lifecycle: settings, workspace root, history store and run service.
+
+`initialize` reads `initializationOptions` and the root folder; `initialized` asks the client
+for the `flowrun` configuration, opens the history (marking runs of a dead daemon
+`interrupted`), creates the `RunService`, then starts the features' hooks. `shutdown` stops
+and records every run before the store closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from typing import Any
+
+from lsprotocol import types
+
+from flowrun.lsp.protocol import EXECUTIONS_CHANGED
+from flowrun.lsp.server import FlowrunServer, uri_to_path
+
+log = logging.getLogger(__name__)
+
+CONFIGURATION_TIMEOUT = 5.0
+
+
+def setup(server: FlowrunServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        server.settings = server.settings.merged(params.initialization_options)
+        folders = params.workspace_folders or []
+        root_uri = folders[0].uri if folders else params.root_uri
+        server.root = uri_to_path(root_uri) if root_uri else None
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(params: types.InitializedParams) -> None:
+        await load_configuration(server)
+        await start_services(server)
+        server.ready.set()
+        await server.run_initialized_hooks()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def configuration_changed(params: types.DidChangeConfigurationParams) -> None:
+        server.settings = server.settings.merged(params.settings)
+        await load_configuration(server)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(params: Any) -> None:
+        await server.close()
+
+    server.on_shutdown("services", lambda: stop_services(server))
+
+
+async def load_configuration(server: FlowrunServer) -> None:
+    workspace = server.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return
+    scope = server.root.as_uri() if server.root else None
+    request = types.ConfigurationParams(
+        items=[types.ConfigurationItem(section="flowrun", scope_uri=scope)]
+    )
+    try:
+        values = await asyncio.wait_for(
+            server.workspace_configuration_async(request), CONFIGURATION_TIMEOUT
+        )
+    except Exception:
+        log.warning("The client did not answer workspace/configuration", exc_info=True)
+        return
+    if values:
+        server.settings = server.settings.merged(values[0])
+
+
+async def start_services(server: FlowrunServer) -> None:
+    try:
+        from flowrun.runs.service import RunService
+        from flowrun.runs.store import HistoryStore
+    except ImportError:
+        log.exception("Running workflows is not available in this installation")
+        return
+    path = server.settings.history_file(server.root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = await HistoryStore.open(path)
+    interrupted = await store.mark_interrupted()
+    for execution_id in interrupted:
+        await _kill_orphans(store, execution_id)
+    server.store = store
+    server.runs = RunService(
+        store,
+        python=server.settings.python,
+        max_concurrent=server.settings.max_concurrent_runs,
+        on_event=lambda execution_id, event: _dispatch(server, execution_id, event),
+        mode="test",
+    )
+    if interrupted:
+        server.notify(EXECUTIONS_CHANGED, {})
+
+
+async def _dispatch(server: FlowrunServer, execution_id: str, event: dict[str, Any]) -> None:
+    for listener in server.run_event_listeners:
+        try:
+            await listener(execution_id, event)
+        except Exception:
+            log.exception("Handling event %s of %s failed", event.get("event"), execution_id)
+
+
+async def _kill_orphans(store: Any, execution_id: str) -> None:
+    """A daemon that was killed could not stop its runs: end what is left of them now."""
+    _, pgid = await store.process_of(execution_id)
+    if not pgid or pgid == os.getpgid(0):
+        return
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+        log.warning("Killed the processes left by interrupted execution %s", execution_id)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+async def stop_services(server: FlowrunServer) -> None:
+    runs, store = server.runs, server.store
+    server.runs = None
+    if runs is not None:
+        await runs.shutdown()
+    if store is not None:
+        server.store = None
+        await store.close()

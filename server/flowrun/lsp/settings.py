@@ -1,0 +1,56 @@
+"""Daemon settings: `initializationOptions`, then `workspace/configuration` (section `flowrun`).
+
+Both may send the settings flat (`{"python": ...}`) or under a `flowrun` key, as VS Code's
+`getConfiguration("flowrun")` and a raw settings object would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+DEFAULT_MAX_CONCURRENT_RUNS = 4
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+    python: str | None = None
+    history_path: str | None = None
+    max_concurrent_runs: int = Field(default=DEFAULT_MAX_CONCURRENT_RUNS, ge=1, le=64)
+
+    def merged(self, raw: Any) -> Settings:
+        """These settings updated by the non-empty values of `raw`; bad values are ignored."""
+        values = _unwrap(raw)
+        if not values:
+            return self
+        current = self.model_dump()
+        for name, field in Settings.model_fields.items():
+            for key in (name, field.alias):
+                if key is not None and values.get(key) not in (None, ""):
+                    current[name] = values[key]
+        try:
+            return Settings.model_validate(current)
+        except ValidationError:
+            return self
+
+    def history_file(self, root: Path | None) -> Path:
+        base = root or Path.cwd()
+        if self.history_path:
+            path = Path(self.history_path).expanduser()
+            return path if path.is_absolute() else base / path
+        return base / ".flowrun" / "history.sqlite3"
+
+
+def _unwrap(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        return {}
+    inner = raw.get("flowrun")
+    if isinstance(inner, dict):
+        return inner
+    return {key.removeprefix("flowrun."): value for key, value in raw.items()}

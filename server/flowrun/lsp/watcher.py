@@ -1,0 +1,62 @@
+"""Watch the workspace folders on disk (watchfiles) and keep diagnostics in step.
+
+A workflow file added or changed on disk is re-validated unless it is open (then the editor's
+text is what counts); a deleted one loses its diagnostics. Started in `initialized`, stopped
+at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from watchfiles import Change, DefaultFilter, awatch
+
+from flowrun.lsp.diagnostics import is_workflow, validate_uri
+from flowrun.lsp.server import FlowrunServer, path_to_uri
+
+log = logging.getLogger(__name__)
+
+IGNORED_DIRS = (".git", "node_modules", ".flowrun", ".venv", "venv", "__pycache__")
+
+
+class WorkflowFilter(DefaultFilter):
+    def __init__(self) -> None:
+        super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, *IGNORED_DIRS))
+
+    def __call__(self, change: Change, path: str) -> bool:
+        return is_workflow(path) and super().__call__(change, path)
+
+
+def setup(server: FlowrunServer) -> None:
+    stop = asyncio.Event()
+
+    async def start() -> None:
+        roots = [root for root in server.workflow_roots() if root.is_dir()]
+        if roots:
+            server.spawn(watch(server, roots, stop), name="watcher")
+
+    async def halt() -> None:
+        stop.set()
+
+    server.on_initialized("watcher", start)
+    server.on_shutdown("watcher", halt)
+
+
+async def watch(server: FlowrunServer, roots: list[Path], stop: asyncio.Event) -> None:
+    async for changes in awatch(
+        *roots, watch_filter=WorkflowFilter(), stop_event=stop, debounce=400, step=30
+    ):
+        for change, raw in sorted(changes, key=lambda item: item[1]):
+            await on_change(server, change, Path(raw))
+
+
+async def on_change(server: FlowrunServer, change: Change, path: Path) -> None:
+    uri = path_to_uri(path)
+    if server.is_open(uri):
+        return
+    if change == Change.deleted and not path.exists():
+        server.forget_document(uri)
+    else:
+        await validate_uri(server, uri)

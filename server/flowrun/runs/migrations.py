@@ -1,0 +1,140 @@
+"""Schema of the history database, as numbered forward migrations.
+
+`MIGRATIONS[n - 1]` takes a database from version n - 1 to version n; the version lives in
+the `schema_version` table. A migration is a tuple of SQL statements run in one
+transaction, so a crash half-way leaves the previous version intact. Never edit a released
+migration: add the next one (tests migrate a committed version-1 file).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flowrun.runs.errors import FlowrunError
+
+V1: tuple[str, ...] = (
+    """CREATE TABLE executions (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        workflow_id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        status TEXT NOT NULL,
+        trigger TEXT,
+        inputs TEXT,
+        outputs TEXT,
+        error TEXT,
+        plan TEXT,
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        updated_at REAL,
+        duration_ms INTEGER,
+        owner_pid INTEGER,
+        pgid INTEGER
+    )""",
+    "CREATE INDEX executions_by_workflow ON executions (workflow_id, seq)",
+    "CREATE INDEX executions_by_file ON executions (file, seq)",
+    "CREATE INDEX executions_by_status ON executions (status, seq)",
+    """CREATE TABLE node_executions (
+        execution_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        stage TEXT,
+        iteration INTEGER NOT NULL DEFAULT 0,
+        attempt INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT,
+        output TEXT,
+        error TEXT,
+        logs TEXT,
+        started_at REAL,
+        finished_at REAL,
+        duration_ms INTEGER,
+        given INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (execution_id, node_id, iteration, attempt)
+    )""",
+    """CREATE TABLE stage_executions (
+        execution_id TEXT NOT NULL,
+        stage_id TEXT NOT NULL,
+        iteration INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        PRIMARY KEY (execution_id, stage_id, iteration)
+    )""",
+    """CREATE TABLE workflows (
+        id TEXT PRIMARY KEY,
+        file TEXT NOT NULL,
+        last_execution_at REAL,
+        last_status TEXT,
+        last_duration_ms INTEGER,
+        execution_count INTEGER NOT NULL DEFAULT 0,
+        success_count INTEGER NOT NULL DEFAULT 0
+    )""",
+)
+
+# Version 2: the inputs of each workflow's last run (for the editor's "run again"), and a
+# config hash per node record (design §9: which nodes changed since the last run).
+V2: tuple[str, ...] = (
+    "ALTER TABLE workflows ADD COLUMN last_inputs TEXT",
+    "ALTER TABLE node_executions ADD COLUMN config_hash TEXT",
+    """UPDATE workflows SET last_inputs = (
+        SELECT e.inputs FROM executions e WHERE e.workflow_id = workflows.id
+        ORDER BY e.seq DESC LIMIT 1
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
+LATEST = len(MIGRATIONS)
+
+
+class SchemaTooNew(FlowrunError):
+    type_name = "HistoryError"
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """0 for an empty database; raises sqlite3.DatabaseError when the file is not a database."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, path: str, *, target: int = LATEST) -> int:
+    """Bring the database to `target`; safe when two processes open a new file at once.
+
+    `conn` must be in autocommit mode (isolation_level=None): each step is its own
+    BEGIN IMMEDIATE transaction, and the version is re-read inside it.
+    """
+    found = current_version(conn)
+    if found == target:
+        return target
+    if found == 0:
+        # Only takes effect before the first table exists; lets retention shrink the file.
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = current_version(conn)
+        _check_not_newer(version, path)
+        if version == 0:
+            conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for number in range(version + 1, target + 1):
+            for statement in MIGRATIONS[number - 1]:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return target
+
+
+def _check_not_newer(version: int, path: str) -> None:
+    if version > LATEST:
+        raise SchemaTooNew(
+            f"The history database {path} has schema version {version}, newer than this "
+            f"flowrun understands ({LATEST}).",
+            suggestion="Upgrade flowrun, or pass --db with another file.",
+        )

@@ -1,0 +1,256 @@
+"""Engine events → writes for the history (no I/O: the store runs them in batches).
+
+Execution and stage events become SQL statements. Node events become *patches* of one
+node-attempt row; a batch merges the patches of each row (a node that starts, logs and
+finishes within 50 ms is one row write) and upserts them all with one executemany.
+
+One `EventRecorder` per store. It remembers, per node attempt, what `node_log` events do
+not carry (the current attempt), its status and start time, and how many log bytes were
+kept, to cap the logs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flowrun.runs import payloads
+
+Op = tuple[str, tuple[Any, ...]]
+NodeKey = tuple[str, str, int]  # execution id, node id, iteration (0 outside loops)
+RowKey = tuple[str, str, int, int]  # ... and the attempt
+
+EXECUTION_STARTED = """UPDATE executions SET
+    status = CASE WHEN status = 'queued' THEN 'running' ELSE status END,
+    started_at = coalesce(started_at, ?), plan = ? WHERE id = ?"""
+EXECUTION_FINISHED = "UPDATE executions SET outputs = ?, error = ? WHERE id = ?"
+STAGE_UPSERT = """INSERT INTO stage_executions
+    (execution_id, stage_id, iteration, status, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (execution_id, stage_id, iteration) DO UPDATE SET status = excluded.status,
+    started_at = coalesce(excluded.started_at, started_at),
+    finished_at = coalesce(excluded.finished_at, finished_at)"""
+PATCH_COLUMNS = (
+    "stage", "status", "input", "output", "error", "started_at", "finished_at", "duration_ms",
+    "given", "config_hash",
+)  # fmt: skip
+_KEEP = ", ".join(
+    f"{c} = coalesce(excluded.{c}, {c})" for c in PATCH_COLUMNS if c not in ("status", "given")
+)
+NODE_UPSERT = f"""INSERT INTO node_executions
+    (execution_id, node_id, iteration, attempt, {", ".join(PATCH_COLUMNS)}, logs)
+    VALUES (?, ?, ?, ?, {", ".join("?" for _ in PATCH_COLUMNS)}, ?)
+    ON CONFLICT (execution_id, node_id, iteration, attempt) DO UPDATE SET
+    status = excluded.status, given = max(excluded.given, given), {_KEEP},
+    logs = CASE WHEN excluded.logs IS NULL THEN logs ELSE coalesce(logs, '') || excluded.logs END"""
+
+
+@dataclass
+class NodePatch:
+    """New values for one node-attempt row; `status` is always the row's latest."""
+
+    key: RowKey
+    values: dict[str, Any]
+    logs: str = ""
+
+    def merge(self, later: NodePatch) -> None:
+        """Later values win, but None never erases (as coalesce does in the upsert)."""
+        self.values.update({k: v for k, v in later.values.items() if v is not None})
+        self.logs += later.logs
+
+    def params(self) -> tuple[Any, ...]:
+        columns = [self.values.get(c) for c in PATCH_COLUMNS]
+        columns[PATCH_COLUMNS.index("given")] = self.values.get("given") or 0  # NOT NULL
+        return (*self.key, *columns, self.logs or None)
+
+
+Write = Op | NodePatch
+
+
+@dataclass
+class _Attempt:
+    status: str = "running"
+    started_at: float | None = None
+    log_kept: int = 0
+    log_dropped: int = 0
+    stage: Any = None
+
+
+class EventRecorder:
+    def __init__(self, *, log_cap: int = payloads.CAP_BYTES) -> None:
+        self._log_cap = log_cap
+        self._current: dict[NodeKey, int] = {}
+        self._attempts: dict[RowKey, _Attempt] = {}
+        self._handlers: dict[str, Callable[[str, Mapping[str, Any], float], list[Write]]] = {
+            "execution_started": self._execution_started,
+            "execution_finished": self._execution_finished,
+            "stage_started": self._stage_started,
+            "stage_finished": self._stage_finished,
+            "node_started": self._node_started,
+            "node_log": self._node_log,
+            "node_retry": self._node_retry,
+            "node_finished": self._node_finished,
+        }
+
+    def ops(self, execution_id: str, event: Mapping[str, Any]) -> list[Write]:
+        """The writes that record `event`; [] for events the history does not keep."""
+        handler = self._handlers.get(str(event.get("event")))
+        if handler is None:
+            return []
+        t = event.get("t")
+        return handler(execution_id, event, float(t) if isinstance(t, int | float) else time.time())
+
+    def forget(self, execution_id: str) -> None:
+        self._current = {k: v for k, v in self._current.items() if k[0] != execution_id}
+        self._attempts = {k: v for k, v in self._attempts.items() if k[0] != execution_id}
+
+    def _execution_started(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
+        return [(EXECUTION_STARTED, (t, payloads.dump(event.get("plan")), eid))]
+
+    def _execution_finished(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
+        outputs, error = payloads.dump(event.get("outputs")), payloads.dump(event.get("error"))
+        return [(EXECUTION_FINISHED, (outputs, error, eid))]
+
+    def _stage_started(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
+        stage, iteration = _stage_key(event)
+        return [(STAGE_UPSERT, (eid, stage, iteration, "running", t, None))]
+
+    def _stage_finished(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
+        stage, iteration = _stage_key(event)
+        status = str(event.get("status") or "succeeded")
+        return [(STAGE_UPSERT, (eid, stage, iteration, status, None, t))]
+
+    def _node_started(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
+        key = _node_key(eid, event)
+        attempt = _int(event.get("attempt"), 1)
+        self._current[key] = attempt
+        row = self._attempts[(*key, attempt)] = _Attempt(started_at=t, stage=event.get("stage"))
+        values = {
+            "stage": row.stage,
+            "status": "running",
+            "input": payloads.dump(event.get("input")),
+            "started_at": t,
+            "config_hash": event.get("config_hash"),
+        }
+        return [NodePatch((*key, attempt), values)]
+
+    def _node_log(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
+        key = _node_key(eid, event)
+        attempt = self._current.get(key)
+        if attempt is None:  # a log before its node_started: open the attempt
+            attempt = self._current[key] = _int(event.get("attempt"), 1)
+        row_key = (*key, attempt)
+        opened = row_key not in self._attempts
+        row = self._row(row_key, event.get("stage"), t)
+        text = str(event.get("text", ""))
+        stream = str(event.get("stream") or "stdout")
+        patch = self._log_patch(row_key, row, t, stream, text)
+        if opened:
+            patch.values["started_at"] = t
+        return [patch]
+
+    def _node_retry(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
+        key = _node_key(eid, event)
+        attempt = self._current.get(key, _int(event.get("attempt"), 1))
+        row_key = (*key, attempt)
+        row = self._row(row_key, event.get("stage"), t)
+        error = event.get("error")
+        message = error.get("message") if isinstance(error, dict) else error
+        note = f"attempt {attempt} failed: {message}; retrying in {event.get('delay')} s"
+        patch = self._log_patch(row_key, row, t, "info", note)
+        row.status = "failed"
+        patch.values.update(
+            status="failed",
+            error=payloads.dump(error),
+            finished_at=t,
+            duration_ms=_ms(t - row.started_at) if row.started_at is not None else None,
+        )
+        patch.logs += self._close_log(row_key)
+        return [patch]
+
+    def _node_finished(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
+        key = _node_key(eid, event)
+        attempt = _int(event.get("attempt"), self._current.get(key, 0))
+        row_key = (*key, attempt)
+        status = str(event.get("status") or "succeeded")
+        values = {
+            "stage": event.get("stage"),
+            "status": status,
+            "output": payloads.dump(event.get("output")),
+            "error": payloads.dump(event.get("error")),
+            "finished_at": t,
+            "duration_ms": event.get("duration_ms"),
+            "given": 1 if event.get("given") else 0,
+        }
+        patch = NodePatch(row_key, values, self._close_log(row_key))
+        self._attempts.pop(row_key, None)
+        return [patch]
+
+    def _row(self, row_key: RowKey, stage: Any, t: float) -> _Attempt:
+        row = self._attempts.get(row_key)
+        if row is None:
+            row = self._attempts[row_key] = _Attempt(started_at=t, stage=stage)
+        return row
+
+    def _log_patch(
+        self, row_key: RowKey, row: _Attempt, t: float, stream: str, text: str
+    ) -> NodePatch:
+        patch = NodePatch(row_key, {"stage": row.stage, "status": row.status})
+        line = payloads.log_line(t, stream, text, row_key[3])
+        size = len(line.encode())
+        if row.log_dropped or row.log_kept + size > self._log_cap:
+            if not row.log_dropped:
+                note = f"logs cut by flowrun at {payloads.human_size(self._log_cap)}"
+                patch.logs = payloads.log_line(t, "info", note, row_key[3])
+            row.log_dropped += len(text.encode())
+            return patch
+        row.log_kept += size
+        patch.logs = line
+        return patch
+
+    def _close_log(self, row_key: RowKey) -> str:
+        """When a node attempt ends, say how much of its log was not kept."""
+        row = self._attempts.get(row_key)
+        if row is None or not row.log_dropped:
+            return ""
+        note = (
+            f"{payloads.human_size(row.log_dropped)} of log text not stored "
+            f"(full size {payloads.human_size(row.log_kept + row.log_dropped)})"
+        )
+        return payloads.log_line(None, "info", note, row_key[3])
+
+
+def compact(writes: list[Write]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Statements grouped for executemany, in order; then one upsert per node-attempt row."""
+    groups: list[tuple[str, list[tuple[Any, ...]]]] = []
+    patches: dict[RowKey, NodePatch] = {}
+    for write in writes:
+        if isinstance(write, NodePatch):
+            if write.key in patches:
+                patches[write.key].merge(write)
+            else:
+                patches[write.key] = NodePatch(write.key, dict(write.values), write.logs)
+        elif groups and groups[-1][0] == write[0]:
+            groups[-1][1].append(write[1])
+        else:
+            groups.append((write[0], [write[1]]))
+    if patches:
+        groups.append((NODE_UPSERT, [patch.params() for patch in patches.values()]))
+    return groups
+
+
+def _node_key(eid: str, event: Mapping[str, Any]) -> NodeKey:
+    return (eid, str(event.get("node")), _int(event.get("iteration"), 0))
+
+
+def _stage_key(event: Mapping[str, Any]) -> tuple[str, int]:
+    return (str(event.get("stage")), _int(event.get("iteration"), 0))
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))

@@ -1,0 +1,104 @@
+"""Stop an execution that another flowrun process may own (`flowrun stop`), via the history.
+
+The store knows the owner (the flowrun process that runs it) and the child's process group.
+SIGTERM goes to the group, SIGKILL after the grace period; the owner notices its child end
+and records `stopped`. When the owner is gone, this records the end itself. A group is only
+signalled when its owner is alive or its leader is provably this execution's engine, so a
+recycled process group id of an unrelated program is never hit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flowrun.runs.store import ACTIVE, HistoryStore, pid_alive
+
+POLL = 0.05
+
+
+@dataclass(frozen=True)
+class StopOutcome:
+    ok: bool
+    message: str
+    status: str | None
+
+
+async def stop_execution(
+    store: HistoryStore, execution_id: str, *, grace: float = 3.0, owner_wait: float = 5.0
+) -> StopOutcome:
+    short = execution_id[:8]
+    status = await store.status_of(execution_id)
+    if status not in ACTIVE:
+        return StopOutcome(False, f"Execution {short} is not running (it is {status}).", status)
+    owner, pgid = await store.process_of(execution_id)
+    owner_alive = pid_alive(owner) and owner != os.getpid()
+    if pgid is not None and (owner_alive or group_runs_execution(pgid, execution_id)):
+        await terminate_group(pgid, grace)
+    if owner_alive:
+        if pgid is None:
+            return StopOutcome(
+                False,
+                f"Execution {short} is queued in flowrun process {owner} and has no process "
+                "yet; stop it there (■ Stop in the editor) or try again once it runs.",
+                status,
+            )
+        final = await _wait_recorded(store, execution_id, owner_wait)
+        if final is None:
+            return StopOutcome(
+                True, f"Stop sent to execution {short}; process {owner} will record it.", status
+            )
+        return StopOutcome(True, f"Stopped execution {short} ({final}).", final)
+    error = {
+        "type": "Stopped",
+        "message": f"Stopped by `flowrun stop`; the flowrun process that ran it (pid {owner}) "
+        "was no longer running.",
+    }
+    await store.finish(execution_id, status="stopped", outputs=None, error=error)
+    return StopOutcome(True, f"Stopped execution {short} (its owner process was gone).", "stopped")
+
+
+async def terminate_group(pgid: int, grace: float) -> bool:
+    """SIGTERM the group, SIGKILL what is left after `grace` s. True if it had processes."""
+    if not _signal_group(pgid, signal.SIGTERM):
+        return False
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _signal_group(pgid, 0):
+            return True
+        await asyncio.sleep(POLL)
+    _signal_group(pgid, signal.SIGKILL)
+    return True
+
+
+def group_runs_execution(pgid: int, execution_id: str, proc: Path = Path("/proc")) -> bool:
+    """True when the group leader's environment names this execution (Linux /proc)."""
+    try:
+        environ = (proc / str(pgid) / "environ").read_bytes()
+    except OSError:
+        return False
+    return f"FLOWRUN_EXECUTION_ID={execution_id}".encode() in environ.split(b"\0")
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    return True
+
+
+async def _wait_recorded(store: HistoryStore, execution_id: str, seconds: float) -> str | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = await store.status_of(execution_id)
+        if status not in ACTIVE:
+            return status
+        await asyncio.sleep(POLL)
+    return None

@@ -1,0 +1,223 @@
+"""Stored rows → the JSON shapes of design §7: the execution tree and execution summaries.
+
+Pure functions: rows are mappings keyed by column name, JSON columns still as text.
+
+Loops: a loop stage has one child per node *per iteration*, in iteration order, each with
+`iteration` set (1-based); the stage carries `iterations` (how many ran). Outside loops
+`iteration` is null. Nodes of the plan that never ran appear as `pending` while the
+execution is active and `skipped` once it ended; a node or stage still `running` in an
+ended execution (its process died) is shown `stopped`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from flowrun.runs import payloads
+
+Row = Mapping[str, Any]
+ACTIVE = frozenset({"queued", "running"})
+
+
+def iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    stamp = datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def trigger_summary(trigger: Any) -> str:
+    """`POST /summarize` for HTTP triggers, `manual` otherwise."""
+    if not isinstance(trigger, Mapping):
+        return "manual"
+    method, path = trigger.get("method"), trigger.get("path")
+    if method or path:
+        return " ".join(str(part) for part in (method, path) if part)
+    return str(trigger.get("type") or "manual")
+
+
+def summary(row: Row) -> dict[str, Any]:
+    error = payloads.load(row["error"])
+    if isinstance(error, Mapping):
+        error = {"type": error.get("type"), "message": error.get("message")}
+    return {
+        "id": row["id"],
+        "workflowId": row["workflow_id"],
+        "file": row["file"],
+        "status": row["status"],
+        "startedAt": iso(row["started_at"] or row["created_at"]),
+        "finishedAt": iso(row["finished_at"]),
+        "durationMs": row["duration_ms"],
+        "trigger": trigger_summary(payloads.load(row["trigger"])),
+        "error": error,
+    }
+
+
+def build_tree(execution: Row, nodes: Sequence[Row], stages: Sequence[Row]) -> dict[str, Any]:
+    active = execution["status"] in ACTIVE
+    attempts = _group_attempts(nodes)
+    stage_rows = {(row["stage_id"], row["iteration"]): row for row in stages}
+    children: list[dict[str, Any]] = []
+    for stage in _plan_stages(execution, nodes):
+        elements = _stage_nodes(stage, attempts, active)
+        if stage["id"] is None:
+            children.extend(elements)
+        else:
+            children.append(_stage_element(stage, elements, stage_rows, active))
+    tree = summary(execution)
+    del tree["error"]
+    tree.update(
+        trigger=payloads.load(execution["trigger"]),
+        inputs=payloads.load(execution["inputs"]),
+        outputs=payloads.load(execution["outputs"]),
+        error=payloads.load(execution["error"]),
+        children=children,
+    )
+    return tree
+
+
+def _group_attempts(nodes: Iterable[Row]) -> dict[tuple[str, int], list[Row]]:
+    grouped: dict[tuple[str, int], list[Row]] = {}
+    for row in nodes:
+        grouped.setdefault((row["node_id"], row["iteration"] or 0), []).append(row)
+    for rows in grouped.values():
+        rows.sort(key=lambda r: r["attempt"])
+    return grouped
+
+
+def _plan_stages(execution: Row, nodes: Sequence[Row]) -> list[dict[str, Any]]:
+    """The plan's stages, plus any stage or node seen in the rows but missing from the plan."""
+    plan = payloads.load(execution["plan"])
+    stages: list[dict[str, Any]] = []
+    if isinstance(plan, Mapping):
+        for stage in plan.get("stages") or []:
+            plan_nodes = [dict(n) for n in stage.get("nodes") or [] if isinstance(n, Mapping)]
+            stages.append(
+                {"id": stage.get("id"), "loop": bool(stage.get("loop")), "nodes": plan_nodes}
+            )
+    known = {n.get("id") for s in stages for n in s["nodes"]}
+    ordered = sorted(nodes, key=lambda r: r["started_at"] or r["finished_at"] or 0.0)
+    for row in ordered:
+        if row["node_id"] in known:
+            continue
+        known.add(row["node_id"])
+        stage = next((s for s in stages if s["id"] == row["stage"]), None)
+        if stage is None:
+            stage = {"id": row["stage"], "loop": False, "nodes": []}
+            stages.append(stage)
+        stage["nodes"].append({"id": row["node_id"], "type": None, "name": None})
+    return stages
+
+
+def _stage_nodes(
+    stage: Mapping[str, Any], attempts: Mapping[tuple[str, int], list[Row]], active: bool
+) -> list[dict[str, Any]]:
+    ids = [str(n.get("id")) for n in stage["nodes"]]
+    iterations = sorted({it for (node, it) in attempts if node in ids}) or [0]
+    elements: list[dict[str, Any]] = []
+    for iteration in iterations:
+        for plan_node in stage["nodes"]:
+            rows = attempts.get((str(plan_node.get("id")), iteration), [])
+            elements.append(_node_element(plan_node, stage["id"], iteration, rows, active))
+    return elements
+
+
+def _node_element(
+    plan_node: Mapping[str, Any],
+    stage: str | None,
+    iteration: int,
+    rows: Sequence[Row],
+    active: bool,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "kind": "node",
+        "id": plan_node.get("id"),
+        "type": plan_node.get("type"),
+        "name": plan_node.get("name"),
+        "stage": stage,
+        "iteration": iteration or None,
+        "status": "pending" if active else "skipped",
+        "attempts": 0,
+        "startedAt": None,
+        "finishedAt": None,
+        "durationMs": None,
+        "input": None,
+        "output": None,
+        "error": None,
+        "logs": [],
+        "retries": [],
+        "given": False,
+    }
+    if not rows:
+        return element
+    last = rows[-1]
+    status = last["status"]
+    element.update(
+        status="stopped" if status == "running" and not active else status,
+        attempts=max(row["attempt"] for row in rows),
+        startedAt=iso(last["started_at"]),
+        finishedAt=iso(last["finished_at"]),
+        durationMs=last["duration_ms"],
+        input=payloads.load(last["input"]),
+        output=payloads.load(last["output"]),
+        error=payloads.load(last["error"]),
+        logs=[_log_entry(e) for row in rows for e in payloads.load_logs(row["logs"])],
+        retries=[
+            {"attempt": row["attempt"], "error": payloads.load(row["error"])} for row in rows[:-1]
+        ],
+        given=bool(last["given"]),
+    )
+    return element
+
+
+def _log_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    t = entry.get("t")
+    return {
+        "t": iso(t) if isinstance(t, int | float) else None,
+        "stream": entry.get("stream"),
+        "text": entry.get("text"),
+        "attempt": entry.get("attempt"),
+    }
+
+
+def _stage_element(
+    stage: Mapping[str, Any],
+    children: list[dict[str, Any]],
+    stage_rows: Mapping[tuple[str, int], Row],
+    active: bool,
+) -> dict[str, Any]:
+    iterations = sorted({c["iteration"] or 0 for c in children})
+    rows = [stage_rows[(stage["id"], it)] for it in iterations if (stage["id"], it) in stage_rows]
+    first, last = (rows[0], rows[-1]) if rows else (None, None)
+    status = last["status"] if last else _derived_status([c["status"] for c in children], active)
+    if status == "running" and not active:
+        status = "stopped"
+    started = first["started_at"] if first else None
+    finished = last["finished_at"] if last else None
+    duration = round((finished - started) * 1000) if started and finished else None
+    return {
+        "kind": "stage",
+        "id": stage["id"],
+        "status": status,
+        "loop": stage["loop"],
+        "iterations": len([it for it in iterations if it]) or None,
+        "startedAt": iso(started),
+        "finishedAt": iso(finished),
+        "durationMs": duration,
+        "children": children,
+    }
+
+
+def _derived_status(statuses: Sequence[str], active: bool) -> str:
+    if not statuses:
+        return "pending" if active else "skipped"
+    for status in ("running", "failed", "stopped"):
+        if status in statuses:
+            return status
+    if all(s == "skipped" for s in statuses):
+        return "skipped"
+    if "pending" in statuses:
+        return "running" if active and any(s != "pending" for s in statuses) else "pending"
+    return "succeeded"

@@ -1,0 +1,394 @@
+"""YAML → plain data plus a source map from JSON paths to positions. Never raises.
+
+`yaml.compose` keeps the marks of every node; this module walks the node tree itself, so
+that it sees duplicate keys (compose keeps both), merge keys, aliases and tags, and records
+where each key and value was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml._yaml import CParser
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver, Resolver
+
+from flowrun.spec.positions import LineIndex, Range
+
+JsonPath = tuple[str | int, ...]
+Span = tuple[int, int]  # code-point offsets [start, end) in the text
+
+MAX_DEPTH = 100
+MAX_EXPANDED = 200_000  # values an alias-heavy document may expand to (beyond its own size)
+
+_TAG = "tag:yaml.org,2002:"
+_STR = _TAG + "str"
+_CONSTRUCTOR = SafeConstructor()
+_DEFAULT_TAGS = {ScalarNode: _STR, SequenceNode: _TAG + "seq", MappingNode: _TAG + "map"}
+_IMPLICIT = Resolver.yaml_implicit_resolvers  # first character → (tag, regexp)
+
+
+class _Loader(CParser, BaseResolver):
+    """libyaml without implicit typing: keys stay text, and values are typed in `_scalar`
+    (as YAML 1.1 / PyYAML's SafeLoader would), which skips that work for every key."""
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        BaseResolver.__init__(self)
+
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        return _DEFAULT_TAGS[kind]
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    code: str  # "yaml-syntax" | "duplicate-key" | "schema"
+    message: str
+    span: Span
+    related: tuple[Span, str] | None = None
+
+
+class SourceMap:
+    """Where each key and value of the loaded data was written."""
+
+    def __init__(self, text: str, index: LineIndex | None = None) -> None:
+        self.text = text
+        self.index = index or LineIndex(text)
+        self.data: Any = None
+        self.keys: dict[JsonPath, Span] = {}
+        self.values: dict[JsonPath, Span] = {}
+        self.strings: list[tuple[JsonPath, str]] = []  # every text value, in file order
+
+    def range(self, span: Span) -> Range:
+        return self.index.range(*span)
+
+    def key_range(self, path: JsonPath) -> Range | None:
+        span = self.keys.get(path)
+        return None if span is None else self.range(span)
+
+    def value_range(self, path: JsonPath) -> Range | None:
+        span = self.values.get(path)
+        return None if span is None else self.range(span)
+
+    def token_span(self, path: JsonPath) -> Span:
+        """The value of `path` (its key when the value is empty), else the nearest ancestor's."""
+        for depth in range(len(path), -1, -1):
+            sub = path[:depth]
+            value = self.values.get(sub)
+            if value is not None and value[1] > value[0]:
+                return value
+            key = self.keys.get(sub)
+            if key is not None:
+                return key
+        return self.first_line_span()
+
+    def key_or_token_span(self, path: JsonPath) -> Span:
+        return self.keys.get(path) or self.token_span(path)
+
+    def first_line_span(self) -> Span:
+        end = self.index.line_end(0)
+        return (0, end if end > 0 else 0)
+
+    def node_ranges(self) -> dict[str, tuple[Range, Range]]:
+        """`{node_id: (range of the id value, range of the node mapping)}`."""
+        result: dict[str, tuple[Range, Range]] = {}
+        for path, node in iter_raw_nodes(self.data):
+            node_id = node.get("id")
+            if isinstance(node_id, str) and node_id not in result:
+                id_span = self.values.get((*path, "id"))
+                whole = self.values.get(path)
+                if id_span is not None and whole is not None:
+                    result[node_id] = (self.range(id_span), self.range(whole))
+        return result
+
+
+@dataclass
+class LoadResult:
+    data: Any
+    source: SourceMap
+    problems: list[LoadProblem] = field(default_factory=list)
+
+    @property
+    def fatal(self) -> bool:
+        return any(p.code == "yaml-syntax" for p in self.problems)
+
+
+def iter_raw_nodes(data: Any) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+    """Every node mapping of raw data, under `nodes` or `stages[*].nodes`, with its path."""
+    if not isinstance(data, dict):
+        return
+    for stage_path, nodes in _node_lists(data):
+        for i, node in enumerate(nodes):
+            if isinstance(node, dict):
+                yield (*stage_path, "nodes", i), node
+
+
+def _node_lists(data: dict[str, Any]) -> Iterator[tuple[JsonPath, list[Any]]]:
+    if isinstance(data.get("nodes"), list):
+        yield (), data["nodes"]
+    stages = data.get("stages")
+    if isinstance(stages, list):
+        for s, stage in enumerate(stages):
+            if isinstance(stage, dict) and isinstance(stage.get("nodes"), list):
+                yield ("stages", s), stage["nodes"]
+
+
+def load_yaml(text: str) -> LoadResult:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    source = SourceMap(text)
+    result = LoadResult(None, source)
+    try:
+        root = _compose(text)
+    except yaml.MarkedYAMLError as exc:
+        result.problems.append(_syntax_problem(text, exc))
+        return result
+    except yaml.reader.ReaderError as exc:
+        result.problems.append(_reader_problem(text, exc))
+        return result
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:  # pragma: no cover - defensive
+        result.problems.append(LoadProblem("yaml-syntax", f"cannot read YAML: {exc}", (0, 0)))
+        return result
+    if root is None:
+        return result
+    builder = _Builder(source, result.problems)
+    source.values[()] = _node_span(root, text)
+    try:
+        result.data = builder.build(root, (), 0)
+    except _TooLarge:
+        source.keys.clear()
+        source.values.clear()
+        result.problems.append(
+            LoadProblem(
+                "yaml-syntax",
+                f"YAML aliases expand this file to more than {MAX_EXPANDED} values; "
+                "write the repeated parts out or use fewer nested aliases",
+                _node_span(root, text),
+            )
+        )
+        return result
+    source.data = result.data
+    return result
+
+
+def _compose(text: str) -> Node | None:
+    loader = _Loader(text)
+    try:
+        root: Node | None = loader.get_single_node()
+        return root
+    finally:
+        loader.dispose()
+
+
+def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> LoadProblem:
+    mark = exc.problem_mark or exc.context_mark
+    offset = mark.index if mark is not None else 0
+    problem = exc.problem or "invalid YAML"
+    message = problem
+    if exc.context:
+        message = f"{problem} ({exc.context})"
+    if offset < len(text) and text[offset] == "\t":
+        message = f"{message}: a tab cannot indent YAML; use spaces"
+    related = None
+    context = exc.context_mark
+    if exc.context and context is not None and context.index != offset:
+        related = (_char_span(text, context.index), exc.context)
+    return LoadProblem(
+        "yaml-syntax", f"YAML syntax error: {message}", _char_span(text, offset), related
+    )
+
+
+def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> LoadProblem:
+    offset = int(exc.position)
+    message = f"the file contains a character YAML does not allow (#x{exc.character:04x})"
+    if isinstance(exc.character, int):
+        message += "; is it a binary file?"
+    return LoadProblem("yaml-syntax", message, _char_span(text, offset))
+
+
+def _char_span(text: str, offset: int) -> Span:
+    offset = max(0, min(offset, len(text)))
+    if offset < len(text) and text[offset] not in "\r\n":
+        return (offset, offset + 1)
+    if offset == len(text) and offset > 0 and text[offset - 1] not in "\r\n":
+        return (offset - 1, offset)
+    return (offset, offset)
+
+
+class _TooLarge(Exception):
+    """Aliases expand the document beyond MAX_EXPANDED values (a "billion laughs")."""
+
+
+class _Builder:
+    def __init__(self, source: SourceMap, problems: list[LoadProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        self.active: set[int] = set()
+        self.too_deep = False
+        self.seen: set[int] = set()
+        self.built = 0
+
+    def build(self, node: Node, path: JsonPath, depth: int) -> Any:
+        self.built += 1
+        self.seen.add(id(node))
+        if self.built - len(self.seen) > MAX_EXPANDED:
+            raise _TooLarge
+        if depth > MAX_DEPTH:
+            if not self.too_deep:
+                self.too_deep = True
+                self.problems.append(
+                    LoadProblem(
+                        "yaml-syntax",
+                        f"nesting deeper than {MAX_DEPTH} levels; flatten this value",
+                        _node_span(node, self.source.text),
+                    )
+                )
+            return None
+        if isinstance(node, ScalarNode):
+            value = _scalar(node)
+            if isinstance(value, str):
+                self.source.strings.append((path, value))
+            return value
+        if id(node) in self.active:
+            self.problems.append(
+                LoadProblem(
+                    "yaml-syntax",
+                    "a YAML alias refers to the value that contains it (recursive anchor)",
+                    _node_span(node, self.source.text),
+                )
+            )
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return self._sequence(node, path, depth)
+            assert isinstance(node, MappingNode)
+            return self._mapping(node, path, depth)
+        finally:
+            self.active.discard(id(node))
+
+    def _sequence(self, node: SequenceNode, path: JsonPath, depth: int) -> list[Any]:
+        items: list[Any] = []
+        for i, child in enumerate(node.value):
+            child_path = (*path, i)
+            self.source.values[child_path] = _node_span(child, self.source.text)
+            items.append(self.build(child, child_path, depth + 1))
+        return items
+
+    def _mapping(self, node: MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_key: dict[str, Span] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if _is_merge(key_node):
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.problems.append(
+                    LoadProblem(
+                        "schema",
+                        "a mapping key must be plain text",
+                        _node_span(key_node, self.source.text),
+                    )
+                )
+                continue
+            key, key_span = key_node.value, _node_span(key_node, self.source.text)
+            if key in first_key:
+                self.problems.append(
+                    LoadProblem(
+                        "duplicate-key",
+                        f"duplicate key `{key}`; the first one is used",
+                        key_span,
+                        (first_key[key], f"first `{key}` here"),
+                    )
+                )
+                continue
+            first_key[key] = key_span
+            result[key] = self._entry(path, key, key_span, value_node, depth)
+        for merged in merges:
+            self._merge(result, merged, path, depth)
+        return result
+
+    def _entry(self, path: JsonPath, key: str, key_span: Span, value: Node, depth: int) -> Any:
+        child_path = (*path, key)
+        self.source.keys[child_path] = key_span
+        self.source.values[child_path] = _node_span(value, self.source.text)
+        return self.build(value, child_path, depth + 1)
+
+    def _merge(self, result: dict[str, Any], merged: Node, path: JsonPath, depth: int) -> None:
+        sources = merged.value if isinstance(merged, SequenceNode) else [merged]
+        for source in sources:
+            if not isinstance(source, MappingNode) or id(source) in self.active:
+                self.problems.append(
+                    LoadProblem(
+                        "schema",
+                        "a merge key `<<` needs a mapping or a list of mappings",
+                        _node_span(source, self.source.text),
+                    )
+                )
+                continue
+            self.active.add(id(source))
+            try:
+                for key_node, value_node in source.value:
+                    if not isinstance(key_node, ScalarNode) or _is_merge(key_node):
+                        continue
+                    if key_node.value not in result:
+                        result[key_node.value] = self._entry(
+                            path,
+                            key_node.value,
+                            _node_span(key_node, self.source.text),
+                            value_node,
+                            depth,
+                        )
+            finally:
+                self.active.discard(id(source))
+
+
+def _is_merge(key: Node) -> bool:
+    return key.tag == _TAG + "merge" or (
+        isinstance(key, ScalarNode) and key.value == "<<" and not key.style and key.tag == _STR
+    )
+
+
+def _node_span(node: Node, text: str) -> Span:
+    """The node's marks, without the trailing blanks and line breaks libyaml includes
+    after block scalars and collections."""
+    start, end = node.start_mark.index, node.end_mark.index
+    if isinstance(node, ScalarNode) and node.style not in ("|", ">"):
+        return (start, end)
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return (start, end)
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag, value = node.tag, node.value
+    if tag == _STR and not node.style:
+        tag = _implicit_tag(value)
+    if tag == _STR or not tag.startswith(_TAG):
+        return value  # text, and values of other tags as written
+    name = tag[len(_TAG) :]
+    try:
+        if name == "null":
+            return None
+        if name == "bool":
+            return _CONSTRUCTOR.construct_yaml_bool(node)
+        if name == "int":
+            return _CONSTRUCTOR.construct_yaml_int(node)
+        if name == "float":
+            return _CONSTRUCTOR.construct_yaml_float(node)
+    except (ValueError, yaml.YAMLError):
+        return value
+    return value  # timestamps, binary, merge... stay as written
+
+
+def _implicit_tag(value: str) -> str:
+    """The tag PyYAML's resolver gives a plain scalar (null, bool, int, float, ...)."""
+    for tag, pattern in _IMPLICIT.get(value[:1], ()):
+        if pattern.match(value):
+            return str(tag)
+    return _STR

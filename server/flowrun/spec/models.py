@@ -1,0 +1,204 @@
+"""Pydantic models of the workflow file format (design §3): the source of `flowrun schema`.
+
+The validator reports problems itself (with exact positions); these models decide what is
+valid and give the resolver typed values. Durations are converted to seconds here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+WORKFLOW_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Top-level keys starting with `x-` are ignored (a place for YAML anchors, as in Compose).
+EXTENSION_PREFIX = "x-"
+
+NodeType = Literal["shell", "python", "http", "llm", "agent", "transform"]
+OnFailure = Literal["stop", "continue"]
+
+
+def _to_seconds(value: Any) -> Any:
+    from flowrun_engine.durations import parse_duration
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PydanticCustomError(
+            "bad_duration", "expected a duration such as 30s, 500ms, 2m or 1h, or seconds"
+        )
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise PydanticCustomError("bad_duration", "{reason}", {"reason": str(exc)}) from exc
+    if seconds < 0:
+        raise PydanticCustomError("bad_duration", "a duration cannot be negative")
+    return float(seconds)
+
+
+def _none_to_dict(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def _to_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_to_seconds),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"},
+            ],
+            "description": 'Seconds, or "500ms", "30s", "2m", "1h".',
+        }
+    ),
+]
+NodeId = Annotated[str, Field(pattern=NODE_ID_PATTERN)]
+Needs = Annotated[
+    list[NodeId],
+    BeforeValidator(_to_list),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+            ],
+            "description": "Node ids this node runs after (a string is a list of one).",
+        }
+    ),
+]
+ExpressionOrBool = str | bool
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class Retry(Model):
+    attempts: int = Field(default=1, ge=1, description="Total tries (1 = no retry).")
+    backoff: Duration = 1.0
+    factor: float = Field(default=2.0, ge=1)
+    max_delay: Duration = 30.0
+
+
+class Node(Model):
+    id: NodeId
+    type: NodeType
+    name: str | None = None
+    needs: Needs = Field(default_factory=list)
+    when: ExpressionOrBool | None = Field(default=None, description="Expression; false → skipped.")
+    with_: Annotated[dict[str, Any], BeforeValidator(_none_to_dict)] = Field(
+        default_factory=dict, alias="with"
+    )
+    timeout: Duration | None = None
+    retry: Retry | None = None
+    on_failure: OnFailure | None = None
+    pin: Any = Field(default=None, description="Fixed output: the node is not run (test data).")
+
+    @property
+    def has_pin(self) -> bool:
+        return "pin" in self.model_fields_set
+
+
+class Loop(Model):
+    max_iters: int = Field(ge=1, le=100)
+    until: ExpressionOrBool | None = None
+    fallback: str | None = Field(
+        default=None, description="A later stage to go on at when exhausted."
+    )
+
+
+class Stage(Model):
+    id: NodeId
+    name: str | None = None
+    mode: Literal["sequential", "parallel"] = "sequential"
+    on_failure: OnFailure | None = None
+    loop: Loop | None = None
+    nodes: list[Node] = Field(min_length=1)
+
+
+class Input(Model):
+    type: Literal["string", "number", "boolean", "object", "array"] = "string"
+    default: Any = None
+    required: bool | None = Field(
+        default=None, description="Default: required when there is no default."
+    )
+    description: str | None = None
+
+    @property
+    def is_required(self) -> bool:
+        if self.required is not None:
+            return self.required
+        return "default" not in self.model_fields_set
+
+
+class TriggerSample(Model):
+    method: str | None = None
+    path: str | None = None
+    headers: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    query: dict[str, Any] = Field(default_factory=dict)
+    body: Any = None
+
+
+class Trigger(Model):
+    type: Literal["manual", "http"] = "manual"
+    method: str | None = Field(default=None, pattern=r"^[A-Za-z]+$")
+    path: str | None = Field(default=None, pattern=r"^/")
+    sample: TriggerSample | None = None
+
+
+class Defaults(Model):
+    timeout: Duration | None = None
+    retry: Retry | None = None
+    on_failure: OnFailure | None = None
+
+
+class Workflow(Model):
+    version: Literal[1]
+    id: Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)] | None = None
+    name: str | None = None
+    description: str | None = None
+    requires: list[str] = Field(default_factory=list)
+    inputs: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Input] = Field(default_factory=dict)
+    trigger: Trigger = Field(default_factory=lambda: Trigger())
+    secrets: list[Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(default_factory=list)
+    env: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    defaults: Defaults = Field(default_factory=lambda: Defaults())
+    nodes: list[Node] | None = Field(default=None, min_length=1)
+    stages: list[Stage] | None = Field(default=None, min_length=1)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _nodes_or_stages(self) -> Workflow:
+        if (self.nodes is None) == (self.stages is None):
+            raise PydanticCustomError(
+                "nodes_or_stages", "a workflow needs exactly one of `nodes` or `stages`"
+            )
+        return self
+
+    def all_nodes(self) -> list[Node]:
+        if self.nodes is not None:
+            return list(self.nodes)
+        return [node for stage in self.stages or [] for node in stage.nodes]
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Workflow.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Flowrun workflow"
+    schema["patternProperties"] = {f"^{EXTENSION_PREFIX}": {}}
+    return schema

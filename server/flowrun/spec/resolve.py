@@ -1,0 +1,264 @@
+"""Workflow model → the engine input JSON of docs/internals.md ("Engine input").
+
+Defaults are filled in, durations are seconds, inputs are checked against their types, and
+the trigger is the given one or the file's `trigger.sample`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flowrun.spec.loader import SourceMap, iter_raw_nodes
+from flowrun.spec.models import Defaults, Input, Node, Retry, Stage, Workflow
+
+DEFAULT_NODE_TIMEOUT = 60.0
+DEFAULT_EXECUTION_TIMEOUT = 600.0
+DEFAULT_MAX_PARALLEL = 16
+_RETRY_DEFAULTS = {"attempts": 1, "backoff": 1.0, "factor": 2.0, "max_delay": 30.0}
+_TRIGGER_KEYS = ("method", "path", "headers", "query", "body")
+
+
+class InputError(ValueError):
+    """An input or trigger the workflow cannot run with; the message says what to change."""
+
+
+class TriggerError(InputError):
+    pass
+
+
+def workflow_id(workflow: Workflow, path: Path) -> str:
+    """The workflow's `id`, else the file name without `.workflow.yml`/`.workflow.yaml`."""
+    if workflow.id:
+        return workflow.id
+    name = path.name
+    for suffix in (".workflow.yml", ".workflow.yaml", ".yml", ".yaml"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def resolve(
+    workflow: Workflow,
+    path: Path,
+    *,
+    inputs: dict[str, Any] | None = None,
+    trigger: dict[str, Any] | None = None,
+    source: SourceMap | None = None,
+) -> dict[str, Any]:
+    """The engine input. With `source` (the validation's), python nodes get `code_line`."""
+    path = Path(path).absolute()
+    resolved = {
+        "workflow": {
+            "id": workflow_id(workflow, path),
+            "name": workflow.name,
+            "file": str(path),
+            "env": {key: _env_text(value) for key, value in workflow.env.items()},
+            "secrets": list(workflow.secrets),
+            "outputs": dict(workflow.outputs),
+            "stages": _stages(workflow),
+        },
+        "inputs": resolve_inputs(workflow.inputs, inputs or {}),
+        "trigger": resolve_trigger(workflow, trigger),
+        "options": {
+            "max_parallel": DEFAULT_MAX_PARALLEL,
+            "timeout": DEFAULT_EXECUTION_TIMEOUT,
+            "given_outputs": {},
+            "cwd": str(path.parent),
+        },
+    }
+    if source is not None:
+        _add_code_lines(resolved["workflow"]["stages"], source)
+    return resolved
+
+
+def _add_code_lines(stages: list[dict[str, Any]], source: SourceMap) -> None:
+    lines = code_lines(source)
+    for stage in stages:
+        for node in stage["nodes"]:
+            if node["type"] == "python" and node["id"] in lines:
+                node["code_line"] = lines[node["id"]]
+
+
+def code_lines(source: SourceMap) -> dict[str, int]:
+    """1-based line of the first line of each python node's `with.code`, where it is exact:
+    a literal block (`code: |`) or a one-line scalar."""
+    found: dict[str, int] = {}
+    for path, raw in iter_raw_nodes(source.data):
+        span = source.values.get((*path, "with", "code"))
+        if span is None or not isinstance(raw.get("id"), str):
+            continue
+        first = source.text[span[0] : span[0] + 1]
+        line = source.index.position(span[0]).line
+        if first == "|":
+            found.setdefault(raw["id"], line + 2)
+        elif first != ">" and source.index.position(span[1]).line == line:
+            found.setdefault(raw["id"], line + 1)
+    return found
+
+
+def _env_text(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _stages(workflow: Workflow) -> list[dict[str, Any]]:
+    defaults = workflow.defaults
+    if workflow.nodes is not None:
+        nodes = [_node(node, defaults, None) for node in workflow.nodes]
+        return [{"id": None, "mode": "parallel", "on_failure": None, "loop": None, "nodes": nodes}]
+    return [_stage(stage, defaults) for stage in workflow.stages or []]
+
+
+def _stage(stage: Stage, defaults: Defaults) -> dict[str, Any]:
+    loop = None
+    if stage.loop is not None:
+        loop = {
+            "max_iters": stage.loop.max_iters,
+            "until": stage.loop.until,
+            "fallback": stage.loop.fallback,
+        }
+    return {
+        "id": stage.id,
+        "mode": stage.mode,
+        "on_failure": stage.on_failure,
+        "loop": loop,
+        "nodes": [_node(node, defaults, stage) for node in stage.nodes],
+    }
+
+
+def _node(node: Node, defaults: Defaults, stage: Stage | None) -> dict[str, Any]:
+    stage_failure = stage.on_failure if stage is not None else None
+    timeout = node.timeout if node.timeout is not None else defaults.timeout
+    return {
+        "id": node.id,
+        "type": node.type,
+        "name": node.name,
+        "needs": list(node.needs),
+        "when": node.when,
+        "with": dict(node.with_),
+        "timeout": float(timeout if timeout is not None else DEFAULT_NODE_TIMEOUT),
+        "retry": _retry(defaults.retry, node.retry),
+        "on_failure": node.on_failure or stage_failure or defaults.on_failure or "stop",
+        "has_pin": node.has_pin,
+        "pin": node.pin,
+    }
+
+
+def _retry(*layers: Retry | None) -> dict[str, Any]:
+    """Field by field: the node's values over the defaults' over the built-in ones."""
+    merged: dict[str, Any] = dict(_RETRY_DEFAULTS)
+    for layer in layers:
+        if layer is not None:
+            merged.update({name: getattr(layer, name) for name in layer.model_fields_set})
+    merged["attempts"] = int(merged["attempts"])
+    for name in ("backoff", "factor", "max_delay"):
+        merged[name] = float(merged[name])
+    return merged
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "string": "text",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a JSON object",
+    "array": "a JSON array",
+}
+
+
+def resolve_inputs(declared: dict[str, Input], given: dict[str, Any]) -> dict[str, Any]:
+    unknown = [name for name in given if name not in declared]
+    if unknown:
+        names = ", ".join(f"`{n}`" for n in declared) or "none"
+        raise InputError(
+            f"unknown input `{unknown[0]}`: this workflow declares {names} under `inputs:`"
+        )
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        if name in given:
+            values[name] = _typed(name, spec, given[name])
+        elif spec.is_required:
+            raise InputError(
+                f"missing required input `{name}` ({_TYPE_WORDS[spec.type]}); "
+                f"give it with --input {name}=VALUE or a `default:` in the file"
+            )
+        else:
+            values[name] = spec.default
+    return values
+
+
+def _typed(name: str, spec: Input, value: Any) -> Any:
+    """The value as the declared type; text (from the CLI) is converted when it parses."""
+    if isinstance(value, str) and spec.type != "string":
+        value = _from_text(value)
+    if value is None or _matches(spec.type, value):
+        return value
+    raise InputError(
+        f"input `{name}` must be {_TYPE_WORDS[spec.type]}, not {json.dumps(value)[:60]}"
+    )
+
+
+def _from_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _matches(kind: str, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "object":
+        return isinstance(value, dict)
+    return isinstance(value, list)
+
+
+# --- trigger --------------------------------------------------------------------------------
+
+
+def resolve_trigger(workflow: Workflow, given: dict[str, Any] | None) -> dict[str, Any]:
+    """The request a run starts with: `given`, else `trigger.sample`, with defaults filled.
+
+    Method: the request's, else the trigger's `method`, else POST when there is a body and
+    GET otherwise. Header names are lower-cased.
+    """
+    declared = workflow.trigger
+    if given is None:
+        request = declared.sample.model_dump() if declared.sample is not None else {}
+    elif isinstance(given, dict):
+        request = given
+    else:
+        raise TriggerError(
+            "the trigger must be a JSON object with method, path, headers, query, body"
+        )
+    unknown = [key for key in request if key not in _TRIGGER_KEYS]
+    if unknown:
+        raise TriggerError(
+            f"unknown trigger key `{unknown[0]}`; a trigger has "
+            + ", ".join(f"`{k}`" for k in _TRIGGER_KEYS)
+        )
+    body = request.get("body")
+    method = request.get("method") or declared.method or ("POST" if body is not None else "GET")
+    headers = request.get("headers") or {}
+    query = request.get("query") or {}
+    if not isinstance(headers, dict) or not isinstance(query, dict):
+        raise TriggerError("the trigger's `headers` and `query` must be JSON objects")
+    return {
+        "method": str(method).upper(),
+        "path": str(request.get("path") or declared.path or "/"),
+        "headers": {str(k).lower(): _header_text(v) for k, v in headers.items()},
+        "query": dict(query),
+        "body": body,
+    }
+
+
+def _header_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)

@@ -1,0 +1,147 @@
+"""`validate_text` / `validate_file`: every rule over one file; never raises."""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flowrun.spec.loader import LoadProblem, SourceMap, load_yaml
+from flowrun.spec.models import Workflow
+from flowrun.spec.positions import Position
+from flowrun.validate import codes, expressions, graph, params, schema, secrets
+from flowrun.validate.context import RuleContext
+from flowrun.validate.diagnostic import Diagnostic, Range, Related, Severity
+
+Rule = Callable[[RuleContext], None]
+RULES: tuple[Rule, ...] = (
+    schema.check,
+    params.check,
+    graph.check,
+    expressions.check,
+    secrets.check,
+)
+
+WORKFLOW_SUFFIXES = (".workflow.yml", ".workflow.yaml")
+SKIPPED_DIRS = frozenset({".git", "node_modules", ".flowrun", ".venv", "venv", "__pycache__"})
+
+
+@dataclass
+class ValidationResult:
+    diagnostics: list[Diagnostic]
+    workflow: Workflow | None  # the pydantic model when the schema checks passed
+    source: SourceMap | None  # positions of keys/values, for LSP features
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == Severity.ERROR for d in self.diagnostics)
+
+
+def validate_text(text: str, path: str | Path) -> ValidationResult:
+    # Loading allocates many small objects and creates no cycles worth collecting: pausing
+    # the cyclic GC makes validation about a third faster.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _validate(text, str(path))
+    except Exception as exc:  # the validator must never raise: report our own bug instead
+        message = (
+            f"flowrun could not check this file ({type(exc).__name__}: {exc}); "
+            "please report this as a bug"
+        )
+        where = Range(Position(0, 0), Position(0, 0))
+        return ValidationResult(
+            [Diagnostic(where, Severity.ERROR, codes.SCHEMA, message)], None, None
+        )
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def validate_file(path: Path) -> ValidationResult:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        message = f"cannot read {path}: {exc.strerror or exc}"
+        return _single_problem(message)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start)
+        column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace"))
+        message = (
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        )
+        return _single_problem(message, Position(line, column))
+    return validate_text(text, path)
+
+
+def _single_problem(message: str, at: Position | None = None) -> ValidationResult:
+    at = at or Position(0, 0)
+    where = Range(at, Position(at.line, at.character + 1))
+    return ValidationResult(
+        [Diagnostic(where, Severity.ERROR, codes.YAML_SYNTAX, message)], None, None
+    )
+
+
+def _validate(text: str, file: str) -> ValidationResult:
+    loaded = load_yaml(text)
+    source = loaded.source
+    diagnostics = [_from_problem(source, p) for p in loaded.problems]
+    if loaded.fatal:
+        return ValidationResult(_sorted(diagnostics), None, source)
+    data = loaded.data
+    if not isinstance(data, dict):
+        diagnostics.append(_not_a_mapping(source, data))
+        return ValidationResult(_sorted(diagnostics), None, source)
+    ctx = RuleContext(source.text, file, source, data)
+    for rule in RULES:
+        rule(ctx)
+    diagnostics.extend(ctx.diagnostics)
+    return ValidationResult(_sorted(diagnostics), ctx.workflow, source)
+
+
+def _from_problem(source: SourceMap, problem: LoadProblem) -> Diagnostic:
+    related: tuple[Related, ...] = ()
+    if problem.related is not None:
+        related = (Related(source.range(problem.related[0]), problem.related[1]),)
+    return Diagnostic(
+        source.range(problem.span), Severity.ERROR, problem.code, problem.message, related
+    )
+
+
+def _not_a_mapping(source: SourceMap, data: object) -> Diagnostic:
+    if data is None:
+        message = "the file is empty; a workflow starts with `version: 1` and has `nodes:`"
+        where = source.range(source.first_line_span())
+    else:
+        kind = "a list" if isinstance(data, list) else "a single value"
+        message = f"a workflow is a mapping (key: value) at the top level, not {kind}"
+        where = source.range(source.values.get((), source.first_line_span()))
+        where = Range(where.start, Position(where.start.line, where.start.character + 1))
+    return Diagnostic(where, Severity.ERROR, codes.SCHEMA, message)
+
+
+def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    unique = list(dict.fromkeys(diagnostics))
+    return sorted(unique, key=lambda d: (d.range.start, d.range.end, d.code))
+
+
+def is_workflow_file(path: Path) -> bool:
+    return path.name.endswith(WORKFLOW_SUFFIXES)
+
+
+def find_workflow_files(paths: Iterable[Path]) -> list[Path]:
+    """Workflow files among `paths`: files as given, folders searched recursively."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+                found.extend(Path(folder) / f for f in sorted(files) if is_workflow_file(Path(f)))
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))

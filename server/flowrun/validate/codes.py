@@ -1,0 +1,41 @@
+"""Diagnostic codes of design §4, in one place."""
+
+from __future__ import annotations
+
+YAML_SYNTAX = "yaml-syntax"
+DUPLICATE_KEY = "duplicate-key"
+SCHEMA = "schema"
+UNKNOWN_KEY = "unknown-key"
+DUPLICATE_ID = "duplicate-id"
+UNKNOWN_NODE_TYPE = "unknown-node-type"
+MISSING_PARAMETER = "missing-parameter"
+UNKNOWN_NEEDS = "unknown-needs"
+CYCLE = "cycle"
+EXPRESSION_SYNTAX = "expression-syntax"
+UNKNOWN_REFERENCE = "unknown-reference"
+NOT_UPSTREAM = "not-upstream"
+BAD_DURATION = "bad-duration"
+LOOP_BOUNDS = "loop-bounds"
+UNKNOWN_PROVIDER = "unknown-provider"
+SECRET_LITERAL = "secret-literal"
+MISSING_DEPENDENCY = "missing-dependency"  # daemon only (flowrun.pyenv), reserved here
+
+ALL_CODES = (
+    YAML_SYNTAX,
+    DUPLICATE_KEY,
+    SCHEMA,
+    UNKNOWN_KEY,
+    DUPLICATE_ID,
+    UNKNOWN_NODE_TYPE,
+    MISSING_PARAMETER,
+    UNKNOWN_NEEDS,
+    CYCLE,
+    EXPRESSION_SYNTAX,
+    UNKNOWN_REFERENCE,
+    NOT_UPSTREAM,
+    BAD_DURATION,
+    LOOP_BOUNDS,
+    UNKNOWN_PROVIDER,
+    SECRET_LITERAL,
+    MISSING_DEPENDENCY,
+)

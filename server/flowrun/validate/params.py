@@ -1,0 +1,76 @@
+"""`with` rules: parameters of each node type (missing, unknown, provider, choices)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowrun.spec.params import NODE_TYPE_SPECS, NodeTypeSpec
+from flowrun.validate import codes
+from flowrun.validate.context import NodeRef, RuleContext
+from flowrun.validate.suggest import closest, did_you_mean, quoted
+
+
+def check(ctx: RuleContext) -> None:
+    for node in ctx.nodes:
+        node_type = node.raw.get("type")
+        spec = NODE_TYPE_SPECS.get(node_type) if isinstance(node_type, str) else None
+        params = node.raw.get("with", {})
+        if spec is None or not isinstance(params, dict | None):
+            continue
+        params = params or {}
+        _missing(ctx, node, spec, params)
+        for name, value in params.items():
+            _check_param(ctx, node, spec, name, value)
+
+
+def _missing(ctx: RuleContext, node: NodeRef, spec: NodeTypeSpec, params: dict[str, Any]) -> None:
+    if "pin" in node.raw:
+        return  # a pinned node does not run
+    for group in spec.required:
+        if any(name in params for name in group):
+            continue
+        wanted = " or ".join(f"`{name}`" for name in group)
+        message = f"{spec.name} node `{node.id}` needs the parameter {wanted} under `with`"
+        if "with" in node.raw:
+            where = ctx.key((*node.path, "with"))
+        else:
+            where = ctx.token((*node.path, "type"))
+        ctx.report(codes.MISSING_PARAMETER, message, where)
+
+
+def _check_param(
+    ctx: RuleContext, node: NodeRef, spec: NodeTypeSpec, name: str, value: Any
+) -> None:
+    path = (*node.path, "with", name)
+    param = spec.param(name)
+    if param is None:
+        suggestion = closest(name, spec.param_names)
+        message = f"unknown parameter `{name}` for {spec.name} node `{node.id}`"
+        message += did_you_mean(suggestion, spec.param_names)
+        where = ctx.key(path)
+        fix = (
+            None
+            if suggestion is None
+            else ctx.replace_fix(f"Change to `{suggestion}`", where, suggestion)
+        )
+        ctx.report(codes.UNKNOWN_KEY, message, where, fix=fix)
+        return
+    if not param.choices or not isinstance(value, str) or "${{" in value:
+        return
+    if value in param.choices:
+        return
+    suggestion = closest(value, param.choices)
+    where = ctx.token(path)
+    fix = (
+        None
+        if suggestion is None
+        else ctx.replace_fix(f"Change to `{suggestion}`", where, suggestion)
+    )
+    hint = f"; did you mean `{suggestion}`?" if suggestion else ""
+    if name == "provider":
+        message = f"unknown {spec.name} provider `{value}` in node `{node.id}`{hint}"
+        message += f" (providers: {quoted(param.choices)})"
+        ctx.report(codes.UNKNOWN_PROVIDER, message, where, fix=fix)
+    else:
+        message = f"`with.{name}` of node `{node.id}` must be one of {quoted(param.choices)}"
+        ctx.report(codes.SCHEMA, message + hint, where, fix=fix)

@@ -1,0 +1,194 @@
+"""`agent`: run a coding-agent CLI non-interactively with a prompt. Output `{exit_code, output}`.
+
+Providers: claude-code → `claude -p PROMPT`, codex → `codex exec PROMPT`, gemini →
+`gemini -p PROMPT`, grok → `grok -p PROMPT`. `command` replaces the CLI (a string split
+like a shell would, or a list); the prompt is always the last argument.
+
+`role`, `profile` and `skills` are not CLI flags (the four CLIs have no common ones): they
+become a short preamble in front of the prompt:
+
+    Role: <role>
+    Profile: <profile>
+    Skills: <skill>, <skill>
+
+    Task:
+    <prompt>
+
+The CLI runs through `ctx.run_process`, so it is in the run's process group and its
+stdout/stderr stream as the node's logs. `output` is its stdout without trailing newlines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+from dataclasses import dataclass
+from typing import Any
+
+from flowrun_engine.context import NodeContext, ProcessResult
+from flowrun_engine.errors import NodeError
+
+MAX_PROMPT_BYTES = 120 * 1024  # Linux limits one argument to 128 KiB
+STDERR_TAIL_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class AgentCli:
+    argv: tuple[str, ...]
+    label: str
+    install: str
+
+
+CLIS = {
+    "claude-code": AgentCli(
+        ("claude", "-p"), "Claude Code CLI", "npm install -g @anthropic-ai/claude-code"
+    ),
+    "codex": AgentCli(("codex", "exec"), "OpenAI Codex CLI", "npm install -g @openai/codex"),
+    "gemini": AgentCli(("gemini", "-p"), "Gemini CLI", "npm install -g @google/gemini-cli"),
+    "grok": AgentCli(("grok", "-p"), "Grok CLI", "npm install -g @vibe-kit/grok-cli"),
+}
+
+
+async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
+    cli = _cli(params, ctx.node_id)
+    prompt = _prompt(params, ctx.node_id)
+    argv = [*_base_argv(params, cli, ctx.node_id), prompt]
+    argv[0] = _find_program(argv[0], cli, params, ctx)
+    cwd = _cwd(params.get("cwd"), ctx)
+    try:
+        result = await ctx.run_process(argv, cwd=cwd, env=ctx.env)
+    except (FileNotFoundError, PermissionError) as exc:
+        raise NodeError(
+            "ExecutionError",
+            f"node `{ctx.node_id}`: cannot start {argv[0]}: {exc.strerror or exc}",
+            suggestion="check that the CLI is installed and executable",
+        ) from None
+    output = {"exit_code": result.exit_code, "output": result.stdout.rstrip("\n")}
+    if result.exit_code != 0:
+        raise NodeError(
+            "ExecutionError",
+            _exit_message(ctx.node_id, os.path.basename(argv[0]), result),
+            suggestion="look at the agent's logs above; run the same command in a terminal",
+            output=output,
+        )
+    return output
+
+
+def _cli(params: dict[str, Any], node_id: str) -> AgentCli | None:
+    name = params.get("provider")
+    if name is None and params.get("command"):
+        return None
+    cli = CLIS.get(name) if isinstance(name, str) else None
+    if cli is None:
+        raise NodeError(
+            "ExecutionError",
+            f"node `{node_id}`: unknown agent provider {json.dumps(name)}",
+            suggestion=f"set `provider` to one of: {', '.join(CLIS)} (or give `command`)",
+        )
+    return cli
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def preamble(params: dict[str, Any]) -> str:
+    lines = []
+    for key in ("role", "profile"):
+        if params.get(key):
+            lines.append(f"{key.capitalize()}: {_text(params[key])}")
+    skills = params.get("skills")
+    if skills:
+        listed = ", ".join(_text(s) for s in skills) if isinstance(skills, list) else _text(skills)
+        lines.append(f"Skills: {listed}")
+    return "\n".join(lines)
+
+
+def _prompt(params: dict[str, Any], node_id: str) -> str:
+    prompt = params.get("prompt")
+    if prompt is None or prompt == "":
+        raise NodeError(
+            "ExecutionError",
+            f"node `{node_id}` has no `prompt`",
+            suggestion="add `prompt:` with the task for the agent",
+        )
+    head = preamble(params)
+    text = f"{head}\n\nTask:\n{_text(prompt)}" if head else _text(prompt)
+    if len(text.encode()) > MAX_PROMPT_BYTES:
+        raise NodeError(
+            "ExecutionError",
+            f"node `{node_id}`: the prompt is {len(text.encode())} bytes; a command-line"
+            f" argument can hold at most {MAX_PROMPT_BYTES} bytes",
+            suggestion="write the long context to a file and tell the agent to read it",
+        )
+    return text
+
+
+def _base_argv(params: dict[str, Any], cli: AgentCli | None, node_id: str) -> list[str]:
+    command = params.get("command")
+    if command is None or command == "" or command == []:
+        assert cli is not None  # _cli() demands a provider when there is no command
+        return list(cli.argv)
+    if isinstance(command, str):
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise NodeError(
+                "ExecutionError",
+                f"node `{node_id}`: cannot split `command` {command!r}: {exc}",
+                suggestion="check the quotes in `command`, or give it as a list",
+            ) from None
+    elif isinstance(command, list):
+        argv = [_text(part) for part in command]
+    else:
+        argv = []
+    if not argv:
+        raise NodeError(
+            "ExecutionError",
+            f"node `{node_id}`: `command` must be a command line or a list of arguments",
+            suggestion="for example `command: claude -p --model sonnet`",
+        )
+    return argv
+
+
+def _find_program(
+    program: str, cli: AgentCli | None, params: dict[str, Any], ctx: NodeContext
+) -> str:
+    search = ctx.env.get("PATH", os.defpath)
+    found = shutil.which(program, path=search)
+    if found is None and os.sep in program:
+        found = shutil.which(os.path.join(ctx.cwd, program))
+    if found is not None:
+        return found
+    if cli is not None and not params.get("command"):
+        raise NodeError(
+            "ExecutionError",
+            f"node `{ctx.node_id}`: {program} ({cli.label}) not found on PATH",
+            suggestion=f"install it with `{cli.install}`, or set `command:` to the CLI's full path",
+        )
+    raise NodeError(
+        "ExecutionError",
+        f"node `{ctx.node_id}`: {program} (from `command`) not found on PATH",
+        suggestion="install it, put it on PATH, or write its full path in `command`",
+    )
+
+
+def _cwd(value: Any, ctx: NodeContext) -> str:
+    if not value:
+        return ctx.cwd
+    path = os.path.join(ctx.cwd, str(value))
+    if not os.path.isdir(path):
+        raise NodeError(
+            "ExecutionError",
+            f"node `{ctx.node_id}`: the folder `{value}` ({path}) does not exist",
+            suggestion="`cwd` is relative to the workflow's workspace folder; create it or fix it",
+        )
+    return path
+
+
+def _exit_message(node_id: str, program: str, result: ProcessResult) -> str:
+    tail = (result.stderr.strip() or result.stdout.strip())[-STDERR_TAIL_CHARS:]
+    detail = f":\n{tail}" if tail else " (no output)"
+    return f"node `{node_id}`: {program} exited with code {result.exit_code}{detail}"

@@ -1,0 +1,154 @@
+"""The state of one execution: node statuses, what is ready, skips and on_failure. No I/O.
+
+The scheduler runs one stage (iteration) at a time: `begin_stage`, then `release` and
+`finish` until `stage_done`. A loop iteration begins the same stage again, which resets its
+nodes, so a node's status is always that of its latest iteration; the run fails when a
+node's latest status is `failed`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from flowrun_engine.plan import Plan, PlanNode
+
+
+class NodeStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    STOPPED = "stopped"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self not in (NodeStatus.PENDING, NodeStatus.RUNNING)
+
+
+class Action(StrEnum):
+    RUN = "run"  # start it (the scheduler still checks `when`)
+    SKIP = "skip"  # a node it uses did not succeed
+    FIXED = "fixed"  # pinned or given: succeeded with a known output
+
+
+class ExecutionState:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.statuses = {node_id: NodeStatus.PENDING for node_id in plan.nodes}
+        self.outputs: dict[str, Any] = {}
+        self.errors: dict[str, dict[str, Any]] = {}
+        self.halted = False
+        self._failure_order: list[str] = []
+        self._stage: tuple[str, ...] = ()
+        self._released: set[str] = set()
+
+    def begin_stage(self, index: int) -> None:
+        self._stage = self.plan.stages[index].node_ids
+        self._released = set()
+        for node_id in self._stage:
+            self.statuses[node_id] = NodeStatus.PENDING
+            self.outputs.pop(node_id, None)
+            self.errors.pop(node_id, None)
+            if node_id in self._failure_order:
+                self._failure_order.remove(node_id)
+
+    def release(self) -> list[tuple[str, Action]]:
+        """Nodes of the current stage that can go now; skips and fixed outputs are applied."""
+        released: list[tuple[str, Action]] = []
+        progress = True
+        while progress and not self.halted:
+            progress = False
+            for node_id in self._stage:
+                if node_id in self._released or not self._after_done(node_id):
+                    continue
+                self._released.add(node_id)
+                action = self._action(self.plan.nodes[node_id])
+                released.append((node_id, action))
+                progress = progress or action is not Action.RUN
+        return released
+
+    def _after_done(self, node_id: str) -> bool:
+        return all(self.statuses[n].is_terminal for n in self.plan.nodes[node_id].after)
+
+    def _action(self, node: PlanNode) -> Action:
+        if node.fixed:
+            self.statuses[node.id] = NodeStatus.SUCCEEDED
+            return Action.FIXED
+        if any(self.statuses.get(n) is not NodeStatus.SUCCEEDED for n in node.data):
+            self.statuses[node.id] = NodeStatus.SKIPPED
+            return Action.SKIP
+        self.statuses[node.id] = NodeStatus.RUNNING
+        return Action.RUN
+
+    def blocking_node(self, node_id: str) -> str | None:
+        """The first node `node_id` uses that did not succeed (why it was skipped)."""
+        node = self.plan.nodes[node_id]
+        return next(
+            (n for n in sorted(node.data) if self.statuses.get(n) is not NodeStatus.SUCCEEDED),
+            None,
+        )
+
+    def set_output(self, node_id: str, output: Any) -> None:
+        self.outputs[node_id] = output
+
+    def finish(
+        self,
+        node_id: str,
+        status: NodeStatus,
+        *,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+    ) -> bool:
+        """Record a node's end; True when the run must stop (a failure with on_failure stop)."""
+        self.statuses[node_id] = status
+        if output is not None or status is NodeStatus.SUCCEEDED:
+            self.outputs[node_id] = output
+        if status is NodeStatus.FAILED:
+            self.errors[node_id] = error or {"type": "ExecutionError", "message": "failed"}
+            self._failure_order.append(node_id)
+            return self.plan.nodes[node_id].on_failure != "continue"
+        return False
+
+    def halt(self) -> list[str]:
+        """Stop releasing; the current stage's nodes not yet released are now skipped."""
+        self.halted = True
+        return self._skip([n for n in self._stage if n not in self._released])
+
+    def skip_stage(self, index: int) -> list[str]:
+        return self._skip(list(self.plan.stages[index].node_ids))
+
+    def _skip(self, node_ids: list[str]) -> list[str]:
+        skipped = [n for n in node_ids if self.statuses[n] is NodeStatus.PENDING]
+        for node_id in skipped:
+            self.statuses[node_id] = NodeStatus.SKIPPED
+            self._released.add(node_id)
+        return skipped
+
+    def stage_done(self) -> bool:
+        return all(self.statuses[n].is_terminal for n in self._stage)
+
+    def stage_status(self, index: int) -> str:
+        statuses = [self.statuses[n] for n in self.plan.stages[index].node_ids]
+        for status in (NodeStatus.FAILED, NodeStatus.STOPPED):
+            if status in statuses:
+                return status.value
+        if statuses and all(s is NodeStatus.SKIPPED for s in statuses):
+            return NodeStatus.SKIPPED.value
+        return NodeStatus.SUCCEEDED.value
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Errors of the nodes whose latest status is failed, in the order they failed."""
+        return [
+            {**self.errors[n], "node": n}
+            for n in self._failure_order
+            if self.statuses[n] is NodeStatus.FAILED
+        ]
+
+    def nodes_context(self) -> dict[str, dict[str, Any]]:
+        """`nodes.<id>.output` / `.status` for expressions."""
+        return {
+            node_id: {"output": self.outputs.get(node_id), "status": status.value}
+            for node_id, status in self.statuses.items()
+        }

@@ -1,0 +1,158 @@
+// The Flowrun parts of the VS Code UI, as a person sees them: CodeLens above a workflow, and the
+// Flowrun Executions tree (workflow → execution → node → Input / Output / Error / Logs).
+import { pickQuickItem, TIMEOUT, until } from "./vscode.mjs";
+
+export const VIEW_TITLE = "Flowrun Executions";
+
+/** The Problems panel's aria-label of a marker ("… at line 5 and character 11. …"). */
+export function problemAt(ariaLabel, line, column) {
+  return ariaLabel.includes(`at line ${line} and character ${column}`);
+}
+
+export async function clickCodeLens(page, text) {
+  const lens = page.locator(".editor-group-container.active .codelens-decoration a", {
+    hasText: text,
+  });
+  await until(async () => lens.first().isVisible(), `no "${text}" CodeLens above the workflow`);
+  await lens.first().click();
+}
+
+function viewPane(page) {
+  return page.locator(".pane", { has: page.locator(".pane-header", { hasText: VIEW_TITLE }) });
+}
+
+/** Make the Flowrun Executions view visible (its view container may be closed). */
+export async function showExecutionsView(page) {
+  const pane = viewPane(page);
+  if (await pane.locator(".pane-body").isVisible().catch(() => false)) {
+    return pane;
+  }
+  const { runCommand } = await import("./vscode.mjs");
+  await runCommand(page, `Focus on ${VIEW_TITLE} View`);
+  await until(async () => pane.locator(".pane-body").isVisible(), `the ${VIEW_TITLE} view is not shown`);
+  return pane;
+}
+
+/** Rows the tree draws now: {name, description, level, expanded, icon, iconColor}. */
+export async function rows(page) {
+  const pane = await showExecutionsView(page);
+  return pane.locator(".monaco-list-row").evaluateAll((elements) =>
+    elements
+      .map((row) => {
+        const icon = row.querySelector(".custom-view-tree-node-item-icon");
+        return {
+          index: Number(row.getAttribute("data-index")),
+          name: row.querySelector(".label-name")?.textContent?.trim() ?? "",
+          description: row.querySelector(".label-description")?.textContent?.trim() ?? "",
+          level: Number(row.getAttribute("aria-level") || "0"),
+          expanded: row.getAttribute("aria-expanded"),
+          selected: row.classList.contains("selected") || row.getAttribute("aria-selected") === "true",
+          icon: icon ? icon.className : "",
+          iconColor: icon ? getComputedStyle(icon).color : "",
+        };
+      })
+      .sort((a, b) => a.index - b.index),
+  );
+}
+
+/** The rows of the newest execution of a workflow: [executionRow, ...its descendants]. */
+function newestExecution(all, workflowId) {
+  const start = all.findIndex((row) => row.level === 1 && row.name === workflowId);
+  if (start < 0 || !all[start + 1] || all[start + 1].level !== 2) {
+    return null;
+  }
+  const end = all.findIndex((row, i) => i > start + 1 && row.level <= 2);
+  return all.slice(start + 1, end < 0 ? all.length : end);
+}
+
+export function statusOf(row) {
+  return row.description.split(" · ")[0];
+}
+
+/** Wait until the newest execution of `workflowId` in the tree has `status`; returns its rows. */
+export async function waitForExecution(page, workflowId, status, timeoutMs = TIMEOUT) {
+  return until(async () => {
+    const execution = newestExecution(await rows(page), workflowId);
+    return execution && statusOf(execution[0]) === status && execution;
+  }, `the ${VIEW_TITLE} view shows no ${status} execution of workflow "${workflowId}"`, timeoutMs);
+}
+
+function isGreen(color) {
+  const [r, g, b] = (color.match(/\d+(\.\d+)?/g) || []).map(Number);
+  return g > 100 && g > r * 1.3 && g > b;
+}
+
+/** Wait until a node of the newest execution shows `status` (and, for succeeded, a green icon). */
+export async function waitForNode(page, workflowId, nodeId, status) {
+  return until(async () => {
+    const execution = newestExecution(await rows(page), workflowId);
+    const node = execution?.find((row) => row.level === 3 && row.name === nodeId);
+    if (!node || statusOf(node) !== status) {
+      return null;
+    }
+    if (status === "succeeded" && !(node.icon.includes("codicon-pass") && isGreen(node.iconColor))) {
+      return null;
+    }
+    return node;
+  }, `node "${nodeId}" of the newest "${workflowId}" execution does not show ${status}` +
+    (status === "succeeded" ? " with a green icon" : ""));
+}
+
+function rowAt(page, row) {
+  return viewPane(page).locator(`.monaco-list-row[data-index="${row.index}"]`);
+}
+
+/** Expand a node of the newest execution of a workflow and return its detail row (Output…). */
+export async function nodePartRow(page, workflowId, nodeId, part) {
+  const findNode = async () => {
+    const execution = newestExecution(await rows(page), workflowId);
+    const at = execution?.findIndex((row) => row.level === 3 && row.name === nodeId) ?? -1;
+    return at < 0 ? null : { execution, at };
+  };
+  const found = await until(findNode, `node "${nodeId}" is not in the newest "${workflowId}" run`);
+  const node = found.execution[found.at];
+  if (node.expanded === "false") {
+    await rowAt(page, node).locator(".monaco-tl-twistie").click();
+  }
+  const detail = await until(async () => {
+    const { execution, at } = (await findNode()) ?? {};
+    const below = execution?.slice(at + 1) ?? [];
+    const end = below.findIndex((row) => row.level <= 3);
+    const parts = end < 0 ? below : below.slice(0, end);
+    return parts.find((row) => row.name === part);
+  }, `node "${nodeId}" has no ${part} item`);
+  return rowAt(page, detail);
+}
+
+/** Click a node's Input / Output / Error / Logs item (opens it as a read-only document). */
+export async function openNodePart(page, workflowId, nodeId, part) {
+  const row = await nodePartRow(page, workflowId, nodeId, part);
+  await row.click();
+  return row;
+}
+
+/** In the Stop Execution… quick pick (items "<workflow> · <short id>"), pick a run of a workflow. */
+export async function pickRunningExecution(page, workflowId) {
+  await pickQuickItem(page, `${workflowId} ·`, "Flowrun: Stop Execution…");
+}
+
+/** In the Show History… quick pick, pick the run with this short id (or any run of workflowId). */
+export async function pickHistoryItem(page, workflowId, shortId) {
+  const text = shortId ? `${workflowId} · ${shortId}` : `${workflowId} ·`;
+  await pickQuickItem(page, text, "Flowrun: Show History…");
+}
+
+/** After a history pick: the tree shows that execution selected, under its workflow, expanded. */
+export async function waitForShownExecution(page, workflowId, shortId) {
+  return until(async () => {
+    const all = await rows(page);
+    const at = all.findIndex((row) => row.level === 2 && row.selected);
+    if (at < 0 || (shortId && all[at].name !== shortId)) {
+      return null;
+    }
+    const parent = all.slice(0, at).reverse().find((row) => row.level === 1);
+    const children = all[at + 1]?.level === 3;
+    return parent?.name === workflowId && children && all[at];
+  }, `the ${VIEW_TITLE} view does not show the picked "${workflowId}" run ${shortId ?? ""} ` +
+    "selected and expanded");
+}

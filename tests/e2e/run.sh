@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The real-editor end-to-end test: install the tools (cached), build the .vsix, then drive
+# code-server in Chromium through tests/e2e/flowrun.test.mjs (node's test runner).
+# Screenshots and logs go to artifacts/e2e/. Every process the test starts is killed by pid.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+artifacts="$root/artifacts/e2e"
+rm -rf "$artifacts"
+mkdir -p "$artifacts"
+pid_file="$artifacts/pids"
+
+# If the test runner itself dies, kill the process groups it recorded (one "pid what" a line).
+cleanup() {
+  if [ -f "$pid_file" ]; then
+    while read -r pid _; do
+      kill -KILL -- "-$pid" 2>/dev/null || true
+    done < "$pid_file"
+  fi
+}
+trap cleanup EXIT
+
+echo "== e2e: tools (node 24, code-server, playwright-core, chromium)"
+env_line="$(bash scripts/e2e-setup.sh | tail -n 1)"
+for assignment in $env_line; do
+  export "${assignment?}"
+done
+
+echo "== e2e: flowrun in the repository's interpreter"
+python="$root/.venv/bin/python"
+if ! "$python" -c "import flowrun" 2>/dev/null; then
+  bash scripts/setup.sh
+fi
+
+echo "== e2e: extension package"
+if [ ! -f scripts/extension.sh ]; then
+  echo "e2e: scripts/extension.sh is missing, so there is no .vsix to test; the extension" \
+    "(issue: VS Code extension) must land first" >&2
+  exit 1
+fi
+bash scripts/extension.sh package
+vsix="$(find extension dist -maxdepth 2 -name '*.vsix' -newer "$pid_file" 2>/dev/null | head -n 1)"
+if [ -z "$vsix" ]; then
+  vsix="$(find extension dist -maxdepth 2 -name '*.vsix' 2>/dev/null | head -n 1)"
+fi
+if [ -z "$vsix" ]; then
+  echo "e2e: scripts/extension.sh package made no .vsix under extension/ or dist/" >&2
+  exit 1
+fi
+
+export FLOWRUN_E2E_VSIX="$root/$vsix"
+export FLOWRUN_E2E_PYTHON="$python"
+export FLOWRUN_E2E_ARTIFACTS="$artifacts"
+export FLOWRUN_E2E_FIXTURES="$root/tests/e2e/workspace"
+export FLOWRUN_E2E_PIDS="$pid_file"
+
+echo "== e2e: VS Code (code-server) in Chromium, vsix $vsix"
+"$FLOWRUN_E2E_NODE" --test --test-reporter=spec --test-concurrency=1 tests/e2e/flowrun.test.mjs

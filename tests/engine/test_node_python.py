@@ -1,0 +1,175 @@
+"""The python node: code and function forms, prints, tracebacks, return values."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Engine, node, workflow
+
+from flowrun_engine import stdio
+from flowrun_engine.context import NodeContext
+from flowrun_engine.errors import NodeError
+from flowrun_engine.nodes.python import run
+
+
+def ctx(tmp_path: Path, **kw: Any) -> NodeContext:
+    return NodeContext(node_id="p", cwd=str(tmp_path), workflow_file="/ws/flow.workflow.yml", **kw)
+
+
+async def call(params: dict[str, Any], c: NodeContext) -> Any:
+    with stdio.redirected():
+        return await run(params, c)
+
+
+async def test_code_main_args_and_prints(tmp_path: Path) -> None:
+    c = ctx(tmp_path)
+    code = (
+        "import sys\ndef main(name, n=1):\n    print('hi', name)\n"
+        "    print('oops', file=sys.stderr)\n"
+        "    sys.stdout.write('no newline')\n    return {'name': name, 'n': n, 't': (1, 2)}"
+    )
+    out = await call({"code": code, "args": {"name": "ada"}}, c)
+    assert out == {"name": "ada", "n": 1, "t": (1, 2)}
+    assert c.logs == [("stdout", "hi ada"), ("stderr", "oops"), ("stdout", "no newline")]
+
+
+async def test_async_main(tmp_path: Path) -> None:
+    code = "import asyncio\nasync def main():\n    await asyncio.sleep(0)\n    return 5"
+    assert await call({"code": code}, ctx(tmp_path)) == 5
+
+
+async def test_traceback_has_the_workflow_line_numbers(tmp_path: Path) -> None:
+    code = "def helper(x):\n    return 1 / x\n\ndef main():\n    return helper(0)\n"
+    with pytest.raises(NodeError) as info:
+        await call({"code": code}, ctx(tmp_path, code_line=20))
+    error = info.value
+    assert error.type == "ExecutionError"
+    assert error.message == (
+        "node `p` raised ZeroDivisionError: division by zero (line 21 of flow.workflow.yml)"
+    )
+    assert 'File "<flow.workflow.yml:p>", line 24, in main' in error.traceback
+    assert 'File "<flow.workflow.yml:p>", line 21, in helper' in error.traceback
+    assert "return 1 / x" in error.traceback
+    assert "flowrun_engine" not in error.traceback
+    assert error.suggestion and "pin" in error.suggestion
+
+
+async def test_non_serialisable_return(tmp_path: Path) -> None:
+    with pytest.raises(NodeError) as info:
+        await call({"code": "def main():\n    return {1, 2}"}, ctx(tmp_path))
+    assert info.value.message == (
+        "node `p` returned a <class 'set'>, which is not JSON-serialisable; "
+        "return dicts, lists, strings, numbers, booleans or None"
+    )
+    with pytest.raises(NodeError) as info:
+        await call({"code": "def main():\n    return {'a': [object()]}"}, ctx(tmp_path))
+    assert "<class 'object'>" in info.value.message
+    with pytest.raises(NodeError) as info:
+        await call({"code": "def main():\n    return {(1,): 2}"}, ctx(tmp_path))
+    assert "<class 'tuple'>" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"code": "def main(:\n  pass"}, "syntax error in its code at line 1"),
+        ({"code": "x = 1"}, "defines no main() function"),
+        ({"code": "raise RuntimeError('at import')"}, "raised RuntimeError: at import"),
+        ({"code": "import sys\ndef main():\n    sys.exit(3)"}, "raised SystemExit: 3"),
+        ({}, "has neither `code` nor `function`"),
+        ({"code": "def main(): pass", "args": [1]}, "`args` must be a mapping"),
+        ({"function": "no_such_module_xyz:main"}, "cannot import `no_such_module_xyz`"),
+        ({"function": "json:nope"}, "module `json` has no `nope`"),
+        ({"function": "json:__doc__"}, "is not callable"),
+    ],
+)
+async def test_clear_errors(tmp_path: Path, params: dict[str, Any], words: str) -> None:
+    with pytest.raises(NodeError) as info:
+        await call(params, ctx(tmp_path))
+    assert words in info.value.message
+
+
+async def test_function_from_the_workspace(tmp_path: Path) -> None:
+    pkg = tmp_path / "mypkg_flowrun_test"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "tasks.py").write_text(
+        "def double(x):\n    print('doubling')\n    return x * 2\n\n"
+        "def fail():\n    raise KeyError('k')\n\n"
+        "class Tools:\n    @staticmethod\n    def name():\n        return 'tools'\n"
+    )
+    (tmp_path / "broken_mod_flowrun_test.py").write_text("raise ValueError('bad module')\n")
+    c = ctx(tmp_path)
+    try:
+        assert await call({"function": "mypkg_flowrun_test.tasks:double", "args": {"x": 4}}, c) == 8
+        assert c.logs == [("stdout", "doubling")]
+        assert await call({"function": "mypkg_flowrun_test.tasks:Tools.name"}, c) == "tools"
+        with pytest.raises(NodeError) as info:
+            await call({"function": "mypkg_flowrun_test.tasks:fail"}, c)
+        assert info.value.message == "node `p` raised KeyError: 'k' (tasks.py, line 6)"
+        assert "tasks.py" in (info.value.traceback or "")
+        with pytest.raises(NodeError) as info:
+            await call({"function": "broken_mod_flowrun_test"}, c)
+        assert "raised ValueError: bad module" in info.value.message
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith(("mypkg_flowrun", "broken_mod"))]:
+            del sys.modules[name]
+
+
+async def test_prints_outside_nodes_go_to_the_real_stream(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with stdio.redirected():
+        print("plain")
+        sys.stdout.flush()
+        assert sys.stdout.writable() and not sys.stdout.isatty()
+        assert sys.stdout.encoding == "utf-8"
+    assert capsys.readouterr().out == "plain\n"
+
+
+def test_traceback_and_serialisation_through_the_engine(engine: Engine) -> None:
+    run_ = engine(
+        workflow(
+            node(
+                "boom",
+                "python",
+                with_={"code": "def main():\n    x = None\n    return x['k']"},
+                code_line=7,
+                on_failure="continue",
+            ),
+            node(
+                "bad",
+                "python",
+                with_={"code": "def main():\n    return {1}"},
+                on_failure="continue",
+            ),
+            node(
+                "loud",
+                "python",
+                with_={
+                    "code": "def main():\n    for _ in range(3):\n"
+                    "        print('tick')\n    return 'ok'"
+                },
+            ),
+            file="/ws/my.workflow.yml",
+        )
+    )
+    error = run_.of("node_finished", "boom")[0]["error"]
+    assert 'File "<my.workflow.yml:boom>", line 9, in main' in error["traceback"]
+    assert "(line 9 of my.workflow.yml)" in error["message"]
+    assert "not JSON-serialisable" in run_.of("node_finished", "bad")[0]["error"]["message"]
+    assert run_.logs("loud") == ["tick"] * 3
+
+
+async def test_endless_lines_are_logged_in_pieces(tmp_path: Path) -> None:
+    c = ctx(tmp_path)
+    code = (
+        "import sys\ndef main():\n    for _ in range(2000):\n        sys.stdout.write('x' * 100)\n"
+    )
+    await call({"code": code}, c)
+    assert "".join(t for _, t in c.logs) == "x" * 200_000
+    assert max(len(t) for _, t in c.logs) == 16 * 1024

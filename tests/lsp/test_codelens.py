@@ -1,0 +1,50 @@
+"""CodeLens: ▶ Run Test above the workflow, ▶ Run from here above each node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from lsp.harness import Session
+from lsp.test_symbols import rng
+from lsp.workflows import NODES, STAGES, write
+
+
+async def lenses(session: Session, name: str) -> list[types.CodeLens]:
+    result = await session.client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=session.uri(name)))
+    )
+    return list(result or [])
+
+
+def lens(line: int, title: str, command: str, argument: dict) -> types.CodeLens:
+    return types.CodeLens(
+        range=rng(line, 0, line, 0),
+        command=types.Command(title=title, command=command, arguments=(argument,)),
+    )
+
+
+async def test_lenses_of_a_workflow(workspace: Path, session: Session) -> None:
+    assert session.result.capabilities.code_lens_provider is not None
+    write(workspace, "a.workflow.yml", NODES)
+    uri = session.uri("a.workflow.yml")
+    assert await lenses(session, "a.workflow.yml") == [
+        lens(4, "▶ Run Test", "flowrun.runTest", {"uri": uri}),
+        lens(5, "▶ Run from here", "flowrun.runFromNode", {"uri": uri, "fromNode": "fetch"}),
+        lens(9, "▶ Run from here", "flowrun.runFromNode", {"uri": uri, "fromNode": "summarize"}),
+    ]
+
+
+async def test_lenses_of_stages(workspace: Path, session: Session) -> None:
+    write(workspace, "s.workflow.yml", STAGES)
+    found = await lenses(session, "s.workflow.yml")
+    assert [(item.range.start.line, item.command.title) for item in found if item.command] == [
+        (1, "▶ Run Test"),
+        (4, "▶ Run from here"),
+        (11, "▶ Run from here"),
+    ]
+
+
+async def test_no_lenses_for_a_missing_file(session: Session) -> None:
+    assert await lenses(session, "gone.workflow.yml") == []

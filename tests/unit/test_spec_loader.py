@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from flowrun.spec.loader import MAX_DEPTH, load_yaml
+from flowrun.spec.positions import Range
+
+
+def spans_text(text: str, span: tuple[int, int]) -> str:
+    return text[span[0] : span[1]]
+
+
+def test_scalars_become_json_values_like_yaml_1_1() -> None:
+    result = load_yaml(
+        "a: 1\nb: 1.5\nc: yes\nd: ~\ne: '1'\nf: 0x10\ng: 2024-01-01\nh: !custom x\ni: .inf\n"
+    )
+    assert result.problems == []
+    data = result.data
+    assert data["a"] == 1 and data["b"] == 1.5 and data["c"] is True and data["d"] is None
+    assert data["e"] == "1" and data["f"] == 16 and data["g"] == "2024-01-01"
+    assert data["h"] == "x" and data["i"] == float("inf")
+
+
+def test_keys_are_kept_as_written() -> None:
+    result = load_yaml("on: 1\n1: x\n")
+    assert result.data == {"on": 1, "1": "x"}
+
+
+def test_key_and_value_spans_point_at_the_tokens() -> None:
+    text = "top:\n  key: value\n  list: [a, 'b']\n"
+    source = load_yaml(text).source
+    assert spans_text(text, source.keys[("top", "key")]) == "key"
+    assert spans_text(text, source.values[("top", "key")]) == "value"
+    assert spans_text(text, source.values[("top", "list", 1)]) == "'b'"
+    assert source.key_range(("top", "list")) == Range.of(2, 2, 2, 6)
+    assert source.value_range(("top", "list")) == Range.of(2, 8, 2, 16)
+    assert source.key_range(("nope",)) is None and source.value_range(("nope",)) is None
+
+
+def test_block_scalar_spans_drop_trailing_line_breaks() -> None:
+    text = "a: |\n  hello\n  world\n\nb: 1\n"
+    source = load_yaml(text).source
+    assert spans_text(text, source.values[("a",)]) == "|\n  hello\n  world"
+
+
+def test_token_span_falls_back_to_the_key_then_the_nearest_ancestor() -> None:
+    text = "a:\nb:\n  c: 1\n"
+    source = load_yaml(text).source
+    assert spans_text(text, source.token_span(("a",))) == "a"  # empty value → key
+    assert spans_text(text, source.token_span(("b", "c", "d"))) == "1"
+    assert source.token_span(()) == (0, 12)  # the root mapping
+
+
+def test_duplicate_keys_keep_the_first_and_point_at_the_second() -> None:
+    text = "a: 1\nb: 2\na: 3\n"
+    result = load_yaml(text)
+    assert result.data == {"a": 1, "b": 2}
+    [problem] = result.problems
+    assert problem.code == "duplicate-key"
+    assert problem.span == (10, 11)
+    assert problem.related == ((0, 1), "first `a` here")
+
+
+def test_merge_keys_and_aliases_are_expanded() -> None:
+    text = "base: &base {x: 1, y: 2}\nm:\n  <<: *base\n  y: 3\nl:\n  <<: [*base, {z: 4}]\n"
+    result = load_yaml(text)
+    assert result.problems == []
+    assert result.data["m"] == {"y": 3, "x": 1}
+    assert result.data["l"] == {"x": 1, "y": 2, "z": 4}
+    assert spans_text(text, result.source.values[("m", "x")]) == "1"
+
+
+def test_a_merge_of_a_scalar_is_a_problem() -> None:
+    result = load_yaml("m:\n  <<: 5\n  a: 1\n")
+    assert [p.code for p in result.problems] == ["schema"]
+    assert result.data == {"m": {"a": 1}}
+
+
+def test_complex_keys_are_reported() -> None:
+    result = load_yaml("? [a, b]\n: 1\nc: 2\n")
+    assert [p.code for p in result.problems] == ["schema"]
+    assert result.data == {"c": 2}
+
+
+def test_recursive_anchor_is_a_problem_not_a_hang() -> None:
+    result = load_yaml("a: &a [1, *a]\n")
+    assert [p.code for p in result.problems] == ["yaml-syntax"]
+    assert "recursive" in result.problems[0].message
+    assert result.fatal
+
+
+def test_recursive_merge_is_a_problem() -> None:
+    result = load_yaml("a: &a\n  x: 1\n  <<: *a\n")
+    assert any(p.code == "schema" for p in result.problems)
+
+
+def test_alias_bombs_are_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    result = load_yaml("\n".join(lines) + "\n")
+    assert result.data is None
+    assert result.fatal and "aliases expand" in result.problems[0].message
+
+
+def test_deep_nesting_is_cut_with_one_problem() -> None:
+    depth = MAX_DEPTH + 50
+    text = "a: " + "[" * depth + "]" * depth + "\n"
+    result = load_yaml(text)
+    assert [p.code for p in result.problems] == ["yaml-syntax"]
+    assert "nesting deeper" in result.problems[0].message
+
+
+def test_nesting_beyond_libyaml_limits_is_a_syntax_error() -> None:
+    result = load_yaml("[" * 20000 + "]" * 20000)
+    assert result.fatal and result.data is None
+
+
+def test_syntax_error_points_at_the_parser_position() -> None:
+    result = load_yaml("a: b: c\n")
+    [problem] = result.problems
+    assert problem.code == "yaml-syntax" and problem.span == (4, 5)
+    assert problem.message.startswith("YAML syntax error: mapping values are not allowed")
+
+
+def test_tab_indentation_gets_a_hint() -> None:
+    result = load_yaml("a:\n\t- b\n")
+    assert "a tab cannot indent YAML; use spaces" in result.problems[0].message
+    assert result.problems[0].span == (3, 4)
+
+
+def test_error_at_the_end_of_the_text_points_at_the_last_character() -> None:
+    result = load_yaml("a: [")
+    assert result.problems[0].span == (3, 4)
+    result = load_yaml("a: [\n")
+    assert result.problems[0].span == (5, 5)
+
+
+def test_binary_garbage_is_a_reader_problem() -> None:
+    result = load_yaml("a: 1\n\x00\x01\x02")
+    [problem] = result.problems
+    assert problem.code == "yaml-syntax" and "binary" in problem.message
+    assert problem.span == (5, 6)
+
+
+def test_bom_is_dropped_and_positions_follow_the_text_without_it() -> None:
+    result = load_yaml("\ufeffa: 1\r\nb: 2\r\n")
+    assert result.data == {"a": 1, "b": 2}
+    assert result.source.key_range(("b",)) == Range.of(1, 0, 1, 1)
+
+
+def test_empty_and_comment_only_texts_have_no_data() -> None:
+    for text in ("", "   \n", "# nothing\n"):
+        result = load_yaml(text)
+        assert result.data is None and result.problems == []
+
+
+def test_multiple_documents_are_a_syntax_error() -> None:
+    result = load_yaml("a: 1\n---\nb: 2\n")
+    assert result.fatal
+
+
+def test_node_ranges_for_flat_and_staged_workflows() -> None:
+    text = "nodes:\n  - id: a\n    type: shell\n  - {id: b}\n  - 5\n  - id: a\n"
+    ranges = load_yaml(text).source.node_ranges()
+    assert ranges["a"] == (Range.of(1, 8, 1, 9), Range.of(1, 4, 2, 15))
+    assert set(ranges) == {"a", "b"}
+    staged = "stages:\n  - id: s\n    nodes:\n      - id: x\n  - 3\n"
+    assert set(load_yaml(staged).source.node_ranges()) == {"x"}
+    assert load_yaml("- 1\n").source.node_ranges() == {}
