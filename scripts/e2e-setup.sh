@@ -2,7 +2,8 @@
 # Install what the real-editor end-to-end test needs, cached outside the repo and keyed by version:
 # Debian's Chromium, Node 24 (from npm), code-server and playwright-core.
 # Idempotent: a finished step leaves a stamp file, so a second run takes seconds.
-# Prints the cache folder's environment for tests/e2e/run.sh on its last line (FLOWRUN_E2E_*=...).
+# Prints where the tools are for tests/e2e/run.sh on stdout, one FLOWRUN_E2E_*=PATH a line;
+# everything else goes to stderr.
 set -euo pipefail
 
 node_version="24.21.0"
@@ -73,9 +74,9 @@ main() {
   install_code_server
   install_playwright
   log "ready in $cache"
-  echo "FLOWRUN_E2E_NODE=$node_pkg/bin/node" \
-    "FLOWRUN_E2E_CODE_SERVER=$code_server_dir/node_modules/code-server/out/node/entry.js" \
-    "FLOWRUN_E2E_PLAYWRIGHT=$playwright_dir/node_modules/playwright-core"
+  echo "FLOWRUN_E2E_NODE=$node_pkg/bin/node"
+  echo "FLOWRUN_E2E_CODE_SERVER=$code_server_dir/node_modules/code-server/out/node/entry.js"
+  echo "FLOWRUN_E2E_PLAYWRIGHT=$playwright_dir/node_modules/playwright-core"
 }
 
 main "$@"

@@ -22,8 +22,9 @@ ensure_node_modules() {
 run_tests() {
   echo "== tsc --noEmit"
   npx --no-install tsc --noEmit
-  echo "== eslint"
+  echo "== eslint, prettier --check"
   npx --no-install eslint src
+  npx --no-install prettier --check --log-level warn "src/**/*.ts"
   echo "== extension unit tests"
   npm test --silent
   echo "== esbuild"

@@ -10,7 +10,6 @@ import {
   Middleware,
   ServerOptions,
   State,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import { Coalescer } from './coalesce';
 import { Logger } from './logger';
@@ -110,10 +109,10 @@ export class FlowrunClient implements vscode.Disposable {
         `(interpreter ${launch.server.interpreter.path} from ${launch.server.interpreter.source})`,
     );
     this.setState('starting');
+    // No `transport`: TransportKind.stdio would append `--stdio` to the command line.
     const serverOptions: ServerOptions = {
       command: launch.server.command,
       args: debugArgs(process.env.FLOWRUN_LSP_DEBUGPY_PORT, launch.server.args),
-      transport: TransportKind.stdio,
       options: { cwd: launch.cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
     };
     const clientOptions: LanguageClientOptions = {

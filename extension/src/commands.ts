@@ -64,7 +64,9 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
         return await fn(...args);
       } catch (error) {
         host.logger.error(String(error));
-        void vscode.window.showErrorMessage(`Flowrun: ${(error as Error).message ?? String(error)}`);
+        void vscode.window.showErrorMessage(
+          `Flowrun: ${(error as Error).message ?? String(error)}`,
+        );
         return undefined;
       }
     };
@@ -79,7 +81,8 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [ClientCommands.rerunFromNode]: (arg) => rerunFromNode(host, arg as TreeElement),
     [ClientCommands.rerunFromFailed]: (arg) => rerunFromFailed(host, executionIdOf(arg)),
     [ClientCommands.copyExecutionId]: (arg) => copyExecutionId(executionIdOf(arg)),
-    [ClientCommands.revealNode]: (arg) => revealNode(host, arg as { executionId: string; nodeId: string }),
+    [ClientCommands.revealNode]: (arg) =>
+      revealNode(host, arg as { executionId: string; nodeId: string }),
     [ClientCommands.refreshExecutions]: () => host.loadHistory(),
     [ClientCommands.showOutput]: () => host.showOutput(),
   };
@@ -110,7 +113,11 @@ function pickItem(summary: ExecutionSummary, now: number): ExecutionPick {
   const icon = statusToIcon(summary.status).id.replace('~spin', '');
   return {
     label: `$(${icon}) ${summary.workflowId} · ${shortId(summary.id)}`,
-    description: [summary.status, formatDuration(summary.durationMs), formatRelative(summary.startedAt, now)]
+    description: [
+      summary.status,
+      formatDuration(summary.durationMs),
+      formatRelative(summary.startedAt, now),
+    ]
       .filter(Boolean)
       .join(' · '),
     detail: summary.error ? `${summary.error.type}: ${summary.error.message}` : summary.file,
@@ -142,7 +149,11 @@ async function stopExecution(host: CommandHost, executionId: string | undefined)
     const now = Date.now();
     const pick = await vscode.window.showQuickPick(
       running.map((s) => pickItem(s, now)),
-      { title: 'Flowrun: Stop Execution…', placeHolder: 'Select the execution to stop', matchOnDescription: true },
+      {
+        title: 'Flowrun: Stop Execution…',
+        placeHolder: 'Select the execution to stop',
+        matchOnDescription: true,
+      },
     );
     id = pick?.executionId;
   }
@@ -155,7 +166,15 @@ async function stopExecution(host: CommandHost, executionId: string | undefined)
   }
 }
 
-const STATUSES = ['running', 'queued', 'succeeded', 'failed', 'stopped', 'timed_out', 'interrupted'];
+const STATUSES = [
+  'running',
+  'queued',
+  'succeeded',
+  'failed',
+  'stopped',
+  'timed_out',
+  'interrupted',
+];
 
 async function showHistory(host: CommandHost): Promise<void> {
   const quickPick = vscode.window.createQuickPick<ExecutionPick>();
@@ -221,26 +240,38 @@ async function showHistory(host: CommandHost): Promise<void> {
   }
 }
 
-async function pickExecution(host: CommandHost, title: string, status?: string): Promise<string | undefined> {
+async function pickExecution(
+  host: CommandHost,
+  title: string,
+  status?: string,
+): Promise<string | undefined> {
   const summaries = await history(host, { limit: 200, ...(status ? { status } : {}) });
   if (summaries.length === 0) {
     void vscode.window.showInformationMessage('Flowrun: no execution matches.');
     return undefined;
   }
   const now = Date.now();
-  const pick = await vscode.window.showQuickPick(summaries.map((s) => pickItem(s, now)), {
-    title,
-    matchOnDescription: true,
-  });
+  const pick = await vscode.window.showQuickPick(
+    summaries.map((s) => pickItem(s, now)),
+    {
+      title,
+      matchOnDescription: true,
+    },
+  );
   return pick?.executionId;
 }
 
-async function openExecutionJson(host: CommandHost, executionId: string | undefined): Promise<void> {
+async function openExecutionJson(
+  host: CommandHost,
+  executionId: string | undefined,
+): Promise<void> {
   const id = executionId ?? (await pickExecution(host, 'Flowrun: Open Execution as JSON'));
   if (id === undefined) {
     return;
   }
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(formatUri({ executionId: id })));
+  const doc = await vscode.workspace.openTextDocument(
+    vscode.Uri.parse(formatUri({ executionId: id })),
+  );
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 
@@ -266,7 +297,9 @@ function runContext(tree: ExecutionTree): { inputs?: Record<string, unknown>; tr
 
 async function rerunFromNode(host: CommandHost, element: TreeElement | undefined): Promise<void> {
   if (element === undefined || (element.kind !== 'node' && element.kind !== 'detail')) {
-    void vscode.window.showInformationMessage('Flowrun: use "Re-run from this node" on a node in the Flowrun Executions view.');
+    void vscode.window.showInformationMessage(
+      'Flowrun: use "Re-run from this node" on a node in the Flowrun Executions view.',
+    );
     return;
   }
   const tree = await treeOf(host, element.executionId);
@@ -288,17 +321,25 @@ export function failedNode(tree: ExecutionTree): string | undefined {
 }
 
 async function rerunFromFailed(host: CommandHost, executionId: string | undefined): Promise<void> {
-  const id = executionId ?? (await pickExecution(host, 'Flowrun: Re-run from failed node', 'failed'));
+  const id =
+    executionId ?? (await pickExecution(host, 'Flowrun: Re-run from failed node', 'failed'));
   if (id === undefined) {
     return;
   }
   const tree = await treeOf(host, id);
   const node = failedNode(tree);
   if (node === undefined) {
-    void vscode.window.showInformationMessage(`Flowrun: execution ${shortId(id)} has no failed node.`);
+    void vscode.window.showInformationMessage(
+      `Flowrun: execution ${shortId(id)} has no failed node.`,
+    );
     return;
   }
-  await execute(host, { uri: fileUri(tree.file), ...runContext(tree), fromExecution: id, fromNode: node });
+  await execute(host, {
+    uri: fileUri(tree.file),
+    ...runContext(tree),
+    fromExecution: id,
+    fromNode: node,
+  });
 }
 
 async function copyExecutionId(executionId: string | undefined): Promise<void> {
@@ -307,7 +348,10 @@ async function copyExecutionId(executionId: string | undefined): Promise<void> {
   }
 }
 
-async function revealNode(host: CommandHost, arg: { executionId: string; nodeId: string }): Promise<void> {
+async function revealNode(
+  host: CommandHost,
+  arg: { executionId: string; nodeId: string },
+): Promise<void> {
   const state = host.model.get(arg.executionId);
   if (!state?.tree.file) {
     return;

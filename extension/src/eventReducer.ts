@@ -254,9 +254,7 @@ function insertLog(logs: LogLine[], entry: LogEntry): void {
 }
 
 export function ensureStage(tree: ExecutionTree, stageId: string): StageTree {
-  const found = tree.children.find(
-    (c): c is StageTree => c.kind === 'stage' && c.id === stageId,
-  );
+  const found = tree.children.find((c): c is StageTree => c.kind === 'stage' && c.id === stageId);
   if (found !== undefined) {
     return found;
   }

@@ -3,13 +3,14 @@
  * `flowrun/execution`, live updates from `flowrun/executionEvent`. Pure (no vscode):
  * listeners hear which execution and workflow changed so the tree refreshes only that.
  */
-import { applyEvent, applySnapshot, emptyExecution, ExecutionState, statusRank } from './eventReducer';
 import {
-  EngineEvent,
-  ExecutionSummary,
-  ExecutionTree,
-  TERMINAL_EXECUTION,
-} from './protocol';
+  applyEvent,
+  applySnapshot,
+  emptyExecution,
+  ExecutionState,
+  statusRank,
+} from './eventReducer';
+import { EngineEvent, ExecutionSummary, ExecutionTree, TERMINAL_EXECUTION } from './protocol';
 
 export interface ModelChange {
   /** Undefined: everything changed (history reloaded, server restarted). */
@@ -65,8 +66,7 @@ export class ExecutionModel {
     if (!applyEvent(state, event) && !added) {
       return;
     }
-    const finished =
-      !TERMINAL_EXECUTION.has(before) && TERMINAL_EXECUTION.has(state.tree.status);
+    const finished = !TERMINAL_EXECUTION.has(before) && TERMINAL_EXECUTION.has(state.tree.status);
     if (beforeWorkflow !== '' && beforeWorkflow !== state.tree.workflowId) {
       this.fire({ finished });
       return;

@@ -1,21 +1,26 @@
 /** Composition only: build the parts, wire them together, start the server. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Middleware } from 'vscode-languageclient/node';
 import { FlowrunClient } from './client';
-import { CommandHost, failedNode, registerCommands } from './commands';
-import { ExecutionModel, ModelChange } from './executionModel';
+import { CommandHost, registerCommands } from './commands';
+import { ExecutionModel } from './executionModel';
 import { ExecutionsTreeProvider } from './executionsTree';
-import { formatUri, SCHEME } from './flowrunUri';
+import { SCHEME } from './flowrunUri';
 import { currentSettings, InterpreterSetup, selectInterpreter } from './interpreterSetup';
-import { ExecuteParams, ExecutionEventParams, ExecutionTree, HistoryResult, Notifications, Requests, ServerCommands } from './protocol';
+import {
+  ExecutionEventParams,
+  ExecutionTree,
+  HistoryResult,
+  Notifications,
+  Requests,
+} from './protocol';
 import { PythonExtensionProvider, pythonExtensionProvider } from './pythonProvider';
 import { ExecutionDocuments } from './jsonDocuments';
 import { createLogger } from './logger';
-import { activeWorkflowUri, execute, uriArgument } from './runs';
+import { commandMiddleware } from './middleware';
+import { notifyFailure } from './notifications';
 import { needsRestart } from './settings';
 import { FlowrunStatusBar } from './statusBar';
-import { allNodes } from './eventReducer';
 
 const HISTORY_LIMIT = 200;
 
@@ -29,13 +34,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // `client` is assigned below; the setup only calls back after activation.
   // eslint-disable-next-line prefer-const
   let client: FlowrunClient;
-  const setup = new InterpreterSetup(context, logger, () => provider, () => void client.requestRestart(true));
+  const setup = new InterpreterSetup(
+    context,
+    logger,
+    () => provider,
+    () => void client.requestRestart(true),
+  );
 
   const loadTree = async (executionId: string): Promise<void> => {
     model.setTree(await client.sendRequest<ExecutionTree>(Requests.execution, { executionId }));
   };
   const loadHistory = async (): Promise<void> => {
-    const result = await client.sendRequest<HistoryResult>(Requests.history, { limit: HISTORY_LIMIT });
+    const result = await client.sendRequest<HistoryResult>(Requests.history, {
+      limit: HISTORY_LIMIT,
+    });
     model.setHistory(result.executions);
   };
 
@@ -44,6 +56,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     treeDataProvider: tree,
     showCollapseAll: true,
   });
+  // Relative start times ("3 min ago") age: redraw while the view is visible.
+  const clock = setInterval(() => {
+    if (treeView.visible) {
+      tree.refresh();
+    }
+  }, 60_000);
   const revealExecution = async (executionId: string): Promise<void> => {
     tree.flush();
     const element = tree.intern({ kind: 'execution', executionId });
@@ -97,9 +115,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const updateStatus = (): void =>
     statusBar.update(client.state, model.running().length, client.launch?.server.interpreter.path);
+  let hasExecutions: boolean | undefined;
   model.onDidChange((change) => {
     updateStatus();
-    void vscode.commands.executeCommand('setContext', 'flowrun:hasExecutions', model.all().length > 0);
+    if (hasExecutions !== model.all().length > 0) {
+      hasExecutions = model.all().length > 0;
+      void vscode.commands.executeCommand('setContext', 'flowrun:hasExecutions', hasExecutions);
+    }
     notifyFailure(model, change, revealExecution);
   });
   client.onDidChangeState((state) => {
@@ -128,6 +150,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     { dispose: () => clearTimeout(historyTimer) },
+    { dispose: () => clearInterval(clock) },
   );
   updateStatus();
 
@@ -137,71 +160,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       context.subscriptions.push(provider.onDidChange(() => void client.requestRestart()));
     }
   } catch (error) {
-    logger.warn(`The Python extension did not answer: ${String(error)}; using flowrun.python or python3.`);
+    logger.warn(
+      `The Python extension did not answer: ${String(error)}; using flowrun.python or python3.`,
+    );
   }
-  logger.info(`Flowrun extension activated (flowrun.python=${currentSettings().python || 'unset'}).`);
+  logger.info(
+    `Flowrun extension activated (flowrun.python=${currentSettings().python || 'unset'}).`,
+  );
   void client.requestRestart();
 }
 
 export function deactivate(): void {
   // Everything is in context.subscriptions; the client stops the server on dispose.
-}
-
-const RUN_COMMANDS = new Set<string>([ServerCommands.runTest, ServerCommands.runFromNode]);
-const URI_COMMANDS = new Set<string>([...RUN_COMMANDS, ServerCommands.installDependencies]);
-
-/**
- * Server commands invoked from the palette get the active workflow file; runs go through
- * `flowrun/execute` so a refused run comes back as an error the client can act on.
- */
-export function commandMiddleware(host: CommandHost): Middleware {
-  return {
-    executeCommand: async (command, args, next) => {
-      let argv = args;
-      if (URI_COMMANDS.has(command) && uriArgument(args[0]) === undefined) {
-        const uri = activeWorkflowUri();
-        if (uri === undefined) {
-          void vscode.window.showInformationMessage('Flowrun: open a *.workflow.yml file first.');
-          return undefined;
-        }
-        argv = [{ ...((args[0] as object | undefined) ?? {}), uri }];
-      }
-      if (RUN_COMMANDS.has(command)) {
-        const params = argv[0] as ExecuteParams;
-        const id = await execute(host, { ...params, uri: uriArgument(params)! });
-        return id === undefined ? undefined : { executionId: id };
-      }
-      return next(command, argv);
-    },
-  };
-}
-
-function notifyFailure(
-  model: ExecutionModel,
-  change: ModelChange,
-  reveal: (executionId: string) => Promise<void>,
-): void {
-  if (!change.finished || change.executionId === undefined) {
-    return;
-  }
-  const state = model.get(change.executionId);
-  if (state === undefined || !['failed', 'timed_out', 'interrupted'].includes(state.tree.status)) {
-    return;
-  }
-  const tree = state.tree;
-  const reason = tree.error ? `${tree.error.type}: ${tree.error.message}` : tree.status;
-  void vscode.window
-    .showErrorMessage(`Flowrun: ${tree.workflowId || 'workflow'} ${tree.status.replace('_', ' ')} — ${reason}`, 'Show Error')
-    .then(async (choice) => {
-      if (choice === undefined) {
-        return;
-      }
-      const nodeId = failedNode(tree);
-      const node = allNodes(tree).find(([, n]) => n.id === nodeId && n.error);
-      const uri = node
-        ? formatUri({ executionId: tree.id, nodeId: node[1].id, part: 'error', iteration: node[1].iteration ?? null, stage: node[0] })
-        : formatUri({ executionId: tree.id });
-      await reveal(tree.id);
-      await vscode.window.showTextDocument(vscode.Uri.parse(uri), { preview: true });
-    });
 }

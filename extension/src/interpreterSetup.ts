@@ -47,10 +47,18 @@ export class InterpreterSetup {
 
   async resolveLaunch(): Promise<Launch | undefined> {
     const settings = currentSettings();
-    const interpreter = await resolveInterpreter(settings.python, this.provider(), workspaceFolder());
+    const interpreter = await resolveInterpreter(
+      settings.python,
+      this.provider(),
+      workspaceFolder(),
+    );
     const { launch, probe } = await chooseServerPython(interpreter, this.storageDir);
     if (launch !== undefined) {
-      return { server: launch, options: serverOptions(settings, interpreter.path), cwd: workspaceFolder() };
+      return {
+        server: launch,
+        options: serverOptions(settings, interpreter.path),
+        cwd: workspaceFolder(),
+      };
     }
     if (!probe.usable) {
       this.logger.error(probe.problem ?? `${interpreter.path} cannot be used.`);
@@ -80,27 +88,38 @@ export class InterpreterSetup {
     this.prompting = true;
     try {
       const wheel = bundledWheel(this.context.extensionPath);
-      const intoInterpreter = 'Install into this interpreter';
-      const intoManaged = 'Install into a Flowrun environment';
-      const select = 'Select Python Interpreter';
+      const intoInterpreter = 'Install into It';
+      const intoManaged = 'Separate Environment';
+      const select = 'Select Interpreter';
       const choices = wheel ? [intoInterpreter, intoManaged, select] : [select];
       const choice = await vscode.window.showWarningMessage(
         `Flowrun: the Python at ${interpreter.path} (from ${describeSource(interpreter)}) ` +
           'does not have the flowrun package, so the Flowrun server cannot start. ' +
-          (wheel ? 'Install the bundled flowrun into it, or into a separate environment?' : ''),
+          (wheel
+            ? 'Install the bundled flowrun into it, or into a separate environment that ' +
+              'Flowrun manages (your workflows still run on your interpreter)?'
+            : 'Select an interpreter that has it.'),
         ...choices,
       );
       if (choice === select) {
         await vscode.commands.executeCommand('flowrun.selectInterpreter');
       } else if (choice === intoInterpreter || choice === intoManaged) {
-        await this.install(interpreter, wheel!, choice === intoInterpreter ? 'interpreter' : 'managed');
+        await this.install(
+          interpreter,
+          wheel!,
+          choice === intoInterpreter ? 'interpreter' : 'managed',
+        );
       }
     } finally {
       this.prompting = false;
     }
   }
 
-  private async install(interpreter: Interpreter, wheel: string, target: InstallTarget): Promise<void> {
+  private async install(
+    interpreter: Interpreter,
+    wheel: string,
+    target: InstallTarget,
+  ): Promise<void> {
     const steps = installSteps(interpreter.path, wheel, target, this.storageDir);
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Flowrun: installing flowrun…' },
@@ -112,7 +131,7 @@ export class InterpreterSetup {
       return;
     }
     const choice = await vscode.window.showErrorMessage(
-      'Flowrun: installing flowrun failed. The Flowrun output has pip\'s messages.',
+      "Flowrun: installing flowrun failed. The Flowrun output has pip's messages.",
       'Show Output',
     );
     if (choice !== undefined) {
@@ -153,13 +172,17 @@ export async function selectInterpreter(hasPythonExtension: boolean): Promise<vo
     items.unshift({ label: venv, description: 'workspace .venv', action: 'path', value: venv });
   }
   items.unshift({
-    label: hasPythonExtension ? "$(python) Use the Python extension's interpreter" : '$(terminal) Use python3 on PATH',
+    label: hasPythonExtension
+      ? "$(python) Use the Python extension's interpreter"
+      : '$(terminal) Use python3 on PATH',
     description: settings.python ? `instead of ${settings.python}` : 'current',
     action: 'clear',
   });
   const pick = await vscode.window.showQuickPick(items, {
     title: 'Flowrun: Select Python Interpreter',
-    placeHolder: settings.python ? `Current: ${settings.python}` : 'Python that runs the Flowrun server and workflows',
+    placeHolder: settings.python
+      ? `Current: ${settings.python}`
+      : 'Python that runs the Flowrun server and workflows',
   });
   if (pick === undefined) {
     return;

@@ -38,9 +38,7 @@ export function findNodeSymbol(symbols: SymbolLike[], nodeId: string): TextPosit
   for (const symbol of symbols) {
     const name = symbol.name.trim();
     if (name === nodeId || name.startsWith(`${nodeId} `)) {
-      return (
-        symbol.selectionRange?.start ?? symbol.range?.start ?? symbol.location?.range.start
-      );
+      return symbol.selectionRange?.start ?? symbol.range?.start ?? symbol.location?.range.start;
     }
     const inner = findNodeSymbol(symbol.children ?? [], nodeId);
     if (inner !== undefined) {

@@ -26,13 +26,7 @@ export const ServerCommands = {
 } as const;
 
 export type ExecutionStatus =
-  | 'queued'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'stopped'
-  | 'timed_out'
-  | 'interrupted';
+  'queued' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'timed_out' | 'interrupted';
 
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'stopped';
 
@@ -189,7 +183,3 @@ export const TERMINAL_NODE: ReadonlySet<string> = new Set([
   'skipped',
   'stopped',
 ]);
-
-export function isTerminal(status: string): boolean {
-  return TERMINAL_EXECUTION.has(status) || TERMINAL_NODE.has(status);
-}

@@ -185,7 +185,11 @@ export interface ServerLaunch {
   managed: boolean;
 }
 
-export function launchFor(command: string, interpreter: Interpreter, managed: boolean): ServerLaunch {
+export function launchFor(
+  command: string,
+  interpreter: Interpreter,
+  managed: boolean,
+): ServerLaunch {
   return { command, args: ['-m', 'flowrun', 'lsp'], interpreter, managed };
 }
 

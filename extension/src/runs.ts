@@ -25,7 +25,13 @@ interface ErrorLike {
 }
 
 /** The design §5 error object a FlowrunError carries as JSON-RPC `data`. */
-export function errorData(error: unknown): { type?: string; message?: string; suggestion?: string; missingInputs?: MissingInput[]; missing?: string[] } {
+export function errorData(error: unknown): {
+  type?: string;
+  message?: string;
+  suggestion?: string;
+  missingInputs?: MissingInput[];
+  missing?: string[];
+} {
   const data = (error as ErrorLike | undefined)?.data;
   return typeof data === 'object' && data !== null ? (data as ReturnType<typeof errorData>) : {};
 }
@@ -79,6 +85,26 @@ export async function execute(host: RunHost, params: ExecuteParams): Promise<str
   }
 }
 
+const MISSING_INPUT = /missing required input `([A-Za-z_][A-Za-z0-9_]*)`(?: \((\w+)\))?/g;
+const TYPE_NAMES: Record<string, string> = { text: 'string', str: 'string', list: 'array' };
+
+/**
+ * The inputs a refused run lacks: `data.missingInputs` when the server sends it, else the
+ * names in its message ("missing required input `who` (text)").
+ */
+export function missingInputs(error: unknown): MissingInput[] {
+  const data = errorData(error);
+  if (Array.isArray(data.missingInputs)) {
+    return data.missingInputs;
+  }
+  const found: MissingInput[] = [];
+  for (const match of errorMessage(error).matchAll(MISSING_INPUT)) {
+    const type = match[2] ? (TYPE_NAMES[match[2]] ?? match[2]) : undefined;
+    found.push(type ? { name: match[1], type } : { name: match[1] });
+  }
+  return found;
+}
+
 /** Shows a refused run; asks for missing inputs and retries when the server names them. */
 export async function handleRunError(
   host: RunHost,
@@ -86,8 +112,9 @@ export async function handleRunError(
   error: unknown,
 ): Promise<string | undefined> {
   const data = errorData(error);
-  if (Array.isArray(data.missingInputs) && data.missingInputs.length > 0) {
-    const inputs = await askInputs(data.missingInputs, params.inputs ?? {});
+  const missing = missingInputs(error).filter((i) => !(i.name in (params.inputs ?? {})));
+  if (missing.length > 0) {
+    const inputs = await askInputs(missing, params.inputs ?? {});
     return inputs === undefined ? undefined : execute(host, { ...params, inputs });
   }
   const message = `Flowrun: ${errorMessage(error)}`;
@@ -137,7 +164,10 @@ export function validateInputValue(text: string, type: string | undefined): stri
     case 'array':
       try {
         const value: unknown = JSON.parse(text);
-        const ok = type === 'array' ? Array.isArray(value) : typeof value === 'object' && value !== null && !Array.isArray(value);
+        const ok =
+          type === 'array'
+            ? Array.isArray(value)
+            : typeof value === 'object' && value !== null && !Array.isArray(value);
         return ok ? undefined : `Enter a JSON ${type}.`;
       } catch {
         return `Enter a JSON ${type}.`;
@@ -155,7 +185,9 @@ async function askInputs(
   for (const [i, input] of missing.entries()) {
     const text = await vscode.window.showInputBox({
       title: `Flowrun: input ${input.name} (${i + 1}/${missing.length})`,
-      prompt: input.description ?? `Value of the workflow input "${input.name}" (${input.type ?? 'string'})`,
+      prompt:
+        input.description ??
+        `Value of the workflow input "${input.name}" (${input.type ?? 'string'})`,
       ignoreFocusOut: true,
       validateInput: (value) => validateInputValue(value, input.type),
     });

@@ -52,18 +52,20 @@ export function readSettings(get: ConfigGetter, environment: Environment): Setti
 }
 
 export function expandVariables(value: string, environment: Environment): string {
-  return value.replace(/\$\{([^}]+)\}/g, (whole, name: string) => {
-    if (name === 'workspaceFolder') {
-      return environment.workspaceFolder ?? whole;
-    }
-    if (name === 'userHome') {
-      return environment.userHome;
-    }
-    if (name.startsWith('env:')) {
-      return environment.env[name.slice(4)] ?? '';
-    }
-    return whole;
-  }).replace(/^~(?=$|[\\/])/, environment.userHome);
+  return value
+    .replace(/\$\{([^}]+)\}/g, (whole, name: string) => {
+      if (name === 'workspaceFolder') {
+        return environment.workspaceFolder ?? whole;
+      }
+      if (name === 'userHome') {
+        return environment.userHome;
+      }
+      if (name.startsWith('env:')) {
+        return environment.env[name.slice(4)] ?? '';
+      }
+      return whole;
+    })
+    .replace(/^~(?=$|[\\/])/, environment.userHome);
 }
 
 export function serverOptions(settings: Settings, python?: string): ServerOptions {

@@ -55,7 +55,11 @@ export class FlowrunStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
 
   constructor() {
-    this.item = vscode.window.createStatusBarItem('flowrun.status', vscode.StatusBarAlignment.Left, 10);
+    this.item = vscode.window.createStatusBarItem(
+      'flowrun.status',
+      vscode.StatusBarAlignment.Left,
+      10,
+    );
     this.item.name = 'Flowrun';
   }
 

@@ -165,7 +165,7 @@ function basename(file: string): string {
 }
 
 export function preview(value: unknown, max = 60): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
@@ -266,9 +266,7 @@ export function parentOf(model: ExecutionModel, element: TreeElement): TreeEleme
 }
 
 function findStage(state: ExecutionState | undefined, stageId: string): StageTree | undefined {
-  return state?.tree.children.find(
-    (c): c is StageTree => c.kind === 'stage' && c.id === stageId,
-  );
+  return state?.tree.children.find((c): c is StageTree => c.kind === 'stage' && c.id === stageId);
 }
 
 export function findNodeIn(
@@ -351,7 +349,11 @@ function executionItem(
   return {
     id: elementKey({ kind: 'execution', executionId }),
     label: shortId(tree.id),
-    description: join(tree.status, formatDuration(tree.durationMs), formatRelative(tree.startedAt, now)),
+    description: join(
+      tree.status,
+      formatDuration(tree.durationMs),
+      formatRelative(tree.startedAt, now),
+    ),
     tooltip: lines.filter((l) => l !== undefined).join('\n'),
     icon: statusToIcon(tree.status),
     collapsible: expand ? 'expanded' : 'collapsed',
@@ -392,7 +394,12 @@ function nodeItem(model: ExecutionModel, element: NodeElement): ItemSpec | undef
   return {
     id: elementKey(element),
     label,
-    description: join(node.status, formatDuration(node.durationMs), attempts, node.given ? 'reused' : undefined),
+    description: join(
+      node.status,
+      formatDuration(node.durationMs),
+      attempts,
+      node.given ? 'reused' : undefined,
+    ),
     tooltip: join(node.name ?? undefined, node.type ? `${node.type} node` : undefined, node.status),
     icon: statusToIcon(node.status),
     collapsible: children.length === 0 ? 'none' : node.error ? 'expanded' : 'collapsed',

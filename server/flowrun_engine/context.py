@@ -15,11 +15,13 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 CAPTURE_LIMIT = 10 * 1024 * 1024
 LOG_BYTES_LIMIT = 2 * 1024 * 1024
 LOG_LINES_LIMIT = 20_000
 LINE_LIMIT = 16 * 1024
+DRAIN_GRACE = 0.5  # seconds to read what is left after the process exited
 _CHUNK = 64 * 1024
 
 LogFn = Callable[[str, str], None]
@@ -102,7 +104,9 @@ class NodeContext:
 
         Raises FileNotFoundError/PermissionError when the program cannot be started.
         """
-        proc = await asyncio.create_subprocess_exec(
+        loop = asyncio.get_running_loop()
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _Protocol(loop),
             *argv,
             cwd=cwd or self.cwd,
             env=self.env if env is None else env,
@@ -110,23 +114,53 @@ class NodeContext:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
+        proc = asyncio.subprocess.Process(transport, protocol, loop)
         try:
-            return await self._communicate(proc, stdin)
+            return await self._communicate(proc, protocol.exited, stdin)
         except BaseException:
-            await _kill_tree(proc)
+            await _kill_tree(proc, protocol.exited)
             raise
+        finally:
+            transport.close()  # pipes a background process may still hold
 
     async def _communicate(
-        self, proc: asyncio.subprocess.Process, stdin: bytes | None
+        self, proc: asyncio.subprocess.Process, exited: asyncio.Future[None], stdin: bytes | None
     ) -> ProcessResult:
         assert proc.stdout is not None and proc.stderr is not None
         out, err = _Capture(self, "stdout"), _Capture(self, "stderr")
         tasks = [out.pump(proc.stdout), err.pump(proc.stderr)]
         if stdin is not None:
             tasks.append(_feed(proc, stdin))
-        await asyncio.gather(*tasks)
-        code = await proc.wait()
-        return ProcessResult(exit_code=code, stdout=out.text(), stderr=err.text())
+        reading = asyncio.gather(*tasks)
+        try:
+            waiting: list[asyncio.Future[Any]] = [reading, exited]
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait_for(asyncio.shield(reading), None if reading.done() else DRAIN_GRACE)
+            await exited
+        except TimeoutError:  # `cmd &`: a background process still holds the pipes
+            self.log("info", "… the command exited; its background processes keep running")
+        finally:
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
+        code = proc.returncode
+        return ProcessResult(
+            exit_code=-1 if code is None else code, stdout=out.text(), stderr=err.text()
+        )
+
+
+class _Protocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """Tells when the process exits, even while a background process keeps its pipes open
+    (`Process.wait()` also waits for the pipes)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=_CHUNK, loop=loop)
+        self.exited: asyncio.Future[None] = loop.create_future()
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        if not self.exited.done():
+            self.exited.set_result(None)
 
 
 async def _feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
@@ -214,10 +248,10 @@ def _parent_of(pid: int) -> int | None:
     return int(fields[1]) if len(fields) > 1 else None
 
 
-async def _kill_tree(proc: asyncio.subprocess.Process) -> None:
+async def _kill_tree(proc: asyncio.subprocess.Process, exited: asyncio.Future[None]) -> None:
     if proc.returncode is None:
         for pid in [*_descendants(proc.pid), proc.pid]:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(proc.wait(), 2.0)
+        await asyncio.wait_for(asyncio.shield(exited), 2.0)

@@ -1,8 +1,8 @@
 """The run loop: stages one after the other, inside a stage every ready node at once.
 
 `Runner.execute()` never raises for what happens in the workflow: it writes
-`execution_finished` and returns its fields. Concurrency is an `asyncio.Semaphore` of
-`max_parallel` slots; the loop waits with `asyncio.wait(FIRST_COMPLETED)`. `stop()` (SIGTERM)
+`execution_finished` and returns its fields. One node's attempts are in `attempts.py` (with
+the `max_parallel` slots); the loop waits with `asyncio.wait(FIRST_COMPLETED)`. `stop()` (SIGTERM)
 and the execution timeout cancel the loop, which cancels the running nodes: those that had
 started finish `stopped`, the others `skipped`.
 """
@@ -12,30 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import time
-import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from flowrun_engine import events as ev
 from flowrun_engine import expr, stdio
-from flowrun_engine.context import NodeContext
+from flowrun_engine.attempts import NodeExecutor, Outcome, Workspace, render_value, truthy
 from flowrun_engine.environment import RunEnvironment, build_environment
-from flowrun_engine.errors import NodeError
-from flowrun_engine.nodes import runner_for
 from flowrun_engine.plan import Plan, PlanNode, PlanStage, build_plan
 from flowrun_engine.state import Action, ExecutionState, NodeStatus
 
 DEFAULT_MAX_PARALLEL = 16
 DEFAULT_TIMEOUT = 600.0
-
-
-@dataclass
-class Outcome:
-    status: NodeStatus
-    output: Any = None
-    error: dict[str, Any] | None = None
 
 
 class _Halted(Exception):
@@ -73,7 +61,13 @@ class Runner:
             "env": {**environ, **(self.workflow.get("env") or {})},
             "secrets": self.env.secrets,
         }
-        self._slots = asyncio.Semaphore(int(self.options.get("max_parallel") or 16))
+        workspace = Workspace(self.env, self.cwd, self.scratch, self.workflow.get("file"))
+        self.nodes = NodeExecutor(
+            self.emitter,
+            workspace,
+            max_parallel=int(self.options.get("max_parallel") or DEFAULT_MAX_PARALLEL),
+            stopping=lambda: self._stop_requested,
+        )
         self._main: asyncio.Task[None] | None = None
         self._stop_requested = False
         self._run_error: dict[str, Any] | None = None
@@ -134,7 +128,10 @@ class Runner:
             if not self._stop_requested:
                 raise
         if self._stop_requested:
-            return "stopped", {"type": "Stopped", "message": "the execution was stopped"}
+            return "stopped", {
+                "type": "Stopped",
+                "message": "the execution was stopped before it finished",
+            }
         return self._final()
 
     async def _cancel_main(self) -> None:
@@ -229,7 +226,8 @@ class Runner:
         for node_id, action in self.state.release():
             node = self.plan.nodes[node_id]
             if action is Action.RUN:
-                task = asyncio.create_task(self._run_node(node, iteration), name=node_id)
+                run = self.nodes.run(node, iteration, self._context(iteration))
+                task = asyncio.create_task(run, name=node_id)
                 running[task] = node_id
             elif action is Action.FIXED:
                 self._emit_fixed(node, iteration)
@@ -263,91 +261,6 @@ class Runner:
         for node_id in self.state.halt():
             self._emit_skipped(self.plan.nodes[node_id], iteration, None)
 
-    # -- one node ------------------------------------------------------------------------
-
-    async def _run_node(self, node: PlanNode, iteration: int | None) -> Outcome:
-        started: list[float] = []
-        try:
-            context = self._context(iteration)
-            if node.when is not None and not truthy(self._render(node.when, context)):
-                return self._finish(node, iteration, Outcome(NodeStatus.SKIPPED), attempt=0)
-            params = self._render(dict(node.params), context)
-            return await self._attempts(node, iteration, params, started)
-        except (expr.ExprSyntaxError, expr.ExprEvalError) as exc:
-            error = {
-                "type": "ExecutionError",
-                "message": f"node `{node.id}`: an expression failed: {exc}",
-                "suggestion": "fix the expression; missing values are null, use default(x, y)",
-            }
-            return self._finish(node, iteration, Outcome(NodeStatus.FAILED, error=error), 0)
-        except asyncio.CancelledError:
-            status = NodeStatus.STOPPED if started else NodeStatus.SKIPPED
-            return self._finish(node, iteration, Outcome(status), started=started)
-
-    async def _attempts(
-        self, node: PlanNode, iteration: int | None, params: dict[str, Any], started: list[float]
-    ) -> Outcome:
-        attempt = 1
-        while True:
-            async with self._slots:  # held until node_finished/node_retry is written
-                started.append(time.monotonic())
-                self._emit_node(ev.NODE_STARTED, node, iteration, attempt=attempt, input=params)
-                try:
-                    output = await self._attempt(node, iteration, params, attempt)
-                except NodeError as exc:
-                    error = {**exc.to_dict(), "node": node.id}
-                    failure = Outcome(NodeStatus.FAILED, output=exc.output, error=error)
-                else:
-                    outcome = Outcome(NodeStatus.SUCCEEDED, output=output)
-                    return self._finish(node, iteration, outcome, attempt, started)
-                if attempt >= node.retry.attempts or self._stop_requested:
-                    return self._finish(node, iteration, failure, attempt, started)
-                delay = node.retry.delay(attempt)
-                self._emit_node(
-                    ev.NODE_RETRY, node, iteration, attempt=attempt, delay=delay, error=error
-                )
-            await asyncio.sleep(delay)
-            attempt += 1
-
-    async def _attempt(
-        self, node: PlanNode, iteration: int | None, params: dict[str, Any], attempt: int
-    ) -> Any:
-        ctx = self._node_context(node, iteration, attempt)
-        try:
-            async with asyncio.timeout(node.timeout) as scope:
-                return await runner_for(node.type)(params, ctx)
-        except TimeoutError:
-            if not scope.expired():
-                raise _unexpected(node, TimeoutError("timed out")) from None
-            raise NodeError(
-                "NodeTimeout",
-                f"node `{node.id}` did not finish within {node.timeout:g} s",
-                suggestion="raise the node's `timeout`, or make it faster",
-            ) from None
-        except (NodeError, asyncio.CancelledError):
-            raise
-        except Exception as exc:
-            raise _unexpected(node, exc) from None
-        finally:
-            ctx.close()
-
-    def _node_context(self, node: PlanNode, iteration: int | None, attempt: int) -> NodeContext:
-        def on_log(stream: str, text: str) -> None:
-            self._emit_node(ev.NODE_LOG, node, iteration, stream=stream, text=text)
-
-        return NodeContext(
-            node_id=node.id,
-            attempt=attempt,
-            timeout=node.timeout,
-            env={**self.env.variables, "FLOWRUN_NODE_ID": node.id},
-            cwd=self.cwd,
-            scratch=self.scratch,
-            secrets=self.env.secrets,
-            on_log=on_log,
-            workflow_file=self.workflow.get("file"),
-            code_line=node.code_line,
-        )
-
     # -- expressions ---------------------------------------------------------------------
 
     def _context(self, iteration: int | None) -> dict[str, Any]:
@@ -357,13 +270,8 @@ class Runner:
             "loop": {"iteration": iteration},
         }
 
-    def _render(self, value: Any, context: Mapping[str, Any]) -> Any:
-        if isinstance(value, str) and "${{" not in value:
-            return expr.evaluate(expr.parse(value), context)
-        return expr.render(value, context)
-
     def _evaluate(self, value: Any, iteration: int | None) -> Any:
-        return self._render(value, self._context(iteration))
+        return render_value(value, self._context(iteration))
 
     def _outputs(self) -> dict[str, Any]:
         context = self._context(None)
@@ -377,37 +285,11 @@ class Runner:
 
     # -- events --------------------------------------------------------------------------
 
-    def _emit_node(self, name: str, node: PlanNode, iteration: int | None, **fields: Any) -> None:
-        self.emitter.emit(name, node=node.id, stage=node.stage, iteration=iteration, **fields)
-
-    def _finish(
-        self,
-        node: PlanNode,
-        iteration: int | None,
-        outcome: Outcome,
-        attempt: int = 1,
-        started: list[float] | None = None,
-    ) -> Outcome:
-        duration = (time.monotonic() - started[0]) * 1000 if started else 0.0
-        if outcome.status is NodeStatus.FAILED and self._stop_requested:
-            outcome = Outcome(NodeStatus.STOPPED, output=outcome.output)
-        self._emit_node(
-            ev.NODE_FINISHED,
-            node,
-            iteration,
-            status=outcome.status.value,
-            output=outcome.output,
-            error=outcome.error,
-            attempt=len(started) if started else attempt,
-            duration_ms=round(duration),
-        )
-        return outcome
-
     def _emit_fixed(self, node: PlanNode, iteration: int | None) -> None:
         output = self.options["given_outputs"][node.id] if node.given else node.pin
         self.state.set_output(node.id, output)
         flag = {"given": True} if node.given else {"pinned": True}
-        self._emit_node(
+        self.nodes.emit(
             ev.NODE_FINISHED,
             node,
             iteration,
@@ -420,7 +302,7 @@ class Runner:
         )
 
     def _emit_skipped(self, node: PlanNode, iteration: int | None, blocked_by: str | None) -> None:
-        self._emit_node(
+        self.nodes.emit(
             ev.NODE_FINISHED,
             node,
             iteration,
@@ -451,21 +333,6 @@ class Runner:
         for stage in self.plan.stages:
             if any(self.state.statuses[n] is NodeStatus.PENDING for n in stage.node_ids):
                 self._emit_skipped_stage(stage)
-
-
-def truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() not in ("", "false", "0", "null", "none", "no")
-    return bool(value)
-
-
-def _unexpected(node: PlanNode, exc: BaseException) -> NodeError:
-    return NodeError(
-        "ExecutionError",
-        f"node `{node.id}` ({node.type}) failed unexpectedly: {type(exc).__name__}: {exc}",
-        traceback="".join(traceback.format_exception(exc)),
-        suggestion="this looks like a bug in Flowrun; please report it with the traceback",
-    )
 
 
 async def run_workflow(

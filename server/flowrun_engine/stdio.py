@@ -79,6 +79,11 @@ class _Proxy(io.TextIOBase):
     def fileno(self) -> int:
         return self.real.fileno()
 
+    @property
+    def buffer(self) -> object:
+        """Bytes written here bypass the node's logs (the supervisor keeps the engine's stdout)."""
+        return self.real.buffer
+
 
 @contextlib.contextmanager
 def redirected() -> Iterator[None]:

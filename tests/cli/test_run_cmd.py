@@ -359,3 +359,53 @@ def test_view_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert type(run_cmd._make_view(False)) is run_cmd._PlainView
     assert os.environ.get("FLOWRUN_FAKE") is None
+
+
+def test_the_run_path_loads_no_language_server(tmp_path: Path) -> None:
+    path = write(tmp_path, "ok.workflow.yml", OK)
+    code = (
+        "import sys; from flowrun.cli import main;"
+        f"code = main(['run', {str(path)!r}, '--json', '--python', sys.executable]);"
+        "print(code, sorted(m for m in ('pygls', 'lsprotocol', 'watchfiles', 'rich')"
+        " if m in sys.modules), file=sys.stderr)"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stderr.strip().splitlines()[-1] == "0 []"
+
+
+def test_a_history_that_cannot_open_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "ok.workflow.yml", OK)
+    (tmp_path / "afile").write_text("")
+    for _ in range(2):  # the second run finds the file in the resolved cache
+        code, out, err = run_main([str(path), "--db", str(tmp_path / "afile" / "h.db")], capsys)
+        assert code == 1 and out == ""
+        assert "error: HistoryError: Cannot open the execution history" in err
+        assert "→ Pass --db with a writable file path." in err
+
+
+def test_nothing_survives_a_killed_cli(tmp_path: Path) -> None:
+    """SIGKILL cannot be handled: the engine learns it from PR_SET_PDEATHSIG (Linux)."""
+    pidfile = tmp_path / "pids"
+    path = write(tmp_path, "sleeps.workflow.yml", SLEEPS.format(pidfile=pidfile))
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "flowrun", "run", str(path), "--json", "--python", sys.executable],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    deadline = time.monotonic() + 60
+    while (
+        time.monotonic() < deadline
+        and len(pidfile.read_text().split() if pidfile.exists() else []) < 2
+    ):
+        time.sleep(0.05)
+    pids = [int(pid) for pid in pidfile.read_text().split()]
+    cli.kill()
+    cli.wait(10)
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids)

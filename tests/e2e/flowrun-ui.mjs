@@ -1,6 +1,6 @@
 // The Flowrun parts of the VS Code UI, as a person sees them: CodeLens above a workflow, and the
 // Flowrun Executions tree (workflow → execution → node → Input / Output / Error / Logs).
-import { pickQuickItem, TIMEOUT, until } from "./vscode.mjs";
+import { pickQuickItem, quickPickRows, runCommand, TIMEOUT, until } from "./vscode.mjs";
 
 export const VIEW_TITLE = "Flowrun Executions";
 
@@ -24,12 +24,19 @@ function viewPane(page) {
 /** Make the Flowrun Executions view visible (its view container may be closed). */
 export async function showExecutionsView(page) {
   const pane = viewPane(page);
-  if (await pane.locator(".pane-body").isVisible().catch(() => false)) {
+  if (
+    await pane
+      .locator(".pane-body")
+      .isVisible()
+      .catch(() => false)
+  ) {
     return pane;
   }
-  const { runCommand } = await import("./vscode.mjs");
-  await runCommand(page, `Focus on ${VIEW_TITLE} View`);
-  await until(async () => pane.locator(".pane-body").isVisible(), `the ${VIEW_TITLE} view is not shown`);
+  await runCommand(page, `Flowrun: Focus on ${VIEW_TITLE} View`);
+  await until(
+    async () => pane.locator(".pane-body").isVisible(),
+    `the ${VIEW_TITLE} view is not shown`,
+  );
   return pane;
 }
 
@@ -46,7 +53,8 @@ export async function rows(page) {
           description: row.querySelector(".label-description")?.textContent?.trim() ?? "",
           level: Number(row.getAttribute("aria-level") || "0"),
           expanded: row.getAttribute("aria-expanded"),
-          selected: row.classList.contains("selected") || row.getAttribute("aria-selected") === "true",
+          selected:
+            row.classList.contains("selected") || row.getAttribute("aria-selected") === "true",
           icon: icon ? icon.className : "",
           iconColor: icon ? getComputedStyle(icon).color : "",
         };
@@ -71,10 +79,14 @@ export function statusOf(row) {
 
 /** Wait until the newest execution of `workflowId` in the tree has `status`; returns its rows. */
 export async function waitForExecution(page, workflowId, status, timeoutMs = TIMEOUT) {
-  return until(async () => {
-    const execution = newestExecution(await rows(page), workflowId);
-    return execution && statusOf(execution[0]) === status && execution;
-  }, `the ${VIEW_TITLE} view shows no ${status} execution of workflow "${workflowId}"`, timeoutMs);
+  return until(
+    async () => {
+      const execution = newestExecution(await rows(page), workflowId);
+      return execution && statusOf(execution[0]) === status && execution;
+    },
+    `the ${VIEW_TITLE} view shows no ${status} execution of workflow "${workflowId}"`,
+    timeoutMs,
+  );
 }
 
 function isGreen(color) {
@@ -84,18 +96,24 @@ function isGreen(color) {
 
 /** Wait until a node of the newest execution shows `status` (and, for succeeded, a green icon). */
 export async function waitForNode(page, workflowId, nodeId, status) {
-  return until(async () => {
-    const execution = newestExecution(await rows(page), workflowId);
-    const node = execution?.find((row) => row.level === 3 && row.name === nodeId);
-    if (!node || statusOf(node) !== status) {
-      return null;
-    }
-    if (status === "succeeded" && !(node.icon.includes("codicon-pass") && isGreen(node.iconColor))) {
-      return null;
-    }
-    return node;
-  }, `node "${nodeId}" of the newest "${workflowId}" execution does not show ${status}` +
-    (status === "succeeded" ? " with a green icon" : ""));
+  return until(
+    async () => {
+      const execution = newestExecution(await rows(page), workflowId);
+      const node = execution?.find((row) => row.level === 3 && row.name === nodeId);
+      if (!node || statusOf(node) !== status) {
+        return null;
+      }
+      if (
+        status === "succeeded" &&
+        !(node.icon.includes("codicon-pass") && isGreen(node.iconColor))
+      ) {
+        return null;
+      }
+      return node;
+    },
+    `node "${nodeId}" of the newest "${workflowId}" execution does not show ${status}` +
+      (status === "succeeded" ? " with a green icon" : ""),
+  );
 }
 
 function rowAt(page, row) {
@@ -136,23 +154,41 @@ export async function pickRunningExecution(page, workflowId) {
   await pickQuickItem(page, `${workflowId} ·`, "Flowrun: Stop Execution…");
 }
 
+function historyItemText(workflowId, shortId) {
+  return shortId ? `${workflowId} · ${shortId}` : `${workflowId} ·`;
+}
+
+/** Wait until the Show History… quick pick lists the run (items "<workflow> · <short id>"). */
+export async function waitForHistoryItem(page, workflowId, shortId) {
+  const text = historyItemText(workflowId, shortId);
+  await until(
+    async () => (await quickPickRows(page)).some((row) => row.includes(text)),
+    `Flowrun: Show History… does not list "${text}"`,
+  );
+}
+
 /** In the Show History… quick pick, pick the run with this short id (or any run of workflowId). */
 export async function pickHistoryItem(page, workflowId, shortId) {
-  const text = shortId ? `${workflowId} · ${shortId}` : `${workflowId} ·`;
-  await pickQuickItem(page, text, "Flowrun: Show History…");
+  await pickQuickItem(page, historyItemText(workflowId, shortId), "Flowrun: Show History…");
 }
 
 /** After a history pick: the tree shows that execution selected, under its workflow, expanded. */
 export async function waitForShownExecution(page, workflowId, shortId) {
-  return until(async () => {
-    const all = await rows(page);
-    const at = all.findIndex((row) => row.level === 2 && row.selected);
-    if (at < 0 || (shortId && all[at].name !== shortId)) {
-      return null;
-    }
-    const parent = all.slice(0, at).reverse().find((row) => row.level === 1);
-    const children = all[at + 1]?.level === 3;
-    return parent?.name === workflowId && children && all[at];
-  }, `the ${VIEW_TITLE} view does not show the picked "${workflowId}" run ${shortId ?? ""} ` +
-    "selected and expanded");
+  return until(
+    async () => {
+      const all = await rows(page);
+      const at = all.findIndex((row) => row.level === 2 && row.selected);
+      if (at < 0 || (shortId && all[at].name !== shortId)) {
+        return null;
+      }
+      const parent = all
+        .slice(0, at)
+        .reverse()
+        .find((row) => row.level === 1);
+      const children = all[at + 1]?.level === 3;
+      return parent?.name === workflowId && children && all[at];
+    },
+    `the ${VIEW_TITLE} view does not show the picked "${workflowId}" run ${shortId ?? ""} ` +
+      "selected and expanded",
+  );
 }

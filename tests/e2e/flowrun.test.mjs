@@ -4,9 +4,10 @@
 // Run it through tests/e2e/run.sh, which installs the tools and builds the .vsix.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { CodeServer, config, launchBrowser, prepareWorkspace, Processes } from "./harness.mjs";
 import * as flowrun from "./flowrun-ui.mjs";
@@ -29,21 +30,47 @@ process.on("exit", () => processes.killNow());
 let page;
 let workspace;
 let shotCount = 0;
-let helloRun; // short id of the Run Test execution of step 3, picked again from the history in step 5
+// A step that hangs fails after this (node:test then runs the cleanup in after()).
+const STEP = { timeout: 150000 };
+const SETUP = { timeout: 300000 };
+const EXPECTED_OUTPUT = '{"message": "hello from e2e", "total": 5}';
+// Short id of the Run Test execution of step 3, picked again from the history in step 5.
+let helloRun;
+
+function nextShot(name) {
+  shotCount += 1;
+  return path.join(cfg.artifacts, `${String(shotCount).padStart(2, "0")}-${name}`);
+}
 
 /** Run one step's checks; screenshot after it, and on failure name that screenshot in the error. */
 async function step(name, body) {
-  shotCount += 1;
-  const base = path.join(cfg.artifacts, `${String(shotCount).padStart(2, "0")}-${name}`);
   try {
     await body();
   } catch (error) {
-    const file = await screenshot(page, `${base}-FAILED.png`).catch(() => "(no screenshot)");
+    const file = await screenshot(page, `${nextShot(name)}-FAILED.png`).catch(() => "(none)");
     throw new Error(`step "${name}" failed: ${error.message}\n  screenshot: ${file}`, {
       cause: error,
     });
   }
-  await screenshot(page, `${base}.png`);
+  await screenshot(page, `${nextShot(name)}.png`);
+}
+
+/**
+ * The mistake in broken.workflow.yml as `flowrun validate` (same validator as the server) sees
+ * it, checked against what the fixture was written to contain: `type: shel` on line 5.
+ */
+function brokenDiagnostic() {
+  const [first] = cliDiagnostics(path.join(workspace, "broken.workflow.yml"));
+  assert.equal(first?.code, "unknown-node-type", "broken.workflow.yml: expected an unknown type");
+  const line = first.range.start.line + 1;
+  const column = first.range.start.character + 1;
+  assert.deepEqual([line, column], [5, 11], "broken.workflow.yml: `shel` is at line 5, col 11");
+  return { message: first.message, line, column };
+}
+
+/** Whether a Problems panel row's aria-label is that diagnostic at that line and column. */
+function shows(row, { message, line, column }) {
+  return row.includes(message) && flowrun.problemAt(row, line, column);
 }
 
 /** What `flowrun validate --format json` says about a file: the CLI shares the validator. */
@@ -67,19 +94,31 @@ function readPid(file) {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
-/** A pid is gone when signal 0 fails, or when only its zombie entry is left. */
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+/** /proc/<pid>/stat fields after the command name: [state, ppid, pgrp, ...]; null when gone. */
+function procStat(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** A pid is gone when it has no /proc entry, or when only its zombie entry is left. */
+function processAlive(pid) {
+  const stat = procStat(pid);
+  return stat !== null && stat[0] !== "Z";
+}
+
+/** Live processes (not zombies) whose process group is `pgid`. */
+function groupMembers(pgid) {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      const stat = procStat(pid);
+      return stat !== null && stat[0] !== "Z" && Number(stat[2]) === pgid;
+    })
+    .map(Number);
 }
 
 describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 }, () => {
@@ -94,121 +133,146 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
     await page.goto(url);
     await waitForWorkbench(page);
     await screenshot(page, path.join(cfg.artifacts, "00-workbench.png"));
-  });
+  }, SETUP);
 
   after(async () => {
     await processes.stopAll();
+    await sleep(500); // let a crash handler or a daemon's child notice its parent is gone
+    for (const { pid, cmdline } of processes.sweep()) {
+      console.log(`# e2e: killed pid ${pid}, which outlived its process group: ${cmdline}`);
+    }
   });
 
-  it("1. a workflow with a mistake shows its diagnostic in the Problems panel", async () => {
-    const file = "broken.workflow.yml";
-    const [expected] = cliDiagnostics(path.join(workspace, file));
-    assert.equal(expected.code, "unknown-node-type", "the fixture's mistake is an unknown type");
-    assert.equal(expected.range.start.line, 4, "the fixture's mistake is on line 5");
+  it("1. a workflow with a mistake shows its diagnostic in the Problems panel", STEP, async () => {
     await step("problems-panel", async () => {
-      await openFile(page, file);
-      const line = expected.range.start.line + 1;
-      const column = expected.range.start.character + 1;
-      await until(async () => {
-        const rows = await problemRows(page);
-        return rows.find((row) => row.includes(expected.message) && flowrun.problemAt(row, line, column));
-      }, `the Problems panel shows no "${expected.message}" at line ${line}, column ${column}`);
+      const expected = brokenDiagnostic();
+      await openFile(page, "broken.workflow.yml");
+      await until(
+        async () => (await problemRows(page)).find((row) => shows(row, expected)),
+        `the Problems panel shows no "${expected.message}" at line ${expected.line}, ` +
+          `column ${expected.column}`,
+      );
     });
   });
 
-  it("2. fixing the mistake by typing makes the problem disappear", async () => {
+  it("2. fixing the mistake by typing makes the problem disappear", STEP, async () => {
     await step("problem-fixed", async () => {
+      const expected = brokenDiagnostic();
       await openFile(page, "broken.workflow.yml");
       await until(
-        async () => (await problemRows(page)).some((row) => row.includes("shel")),
-        "before the fix, the Problems panel does not show the unknown node type `shel`",
+        async () => (await problemRows(page)).some((row) => shows(row, expected)),
+        `before the fix, the Problems panel does not show "${expected.message}"`,
       );
-      await goToLineEnd(page, 5);
+      await goToLineEnd(page, expected.line);
       await page.keyboard.type("l");
       await page.keyboard.press("Escape");
       await until(
         async () => (await activeEditorText(page)).includes("type: shell"),
         "the editor does not show the typed fix `type: shell`",
       );
-      await until(async () => {
-        const rows = await problemRows(page);
-        return !rows.some((row) => row.includes("shel")) && rows;
-      }, "the unknown-node-type problem is still in the Problems panel after the fix");
-    });
-  });
-
-  it("3. ▶ Run Test runs the workflow; the tree shows green nodes and the output JSON", async () => {
-    await step("run-test", async () => {
-      await openFile(page, "hello.workflow.yml");
-      await flowrun.clickCodeLens(page, "Run Test");
-      const [execution] = await flowrun.waitForExecution(page, "hello", "succeeded");
-      helloRun = execution.name;
-      await flowrun.waitForNode(page, "hello", "add", "succeeded");
-      await flowrun.waitForNode(page, "hello", "greet", "succeeded");
-    });
-    await step("node-output", async () => {
-      await flowrun.openNodePart(page, "hello", "greet", "Output");
-      await activeTab(page, "greet.output.json");
-      await until(async () => {
-        const text = await activeEditorText(page);
-        return text.includes('"hello from e2e"') && /"total":\s*5/.test(text);
-      }, 'the output document of node greet does not show {"message": "hello from e2e", "total": 5}');
-    });
-  });
-
-  it("4. Flowrun: Stop Execution… stops a long run and leaves no process behind", async () => {
-    let pids = [];
-    await step("long-running", async () => {
-      await openFile(page, "long.workflow.yml");
-      await flowrun.clickCodeLens(page, "Run Test");
-      await flowrun.waitForExecution(page, "long", "running");
-      pids = await until(() => {
-        const shell = readPid(".long-shell.pid");
-        const grandchild = readPid(".long-grandchild.pid");
-        return shell && grandchild ? [shell, grandchild] : null;
-      }, "the long workflow's shell node did not write its pid files");
-      assert.ok(pids.every(processAlive), `the long run's processes ${pids} are not running`);
-    });
-    await step("stopped", async () => {
-      await runCommand(page, "Flowrun: Stop Execution…");
-      await flowrun.pickRunningExecution(page, "long");
-      await flowrun.waitForExecution(page, "long", "stopped");
       await until(
-        () => !pids.some(processAlive),
-        `processes of the stopped run are still alive: ${pids.filter(processAlive)}`,
-        15000,
+        async () => !(await problemRows(page)).some((row) => row.includes(expected.message)),
+        `"${expected.message}" is still in the Problems panel after the fix`,
       );
     });
   });
 
-  it("5. Flowrun: Show History… picks an earlier run", async () => {
+  it(
+    "3. ▶ Run Test runs the workflow; the tree shows green nodes and the output JSON",
+    STEP,
+    async () => {
+      await step("run-test", async () => {
+        await openFile(page, "hello.workflow.yml");
+        await flowrun.clickCodeLens(page, "Run Test");
+        const [execution] = await flowrun.waitForExecution(page, "hello", "succeeded");
+        helloRun = execution.name;
+        await flowrun.waitForNode(page, "hello", "add", "succeeded");
+        await flowrun.waitForNode(page, "hello", "greet", "succeeded");
+      });
+      await step("node-output", async () => {
+        await flowrun.openNodePart(page, "hello", "greet", "Output");
+        await activeTab(page, "greet.output.json");
+        await until(async () => {
+          const text = await activeEditorText(page);
+          return text.includes('"hello from e2e"') && /"total":\s*5/.test(text);
+        }, `the output document of node greet does not show ${EXPECTED_OUTPUT}`);
+      });
+    },
+  );
+
+  it(
+    "4. Flowrun: Stop Execution… stops a long run and leaves no process behind",
+    STEP,
+    async () => {
+      let pids = [];
+      let group = 0;
+      await step("long-running", async () => {
+        await openFile(page, "long.workflow.yml");
+        await flowrun.clickCodeLens(page, "Run Test");
+        await flowrun.waitForExecution(page, "long", "running");
+        pids = await until(() => {
+          const shell = readPid(".long-shell.pid");
+          const grandchild = readPid(".long-grandchild.pid");
+          return shell && grandchild ? [shell, grandchild] : null;
+        }, "the long workflow's shell node did not write its pid files");
+        assert.ok(pids.every(processAlive), `the long run's processes ${pids} are not running`);
+        // The run's process group (its child engine and everything it started), for the check
+        // below and so that the test's own cleanup kills it if the stop does not.
+        group = Number(procStat(pids[0])[2]);
+        processes.track(group, "long workflow run");
+        assert.ok(groupMembers(group).length >= 3, `run group ${group}: ${groupMembers(group)}`);
+      });
+      await step("stopped", async () => {
+        await runCommand(page, "Flowrun: Stop Execution…");
+        await flowrun.pickRunningExecution(page, "long");
+        await flowrun.waitForExecution(page, "long", "stopped");
+        await until(
+          () => !pids.some(processAlive) && groupMembers(group).length === 0,
+          `processes of the stopped run are still alive: node shell and grandchild ` +
+            `${pids.filter(processAlive)}, process group ${group}: ${groupMembers(group)}`,
+          15000,
+        );
+      });
+    },
+  );
+
+  it("5. Flowrun: Show History… picks an earlier run", STEP, async () => {
     await step("history", async () => {
       await runCommand(page, "Flowrun: Show History…");
+      await flowrun.waitForHistoryItem(page, "hello", helloRun);
+      await screenshot(page, `${nextShot("history-list")}.png`);
       await flowrun.pickHistoryItem(page, "hello", helloRun);
       await flowrun.waitForShownExecution(page, "hello", helloRun);
     });
   });
 
-  it("6. a python node that raises shows the error with traceback and suggestion", async () => {
-    await step("python-error", async () => {
-      await openFile(page, "fails.workflow.yml");
-      await flowrun.clickCodeLens(page, "Run Test");
-      await flowrun.waitForExecution(page, "fails", "failed");
-      await flowrun.waitForNode(page, "fails", "parse", "failed");
-    });
-    await step("python-error-detail", async () => {
-      await flowrun.openNodePart(page, "fails", "parse", "Error");
-      await activeTab(page, "parse.error.txt");
-      await until(async () => {
-        const text = await activeEditorText(page);
-        return (
-          text.includes("invalid literal for int()") &&
-          text.includes("Traceback") &&
-          text.includes("return int(text)") &&
-          /suggest/i.test(text) &&
-          text
-        );
-      }, "the error of node parse does not show the message, the traceback and a suggestion");
-    });
-  });
+  it(
+    "6. a python node that raises shows the error with traceback and suggestion",
+    STEP,
+    async () => {
+      await step("python-error", async () => {
+        await openFile(page, "fails.workflow.yml");
+        await flowrun.clickCodeLens(page, "Run Test");
+        await flowrun.waitForExecution(page, "fails", "failed");
+        await flowrun.waitForNode(page, "fails", "parse", "failed");
+      });
+      await step("python-error-detail", async () => {
+        const row = await flowrun.nodePartRow(page, "fails", "parse", "Error");
+        const summary = await row.textContent();
+        assert.match(summary, /ExecutionError/, `the Error item of node parse says "${summary}"`);
+        await row.click();
+        await activeTab(page, "parse.error.txt");
+        await until(async () => {
+          const text = await activeEditorText(page);
+          return (
+            text.includes("ValueError: invalid literal for int()") &&
+            text.includes("Traceback (most recent call last)") &&
+            text.includes("return int(text)") &&
+            /Suggestion: \S/.test(text) &&
+            text
+          );
+        }, "the error of node parse does not show the message, a suggestion and the traceback");
+      });
+    },
+  );
 });

@@ -3,7 +3,16 @@
 // Every process it starts gets its own process group; stopAll() kills those groups by pid,
 // and the pids are also written to a file so run.sh can kill them if this process dies.
 import { spawn } from "node:child_process";
-import { appendFileSync, cpSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
@@ -68,12 +77,51 @@ export class Processes {
     this.groups = [];
   }
 
+  /**
+   * Processes that escaped their group (a daemon's forgotten child, Chromium's crash handler) still
+   * carry RUN_MARKER in their environment: find them by pid and kill them. Returns what it found.
+   */
+  sweep() {
+    const found = markedProcesses();
+    for (const { pid } of found) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    return found;
+  }
+
   /** Last resort from an exit handler: synchronous, no waiting. */
   killNow() {
     for (const { pid } of this.groups) {
       signalGroup(pid, "SIGKILL");
     }
   }
+}
+
+/** Set in the environment of everything the test starts, to find it again by pid. */
+export const RUN_MARKER = `${process.pid}-${Date.now()}`;
+const MARKER_ENTRY = `FLOWRUN_E2E_RUN=${RUN_MARKER}`;
+
+function markedProcesses() {
+  const found = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) {
+      continue;
+    }
+    try {
+      const environ = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
+      if (environ.includes(MARKER_ENTRY)) {
+        const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8").replaceAll("\0", " ");
+        found.push({ pid: Number(name), cmdline: cmdline.trim().slice(0, 160) });
+      }
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
 }
 
 function signalGroup(pid, signal) {
@@ -171,6 +219,7 @@ function writeUserSettings(userDataDir, cfg) {
 // closed loopback port so nothing leaves the machine and the answer is an immediate refusal.
 const CODE_SERVER_ENV = {
   ...process.env,
+  FLOWRUN_E2E_RUN: RUN_MARKER,
   EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: "http://127.0.0.1:9/gallery" }),
 };
 
@@ -263,7 +312,9 @@ export class CodeServer {
       }
       await sleep(250);
     }
-    throw new Error(`code-server did not answer on port ${this.port} in ${timeoutMs} ms; see ${this.log}`);
+    throw new Error(
+      `code-server did not answer on port ${this.port} in ${timeoutMs} ms; see ${this.log}`,
+    );
   }
 }
 
@@ -275,6 +326,7 @@ export async function launchBrowser(cfg, processes) {
     executablePath: cfg.chromium,
     headless: true,
     args: CHROMIUM_FLAGS,
+    env: { ...process.env, FLOWRUN_E2E_RUN: RUN_MARKER },
   });
   const pid = server.process().pid;
   processes.track(pid, "chromium");

@@ -22,10 +22,13 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== e2e: tools (node 24, code-server, playwright-core, chromium)"
-env_line="$(bash scripts/e2e-setup.sh | tail -n 1)"
-for assignment in $env_line; do
-  export "${assignment?}"
-done
+tools="$artifacts/tools.env"
+bash scripts/e2e-setup.sh > "$tools"
+while IFS='=' read -r name value; do
+  case "$name" in
+    FLOWRUN_E2E_*) export "$name=$value" ;;
+  esac
+done < "$tools"
 
 echo "== e2e: flowrun in the repository's interpreter"
 python="$root/.venv/bin/python"
@@ -39,17 +42,21 @@ if [ ! -f scripts/extension.sh ]; then
     "(issue: VS Code extension) must land first" >&2
   exit 1
 fi
-bash scripts/extension.sh package
-vsix="$(find extension dist -maxdepth 2 -name '*.vsix' -newer "$pid_file" 2>/dev/null | head -n 1)"
-if [ -z "$vsix" ]; then
-  vsix="$(find extension dist -maxdepth 2 -name '*.vsix' 2>/dev/null | head -n 1)"
+# extension.sh prints the path of the .vsix it made on its last line.
+package_log="$artifacts/extension-package.log"
+if ! bash scripts/extension.sh package > "$package_log" 2>&1; then
+  cat "$package_log" >&2
+  echo "e2e: scripts/extension.sh package failed (log above, also in $package_log)" >&2
+  exit 1
 fi
-if [ -z "$vsix" ]; then
-  echo "e2e: scripts/extension.sh package made no .vsix under extension/ or dist/" >&2
+vsix="$(tail -n 1 "$package_log")"
+if [ ! -f "$vsix" ] || [ "${vsix%.vsix}" = "$vsix" ]; then
+  cat "$package_log" >&2
+  echo "e2e: scripts/extension.sh package did not print the path of a .vsix on its last line" >&2
   exit 1
 fi
 
-export FLOWRUN_E2E_VSIX="$root/$vsix"
+export FLOWRUN_E2E_VSIX="$vsix"
 export FLOWRUN_E2E_PYTHON="$python"
 export FLOWRUN_E2E_ARTIFACTS="$artifacts"
 export FLOWRUN_E2E_FIXTURES="$root/tests/e2e/workspace"

@@ -66,12 +66,12 @@ export async function runCommand(page, title) {
 export async function pickQuickItem(page, text, what) {
   const widget = await quickInput(page);
   const row = widget.locator(".monaco-list-row", { hasText: text }).first();
-  await until(
-    async () => row.isVisible(),
-    `${what}: no item containing "${text}" in the quick pick (items: ${JSON.stringify(
-      await quickPickRows(page).catch(() => []),
-    )})`,
-  );
+  try {
+    await until(async () => row.isVisible(), `${what}: no item containing "${text}"`);
+  } catch (error) {
+    const items = await quickPickRows(page).catch(() => []);
+    throw new Error(`${error.message}; the quick pick shows ${JSON.stringify(items)}`);
+  }
   await row.click();
 }
 
@@ -130,25 +130,6 @@ export async function problemRows(page) {
   return panel
     .locator(".monaco-list-row")
     .evaluateAll((rows) => rows.map((row) => row.getAttribute("aria-label") || row.textContent));
-}
-
-/** Rows of a tree view (by its title in the side bar) as {label, level, expanded}. */
-export async function treeRows(page, viewTitle) {
-  const pane = viewPane(page, viewTitle);
-  return pane.locator(".monaco-list-row").evaluateAll((rows) =>
-    rows.map((row) => ({
-      label: row.getAttribute("aria-label") || row.textContent || "",
-      text: row.textContent || "",
-      level: Number(row.getAttribute("aria-level") || "0"),
-      expanded: row.getAttribute("aria-expanded"),
-    })),
-  );
-}
-
-export function viewPane(page, viewTitle) {
-  return page.locator(".pane", {
-    has: page.locator(".pane-header", { hasText: viewTitle }),
-  });
 }
 
 export async function screenshot(page, file) {

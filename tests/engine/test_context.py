@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,13 @@ def test_defaults() -> None:
     c = NodeContext()
     assert c.node_id == "node" and c.attempt == 1 and c.secrets == {} and "PATH" in c.env
     assert context._parent_of(999_999_999) is None
+
+
+async def test_background_process_does_not_block_the_node() -> None:
+    c = NodeContext()
+    result = await c.run_process(["sh", "-c", "echo started; sleep 30 & echo $!"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "started"
+    assert ("info", "… the command exited; its background processes keep running") in c.logs
+    os.kill(int(lines[1]), signal.SIGKILL)

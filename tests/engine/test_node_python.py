@@ -128,6 +128,7 @@ async def test_prints_outside_nodes_go_to_the_real_stream(
         sys.stdout.flush()
         assert sys.stdout.writable() and not sys.stdout.isatty()
         assert sys.stdout.encoding == "utf-8"
+        assert sys.stdout.buffer is not None
     assert capsys.readouterr().out == "plain\n"
 
 

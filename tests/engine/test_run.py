@@ -403,3 +403,16 @@ def test_trigger_inputs_env_and_flowrun_vars(engine: Engine, tmp_path: Path) -> 
     )
     assert run.output("t") == {"body": "hello", "env": "info"}
     assert run.output("sh")["stdout"] == "info demo sh"
+
+
+def test_prints_of_concurrent_python_nodes_go_to_their_own_node(engine: Engine) -> None:
+    code = (
+        "import time\ndef main(me):\n    for i in range(20):\n        print(me, i)\n"
+        "        time.sleep(0.005)\n    return me"
+    )
+    run = engine(
+        workflow(*(node(n, "python", with_={"code": code, "args": {"me": n}}) for n in "abc"))
+    )
+    assert run.status == "succeeded"
+    for n in "abc":
+        assert run.logs(n) == [f"{n} {i}" for i in range(20)]

@@ -10,9 +10,10 @@ import pytest
 from conftest import node, run_inproc, stage, workflow
 
 from flowrun_engine import nodes
+from flowrun_engine.attempts import truthy
 from flowrun_engine.environment import read_dotenv
 from flowrun_engine.events import ListSink
-from flowrun_engine.scheduler import Runner, truthy
+from flowrun_engine.scheduler import Runner
 
 
 @pytest.fixture(autouse=True)

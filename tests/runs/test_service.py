@@ -578,3 +578,28 @@ async def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path, service: RunSe
     path.write_bytes(b"version: 1\nname: caf\xe9\nnodes: []\n")
     with pytest.raises(WorkflowInvalid):
         await service.execute(path)
+
+
+async def test_a_history_that_cannot_record_stops_the_started_child(
+    tmp_path: Path, service: RunService, store: HistoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowrun.runs import supervisor
+
+    path = write(tmp_path, "chain.workflow.yml", CHAIN)
+    assert await service.wait(await service.execute(path)) == "succeeded"  # now cached
+
+    async def broken(**kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    async def finish_fails(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    original = store.create_execution
+    monkeypatch.setattr(store, "create_execution", broken)
+    with pytest.raises(OSError, match="disk full"):
+        await service.execute(path)
+    assert supervisor.live_groups() == set()
+    monkeypatch.setattr(store, "create_execution", original)
+    # the end of a run that cannot be recorded is logged; the run still ends
+    monkeypatch.setattr(store, "finish", finish_fails)
+    assert await service.wait(await service.execute(path)) == "succeeded"

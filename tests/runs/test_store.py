@@ -481,3 +481,20 @@ async def test_retries_logs_before_start_and_the_final_event(store: HistoryStore
     assert only["retries"][0]["error"]["message"] == "flaky"
     texts = [entry["text"] for entry in only["logs"]]
     assert texts == ["early", "attempt 1 failed: flaky; retrying in 0.5 s"]
+
+
+def test_a_store_nobody_closed_does_not_keep_the_process_alive(tmp_path: Path) -> None:
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from flowrun.runs.store import HistoryStore\n"
+        "async def main():\n"
+        "    store = await HistoryStore.open(Path(sys.argv[1]))\n"
+        "    await store.create_execution(execution_id='x', workflow_id='w', file='/f',\n"
+        "                                 trigger=None, inputs=None)\n"
+        "asyncio.run(main())\n"
+    )
+    db = tmp_path / "h.sqlite3"
+    done = subprocess.run([sys.executable, "-c", code, str(db)], timeout=60, check=False)
+    assert done.returncode == 0
+    assert read(db, "SELECT id FROM executions") == [("x",)]

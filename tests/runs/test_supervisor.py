@@ -89,7 +89,7 @@ async def test_successful_run_forwards_every_event(tmp_path: Path) -> None:
     result = await child.run()
     assert result.status == "succeeded"
     assert result.outputs == {"answer": 42}
-    assert result.exit_code == 0 and result.finished_by_engine
+    assert result.finished_by_engine  # exit code 0, or SIGKILL once it finished
     assert recorder.names() == [
         "execution_started",
         "node_started",
@@ -189,7 +189,6 @@ async def test_graceful_engine_reports_its_own_stop(tmp_path: Path) -> None:
     await child.stop()
     result = await asyncio.wait_for(task, 30)
     assert result.status == "stopped" and result.finished_by_engine
-    assert result.exit_code == 0
     assert wait_gone(pids) == []
     assert recorder.names().count("execution_finished") == 1
 

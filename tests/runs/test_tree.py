@@ -179,6 +179,8 @@ def test_summaries() -> None:
     assert queued["trigger"] == "manual"
     assert trigger_summary({"type": "manual"}) == "manual"
     assert trigger_summary({"path": "/only"}) == "/only"
+    assert trigger_summary({"method": "GET", "path": "/", "headers": {}, "body": None}) == "manual"
+    assert trigger_summary({"method": "GET", "path": "/", "query": {"q": 1}}) == "GET /"
     assert trigger_summary({}) == "manual"
     assert iso(None) is None and iso(0).startswith("1970-01-01T00:00:00.000Z")
 

@@ -26,6 +26,10 @@ def test_json_schema_is_generated_from_the_models() -> None:
     assert "with" in node["properties"] and node["additionalProperties"] is False
     assert set(node["properties"]["type"]["enum"]) == set(NODE_TYPES)
     assert "anyOf" in node["properties"]["needs"]
+    shell = next(b for b in node["allOf"] if b["if"]["properties"]["type"]["const"] == "shell")
+    with_ = shell["then"]["properties"]["with"]
+    assert with_["additionalProperties"] is False
+    assert with_["properties"]["parse"]["anyOf"][0] == {"enum": ["text", "json", "lines"]}
     json.dumps(schema)
 
 
@@ -68,3 +72,17 @@ def test_exactly_one_of_nodes_or_stages() -> None:
     assert [n.id for n in workflow.all_nodes()] == ["a"]
     flat = models.Workflow.model_validate({"version": 1, "nodes": [{"id": "b", "type": "llm"}]})
     assert [n.id for n in flat.all_nodes()] == ["b"]
+
+
+@pytest.mark.parametrize("text", ["90", "1.5s", "500ms", "1m30s", " 2H ", "soon", "5 sec", "1x"])
+def test_the_schema_duration_pattern_matches_the_engine_parser(text: str) -> None:
+    import re
+
+    from flowrun_engine.durations import parse_duration
+
+    try:
+        parse_duration(text)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert bool(re.match(models.DURATION_PATTERN, text)) == accepted

@@ -136,6 +136,7 @@ inputs:
   loud: {type: boolean, default: false}
   tags: {type: array, default: []}
   extra: {type: object, required: false}
+  anything: {default: 5}
 nodes: [{id: a, type: transform, with: {value: 1}}]
 """
 
@@ -149,6 +150,7 @@ def test_inputs_get_defaults_and_text_is_converted_to_the_declared_type() -> Non
         "loud": True,
         "tags": ["x"],
         "extra": None,
+        "anything": 5,
     }
 
 
@@ -175,6 +177,15 @@ def test_bad_inputs_raise_input_error(given: dict[str, Any], message: str) -> No
 def test_unknown_input_without_declared_inputs() -> None:
     with pytest.raises(InputError, match="declares none"):
         resolve_inputs({}, {"x": 1})
+
+
+def test_an_input_without_type_takes_any_value_as_given() -> None:
+    workflow, _ = load(
+        "version: 1\ninputs: {x: {}}\nnodes: [{id: a, type: transform, with: {value: 1}}]\n"
+    )
+    assert resolve_inputs(workflow.inputs, {"x": "3"}) == {"x": "3"}
+    with pytest.raises(InputError, match="missing required input `x`; give it"):
+        resolve_inputs(workflow.inputs, {})
 
 
 HTTP = """

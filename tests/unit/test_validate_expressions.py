@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from flowrun.validate.expressions import _simple_reference
+from flowrun_engine.expr import parse, references
 from unit.helpers import apply_fix, briefs, check, covered, only
 
 HEAD = """
@@ -256,3 +260,41 @@ def test_valid_expressions_with_functions_and_indexes_pass() -> None:
         "        b: ${{ env.HOME }} ${{ trigger }} ${{ nodes.fetch.status == 'succeeded' }}\n"
     )
     assert briefs(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [" nodes.fetch.output ", "inputs", "env.HOME", "loop.iteration", "foo.bar_1.Baz", "x"],
+)
+def test_the_fast_path_agrees_with_the_engine_parser(text: str) -> None:
+    assert _simple_reference(text) == references(parse(text))
+
+
+@pytest.mark.parametrize("text", ["true", "nodes.a-b.output", "a.b + 1", "not x", "a[0]", ""])
+def test_the_fast_path_leaves_the_rest_to_the_parser(text: str) -> None:
+    assert _simple_reference(text) is None
+
+
+def test_plain_text_conditions_are_always_true() -> None:
+    text = """
+    version: 1
+    stages:
+      - id: s
+        loop: {max_iters: 2, until: "nodes.a.output"}
+        nodes:
+          - id: a
+            type: transform
+            when: inputs.flag
+            with: {value: 1}
+    """
+    found = check(text).diagnostics
+    assert [(d.code, covered(text, d)) for d in found] == [
+        ("expression-syntax", '"nodes.a.output"'),
+        ("expression-syntax", "inputs.flag"),
+    ]
+    assert found[1].message == (
+        "`when` of node `a` is plain text, which is always true; "
+        "write the condition as an expression: `${{ inputs.flag }}`"
+    )
+    assert found[0].fix is None
+    assert "when: ${{ inputs.flag }}" in apply_fix(text, found[1])

@@ -348,3 +348,18 @@ def test_values_are_shown_by_kind() -> None:
         "`name` must be text, not `true`",
         "`description` must be text, not a mapping",
     ]
+
+
+def test_input_defaults_must_have_the_input_type() -> None:
+    text = """
+    version: 1
+    inputs:
+      count: {type: number, default: many}
+      flag: {type: boolean, default: null}
+    nodes: [{id: a, type: shell, with: {run: ls}}]
+    """
+    d = only(text, "schema")
+    assert d.message == (
+        "the default of input `count` must be a number (its type is `number`), not `many`"
+    )
+    assert covered(text, d) == "many"

@@ -91,24 +91,43 @@ describe('applyEvent', () => {
   });
 
   it('keeps a finished execution finished when node events come late', () => {
-    const state = reduce([finished('stopped', T0 + 5, { type: 'Stopped', message: 'stopped' }), nodeStarted('fetch', T0 + 1)]);
+    const state = reduce([
+      finished('stopped', T0 + 5, { type: 'Stopped', message: 'stopped' }),
+      nodeStarted('fetch', T0 + 1),
+    ]);
     assert.equal(state.tree.status, 'stopped');
     assert.equal(state.tree.error?.type, 'Stopped');
   });
 
   it('orders logs by time whatever the arrival order', () => {
-    const state = reduce([log('fetch', T0 + 3, 'c'), log('fetch', T0 + 1, 'a'), log('fetch', T0 + 2, 'b')]);
-    assert.deepEqual(findNode(state.tree, 'fetch')!.logs!.map((l) => (l as { text: string }).text), ['a', 'b', 'c']);
+    const state = reduce([
+      log('fetch', T0 + 3, 'c'),
+      log('fetch', T0 + 1, 'a'),
+      log('fetch', T0 + 2, 'b'),
+    ]);
+    assert.deepEqual(
+      findNode(state.tree, 'fetch')!.logs!.map((l) => (l as { text: string }).text),
+      ['a', 'b', 'c'],
+    );
   });
 
   it('puts logs without a time last', () => {
-    const state = reduce([log('fetch', T0 + 3, 'a'), { event: 'node_log', node: 'fetch', text: 'b' }]);
+    const state = reduce([
+      log('fetch', T0 + 3, 'a'),
+      { event: 'node_log', node: 'fetch', text: 'b' },
+    ]);
     const logs = findNode(state.tree, 'fetch')!.logs!;
     assert.deepEqual(logs[1], { stream: 'stdout', text: 'b' });
   });
 
   it('records failures with their error', () => {
-    const state = reduce([started(FLAT_PLAN), nodeStarted('fetch', T0 + 1), nodeFinished('fetch', T0 + 2, 'failed'), nodeFinished('clean', T0 + 2, 'skipped'), finished('failed', T0 + 3, { type: 'ExecutionError', message: 'boom', node: 'fetch' })]);
+    const state = reduce([
+      started(FLAT_PLAN),
+      nodeStarted('fetch', T0 + 1),
+      nodeFinished('fetch', T0 + 2, 'failed'),
+      nodeFinished('clean', T0 + 2, 'skipped'),
+      finished('failed', T0 + 3, { type: 'ExecutionError', message: 'boom', node: 'fetch' }),
+    ]);
     const fetch = findNode(state.tree, 'fetch')!;
     assert.equal(fetch.status, 'failed');
     assert.equal(fetch.error?.suggestion, 'Fix it');
@@ -120,7 +139,16 @@ describe('applyEvent', () => {
   it('counts retries and keeps the last attempt', () => {
     const state = reduce([
       nodeStarted('fetch', T0 + 1),
-      { event: 'node_retry', t: T0 + 2, node: 'fetch', attempt: 2, delay: 1, error: { type: 'HTTPError', message: '503' }, stage: null, iteration: null },
+      {
+        event: 'node_retry',
+        t: T0 + 2,
+        node: 'fetch',
+        attempt: 2,
+        delay: 1,
+        error: { type: 'HTTPError', message: '503' },
+        stage: null,
+        iteration: null,
+      },
       nodeStarted('fetch', T0 + 3, { attempt: 2, input: { second: true } }),
       nodeFinished('fetch', T0 + 4, 'succeeded', { attempt: 2 }),
       nodeStarted('fetch', T0 + 1.5, { attempt: 1, input: { first: true } }),
@@ -145,7 +173,11 @@ describe('applyEvent', () => {
   });
 
   it('builds stages and loop iterations', () => {
-    const at = (node: string, stage: string, iteration: number | null) => ({ stage, iteration, node });
+    const at = (node: string, stage: string, iteration: number | null) => ({
+      stage,
+      iteration,
+      node,
+    });
     const state = reduce([
       started(STAGED_PLAN),
       { event: 'stage_started', t: T0 + 1, stage: 'plan', iteration: null },
@@ -168,7 +200,14 @@ describe('applyEvent', () => {
     assert.equal(review.status, 'running');
     assert.equal(review.kind === 'stage' && review.iterations, 2);
     // A late finish of iteration 1 does not overwrite iteration 2's status.
-    applyEvent(state, { event: 'stage_finished', t: T0 + 4.5, stage: 'review', iteration: 1, status: 'failed', extra: 1 });
+    applyEvent(state, {
+      event: 'stage_finished',
+      t: T0 + 4.5,
+      stage: 'review',
+      iteration: 1,
+      status: 'failed',
+      extra: 1,
+    });
     assert.equal(state.tree.children[1].status, 'running');
   });
 
@@ -177,7 +216,10 @@ describe('applyEvent', () => {
       nodeStarted('check', T0 + 3, { stage: 'review', iteration: 1 }),
       started(STAGED_PLAN),
     ]);
-    assert.deepEqual(state.tree.children.map((c) => c.id), ['plan', 'review']);
+    assert.deepEqual(
+      state.tree.children.map((c) => c.id),
+      ['plan', 'review'],
+    );
     assert.deepEqual(shape(state), [
       ['plan', 'think', null, 'pending'],
       ['review', 'check', 1, 'running'],
@@ -208,7 +250,9 @@ describe('applySnapshot', () => {
       status: 'running',
       finishedAt: null,
       durationMs: null,
-      children: [{ kind: 'node', id: 'fetch', status: 'running', logs: [], iteration: null } as NodeTree],
+      children: [
+        { kind: 'node', id: 'fetch', status: 'running', logs: [], iteration: null } as NodeTree,
+      ],
     });
     const merged = applySnapshot(live, stale);
     assert.equal(merged.tree.status, 'succeeded');

@@ -4,8 +4,23 @@ import { ExecutionModel, ModelChange } from '../executionModel';
 import { ExecutionSummary } from '../protocol';
 import { flatRun, started, FLAT_PLAN, tree } from './fixtures';
 
-function summary(id: string, workflowId: string, status: ExecutionSummary['status'], startedAt: string): ExecutionSummary {
-  return { id, workflowId, file: `/w/${workflowId}.workflow.yml`, status, startedAt, finishedAt: null, durationMs: 5, trigger: 'manual', error: null };
+function summary(
+  id: string,
+  workflowId: string,
+  status: ExecutionSummary['status'],
+  startedAt: string,
+): ExecutionSummary {
+  return {
+    id,
+    workflowId,
+    file: `/w/${workflowId}.workflow.yml`,
+    status,
+    startedAt,
+    finishedAt: null,
+    durationMs: 5,
+    trigger: 'manual',
+    error: null,
+  };
 }
 
 function watch(model: ExecutionModel): ModelChange[] {
@@ -22,8 +37,14 @@ describe('ExecutionModel', () => {
       summary('b', 'hello', 'failed', '2024-01-02T00:00:00Z'),
       summary('c', 'alpha', 'succeeded', '2024-01-01T00:00:00Z'),
     ]);
-    assert.deepEqual(model.workflows().map((w) => w.workflowId), ['alpha', 'hello']);
-    assert.deepEqual(model.executionsOf('hello').map((s) => s.tree.id), ['b', 'a']);
+    assert.deepEqual(
+      model.workflows().map((w) => w.workflowId),
+      ['alpha', 'hello'],
+    );
+    assert.deepEqual(
+      model.executionsOf('hello').map((s) => s.tree.id),
+      ['b', 'a'],
+    );
     assert.equal(model.get('b')!.loaded, false);
     assert.equal(model.workflows()[1].file, '/w/hello.workflow.yml');
   });
@@ -57,7 +78,13 @@ describe('ExecutionModel', () => {
     model.applyEvent('live', started(FLAT_PLAN));
     model.setTree(tree({ id: 'old' }));
     model.setHistory([summary('a', 'hello', 'succeeded', '2024-01-01T00:00:00Z')]);
-    assert.deepEqual(model.all().map((s) => s.tree.id).sort(), ['a', 'live']);
+    assert.deepEqual(
+      model
+        .all()
+        .map((s) => s.tree.id)
+        .sort(),
+      ['a', 'live'],
+    );
     assert.equal(model.running().length, 1);
   });
 
@@ -69,7 +96,12 @@ describe('ExecutionModel', () => {
     model.setHistory([summary('e1', 'hello', 'running', '2024-01-01T00:00:00Z')]);
     assert.equal(model.get('e1')!.tree.status, 'succeeded');
     assert.equal(model.get('e1')!.loaded, true);
-    model.setHistory([{ ...summary('e1', 'hello', 'failed', '2024-01-01T00:00:00Z'), error: { type: 'X', message: 'y' } }]);
+    model.setHistory([
+      {
+        ...summary('e1', 'hello', 'failed', '2024-01-01T00:00:00Z'),
+        error: { type: 'X', message: 'y' },
+      },
+    ]);
     assert.equal(model.get('e1')!.tree.status, 'failed');
     assert.equal(model.get('e1')!.tree.error?.type, 'X');
   });
@@ -91,7 +123,10 @@ describe('ExecutionModel', () => {
     const changes = watch(model);
     model.applyEvent('e1', started(FLAT_PLAN));
     assert.deepEqual(changes, [{ finished: false }]);
-    assert.deepEqual(model.workflows().map((w) => w.workflowId), ['hello']);
+    assert.deepEqual(
+      model.workflows().map((w) => w.workflowId),
+      ['hello'],
+    );
   });
 
   it('groups executions without a workflow id and forgets all on clear', () => {

@@ -34,7 +34,14 @@ describe('toTreeItem', () => {
     assert.equal(item.command?.command, 'vscode.open');
     assert.equal((item.command?.arguments?.[0] as Uri).toString(), 'flowrun:/e1/n.output.json');
     assert.equal(item.accessibilityInformation?.label, 'Output, {"a":1}');
-    const plain = toTreeItem({ id: 'y', label: 'n', icon: { id: 'clock' }, collapsible: 'expanded', contextValue: 'c', command: { command: 'c', title: 't', arguments: [] } }) as unknown as TreeItem;
+    const plain = toTreeItem({
+      id: 'y',
+      label: 'n',
+      icon: { id: 'clock' },
+      collapsible: 'expanded',
+      contextValue: 'c',
+      command: { command: 'c', title: 't', arguments: [] },
+    }) as unknown as TreeItem;
     assert.equal(plain.command?.command, 'c');
     assert.equal((plain.iconPath as ThemeIcon).color, undefined);
     assert.equal(plain.collapsibleState, vscode.TreeItemCollapsibleState.Expanded);
@@ -45,7 +52,11 @@ describe('ExecutionsTreeProvider', () => {
   it('returns the same element objects for the same items', async () => {
     const model = new ExecutionModel();
     model.setTree(tree());
-    const provider = new ExecutionsTreeProvider(model, async () => undefined, () => NOW);
+    const provider = new ExecutionsTreeProvider(
+      model,
+      async () => undefined,
+      () => NOW,
+    );
     const [workflow] = await provider.getChildren();
     const [again] = await provider.getChildren();
     assert.equal(workflow, again);
@@ -59,7 +70,15 @@ describe('ExecutionsTreeProvider', () => {
 
   it('loads an execution tree on first expansion', async () => {
     const model = new ExecutionModel();
-    model.setHistory([{ id: 'e1', workflowId: 'hello', file: '/w/h.workflow.yml', status: 'succeeded', startedAt: null }]);
+    model.setHistory([
+      {
+        id: 'e1',
+        workflowId: 'hello',
+        file: '/w/h.workflow.yml',
+        status: 'succeeded',
+        startedAt: null,
+      },
+    ]);
     const loaded: string[] = [];
     const provider = new ExecutionsTreeProvider(model, async (id) => {
       loaded.push(id);
@@ -82,7 +101,11 @@ describe('ExecutionsTreeProvider', () => {
       throw new Error('server down');
     });
     assert.deepEqual(await provider.getChildren({ kind: 'execution', executionId: 'e1' }), []);
-    assert.equal((provider.getTreeItem({ kind: 'execution', executionId: 'gone' }) as unknown as TreeItem).label, '(gone)');
+    assert.equal(
+      (provider.getTreeItem({ kind: 'execution', executionId: 'gone' }) as unknown as TreeItem)
+        .label,
+      '(gone)',
+    );
     provider.dispose();
   });
 

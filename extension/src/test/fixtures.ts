@@ -27,8 +27,21 @@ export const STAGED_PLAN = {
   ],
 };
 
-export function nodeStarted(node: string, t: number, extra: Record<string, unknown> = {}): EngineEvent {
-  return { event: 'node_started', t, node, attempt: 1, input: { n: node }, stage: null, iteration: null, ...extra };
+export function nodeStarted(
+  node: string,
+  t: number,
+  extra: Record<string, unknown> = {},
+): EngineEvent {
+  return {
+    event: 'node_started',
+    t,
+    node,
+    attempt: 1,
+    input: { n: node },
+    stage: null,
+    iteration: null,
+    ...extra,
+  };
 }
 
 export function nodeFinished(
@@ -43,7 +56,10 @@ export function nodeFinished(
     node,
     status,
     output: status === 'succeeded' ? { from: node } : null,
-    error: status === 'failed' ? { type: 'ExecutionError', message: 'boom', traceback: 'Traceback…', suggestion: 'Fix it' } : null,
+    error:
+      status === 'failed'
+        ? { type: 'ExecutionError', message: 'boom', traceback: 'Traceback…', suggestion: 'Fix it' }
+        : null,
     attempt: 1,
     duration_ms: 12,
     stage: null,

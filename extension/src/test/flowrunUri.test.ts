@@ -13,7 +13,13 @@ describe('flowrun: URIs', () => {
   it('round-trips node documents with stage and iteration', () => {
     const refs = [
       { executionId: 'e1', nodeId: 'fetch', part: 'output' as const, iteration: null, stage: null },
-      { executionId: 'e1', nodeId: 'check-2', part: 'input' as const, iteration: 3, stage: 'review' },
+      {
+        executionId: 'e1',
+        nodeId: 'check-2',
+        part: 'input' as const,
+        iteration: 3,
+        stage: 'review',
+      },
       { executionId: 'e1', nodeId: 'a_b', part: 'error' as const, iteration: null, stage: 'build' },
       { executionId: 'e1', nodeId: 'n', part: 'logs' as const, iteration: 1, stage: null },
     ];
@@ -26,7 +32,16 @@ describe('flowrun: URIs', () => {
   });
 
   it('rejects URIs that are not ours', () => {
-    for (const path of ['', '/', '/e1', '/e1/x.json', '/e1/n.output.txt', '/e1/n.logs.json', '/a/b/c.output.json', '//n.output.json']) {
+    for (const path of [
+      '',
+      '/',
+      '/e1',
+      '/e1/x.json',
+      '/e1/n.output.txt',
+      '/e1/n.logs.json',
+      '/a/b/c.output.json',
+      '//n.output.json',
+    ]) {
       assert.equal(parseRef(path), undefined, path);
     }
     assert.equal(parseRef('/e1/n.output.json', 'iteration=x')?.iteration, null);
@@ -37,11 +52,26 @@ describe('document content', () => {
   it('renders the execution, input and output as JSON', () => {
     const t = tree();
     assert.deepEqual(JSON.parse(renderDocument(t, { executionId: 'e1' })!), t);
-    assert.equal(renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'output' }), '{\n  "status": 200\n}\n');
-    assert.equal(renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'input' }), '{\n  "url": "http://x"\n}\n');
-    assert.equal(renderDocument(t, { executionId: 'e1', nodeId: 'nope', part: 'input' }), undefined);
-    assert.equal(renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'error' }), 'No error.\n');
-    assert.equal(renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'logs' }), 'GET /x\n');
+    assert.equal(
+      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'output' }),
+      '{\n  "status": 200\n}\n',
+    );
+    assert.equal(
+      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'input' }),
+      '{\n  "url": "http://x"\n}\n',
+    );
+    assert.equal(
+      renderDocument(t, { executionId: 'e1', nodeId: 'nope', part: 'input' }),
+      undefined,
+    );
+    assert.equal(
+      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'error' }),
+      'No error.\n',
+    );
+    assert.equal(
+      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'logs' }),
+      'GET /x\n',
+    );
   });
 
   it('renders null for a node without output', () => {
@@ -50,16 +80,28 @@ describe('document content', () => {
     if (node.kind === 'node') {
       delete node.output;
     }
-    assert.equal(renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'output' }), 'null\n');
+    assert.equal(
+      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'output' }),
+      'null\n',
+    );
   });
 
   it('renders errors with suggestion and traceback, and logs as text', () => {
     assert.equal(
-      renderError({ type: 'ExecutionError', message: 'boom', node: 'n', suggestion: 'Fix it', traceback: 'Traceback (most recent call last):\n  x\n' }),
+      renderError({
+        type: 'ExecutionError',
+        message: 'boom',
+        node: 'n',
+        suggestion: 'Fix it',
+        traceback: 'Traceback (most recent call last):\n  x\n',
+      }),
       'ExecutionError: boom\n\nNode: n\n\nSuggestion: Fix it\n\nTraceback (most recent call last):\n  x\n',
     );
     assert.equal(renderError({ type: 'Stopped', message: 'stopped' }), 'Stopped: stopped\n');
-    assert.equal(renderLogs(['a\n', { stream: 'stderr', text: 'b\n' }, { text: 'c' }]), 'a\n[stderr] b\nc\n');
+    assert.equal(
+      renderLogs(['a\n', { stream: 'stderr', text: 'b\n' }, { text: 'c' }]),
+      'a\n[stderr] b\nc\n',
+    );
     assert.equal(renderLogs([]), '');
   });
 });

@@ -15,28 +15,46 @@ describe('ExecutionDocuments', () => {
   it('serves node output and the whole execution, loading the tree first', async () => {
     const model = new ExecutionModel();
     const loaded: string[] = [];
-    const docs = new ExecutionDocuments(model, async (id) => {
-      loaded.push(id);
-      model.setTree(tree());
-    }, () => []);
+    const docs = new ExecutionDocuments(
+      model,
+      async (id) => {
+        loaded.push(id);
+        model.setTree(tree());
+      },
+      () => [],
+    );
     assert.equal(await provide(docs, 'flowrun:/e1/fetch.output.json'), '{\n  "status": 200\n}\n');
     assert.deepEqual(loaded, ['e1']);
     assert.equal(JSON.parse(await provide(docs, 'flowrun:/e1/execution.json')).id, 'e1');
     assert.deepEqual(loaded, ['e1']);
-    assert.match(await provide(docs, 'flowrun:/e1/nope.input.json'), /no node nope of execution e1/);
+    assert.match(
+      await provide(docs, 'flowrun:/e1/nope.input.json'),
+      /no node nope of execution e1/,
+    );
     assert.match(await provide(docs, 'flowrun:/e1/x'), /not an execution document/);
     docs.dispose();
   });
 
   it('says what to do when the server cannot answer', async () => {
-    const docs = new ExecutionDocuments(new ExecutionModel(), async () => {
-      throw new Error('not running');
-    }, () => []);
+    const docs = new ExecutionDocuments(
+      new ExecutionModel(),
+      async () => {
+        throw new Error('not running');
+      },
+      () => [],
+    );
     const text = await provide(docs, 'flowrun:/e9/execution.json');
     assert.match(text, /could not load execution e9: Error: not running/);
     assert.match(text, /Restart Server/);
-    const unknown = new ExecutionDocuments(new ExecutionModel(), async () => undefined, () => []);
-    assert.match(await provide(unknown, 'flowrun:/e9/execution.json'), /no execution e9 in its history/);
+    const unknown = new ExecutionDocuments(
+      new ExecutionModel(),
+      async () => undefined,
+      () => [],
+    );
+    assert.match(
+      await provide(unknown, 'flowrun:/e9/execution.json'),
+      /no execution e9 in its history/,
+    );
   });
 
   it('tells open documents of an execution that it changed', () => {
@@ -47,13 +65,23 @@ describe('ExecutionDocuments', () => {
       { uri: Uri.parse('file:///w/hello.workflow.yml') },
       { uri: Uri.parse('flowrun:/broken') },
     ];
-    const docs = new ExecutionDocuments(model, async () => undefined, () => open as unknown as vscode.TextDocument[]);
+    const docs = new ExecutionDocuments(
+      model,
+      async () => undefined,
+      () => open as unknown as vscode.TextDocument[],
+    );
     const emitter = (docs as unknown as { emitter: EventEmitter<Uri> }).emitter;
     model.applyEvent('e1', started(FLAT_PLAN));
     model.applyEvent('e1', nodeStarted('fetch', T0 + 1));
-    assert.deepEqual(emitter.fired.map(String), ['flowrun:/e1/fetch.logs.txt', 'flowrun:/e1/fetch.logs.txt']);
+    assert.deepEqual(emitter.fired.map(String), [
+      'flowrun:/e1/fetch.logs.txt',
+      'flowrun:/e1/fetch.logs.txt',
+    ]);
     model.clear();
-    assert.deepEqual(emitter.fired.slice(2).map(String), ['flowrun:/e1/fetch.logs.txt', 'flowrun:/e2/execution.json']);
+    assert.deepEqual(emitter.fired.slice(2).map(String), [
+      'flowrun:/e1/fetch.logs.txt',
+      'flowrun:/e2/execution.json',
+    ]);
     docs.dispose();
   });
 });

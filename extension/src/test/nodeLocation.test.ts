@@ -26,7 +26,17 @@ describe('findNodeSymbol', () => {
   const at = (line: number) => ({ start: { line, character: 2 } });
   it('finds nested and flat symbols by name', () => {
     const symbols = [
-      { name: 'stages', range: at(0), children: [{ name: 'build', range: at(1), children: [{ name: 'compile (shell)', selectionRange: at(5), range: at(4) }] }] },
+      {
+        name: 'stages',
+        range: at(0),
+        children: [
+          {
+            name: 'build',
+            range: at(1),
+            children: [{ name: 'compile (shell)', selectionRange: at(5), range: at(4) }],
+          },
+        ],
+      },
       { name: 'flat', location: { range: at(9) } },
     ];
     assert.deepEqual(findNodeSymbol(symbols, 'compile'), { line: 5, character: 2 });

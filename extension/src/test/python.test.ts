@@ -20,7 +20,9 @@ const VENV_PYTHON = path.join(REPO, '.venv', 'bin', 'python');
 const tmp = mkdtempSync(path.join(tmpdir(), 'flowrun-ext-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function fakeProvider(active: string | undefined | Error): EnvironmentProvider & { asked: Array<string | undefined> } {
+function fakeProvider(
+  active: string | undefined | Error,
+): EnvironmentProvider & { asked: Array<string | undefined> } {
   const asked: Array<string | undefined> = [];
   return {
     asked,
@@ -44,13 +46,19 @@ function script(name: string, body: string): string {
 describe('resolveInterpreter', () => {
   it('prefers the flowrun.python setting', async () => {
     const provider = fakeProvider('/env/bin/python');
-    assert.deepEqual(await resolveInterpreter('/my/python', provider, '/ws'), { path: '/my/python', source: 'setting' });
+    assert.deepEqual(await resolveInterpreter('/my/python', provider, '/ws'), {
+      path: '/my/python',
+      source: 'setting',
+    });
     assert.deepEqual(provider.asked, []);
   });
 
   it("then asks the Python extension for the folder's interpreter", async () => {
     const provider = fakeProvider('/env/bin/python');
-    assert.deepEqual(await resolveInterpreter('', provider, '/ws'), { path: '/env/bin/python', source: 'pythonExtension' });
+    assert.deepEqual(await resolveInterpreter('', provider, '/ws'), {
+      path: '/env/bin/python',
+      source: 'pythonExtension',
+    });
     assert.deepEqual(provider.asked, ['/ws']);
   });
 
@@ -86,7 +94,9 @@ describe('probeInterpreter (real processes)', () => {
   it('explains a failing, an old or a strange interpreter', async () => {
     const failing = await probeInterpreter(script('failing', 'echo broken >&2; exit 3'));
     assert.match(failing.problem!, /could not be run: broken/);
-    const old = await probeInterpreter(script('old', `echo '{"version": "3.8.1", "recent": false, "flowrun": false}'`));
+    const old = await probeInterpreter(
+      script('old', `echo '{"version": "3.8.1", "recent": false, "flowrun": false}'`),
+    );
     assert.equal(old.usable, false);
     assert.match(old.problem!, /is Python 3\.8\.1; Flowrun needs Python 3\.11 or newer\./);
     const strange = await probeInterpreter(script('strange', 'echo hello'));
@@ -103,8 +113,17 @@ describe('chooseServerPython', () => {
   const without: Probe = { usable: true, hasFlowrun: false, version: '3.11.2' };
 
   it('runs the server on the interpreter when it has flowrun', async () => {
-    const { launch } = await chooseServerPython(interpreter, tmp, probes({ '/user/python': withFlowrun }));
-    assert.deepEqual(launch, { command: '/user/python', args: ['-m', 'flowrun', 'lsp'], interpreter, managed: false });
+    const { launch } = await chooseServerPython(
+      interpreter,
+      tmp,
+      probes({ '/user/python': withFlowrun }),
+    );
+    assert.deepEqual(launch, {
+      command: '/user/python',
+      args: ['-m', 'flowrun', 'lsp'],
+      interpreter,
+      managed: false,
+    });
   });
 
   it('uses the managed venv when the interpreter lacks flowrun', async () => {
@@ -115,9 +134,18 @@ describe('chooseServerPython', () => {
     mkdirSync(path.dirname(venvPython), { recursive: true });
     writeFileSync(venvPython, '');
     const { launch, probe } = await chooseServerPython(interpreter, storage, probes(table));
-    assert.deepEqual(launch, { command: venvPython, args: ['-m', 'flowrun', 'lsp'], interpreter, managed: true });
+    assert.deepEqual(launch, {
+      command: venvPython,
+      args: ['-m', 'flowrun', 'lsp'],
+      interpreter,
+      managed: true,
+    });
     assert.equal(probe, without);
-    const { launch: none } = await chooseServerPython(interpreter, storage, probes({ '/user/python': without }));
+    const { launch: none } = await chooseServerPython(
+      interpreter,
+      storage,
+      probes({ '/user/python': without }),
+    );
     assert.equal(none, undefined);
   });
 });
@@ -128,7 +156,11 @@ describe('installing the bundled wheel', () => {
     assert.equal(bundledWheel(ext), undefined);
     mkdirSync(path.join(ext, 'bundled'), { recursive: true });
     assert.equal(bundledWheel(ext), undefined);
-    for (const name of ['flowrun-0.1.0-py3-none-any.whl', 'flowrun-0.2.0-py3-none-any.whl', 'other-1.0.whl']) {
+    for (const name of [
+      'flowrun-0.1.0-py3-none-any.whl',
+      'flowrun-0.2.0-py3-none-any.whl',
+      'other-1.0.whl',
+    ]) {
       writeFileSync(path.join(ext, 'bundled', name), '');
     }
     assert.equal(bundledWheel(ext), path.join(ext, 'bundled', 'flowrun-0.2.0-py3-none-any.whl'));
@@ -142,12 +174,17 @@ describe('installing the bundled wheel', () => {
       { command: '/py', args: ['-m', 'venv', '/s/venv'] },
       { command: '/s/venv/bin/python', args: ['-m', 'pip', 'install', '--upgrade', '/w.whl'] },
     ]);
-    assert.equal(managedPython('C:\\s', 'win32'), path.join('C:\\s', 'venv', 'Scripts', 'python.exe'));
+    assert.equal(
+      managedPython('C:\\s', 'win32'),
+      path.join('C:\\s', 'venv', 'Scripts', 'python.exe'),
+    );
   });
 
   it('runs steps in order and stops at the first failure', async () => {
     const lines: string[] = [];
-    const ok = await runSteps([{ command: VENV_PYTHON, args: ['-c', 'print("one")'] }], (l) => lines.push(l));
+    const ok = await runSteps([{ command: VENV_PYTHON, args: ['-c', 'print("one")'] }], (l) =>
+      lines.push(l),
+    );
     assert.equal(ok.ok, true);
     assert.equal(ok.output, 'one\n');
     assert.equal(lines[0], `$ ${VENV_PYTHON} -c print("one")`);

@@ -6,6 +6,7 @@ import {
   errorMessage,
   execute,
   fileUri,
+  missingInputs,
   parseInputValue,
   RunHost,
   uriArgument,
@@ -48,14 +49,50 @@ describe('execute', () => {
     const missing = rpcError('missing inputs', {
       type: 'InvalidTrigger',
       message: 'missing inputs',
-      missingInputs: [{ name: 'count', type: 'number' }, { name: 'who', description: 'Who to greet' }],
+      missingInputs: [
+        { name: 'count', type: 'number' },
+        { name: 'who', description: 'Who to greet' },
+      ],
     });
     const host = new Host([missing, { executionId: 'abc' }]);
     answers.input = '3';
     await execute(host, { uri: 'file:///a', inputs: { given: true } });
-    assert.deepEqual(host.requests[1], ['flowrun/execute', { uri: 'file:///a', inputs: { given: true, count: 3, who: '3' } }]);
-    const prompts = calls.filter((c) => c.fn === 'showInputBox').map((c) => (c.args[0] as { prompt: string }).prompt);
+    assert.deepEqual(host.requests[1], [
+      'flowrun/execute',
+      { uri: 'file:///a', inputs: { given: true, count: 3, who: '3' } },
+    ]);
+    const prompts = calls
+      .filter((c) => c.fn === 'showInputBox')
+      .map((c) => (c.args[0] as { prompt: string }).prompt);
     assert.deepEqual(prompts, ['Value of the workflow input "count" (number)', 'Who to greet']);
+  });
+
+  it('reads missing inputs from the message when the server sends no list', async () => {
+    const refusal = (name: string) =>
+      rpcError('x', {
+        type: 'ValidationError',
+        message: `a.workflow.yml: missing required input \`${name}\` (text); give it with --input`,
+      });
+    const host = new Host([refusal('who'), refusal('count'), { executionId: 'abc' }]);
+    answers.input = 'Ada';
+    assert.equal(await execute(host, { uri: 'file:///a' }), 'abc');
+    assert.deepEqual(host.requests.at(-1), [
+      'flowrun/execute',
+      { uri: 'file:///a', inputs: { who: 'Ada', count: 'Ada' } },
+    ]);
+    assert.deepEqual(missingInputs(refusal('who')), [{ name: 'who', type: 'string' }]);
+    assert.deepEqual(missingInputs(new Error('missing required input `n`')), [{ name: 'n' }]);
+  });
+
+  it('does not ask twice for an input the server still refuses', async () => {
+    const refusal = rpcError('x', {
+      type: 'ValidationError',
+      message: 'missing required input `who` (text)',
+    });
+    const host = new Host([refusal]);
+    assert.equal(await execute(host, { uri: 'file:///a', inputs: { who: '' } }), undefined);
+    assert.equal(calls.filter((c) => c.fn === 'showInputBox').length, 0);
+    assert.equal(calls[0].fn, 'showErrorMessage');
   });
 
   it('stops when the user cancels an input', async () => {
@@ -66,9 +103,21 @@ describe('execute', () => {
 
   it('shows refusals with the action that fixes them', async () => {
     const cases: Array<[unknown, string | undefined, string]> = [
-      [{ type: 'DependencyError', message: 'httpx is missing.', suggestion: 'Install it.' }, 'Install Dependencies', 'flowrun.installDependencies'],
-      [{ type: 'ValidationError', message: 'The workflow has 2 errors.' }, 'Show Problems', 'workbench.actions.view.problems'],
-      [{ type: 'PythonNotFound', message: 'No python.' }, 'Select Python Interpreter', 'flowrun.selectInterpreter'],
+      [
+        { type: 'DependencyError', message: 'httpx is missing.', suggestion: 'Install it.' },
+        'Install Dependencies',
+        'flowrun.installDependencies',
+      ],
+      [
+        { type: 'ValidationError', message: 'The workflow has 2 errors.' },
+        'Show Problems',
+        'workbench.actions.view.problems',
+      ],
+      [
+        { type: 'PythonNotFound', message: 'No python.' },
+        'Select Python Interpreter',
+        'flowrun.selectInterpreter',
+      ],
     ];
     for (const [data, button, command] of cases) {
       reset();
@@ -86,7 +135,10 @@ describe('execute', () => {
 
 describe('helpers', () => {
   it('reads error messages and suggestions', () => {
-    assert.equal(errorMessage(rpcError('m', { message: 'Bad.', suggestion: 'Do X.' })), 'Bad. Do X.');
+    assert.equal(
+      errorMessage(rpcError('m', { message: 'Bad.', suggestion: 'Do X.' })),
+      'Bad. Do X.',
+    );
     assert.equal(errorMessage(rpcError('Bad. Do X.', { suggestion: 'Do X.' })), 'Bad. Do X.');
     assert.equal(errorMessage('text'), 'text');
   });
@@ -116,9 +168,17 @@ describe('helpers', () => {
     assert.equal(uriArgument(undefined), undefined);
     assert.equal(uriArgument(''), undefined);
     assert.equal(activeWorkflowUri(), undefined);
-    window.activeTextEditor = { document: { fileName: '/w/a.workflow.yml', languageId: 'plaintext', uri: Uri.file('/w/a.workflow.yml') } };
+    window.activeTextEditor = {
+      document: {
+        fileName: '/w/a.workflow.yml',
+        languageId: 'plaintext',
+        uri: Uri.file('/w/a.workflow.yml'),
+      },
+    };
     assert.equal(activeWorkflowUri(), 'file:///w/a.workflow.yml');
-    window.activeTextEditor = { document: { fileName: '/w/a.py', languageId: 'python', uri: Uri.file('/w/a.py') } };
+    window.activeTextEditor = {
+      document: { fileName: '/w/a.py', languageId: 'python', uri: Uri.file('/w/a.py') },
+    };
     assert.equal(activeWorkflowUri(), undefined);
   });
 

@@ -111,13 +111,18 @@ function waitFor(check: () => boolean, what: string): Promise<void> {
 }
 
 async function run(name: string): Promise<string> {
-  const { executionId } = await connection.sendRequest<ExecuteResult>(Requests.execute, { uri: uriOf(name) });
+  const { executionId } = await connection.sendRequest<ExecuteResult>(Requests.execute, {
+    uri: uriOf(name),
+  });
   return executionId;
 }
 
 async function finishedRun(name: string): Promise<ExecutionState> {
   const id = await run(name);
-  await waitFor(() => TERMINAL_EXECUTION.has(model.get(id)?.tree.status ?? ''), `${name} to finish`);
+  await waitFor(
+    () => TERMINAL_EXECUTION.has(model.get(id)?.tree.status ?? ''),
+    `${name} to finish`,
+  );
   return model.get(id)!;
 }
 
@@ -128,7 +133,9 @@ async function finishedRun(name: string): Promise<ExecutionState> {
 async function snapshotOf(id: string): Promise<ExecutionTree> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const tree = await connection.sendRequest<ExecutionTree>(Requests.execution, { executionId: id });
+    const tree = await connection.sendRequest<ExecutionTree>(Requests.execution, {
+      executionId: id,
+    });
     if (TERMINAL_EXECUTION.has(tree.status) || Date.now() > deadline) {
       return tree;
     }
@@ -162,9 +169,15 @@ before(async () => {
   writeFileSync(path.join(workspace, 'hello.workflow.yml'), HELLO);
   writeFileSync(path.join(workspace, 'fails.workflow.yml'), FAILS);
   writeFileSync(path.join(workspace, 'long.workflow.yml'), LONG);
-  child = spawn(PYTHON, ['-m', 'flowrun', 'lsp'], { cwd: workspace, stdio: ['pipe', 'pipe', 'pipe'] });
+  child = spawn(PYTHON, ['-m', 'flowrun', 'lsp'], {
+    cwd: workspace,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stderr!.resume();
-  connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  connection = createMessageConnection(
+    new StreamMessageReader(child.stdout!),
+    new StreamMessageWriter(child.stdin!),
+  );
   connection.onRequest((method: string) => (method === 'workspace/configuration' ? [{}] : null));
   connection.onNotification(Notifications.executionEvent, (params: ExecutionEventParams) =>
     model.applyEvent(params.executionId, params.event),
@@ -207,11 +220,16 @@ describe('against the real flowrun lsp', () => {
     assert.deepEqual(essentials(applySnapshot(live, stored).tree), essentials(stored));
     const talk = allNodes(live.tree).find(([, n]) => n.id === 'talk')![1];
     assert.deepEqual(
-      renderDocument(live.tree, { executionId: live.tree.id, nodeId: 'talk', part: 'logs' })!.split('\n').sort(),
+      renderDocument(live.tree, { executionId: live.tree.id, nodeId: 'talk', part: 'logs' })!
+        .split('\n')
+        .sort(),
       ['', '[stderr] two', 'one', 'three'],
       JSON.stringify(talk.logs),
     );
-    assert.equal(renderDocument(stored, { executionId: stored.id, nodeId: 'add', part: 'output' }), '{\n  "sum": 5\n}\n');
+    assert.equal(
+      renderDocument(stored, { executionId: stored.id, nodeId: 'add', part: 'output' }),
+      '{\n  "sum": 5\n}\n',
+    );
   });
 
   it('shows a failed node with its traceback, and lists runs in the history', async () => {
@@ -219,23 +237,45 @@ describe('against the real flowrun lsp', () => {
     assert.equal(live.tree.status, 'failed');
     const stored = await snapshotOf(live.tree.id);
     assert.deepEqual(essentials(live.tree), essentials(stored));
-    const node = { kind: 'node', executionId: live.tree.id, stageId: null, nodeId: 'explode', iteration: null } as const;
-    assert.deepEqual(childrenOf(model, node).map((c) => describeItem(model, c, Date.now())!.label), ['Input', 'Error']);
-    const error = renderDocument(live.tree, { executionId: live.tree.id, nodeId: 'explode', part: 'error' })!;
+    const node = {
+      kind: 'node',
+      executionId: live.tree.id,
+      stageId: null,
+      nodeId: 'explode',
+      iteration: null,
+    } as const;
+    assert.deepEqual(
+      childrenOf(model, node).map((c) => describeItem(model, c, Date.now())!.label),
+      ['Input', 'Error'],
+    );
+    const error = renderDocument(live.tree, {
+      executionId: live.tree.id,
+      nodeId: 'explode',
+      part: 'error',
+    })!;
     assert.match(error, /no luck/);
     assert.match(error, /Traceback/);
 
     const history = await connection.sendRequest<HistoryResult>(Requests.history, { limit: 10 });
     const fresh = new ExecutionModel();
     fresh.setHistory(history.executions);
-    assert.deepEqual(fresh.workflows().map((w) => w.workflowId), ['fails', 'hello']);
+    assert.deepEqual(
+      fresh.workflows().map((w) => w.workflowId),
+      ['fails', 'hello'],
+    );
     assert.equal(fresh.executionsOf('fails')[0].tree.status, 'failed');
   });
 
   it('follows a stop', async () => {
     const id = await run('long.workflow.yml');
-    await waitFor(() => (model.get(id)?.tree.children[0] as { logs?: unknown[] } | undefined)?.logs?.length === 1, 'the long run to log');
-    const { stopped } = await connection.sendRequest<{ stopped: boolean }>(Requests.stop, { executionId: id });
+    await waitFor(
+      () =>
+        (model.get(id)?.tree.children[0] as { logs?: unknown[] } | undefined)?.logs?.length === 1,
+      'the long run to log',
+    );
+    const { stopped } = await connection.sendRequest<{ stopped: boolean }>(Requests.stop, {
+      executionId: id,
+    });
     assert.equal(stopped, true);
     await waitFor(() => TERMINAL_EXECUTION.has(model.get(id)?.tree.status ?? ''), 'the stop');
     const live = model.get(id)!.tree;

@@ -24,7 +24,9 @@ describe('statusView', () => {
   it('updates the item', () => {
     const bar = new FlowrunStatusBar();
     bar.update('stopped', 0);
-    const item = (bar as unknown as { item: { text: string; visible: boolean; backgroundColor?: unknown } }).item;
+    const item = (
+      bar as unknown as { item: { text: string; visible: boolean; backgroundColor?: unknown } }
+    ).item;
     assert.equal(item.text, '$(error) Flowrun');
     assert.equal(item.visible, true);
     assert.notEqual(item.backgroundColor, undefined);

@@ -15,7 +15,16 @@ import {
   statusToIcon,
   TreeElement,
 } from '../treeModel';
-import { finished, FLAT_PLAN, nodeFinished, nodeStarted, STAGED_PLAN, started, T0, tree } from './fixtures';
+import {
+  finished,
+  FLAT_PLAN,
+  nodeFinished,
+  nodeStarted,
+  STAGED_PLAN,
+  started,
+  T0,
+  tree,
+} from './fixtures';
 
 const NOW = Date.parse('2023-11-14T22:16:20.000Z'); // three minutes after the fixture's start
 
@@ -73,7 +82,10 @@ describe('tree levels', () => {
     const review = childrenOf(model, execution)[1];
     // The plan's placeholder becomes the first iteration seen; an earlier one arriving late is added.
     assert.deepEqual(labels(model, review), ['check #2']);
-    model.applyEvent('e1', nodeFinished('check', T0 + 2, 'failed', { stage: 'review', iteration: 1 }));
+    model.applyEvent(
+      'e1',
+      nodeFinished('check', T0 + 2, 'failed', { stage: 'review', iteration: 1 }),
+    );
     assert.deepEqual(labels(model, review), ['check #1', 'check #2']);
     assert.equal(item(model, review).description, 'running · 2 iterations');
     const node = childrenOf(model, review)[1];
@@ -85,13 +97,25 @@ describe('tree levels', () => {
     const model = new ExecutionModel();
     assert.deepEqual(childrenOf(model, { kind: 'execution', executionId: 'x' }), []);
     assert.deepEqual(childrenOf(model, { kind: 'stage', executionId: 'x', stageId: 's' }), []);
-    const node = { kind: 'node', executionId: 'x', stageId: null, nodeId: 'n', iteration: null } as const;
+    const node = {
+      kind: 'node',
+      executionId: 'x',
+      stageId: null,
+      nodeId: 'n',
+      iteration: null,
+    } as const;
     assert.deepEqual(childrenOf(model, node), []);
     assert.equal(describeItem(model, node, NOW), undefined);
     assert.equal(describeItem(model, { ...node, kind: 'detail', part: 'input' }, NOW), undefined);
     assert.equal(describeItem(model, { kind: 'execution', executionId: 'x' }, NOW), undefined);
-    assert.equal(describeItem(model, { kind: 'stage', executionId: 'x', stageId: 's' }, NOW), undefined);
-    assert.deepEqual(parentOf(model, { kind: 'execution', executionId: 'x' }), { kind: 'workflow', workflowId: '(unknown workflow)' });
+    assert.equal(
+      describeItem(model, { kind: 'stage', executionId: 'x', stageId: 's' }, NOW),
+      undefined,
+    );
+    assert.deepEqual(parentOf(model, { kind: 'execution', executionId: 'x' }), {
+      kind: 'workflow',
+      workflowId: '(unknown workflow)',
+    });
   });
 });
 
@@ -130,7 +154,13 @@ describe('tree items', () => {
 
   it('shows a failed node with its error expanded, and details that open documents', () => {
     const model = failedRun();
-    const node = { kind: 'node', executionId: 'e1', stageId: null, nodeId: 'fetch', iteration: null } as const;
+    const node = {
+      kind: 'node',
+      executionId: 'e1',
+      stageId: null,
+      nodeId: 'fetch',
+      iteration: null,
+    } as const;
     const spec = item(model, node);
     assert.equal(spec.label, 'fetch');
     assert.equal(spec.description, 'failed · 12 ms');
@@ -163,18 +193,37 @@ describe('tree items', () => {
     model.applyEvent('e1', started(FLAT_PLAN));
     model.applyEvent('e1', nodeStarted('fetch', T0 + 1, { attempt: 3 }));
     model.applyEvent('e1', nodeFinished('clean', T0 + 1, 'succeeded', { given: true }));
-    const node = { kind: 'node', executionId: 'e1', stageId: null, nodeId: 'fetch', iteration: null } as const;
+    const node = {
+      kind: 'node',
+      executionId: 'e1',
+      stageId: null,
+      nodeId: 'fetch',
+      iteration: null,
+    } as const;
     const spec = item(model, node);
     assert.equal(spec.description, 'running · attempt 3');
     assert.equal(spec.contextValue, 'flowrun.node running');
-    assert.equal(item(model, { ...node, nodeId: 'clean' }).description, 'succeeded · 12 ms · reused');
+    assert.equal(
+      item(model, { ...node, nodeId: 'clean' }).description,
+      'succeeded · 12 ms · reused',
+    );
   });
 
   it('puts stage and iteration in detail URIs', () => {
     const model = new ExecutionModel();
     model.applyEvent('e1', started(STAGED_PLAN));
-    model.applyEvent('e1', nodeFinished('check', T0 + 1, 'succeeded', { stage: 'review', iteration: 1 }));
-    const spec = item(model, { kind: 'detail', executionId: 'e1', stageId: 'review', nodeId: 'check', iteration: 1, part: 'output' });
+    model.applyEvent(
+      'e1',
+      nodeFinished('check', T0 + 1, 'succeeded', { stage: 'review', iteration: 1 }),
+    );
+    const spec = item(model, {
+      kind: 'detail',
+      executionId: 'e1',
+      stageId: 'review',
+      nodeId: 'check',
+      iteration: 1,
+      part: 'output',
+    });
     assert.equal(spec.openUri, 'flowrun:/e1/check.output.json?iteration=1&stage=review');
     assert.equal(spec.contextValue, 'flowrun.detail output');
   });
@@ -182,15 +231,43 @@ describe('tree items', () => {
 
 describe('presentation helpers', () => {
   it('maps every status to an icon in one place', () => {
-    const ids = ['queued', 'pending', 'running', 'succeeded', 'failed', 'stopped', 'timed_out', 'interrupted', 'skipped', 'weird'].map((s) => statusToIcon(s).id);
-    assert.deepEqual(ids, ['clock', 'circle-outline', 'loading~spin', 'pass', 'error', 'circle-slash', 'watch', 'debug-disconnect', 'debug-step-over', 'question']);
+    const ids = [
+      'queued',
+      'pending',
+      'running',
+      'succeeded',
+      'failed',
+      'stopped',
+      'timed_out',
+      'interrupted',
+      'skipped',
+      'weird',
+    ].map((s) => statusToIcon(s).id);
+    assert.deepEqual(ids, [
+      'clock',
+      'circle-outline',
+      'loading~spin',
+      'pass',
+      'error',
+      'circle-slash',
+      'watch',
+      'debug-disconnect',
+      'debug-step-over',
+      'question',
+    ]);
   });
 
   it('builds context values with capability flags', () => {
     assert.equal(executionContextValue('queued'), 'flowrun.execution queued stoppable');
-    assert.equal(executionContextValue('stopped'), 'flowrun.execution stopped rerunnable hasFailedNode');
+    assert.equal(
+      executionContextValue('stopped'),
+      'flowrun.execution stopped rerunnable hasFailedNode',
+    );
     assert.equal(nodeContextValue('succeeded', 'running'), 'flowrun.node succeeded');
-    assert.equal(nodeContextValue('succeeded', 'succeeded'), 'flowrun.node succeeded rerunnableFrom');
+    assert.equal(
+      nodeContextValue('succeeded', 'succeeded'),
+      'flowrun.node succeeded rerunnableFrom',
+    );
   });
 
   it('formats durations and relative times', () => {

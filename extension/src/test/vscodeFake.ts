@@ -128,8 +128,7 @@ const message =
 
 export const window = {
   activeTextEditor: undefined as
-    | { document: { fileName: string; languageId: string; uri: Uri } }
-    | undefined,
+    { document: { fileName: string; languageId: string; uri: Uri } } | undefined,
   createStatusBarItem: (): StatusBarItemFake => new StatusBarItemFake(),
   showErrorMessage: message('showErrorMessage'),
   showWarningMessage: message('showWarningMessage'),
@@ -142,22 +141,54 @@ export const window = {
     calls.push({ fn: 'showQuickPick', args: [items, options] });
     return answers.quickPick;
   },
+  showTextDocument: async (doc: unknown, options: unknown): Promise<void> => {
+    calls.push({ fn: 'showTextDocument', args: [doc, options] });
+  },
 };
 
 export const workspace = {
   workspaceFolders: undefined as Array<{ uri: Uri }> | undefined,
   textDocuments: [] as Array<{ uri: Uri }>,
   getConfiguration: () => ({ get: () => undefined }),
+  documentText: '',
+  openTextDocument: async (uri: Uri): Promise<{ uri: Uri; getText(): string }> => {
+    calls.push({ fn: 'openTextDocument', args: [uri.toString()] });
+    return { uri, getText: () => workspace.documentText };
+  },
 };
+
+export const registered = new Map<string, (...args: unknown[]) => unknown>();
 
 export const commands = {
   executeCommand: async (...args: unknown[]): Promise<unknown> => {
     calls.push({ fn: 'executeCommand', args });
     return undefined;
   },
-  registerCommand: (id: string): Disposable => {
-    calls.push({ fn: 'registerCommand', args: [id] });
-    return new Disposable();
+  registerCommand: (id: string, handler: (...args: unknown[]) => unknown): Disposable => {
+    registered.set(id, handler);
+    return new Disposable(() => registered.delete(id));
+  },
+};
+
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+export class Range {
+  constructor(
+    readonly start: Position,
+    readonly end: Position,
+  ) {}
+}
+
+export const env = {
+  clipboard: {
+    writeText: async (text: string): Promise<void> => {
+      calls.push({ fn: 'clipboard.writeText', args: [text] });
+    },
   },
 };
 
@@ -169,4 +200,5 @@ export function reset(): void {
   window.activeTextEditor = undefined;
   workspace.workspaceFolders = undefined;
   workspace.textDocuments = [];
+  workspace.documentText = '';
 }

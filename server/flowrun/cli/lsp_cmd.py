@@ -23,8 +23,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import faulthandler
+    import signal
+
     from flowrun.lsp.server import build_server
     from flowrun.lsp.stdio import serve_stdio
+
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack
 
     logging.basicConfig(
         level=getattr(logging, args.log_level),

@@ -7,14 +7,19 @@ Exit codes: 0 succeeded, 1 failed / refused (invalid file, interpreter, packages
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    import asyncio
+
     from flowrun.runs.errors import FlowrunError
     from flowrun.runs.service import RunService
+    from flowrun.runs.store import HistoryStore
 
 EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 
@@ -120,17 +125,79 @@ async def _main(
     trigger: dict[str, Any] | None,
     timeout: float | None,
 ) -> int:
-    from flowrun.runs.service import RunService, default_python
-    from flowrun.runs.store import HistoryStore, default_db_path
+    import asyncio
 
-    view = _make_view(args.json)
-    store = await HistoryStore.open(args.db or default_db_path(args.file.resolve().parent))
-    service = RunService(store, python=args.python or default_python(), on_event=view.on_event)
+    from flowrun.runs.errors import FlowrunError
+    from flowrun.runs.service import RunService, default_python
+
+    forward = _Forward()
+    store = _StoreWhenOpen(asyncio.ensure_future(_open_store(args)))
+    python = args.python or default_python()
+    service = RunService(cast("HistoryStore", store), python=python, on_event=forward)
     try:
-        return await _run(service, args, inputs, trigger, timeout, view)
+        return await _run(service, args, inputs, trigger, timeout, forward)
     finally:
-        await service.shutdown()
+        with contextlib.suppress(FlowrunError):  # a history that never opened: said already
+            await service.shutdown()
         await store.close()
+
+
+async def _open_store(args: argparse.Namespace) -> HistoryStore:
+    import sqlite3
+
+    from flowrun.runs.store import HistoryError, HistoryStore, default_db_path
+
+    path = args.db or default_db_path(args.file.resolve().parent)
+    try:
+        return await HistoryStore.open(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise HistoryError(
+            f"Cannot open the execution history {path}: {exc}",
+            suggestion="Pass --db with a writable file path.",
+        ) from None
+
+
+class _StoreWhenOpen:
+    """The history store while it opens: the engine child boots meanwhile (it spawns
+    before the execution is recorded when the file is known to be valid)."""
+
+    def __init__(self, opening: asyncio.Future[HistoryStore]) -> None:
+        self._opening = opening
+
+    def __getattr__(self, name: str) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            store = await self._opening
+            return await getattr(store, name)(*args, **kwargs)
+
+        return call
+
+    async def close(self) -> None:
+        if not self._opening.done():
+            self._opening.cancel()
+        with contextlib.suppress(BaseException):
+            store = await self._opening
+            await store.close()
+
+
+class _Forward:
+    """Engine events for the view, kept until the view exists (built after the spawn, so
+    loading Rich does not delay the child)."""
+
+    def __init__(self) -> None:
+        self.buffer: list[dict[str, Any]] = []
+        self.target: Callable[[str, dict[str, Any]], None] | None = None
+
+    def __call__(self, execution_id: str, event: dict[str, Any]) -> None:
+        if self.target is None:
+            self.buffer.append(event)
+        else:
+            self.target(execution_id, event)
+
+    def attach(self, execution_id: str, target: Callable[[str, dict[str, Any]], None]) -> None:
+        self.target = target
+        for event in self.buffer:
+            target(execution_id, event)
+        self.buffer.clear()
 
 
 async def _run(
@@ -139,7 +206,7 @@ async def _run(
     inputs: dict[str, Any],
     trigger: dict[str, Any] | None,
     timeout: float | None,
-    view: _View,
+    forward: _Forward,
 ) -> int:
     import asyncio
 
@@ -162,6 +229,8 @@ async def _run(
         return EXIT_FAILED
     except asyncio.CancelledError:
         return EXIT_STOPPED
+    view = _make_view(args.json)
+    forward.attach(execution_id, view.on_event)
     view.start()
     try:
         status = await service.wait(execution_id)
@@ -213,8 +282,7 @@ class _View:
         pass
 
     def finish(self, tree: dict[str, Any]) -> None:
-        json.dump(tree, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(tree, indent=2, ensure_ascii=False) + "\n")
 
 
 class _PlainView(_View):

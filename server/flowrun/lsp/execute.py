@@ -133,8 +133,6 @@ async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteRe
     from_execution = args.from_execution
     if from_execution:
         from_execution = await resolve(server, from_execution)
-    elif args.from_node:
-        from_execution = await _latest_execution(services.store, str(path), args.from_node)
     document = server.workspace.text_documents.get(args.uri)
     try:
         execution_id: str = await services.runs.execute(
@@ -153,19 +151,6 @@ async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteRe
     server.refresh_code_lenses()
     server.spawn(_follow(server, services.runs, execution_id), name=f"run {execution_id}")
     return p.ExecuteResult(execution_id=execution_id)
-
-
-async def _latest_execution(store: Any, file: str, node: str) -> str:
-    executions = await store.list_executions(file=file, limit=1)
-    if not executions:
-        raise p.flowrun_error(
-            {
-                "type": "FlowrunError",
-                "message": f"Cannot run from node '{node}': this workflow has no execution yet.",
-                "suggestion": "Run the whole workflow once (▶ Run Test), then run from a node.",
-            }
-        )
-    return str(executions[0]["id"])
 
 
 async def _follow(server: FlowrunServer, runs: Any, execution_id: str) -> None:

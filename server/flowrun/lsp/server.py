@@ -9,6 +9,7 @@ others still run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
@@ -46,6 +47,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
 )
 
 Hook = Callable[[], Awaitable[None]]
+STARTUP_GRACE = 15.0
 DocumentListener = Callable[["DocumentState"], None]
 RunEventListener = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -84,6 +86,7 @@ class FlowrunServer(LanguageServer):
         self._initialized_hooks: list[tuple[str, Hook]] = []
         self._shutdown_hooks: list[tuple[str, Hook]] = []
         self._closed = False
+        self._startup: asyncio.Task[Any] | None = None
 
     # -- background tasks -------------------------------------------------------------
 
@@ -108,14 +111,30 @@ class FlowrunServer(LanguageServer):
     def on_shutdown(self, name: str, hook: Hook) -> None:
         self._shutdown_hooks.append((name, hook))
 
-    async def run_initialized_hooks(self) -> None:
-        await _call_hooks(self._initialized_hooks)
+    def start(self, services: Hook) -> None:
+        """Start the services, then the features, in a task a `shutdown` cannot cancel."""
+
+        async def startup() -> None:
+            try:
+                await services()
+            except Exception:
+                log.exception("Start-up failed: running workflows is not available")
+            finally:
+                self.ready.set()
+            if not self._closed:
+                await _call_hooks(self._initialized_hooks)
+
+        self._startup = self.spawn(startup(), name="startup")
 
     async def close(self) -> None:
         """Stop every run, record it, and release the services; safe to call twice."""
         if self._closed:
             return
         self._closed = True
+        if self._startup is not None and not self._startup.done():
+            # Let start-up finish so nothing it opens (the store) outlives the daemon.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._startup), STARTUP_GRACE)
         await _call_hooks(list(reversed(self._shutdown_hooks)))
         for task in list(self._tasks):
             task.cancel()

@@ -33,11 +33,8 @@ def setup(server: FlowrunServer) -> None:
         server.root = uri_to_path(root_uri) if root_uri else None
 
     @server.feature(types.INITIALIZED)
-    async def initialized(params: types.InitializedParams) -> None:
-        await load_configuration(server)
-        await start_services(server)
-        server.ready.set()
-        await server.run_initialized_hooks()
+    def initialized(params: types.InitializedParams) -> None:
+        server.start(lambda: start(server))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def configuration_changed(params: types.DidChangeConfigurationParams) -> None:
@@ -49,6 +46,11 @@ def setup(server: FlowrunServer) -> None:
         await server.close()
 
     server.on_shutdown("services", lambda: stop_services(server))
+
+
+async def start(server: FlowrunServer) -> None:
+    await load_configuration(server)
+    await start_services(server)
 
 
 async def load_configuration(server: FlowrunServer) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -72,7 +73,13 @@ class HistoryStore:
     async def open(cls, path: Path, *, retention: int = 1000) -> HistoryStore:
         path = Path(path)
         notices = await asyncio.to_thread(_prepare, path)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        pending = aiosqlite.connect(path, isolation_level=None)
+        worker = getattr(pending, "_thread", None)
+        if isinstance(worker, threading.Thread):
+            # A store nobody closed must not keep the process alive at exit (SQLite stays
+            # consistent; at most the last 50 ms of events are lost, as in a crash).
+            worker.daemon = True
+        conn = await pending
         conn.row_factory = sqlite3.Row
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA synchronous = NORMAL")

@@ -77,14 +77,24 @@ TAIL_LINES = 20
 DRAIN_TIMEOUT = 2.0
 
 # Runs `python -m <module>` after moving the event pipe to fd 3 (not inherited further).
+# On Linux it also asks for SIGTERM when the supervisor dies, even by SIGKILL: the engine
+# then stops its nodes and their process trees. The parent pid guards the race where the
+# supervisor died before prctl.
 WRAPPER = (
     "import os,sys\n"
-    "fd=int(sys.argv.pop(1));m=sys.argv.pop(1)\n"
+    "fd=int(sys.argv.pop(1));m=sys.argv.pop(1);pp=int(sys.argv.pop(1))\n"
     "if fd!=3:\n os.dup2(fd,3,inheritable=False);os.close(fd)\n"
     "else:\n os.set_inheritable(3,False)\n"
+    "try:\n import ctypes;ctypes.CDLL(None).prctl(1,15)\n"
+    "except Exception:\n pass\n"
+    "if os.getppid()!=pp:\n sys.exit('flowrun: the supervisor is gone')\n"
     "import runpy\n"
     "runpy.run_module(m,run_name='__main__',alter_sys=True)\n"
 )
+
+
+def engine_argv(python: str, write_fd: int, module: str) -> list[str]:
+    return [python, "-c", WRAPPER, str(write_fd), module, str(os.getpid())]
 
 
 class ChildState(enum.Enum):
@@ -314,11 +324,7 @@ class EngineChild:
     ) -> asyncio.subprocess.Process:
         install_exit_handlers()
         process = await asyncio.create_subprocess_exec(
-            self.spec.python,
-            "-c",
-            WRAPPER,
-            str(write_fd),
-            engine.module,
+            *engine_argv(self.spec.python, write_fd, engine.module),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -411,6 +417,10 @@ class EngineChild:
             await self._on_event(event)
         except Exception:  # keep reading: a stalled pipe would block the child
             log.exception("execution %s: handling an event failed", self.spec.execution_id)
+        if self._finished is event and self._process is not None:
+            # The run is over; the engine's own teardown would only delay the result.
+            # (Its group is killed after every run anyway.)
+            _signal_group(self._process.pid, signal.SIGKILL)
 
     def _track(self, event: dict[str, Any]) -> None:
         name = event.get("event")
@@ -470,7 +480,8 @@ class EngineChild:
         }
 
     def _crash_error(self, exit_code: int | None) -> dict[str, Any]:
-        tail = [self._redact_text(line) for line in self._stderr.lines()]
+        lines = self._stderr.lines() or self._stdout.lines()
+        tail = [self._redact_text(line) for line in lines]
         how = f"exit code {exit_code}"
         if exit_code is not None and exit_code < 0:
             how = f"signal {signal.Signals(-exit_code).name}"

@@ -29,13 +29,15 @@ def iso(t: float | None) -> str | None:
 
 
 def trigger_summary(trigger: Any) -> str:
-    """`POST /summarize` for HTTP triggers, `manual` otherwise."""
+    """`POST /summarize` for a request; `manual` when there is none or it is the empty
+    `GET /` that resolve fills in for a manual run."""
     if not isinstance(trigger, Mapping):
         return "manual"
     method, path = trigger.get("method"), trigger.get("path")
-    if method or path:
-        return " ".join(str(part) for part in (method, path) if part)
-    return str(trigger.get("type") or "manual")
+    empty = not any(trigger.get(key) for key in ("headers", "query", "body"))
+    if empty and str(method or "GET").upper() == "GET" and (path or "/") == "/":
+        return str(trigger.get("type") or "manual")
+    return " ".join(str(part) for part in (method, path) if part)
 
 
 def summary(row: Row) -> dict[str, Any]:

@@ -162,6 +162,7 @@ def load_yaml(text: str) -> LoadResult:
     except _TooLarge:
         source.keys.clear()
         source.values.clear()
+        source.strings.clear()
         result.problems.append(
             LoadProblem(
                 "yaml-syntax",
@@ -203,11 +204,10 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> LoadProblem:
 
 
 def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> LoadProblem:
-    offset = int(exc.position)
-    message = f"the file contains a character YAML does not allow (#x{exc.character:04x})"
-    if isinstance(exc.character, int):
-        message += "; is it a binary file?"
-    return LoadProblem("yaml-syntax", message, _char_span(text, offset))
+    character = exc.character
+    shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
+    message = f"the file contains a character YAML does not allow ({shown}); is it a binary file?"
+    return LoadProblem("yaml-syntax", message, _char_span(text, int(exc.position)))
 
 
 def _char_span(text: str, offset: int) -> Span:

@@ -18,9 +18,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from flowrun.spec.params import NODE_TYPE_SPECS, NodeTypeSpec
+
 WORKFLOW_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# What flowrun_engine.durations.parse_duration accepts: "90", "1.5s", "500ms", "1m30s".
+DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|(\d+(\.\d+)?([mM][sS]|[sSmMhH]))+)\s*$"
 # Top-level keys starting with `x-` are ignored (a place for YAML anchors, as in Compose).
 EXTENSION_PREFIX = "x-"
 
@@ -61,7 +65,7 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"},
+                {"type": "string", "pattern": DURATION_PATTERN},
             ],
             "description": 'Seconds, or "500ms", "30s", "2m", "1h".',
         }
@@ -131,13 +135,38 @@ class Stage(Model):
     nodes: list[Node] = Field(min_length=1)
 
 
+INPUT_TYPE_WORDS = {
+    "string": "text",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a JSON object",
+    "array": "a JSON array",
+}
+
+
 class Input(Model):
-    type: Literal["string", "number", "boolean", "object", "array"] = "string"
+    type: Literal["string", "number", "boolean", "object", "array"] | None = Field(
+        default=None, description="Without a type, any value is accepted."
+    )
     default: Any = None
     required: bool | None = Field(
         default=None, description="Default: required when there is no default."
     )
     description: str | None = None
+
+    def accepts(self, value: Any) -> bool:
+        """Whether `value` (JSON) has this input's type (any value without a type)."""
+        if self.type is None:
+            return True
+        if self.type == "string":
+            return isinstance(value, str)
+        if self.type == "number":
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        if self.type == "boolean":
+            return isinstance(value, bool)
+        if self.type == "object":
+            return isinstance(value, dict)
+        return isinstance(value, list)
 
     @property
     def is_required(self) -> bool:
@@ -197,8 +226,34 @@ class Workflow(Model):
 
 
 def json_schema() -> dict[str, Any]:
+    """The JSON Schema of workflow files (`flowrun schema`), for editors: the models, plus
+    the `with` parameters of each node type from the parameter table."""
     schema = Workflow.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Flowrun workflow"
     schema["patternProperties"] = {f"^{EXTENSION_PREFIX}": {}}
+    schema["$defs"]["Node"]["allOf"] = [_with_schema(spec) for spec in NODE_TYPE_SPECS.values()]
     return schema
+
+
+def _with_schema(spec: NodeTypeSpec) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for param in spec.params:
+        params[param.name] = {"description": param.doc}
+        if param.choices:
+            params[param.name]["anyOf"] = [
+                {"enum": list(param.choices)},
+                {"type": "string", "pattern": r"\$\{\{"},
+            ]
+    return {
+        "if": {"properties": {"type": {"const": spec.name}}, "required": ["type"]},
+        "then": {
+            "properties": {
+                "with": {
+                    "description": f"{spec.doc} Output: {spec.output}.",
+                    "properties": params,
+                    "additionalProperties": False,
+                }
+            }
+        },
+    }

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flowrun.spec.loader import SourceMap, iter_raw_nodes
-from flowrun.spec.models import Defaults, Input, Node, Retry, Stage, Workflow
+from flowrun.spec.models import INPUT_TYPE_WORDS, Defaults, Input, Node, Retry, Stage, Workflow
 
 DEFAULT_NODE_TIMEOUT = 60.0
 DEFAULT_EXECUTION_TIMEOUT = 600.0
@@ -161,14 +161,6 @@ def _retry(*layers: Retry | None) -> dict[str, Any]:
 
 # --- inputs ---------------------------------------------------------------------------------
 
-_TYPE_WORDS = {
-    "string": "text",
-    "number": "a number",
-    "boolean": "true or false",
-    "object": "a JSON object",
-    "array": "a JSON array",
-}
-
 
 def resolve_inputs(declared: dict[str, Input], given: dict[str, Any]) -> dict[str, Any]:
     unknown = [name for name in given if name not in declared]
@@ -183,7 +175,7 @@ def resolve_inputs(declared: dict[str, Input], given: dict[str, Any]) -> dict[st
             values[name] = _typed(name, spec, given[name])
         elif spec.is_required:
             raise InputError(
-                f"missing required input `{name}` ({_TYPE_WORDS[spec.type]}); "
+                f"missing required input `{name}`{_kind(spec)}; "
                 f"give it with --input {name}=VALUE or a `default:` in the file"
             )
         else:
@@ -193,13 +185,17 @@ def resolve_inputs(declared: dict[str, Input], given: dict[str, Any]) -> dict[st
 
 def _typed(name: str, spec: Input, value: Any) -> Any:
     """The value as the declared type; text (from the CLI) is converted when it parses."""
-    if isinstance(value, str) and spec.type != "string":
+    if isinstance(value, str) and spec.type not in ("string", None):
         value = _from_text(value)
-    if value is None or _matches(spec.type, value):
+    if value is None or spec.type is None or spec.accepts(value):
         return value
     raise InputError(
-        f"input `{name}` must be {_TYPE_WORDS[spec.type]}, not {json.dumps(value)[:60]}"
+        f"input `{name}` must be {INPUT_TYPE_WORDS[spec.type]}, not {json.dumps(value)[:60]}"
     )
+
+
+def _kind(spec: Input) -> str:
+    return f" ({INPUT_TYPE_WORDS[spec.type]})" if spec.type is not None else ""
 
 
 def _from_text(text: str) -> Any:
@@ -207,18 +203,6 @@ def _from_text(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
-
-
-def _matches(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "object":
-        return isinstance(value, dict)
-    return isinstance(value, list)
 
 
 # --- trigger --------------------------------------------------------------------------------

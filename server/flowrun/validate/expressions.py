@@ -45,8 +45,32 @@ class Owner:
 def check(ctx: RuleContext) -> None:
     checker = _Checker(ctx)
     for path, value, owner in _scopes(ctx):
-        if "${{" in value:
-            checker.check_string(path, value, owner)
+        checker.check_string(path, value, owner)
+    _plain_conditions(ctx)
+
+
+def _plain_conditions(ctx: RuleContext) -> None:
+    """`when`/`until` written as plain text: a non-empty text is always true."""
+    conditions = [(n.path, "when", f"node `{n.id}`", n.raw.get("when")) for n in ctx.nodes]
+    for stage in ctx.stages.values():
+        loop = stage.raw.get("loop")
+        if isinstance(loop, dict):
+            name = f"stage `{stage.id}`" if stage.id else f"stage {stage.index + 1}"
+            conditions.append(((*stage.path, "loop"), "until", name, loop.get("until")))
+    for owner_path, key, owner, value in conditions:
+        if not isinstance(value, str) or "${{" in value:
+            continue
+        path = (*owner_path, key)
+        where = ctx.token(path)
+        message = (
+            f"`{key}` of {owner} is plain text, which is always true; "
+            f"write the condition as an expression: `${{{{ {value} }}}}`"
+        )
+        fix = None
+        span = ctx.source.values.get(path)
+        if span is not None and ctx.text[span[0] : span[1]] == value:
+            fix = ctx.replace_fix("Make it an expression", where, f"${{{{ {value} }}}}")
+        ctx.report(codes.EXPRESSION_SYNTAX, message, where, fix=fix)
 
 
 def _scopes(ctx: RuleContext) -> Iterator[tuple[JsonPath, str, Owner]]:

@@ -54,6 +54,15 @@ def check(ctx: RuleContext) -> None:
         ctx.workflow = models.Workflow.model_validate(data)
     except ValidationError as exc:
         _report_errors(ctx, exc.errors(include_url=False))
+        return
+    for name, spec in ctx.workflow.inputs.items():
+        if spec.type is not None and spec.default is not None and not spec.accepts(spec.default):
+            wanted = models.INPUT_TYPE_WORDS[spec.type]
+            message = (
+                f"the default of input `{name}` must be {wanted} (its type is `{spec.type}`), "
+                f"not {_show(spec.default)}"
+            )
+            ctx.report(codes.SCHEMA, message, ctx.token(("inputs", name, "default")))
 
 
 def _report_errors(ctx: RuleContext, errors: list[ErrorDetails]) -> None:
