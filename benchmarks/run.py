@@ -5,10 +5,11 @@
 W1 one transform node; W2 100 independent transform nodes plus a join; W3 eight parallel
 `python` nodes that each `time.sleep(0.5)` (python nodes run in worker threads); W4 20
 chained `shell` nodes running `true`. Each figure is the median wall time of `--repeat`
-cold runs (`python -m flowrun run FILE --json`, a fresh process each time); "over floor"
+cold runs (`flowrun run FILE --json`, a fresh process each time); "over floor"
 is the median of (run - the `python -c pass` run just before it), measured in this run.
-The engine's peak RSS for W2 is the child's ru_maxrss (os.wait4), spawned exactly as the
-supervisor spawns it.
+"cpu s" is the CPU time (user + sys) of the run's whole process tree over the floor's, a
+figure the machine's load hardly moves. The engine's peak RSS for W2 is the child's
+ru_maxrss (os.wait4), spawned exactly as the supervisor spawns it.
 `--peers` also runs benchmarks/peers/run.py (needs `bash benchmarks/peers/setup.sh`).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# the `flowrun` console script users run (python -m flowrun adds runpy's import)
+_SCRIPT = Path(PYTHON).parent / "flowrun"
+FLOWRUN = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "flowrun"]
 BUDGETS = {"W1": 0.25, "W2": 0.45, "W3": 0.65, "W4": 0.35}
 RSS_BUDGET_MB = 60.0
 
@@ -65,6 +70,11 @@ def workloads() -> dict[str, str]:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, capture_output=True, env=env or ENV)
@@ -72,6 +82,14 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> floa
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr.decode()[-2000:]}")
     return elapsed
+
+
+def cpu_of(argv: list[str], cwd: Path) -> float:
+    """CPU seconds (user + sys) of the run's whole process tree: unlike wall time, this
+    hardly moves with the load of a shared machine."""
+    before = children_cpu()
+    timed(argv, cwd)
+    return children_cpu() - before
 
 
 def paired(argv: list[str], floor: list[str], cwd: Path, repeat: int) -> tuple[float, float]:
@@ -133,20 +151,22 @@ def main() -> int:
         floor_argv = [PYTHON, "-c", "pass"]
         floor = statistics.median(timed(floor_argv, folder) for _ in range(args.repeat))
         print(f"floor `python -c pass`: {floor:.3f} s (median of {args.repeat})")
-        print(f"{'workload':8} {'median s':>9} {'over floor':>11} {'budget':>7}  ok")
+        floor_cpu = statistics.median(cpu_of(floor_argv, folder) for _ in range(3))
+        print(f"{'workload':8} {'median s':>9} {'over floor':>11} {'budget':>7}  ok  {'cpu s':>6}")
         failed = False
         figures: dict[str, float] = {}
         for name, text in workloads().items():
             path = folder / f"{name.lower()}.workflow.yml"
             path.write_text(text)
-            argv = [PYTHON, "-m", "flowrun", "run", str(path), "--json", "--python", PYTHON]
+            argv = [*FLOWRUN, "run", str(path), "--json", "--python", PYTHON]
             seconds, over = paired(argv, floor_argv, folder, args.repeat)
             figures[name] = seconds
             ok = over < BUDGETS[name]
             failed |= not ok
-            mark = "yes" if ok else "NO"
-            print(f"{name:8} {seconds:9.3f} {over:11.3f} {BUDGETS[name]:7.2f}  {mark}")
-        first = [PYTHON, "-m", "flowrun", "run", str(folder / "w1.workflow.yml"), "--json"]
+            mark = "yes" if ok else "NO "
+            cpu = statistics.median(cpu_of(argv, folder) for _ in range(3)) - floor_cpu
+            print(f"{name:8} {seconds:9.3f} {over:11.3f} {BUDGETS[name]:7.2f}  {mark} {cpu:6.3f}")
+        first = [*FLOWRUN, "run", str(folder / "w1.workflow.yml"), "--json"]
         first += ["--python", PYTHON]
         uncached = dict(ENV, FLOWRUN_NO_CACHE="1")
         start = time.perf_counter()

@@ -91,8 +91,9 @@ def main() -> int:
     )
     ratio, ratio_cpu = large / small, large_cpu / small_cpu
     print(f"ratio 10,000 / 1,000: {ratio:.1f} wall, {ratio_cpu:.1f} CPU (10 = linear)")
-    verdict = "within" if small * 1000 < BUDGET_MS else "OVER"
-    print(f"budget: 1,000 nodes < {BUDGET_MS:.0f} ms beyond the import: {verdict} budget")
+    for label, seconds in (("wall", small), ("CPU", small_cpu)):
+        verdict = "within" if seconds * 1000 < BUDGET_MS else "OVER"
+        print(f"budget: 1,000 nodes < {BUDGET_MS:.0f} ms after the import ({label}): {verdict}")
     return 0
 
 

@@ -5,3 +5,4 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
 cd "$root"
 .venv/bin/flowrun validate examples/
+.venv/bin/flowrun run examples/hello.workflow.yml

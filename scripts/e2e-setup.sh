@@ -9,7 +9,7 @@ set -euo pipefail
 node_version="24.21.0"
 code_server_version="4.139.1"
 playwright_version="1.65.1"
-cache="${FLOWRUN_E2E_CACHE:-$HOME/.cache/flowrun-e2e}"
+cache="${FLOWRUN_E2E_CACHE:-${HOME:-/root}/.cache/flowrun-e2e}"
 node_dir="$cache/node-$node_version"
 code_server_dir="$cache/code-server-$code_server_version"
 playwright_dir="$cache/playwright-core-$playwright_version"

@@ -1,16 +1,10 @@
 /**
- * The LanguageClient over stdio: `<python> -m flowrun lsp`. Restarts are coalesced and
- * happen only when the server launch (interpreter, settings) changes, or when forced.
+ * The server's lifecycle in the extension: start, coalesced restarts that happen only when
+ * the launch (interpreter, settings) changes or when forced, and the state the UI shows.
+ * The LSP client itself comes from a factory (languageClient.ts), so tests pass a fake.
  */
 import { isDeepStrictEqual } from 'node:util';
 import * as vscode from 'vscode';
-import {
-  LanguageClient,
-  LanguageClientOptions,
-  Middleware,
-  ServerOptions,
-  State,
-} from 'vscode-languageclient/node';
 import { Coalescer } from './coalesce';
 import { Logger } from './logger';
 import { Notifications } from './protocol';
@@ -19,33 +13,36 @@ import { ServerOptions as FlowrunServerOptions } from './settings';
 
 export type ServerState = 'starting' | 'running' | 'stopped' | 'needsSetup';
 
+export type LspState = 'starting' | 'running' | 'stopped';
+
 export interface Launch {
   server: ServerLaunch;
   options: FlowrunServerOptions;
   cwd?: string;
 }
 
-export interface ClientDeps {
-  logger: Logger;
-  outputChannel: vscode.LogOutputChannel;
-  /** Resolves how to start the server; undefined when it cannot start yet (setup needed). */
-  resolveLaunch(): Promise<Launch | undefined>;
-  middleware: Middleware;
-  onNotification(method: string, params: unknown): void;
+/** What FlowrunClient needs of vscode-languageclient's LanguageClient. */
+export interface LspClient {
+  start(): Promise<void>;
+  stop(timeoutMs?: number): Promise<void>;
+  state(): LspState;
+  sendRequest<R>(method: string, params: object): Promise<R>;
+  onNotification(method: string, handler: (params: unknown) => void): unknown;
+  onStateChange(listener: (state: LspState) => void): unknown;
 }
 
-export const DOCUMENT_SELECTOR = [
-  { scheme: 'file', pattern: '**/*.workflow.{yml,yaml}' },
-  { scheme: 'untitled', language: 'yaml' },
-];
-
-/** With FLOWRUN_LSP_DEBUGPY_PORT set (launch.json), the server waits for a debugger there. */
-export function debugArgs(port: string | undefined, args: string[]): string[] {
-  return port ? ['-m', 'debugpy', '--listen', `127.0.0.1:${port}`, ...args] : args;
+export interface ClientDeps {
+  logger: Logger;
+  /** Resolves how to start the server; undefined when it cannot start yet (setup needed). */
+  resolveLaunch(): Promise<Launch | undefined>;
+  createClient(launch: Launch): LspClient;
+  onNotification(method: string, params: unknown): void;
+  /** Tells the user the server did not start (with actions). */
+  reportStartFailure(launch: Launch, error: unknown): void;
 }
 
 export class FlowrunClient implements vscode.Disposable {
-  private client: LanguageClient | undefined;
+  private client: LspClient | undefined;
   private current: Launch | undefined;
   private force = false;
   private readonly restarts: Coalescer;
@@ -68,7 +65,7 @@ export class FlowrunClient implements vscode.Disposable {
   }
 
   isRunning(): boolean {
-    return this.client?.state === State.Running;
+    return this.client?.state() === 'running';
   }
 
   async sendRequest<R>(method: string, params: object): Promise<R> {
@@ -81,8 +78,10 @@ export class FlowrunClient implements vscode.Disposable {
   }
 
   private setState(state: ServerState): void {
-    this.state = state;
-    this.stateEmitter.fire(state);
+    if (state !== this.state) {
+      this.state = state;
+      this.stateEmitter.fire(state);
+    }
   }
 
   private async restartOnce(): Promise<void> {
@@ -103,63 +102,30 @@ export class FlowrunClient implements vscode.Disposable {
   }
 
   private async startClient(launch: Launch): Promise<void> {
-    const { logger } = this.deps;
-    logger.info(
-      `Starting ${launch.server.command} ${launch.server.args.join(' ')} ` +
-        `(interpreter ${launch.server.interpreter.path} from ${launch.server.interpreter.source})`,
+    const { server } = launch;
+    this.deps.logger.info(
+      `Starting ${server.command} ${server.args.join(' ')} ` +
+        `(interpreter ${server.interpreter.path} from ${server.interpreter.source})`,
     );
     this.setState('starting');
-    // No `transport`: TransportKind.stdio would append `--stdio` to the command line.
-    const serverOptions: ServerOptions = {
-      command: launch.server.command,
-      args: debugArgs(process.env.FLOWRUN_LSP_DEBUGPY_PORT, launch.server.args),
-      options: { cwd: launch.cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
-    };
-    const clientOptions: LanguageClientOptions = {
-      documentSelector: DOCUMENT_SELECTOR,
-      outputChannel: this.deps.outputChannel,
-      synchronize: { configurationSection: 'flowrun' },
-      initializationOptions: launch.options,
-      middleware: this.deps.middleware,
-    };
-    const client = new LanguageClient('flowrun', 'Flowrun', serverOptions, clientOptions);
+    const client = this.deps.createClient(launch);
     for (const method of Object.values(Notifications)) {
       client.onNotification(method, (params: unknown) => this.deps.onNotification(method, params));
     }
-    client.onDidChangeState((e) => {
-      if (this.client !== client) {
-        return;
-      }
-      // The client library restarts a crashed server by itself: follow its state.
-      if (e.newState === State.Stopped) {
-        this.setState('stopped');
-      } else if (e.newState === State.Running && this.state !== 'running') {
-        this.setState('running');
+    // The client library restarts a crashed server by itself: follow its state.
+    client.onStateChange((state) => {
+      if (this.client === client) {
+        this.setState(state);
       }
     });
     this.client = client;
     try {
       await client.start();
-      if (this.state !== 'running') {
-        this.setState('running');
-      }
+      this.setState('running');
     } catch (error) {
-      logger.error(`The Flowrun server did not start: ${String(error)}`);
+      this.deps.logger.error(`The Flowrun server did not start: ${String(error)}`);
       this.setState('stopped');
-      void vscode.window
-        .showErrorMessage(
-          `Flowrun: the server (${launch.server.command} -m flowrun lsp) did not start. ` +
-            'See the Flowrun output for its log, fix the interpreter and restart.',
-          'Show Output',
-          'Select Python Interpreter',
-        )
-        .then((choice) => {
-          if (choice === 'Show Output') {
-            this.deps.outputChannel.show();
-          } else if (choice === 'Select Python Interpreter') {
-            void vscode.commands.executeCommand('flowrun.selectInterpreter');
-          }
-        });
+      this.deps.reportStartFailure(launch, error);
     }
   }
 

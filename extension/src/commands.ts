@@ -89,10 +89,9 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guard(fn)));
 }
 
+/** The stored tree (with the trigger and inputs that live events do not carry). */
 async function treeOf(host: CommandHost, executionId: string): Promise<ExecutionTree> {
-  if (!host.model.get(executionId)?.loaded) {
-    await host.loadTree(executionId);
-  }
+  await host.loadTree(executionId);
   const state = host.model.get(executionId);
   if (state === undefined) {
     throw new Error(`execution ${executionId} is not in the history.`);

@@ -17,8 +17,9 @@ import {
 import { PythonExtensionProvider, pythonExtensionProvider } from './pythonProvider';
 import { ExecutionDocuments } from './jsonDocuments';
 import { createLogger } from './logger';
+import { languageClientFactory } from './languageClient';
 import { commandMiddleware } from './middleware';
-import { notifyFailure } from './notifications';
+import { notifyFailure, reportStartFailure } from './notifications';
 import { needsRestart } from './settings';
 import { FlowrunStatusBar } from './statusBar';
 
@@ -91,10 +92,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   client = new FlowrunClient({
     logger,
-    outputChannel,
     resolveLaunch: () => setup.resolveLaunch(),
-    middleware: commandMiddleware(host),
+    createClient: languageClientFactory(outputChannel, commandMiddleware(host)),
     onNotification: (method, params) => onNotification(method, params),
+    reportStartFailure: (launch) => reportStartFailure(launch, outputChannel),
   });
 
   let historyTimer: ReturnType<typeof setTimeout> | undefined;

@@ -7,11 +7,13 @@ import * as vscode from 'vscode';
 import { renderDocument } from './documentContent';
 import { ExecutionModel } from './executionModel';
 import { parseRef, SCHEME } from './flowrunUri';
+import { TERMINAL_EXECUTION } from './protocol';
 
 export class ExecutionDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
   private readonly subscription: { dispose(): void };
+  private readonly stored = new Set<string>();
 
   constructor(
     private readonly model: ExecutionModel,
@@ -27,9 +29,12 @@ export class ExecutionDocuments implements vscode.TextDocumentContentProvider, v
     if (ref === undefined) {
       return `Flowrun cannot show ${uri.toString()}: not an execution document.\n`;
     }
-    if (!this.model.get(ref.executionId)?.loaded) {
+    if (this.needsLoad(ref.executionId, ref.nodeId === undefined)) {
       try {
         await this.load(ref.executionId);
+        if (TERMINAL_EXECUTION.has(this.model.get(ref.executionId)?.tree.status ?? '')) {
+          this.stored.add(ref.executionId);
+        }
       } catch (error) {
         return (
           `Flowrun could not load execution ${ref.executionId}: ${String(error)}\n` +
@@ -44,6 +49,19 @@ export class ExecutionDocuments implements vscode.TextDocumentContentProvider, v
       return `Flowrun has no ${what} ${ref.executionId} in its history (it may have been pruned).\n`;
     }
     return text;
+  }
+
+  /**
+   * Node documents need the tree; the whole-execution document shows the stored tree (with
+   * trigger and inputs), fetched once the execution has ended: while it runs, the live tree
+   * (a fetch per event would feed back into itself through the change events).
+   */
+  private needsLoad(executionId: string, whole: boolean): boolean {
+    const state = this.model.get(executionId);
+    if (!state?.loaded) {
+      return true;
+    }
+    return whole && TERMINAL_EXECUTION.has(state.tree.status) && !this.stored.has(executionId);
   }
 
   private onModelChange(executionId: string | undefined): void {

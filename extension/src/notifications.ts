@@ -1,7 +1,8 @@
-/** A failed run says so, with "Show Error" opening the failing node's error. */
+/** Notifications: a failed run ("Show Error"), a server that did not start. */
 import * as vscode from 'vscode';
 import { failedNode } from './commands';
 import { allNodes } from './eventReducer';
+import type { Launch } from './client';
 import { ExecutionModel, ModelChange } from './executionModel';
 import { formatUri } from './flowrunUri';
 
@@ -43,5 +44,22 @@ export function notifyFailure(
         : formatUri({ executionId: tree.id });
       await reveal(tree.id);
       await vscode.window.showTextDocument(vscode.Uri.parse(uri), { preview: true });
+    });
+}
+
+export function reportStartFailure(launch: Launch, output: vscode.OutputChannel): void {
+  void vscode.window
+    .showErrorMessage(
+      `Flowrun: the server (${launch.server.command} -m flowrun lsp) did not start. ` +
+        'See the Flowrun output for its log, fix the interpreter and restart.',
+      'Show Output',
+      'Select Python Interpreter',
+    )
+    .then((choice) => {
+      if (choice === 'Show Output') {
+        output.show();
+      } else if (choice === 'Select Python Interpreter') {
+        void vscode.commands.executeCommand('flowrun.selectInterpreter');
+      }
     });
 }

@@ -85,8 +85,15 @@ export async function execute(host: RunHost, params: ExecuteParams): Promise<str
   }
 }
 
-const MISSING_INPUT = /missing required input `([A-Za-z_][A-Za-z0-9_]*)`(?: \((\w+)\))?/g;
-const TYPE_NAMES: Record<string, string> = { text: 'string', str: 'string', list: 'array' };
+const MISSING_INPUT = /missing required input `([A-Za-z_][A-Za-z0-9_]*)`(?: \(([^)]*)\))?/g;
+/** The server's words for input types (flowrun.spec.models.INPUT_TYPE_WORDS). */
+const TYPE_WORDS: Record<string, string> = {
+  text: 'string',
+  'a number': 'number',
+  'true or false': 'boolean',
+  'a JSON object': 'object',
+  'a JSON array': 'array',
+};
 
 /**
  * The inputs a refused run lacks: `data.missingInputs` when the server sends it, else the
@@ -99,7 +106,7 @@ export function missingInputs(error: unknown): MissingInput[] {
   }
   const found: MissingInput[] = [];
   for (const match of errorMessage(error).matchAll(MISSING_INPUT)) {
-    const type = match[2] ? (TYPE_NAMES[match[2]] ?? match[2]) : undefined;
+    const type = match[2] ? TYPE_WORDS[match[2]] : undefined;
     found.push(type ? { name: match[1], type } : { name: match[1] });
   }
   return found;

@@ -369,3 +369,12 @@ def test_stop_refuses_finished_and_queued_runs(tmp_path: Path, capsys: Any) -> N
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_history_marks_runs_of_dead_processes_interrupted(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "h.sqlite3"
+    seed(path, "lost1", owner=dead_pid(), pgid=None)
+    code, out, _ = run_cli(capsys, "history", "--json", "--db", str(path))
+    assert code == 0
+    (only,) = json.loads(out)["executions"]
+    assert only["status"] == "interrupted" and only["error"]["type"] == "Interrupted"

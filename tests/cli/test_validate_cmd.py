@@ -20,7 +20,8 @@ LINE = re.compile(
 
 def flowrun(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
-    env.pop("FORCE_COLOR", None)
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "flowrun", *args],
         cwd=cwd,

@@ -33,6 +33,8 @@ let shotCount = 0;
 // A step that hangs fails after this (node:test then runs the cleanup in after()).
 const STEP = { timeout: 150000 };
 const SETUP = { timeout: 300000 };
+// The first diagnostics wait for the extension to activate and start the language server.
+const SERVER_START = 90000;
 const EXPECTED_OUTPUT = '{"message": "hello from e2e", "total": 5}';
 // Short id of the Run Test execution of step 3, picked again from the history in step 5.
 let helloRun;
@@ -151,6 +153,7 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
         async () => (await problemRows(page)).find((row) => shows(row, expected)),
         `the Problems panel shows no "${expected.message}" at line ${expected.line}, ` +
           `column ${expected.column}`,
+        SERVER_START,
       );
     });
   });

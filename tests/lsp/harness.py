@@ -41,9 +41,16 @@ class Recorder:
         self.items.append(item)
         self.changed.set()
 
-    async def wait_for(self, predicate: Callable[[Any], bool], timeout: float = TIMEOUT) -> Any:
+    def mark(self) -> int:
+        return len(self.items)
+
+    async def wait_for(
+        self, predicate: Callable[[Any], bool], timeout: float = TIMEOUT, since: int = 0
+    ) -> Any:
+        """The first item from index `since` on that matches, waiting for it if needed."""
+
         async def scan() -> Any:
-            seen = 0
+            seen = since
             while True:
                 for item in self.items[seen:]:
                     if predicate(item):
@@ -64,6 +71,7 @@ class Session:
     changed: Recorder
     diagnostics: Recorder
     messages: Recorder
+    logs: Recorder
 
     @property
     def pid(self) -> int:
@@ -83,13 +91,20 @@ class Session:
         return await asyncio.wait_for(self.client.workspace_execute_command_async(params), TIMEOUT)
 
     async def wait_diagnostics(
-        self, name: str, predicate: Callable[[list[types.Diagnostic]], bool] = lambda d: True
+        self,
+        name: str,
+        predicate: Callable[[list[types.Diagnostic]], bool] = lambda d: True,
+        since: int = 0,
     ) -> list[types.Diagnostic]:
+        """Diagnostics of `name` published from index `since` (see `Recorder.mark`) on."""
         uri = self.uri(name)
         found = await self.diagnostics.wait_for(
-            lambda p: p.uri == uri and predicate(list(p.diagnostics))
+            lambda p: p.uri == uri and predicate(list(p.diagnostics)), since=since
         )
         return list(found.diagnostics)
+
+    async def watching(self) -> None:
+        await self.logs.wait_for(lambda p: p.message.startswith("Watching "))
 
     async def events_of(self, execution_id: str, last: str = "execution_finished") -> list[dict]:
         await self.events.wait_for(
@@ -135,10 +150,15 @@ async def start_session(
     capabilities: types.ClientCapabilities | None = None,
 ) -> Session:
     client = LanguageClient(converter_factory=raw_converter)
-    overridden = {types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.WINDOW_SHOW_MESSAGE}
+    overridden = {
+        types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+        types.WINDOW_SHOW_MESSAGE,
+        types.WINDOW_LOG_MESSAGE,
+    }
     defaults = {k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k not in overridden}
     register_lsp_features(client, defaults)
-    recorders = {name: Recorder() for name in ("events", "changed", "diagnostics", "messages")}
+    names = ("events", "changed", "diagnostics", "messages", "logs")
+    recorders = {name: Recorder() for name in names}
 
     @client.feature("flowrun/executionEvent")
     def on_event(params: Any) -> None:
@@ -152,6 +172,10 @@ async def start_session(
     def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
         client.diagnostics[params.uri] = params.diagnostics
         recorders["diagnostics"].add(params)
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def on_log(params: types.LogMessageParams) -> None:
+        recorders["logs"].add(params)
 
     @client.feature(types.WINDOW_SHOW_MESSAGE)
     def on_message(params: types.ShowMessageParams) -> None:

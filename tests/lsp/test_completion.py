@@ -77,7 +77,10 @@ async def test_key_completion(workspace: Path, session: Session) -> None:
 
 
 async def test_provider_and_choices(workspace: Path, session: Session) -> None:
-    text = "version: 1\nnodes:\n  - id: ask\n    type: llm\n    on_failure: \n    with:\n      provider: \n"
+    text = (
+        "version: 1\nnodes:\n  - id: ask\n    type: llm\n    on_failure: \n"
+        "    with:\n      provider: \n"
+    )
     write(workspace, NAME, text)
     session.open(NAME)
     assert await labels(session, text, 6, 16) == [

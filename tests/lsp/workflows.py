@@ -39,6 +39,20 @@ stages:
           run: "true"
 """
 
+BAD = """\
+version: 1
+nodes:
+  - id: fetch
+    type: shell
+    with:
+      run: echo hi
+  - id: summarize
+    type: transfrm
+    needs: [fetc]
+    with:
+      value: ${{ nodes.fetch.output.stdout }}
+"""
+
 QUICK = """\
 version: 1
 nodes:
@@ -56,8 +70,8 @@ outputs:
 """
 
 
-def long_running(pid_file: Path, seconds: int = 60) -> str:
-    """A shell node that starts a grandchild and writes both pids to `pid_file`."""
+def long_running(seconds: int = 60) -> str:
+    """A shell node that starts a grandchild and prints both pids."""
     return f"""\
 version: 1
 nodes:
@@ -65,7 +79,7 @@ nodes:
     type: shell
     timeout: 300
     with:
-      run: "sleep {seconds} & echo $$ $! > {pid_file}; wait"
+      run: "sleep {seconds} & echo $$ $!; wait"
 """
 
 

@@ -603,3 +603,20 @@ async def test_a_history_that_cannot_record_stops_the_started_child(
     # the end of a run that cannot be recorded is logged; the run still ends
     monkeypatch.setattr(store, "finish", finish_fails)
     assert await service.wait(await service.execute(path)) == "succeeded"
+
+
+async def test_stop_right_after_execute(tmp_path: Path, store: HistoryStore) -> None:
+    service = RunService(store, python=sys.executable, max_concurrent=1, grace=1.0)
+    pidfile = tmp_path / "pids"
+    path = write(tmp_path, "sleep.workflow.yml", SLEEPER.format(pidfile=pidfile))
+    first = await service.execute(path)
+    assert await service.stop(first)  # before its task even ran
+    queued = await service.execute(path)
+    assert await service.stop(queued)
+    assert await service.wait(first) == "stopped"
+    assert await service.wait(queued) == "stopped"
+    assert await store.status_of(queued) == "stopped"
+    cached = await service.execute(path)  # known valid now: its child starts at once
+    assert await service.stop(cached)
+    assert await service.wait(cached) == "stopped"
+    assert service.running() == []

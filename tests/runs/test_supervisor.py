@@ -218,6 +218,13 @@ async def test_crash_fails_the_run_with_exit_code_and_stderr(tmp_path: Path) -> 
     assert recorder.events[-2]["node"] == "n1"
 
 
+async def test_crash_with_only_stdout_reports_stdout(tmp_path: Path) -> None:
+    result = await EngineChild(spec(tmp_path, "crash_stdout"), on_event=Recorder().on_event).run()
+    assert result.error is not None
+    assert "exit code 4" in result.error["message"]
+    assert result.error["traceback"] == "only stdout says why"
+
+
 async def test_timeout_backstop_stops_a_stuck_engine(tmp_path: Path) -> None:
     recorder = Recorder()
     launch = spec(tmp_path, "timeout", timeout=0.1)

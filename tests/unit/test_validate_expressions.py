@@ -88,6 +88,7 @@ def test_not_upstream_with_fix_that_adds_a_needs_line() -> None:
     d = only(text, "not-upstream")
     assert d.message == "`nodes.fetch` is not upstream of `report`; add `fetch` to `needs`"
     assert covered(text, d) == "nodes.fetch.output"
+    assert [(r.range.start.line, r.message) for r in d.related] == [(5, "`fetch` is defined here")]
     fixed = apply_fix(text, d)
     assert "  - id: report\n    needs: [fetch]\n    type: transform" in fixed
     assert check(fixed).diagnostics == []
@@ -298,3 +299,16 @@ def test_plain_text_conditions_are_always_true() -> None:
     )
     assert found[0].fix is None
     assert "when: ${{ inputs.flag }}" in apply_fix(text, found[1])
+
+
+def test_an_empty_expression_is_reported_on_the_whole_expression() -> None:
+    text = node("  - id: a\n    type: transform\n    with:\n      value: x ${{ }}\n")
+    d = only(text, "expression-syntax")
+    assert covered(text, d) == "${{ }}"
+
+
+def test_not_upstream_fix_in_a_flow_mapping_node() -> None:
+    text = node("  - {id: b, type: transform, with: {value: '${{ nodes.fetch.output }}'}}\n")
+    fixed = apply_fix(text, only(text, "not-upstream"))
+    assert "  - {id: b, needs: [fetch], type: transform," in fixed
+    assert check(fixed).diagnostics == []

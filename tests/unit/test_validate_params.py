@@ -74,3 +74,8 @@ def test_bad_choice_of_a_parameter() -> None:
 def test_nodes_of_unknown_type_or_bad_with_are_left_to_the_schema_rules() -> None:
     text = "version: 1\nnodes: [{id: a, type: nope, with: {x: 1}}, {id: b, type: shell, with: 5}]\n"
     assert [d.code for d in check(text).diagnostics] == ["unknown-node-type", "schema"]
+
+
+def test_an_empty_parameter_is_missing() -> None:
+    text = "version: 1\nnodes:\n  - id: a\n    type: shell\n    with:\n      run:\n"
+    assert only(text, "missing-parameter").message.startswith("shell node `a` needs")

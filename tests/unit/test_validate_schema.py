@@ -363,3 +363,12 @@ def test_input_defaults_must_have_the_input_type() -> None:
         "the default of input `count` must be a number (its type is `number`), not `many`"
     )
     assert covered(text, d) == "many"
+
+
+def test_an_empty_node_type_asks_for_one() -> None:
+    text = "version: 1\nnodes:\n  - id: a\n    type:\n"
+    d = only(text, "schema")
+    assert d.message == (
+        "node `a` needs a `type`: one of `shell`, `python`, `http`, `llm`, `agent`, `transform`"
+    )
+    assert covered(text, d) == "type"

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import * as vscode from 'vscode';
 import { ExecutionModel } from '../executionModel';
 import { ExecutionDocuments } from '../jsonDocuments';
-import { FLAT_PLAN, nodeStarted, started, T0, tree } from './fixtures';
+import { finished, FLAT_PLAN, nodeStarted, started, T0, tree } from './fixtures';
 import { EventEmitter, Uri } from './vscodeFake';
 
 function provide(docs: ExecutionDocuments, uri: string): Promise<string> {
@@ -32,6 +32,29 @@ describe('ExecutionDocuments', () => {
       /no node nope of execution e1/,
     );
     assert.match(await provide(docs, 'flowrun:/e1/x'), /not an execution document/);
+    docs.dispose();
+  });
+
+  it('fetches the stored tree of a whole execution once it ended, not per event', async () => {
+    const model = new ExecutionModel();
+    const loaded: string[] = [];
+    const docs = new ExecutionDocuments(
+      model,
+      async (id) => {
+        loaded.push(id);
+        model.setTree(tree({ id }));
+      },
+      () => [],
+    );
+    model.applyEvent('e1', started(FLAT_PLAN));
+    await provide(docs, 'flowrun:/e1/execution.json');
+    await provide(docs, 'flowrun:/e1/fetch.input.json');
+    assert.deepEqual(loaded, [], 'a running execution shows its live tree');
+    model.applyEvent('e1', finished('succeeded', T0 + 5));
+    const text = await provide(docs, 'flowrun:/e1/execution.json');
+    assert.deepEqual(JSON.parse(text).inputs, { style: 'short' });
+    await provide(docs, 'flowrun:/e1/execution.json');
+    assert.deepEqual(loaded, ['e1']);
     docs.dispose();
   });
 

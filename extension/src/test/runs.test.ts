@@ -68,19 +68,28 @@ describe('execute', () => {
   });
 
   it('reads missing inputs from the message when the server sends no list', async () => {
-    const refusal = (name: string) =>
+    const refusal = (name: string, kind: string) =>
       rpcError('x', {
         type: 'ValidationError',
-        message: `a.workflow.yml: missing required input \`${name}\` (text); give it with --input`,
+        message: `a.workflow.yml: missing required input \`${name}\` (${kind}); give it with --input`,
       });
-    const host = new Host([refusal('who'), refusal('count'), { executionId: 'abc' }]);
-    answers.input = 'Ada';
+    const host = new Host([
+      refusal('who', 'text'),
+      refusal('count', 'a number'),
+      { executionId: 'abc' },
+    ]);
+    answers.input = '7';
     assert.equal(await execute(host, { uri: 'file:///a' }), 'abc');
     assert.deepEqual(host.requests.at(-1), [
       'flowrun/execute',
-      { uri: 'file:///a', inputs: { who: 'Ada', count: 'Ada' } },
+      { uri: 'file:///a', inputs: { who: '7', count: 7 } },
     ]);
-    assert.deepEqual(missingInputs(refusal('who')), [{ name: 'who', type: 'string' }]);
+    assert.deepEqual(missingInputs(refusal('who', 'text')), [{ name: 'who', type: 'string' }]);
+    assert.deepEqual(missingInputs(refusal('on', 'true or false')), [
+      { name: 'on', type: 'boolean' },
+    ]);
+    assert.deepEqual(missingInputs(refusal('o', 'a JSON object')), [{ name: 'o', type: 'object' }]);
+    assert.deepEqual(missingInputs(refusal('a', 'a JSON array')), [{ name: 'a', type: 'array' }]);
     assert.deepEqual(missingInputs(new Error('missing required input `n`')), [{ name: 'n' }]);
   });
 

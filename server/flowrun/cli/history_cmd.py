@@ -132,6 +132,8 @@ async def _with_store(args: argparse.Namespace, command: Command) -> int:
     try:
         for notice in store.notices:
             print(f"flowrun: {notice}", file=sys.stderr)
+        if args.command != "stop":  # stop handles a dead owner itself (and its processes)
+            await store.mark_interrupted()  # runs whose flowrun process died: not "running"
         return await command(store, args)
     finally:
         await store.close()

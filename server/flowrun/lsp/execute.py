@@ -44,6 +44,7 @@ def setup(server: FlowrunServer) -> None:
     async def execution(params: Any) -> dict[str, Any]:
         ref = p.parse(p.ExecutionRef, params)
         store = (await _services(server)).store
+        await store.flush()
         tree: dict[str, Any] = await store.execution_tree(await resolve(server, ref.execution_id))
         return tree
 
@@ -178,6 +179,7 @@ async def stop_run(server: FlowrunServer, ref: p.ExecutionRef) -> p.StopResult:
 
 async def list_history(server: FlowrunServer, args: p.HistoryParams) -> p.HistoryResult:
     store = (await _services(server)).store
+    await store.flush()  # what the events said so far is in the answer
     file = None
     if args.uri:
         path = uri_to_path(args.uri)

@@ -231,7 +231,13 @@ class FlowrunServer(LanguageServer):
         workspace = self.client_capabilities.workspace
         lens = workspace.code_lens if workspace else None
         if lens is not None and lens.refresh_support:
-            self.spawn(self.workspace_code_lens_refresh_async(None), name="codelens-refresh")
+            self.spawn(self._refresh_code_lenses(), name="codelens-refresh")
+
+    async def _refresh_code_lenses(self) -> None:
+        try:
+            await self.workspace_code_lens_refresh_async(None)
+        except Exception as exc:  # an editor that advertised refresh but refuses it
+            log.debug("workspace/codeLens/refresh failed: %s", exc)
 
 
 async def _call_hooks(hooks: Iterable[tuple[str, Hook]]) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from lsprotocol import types
 from watchfiles import Change, DefaultFilter, awatch
 
 from flowrun.lsp.diagnostics import is_workflow, validate_uri
@@ -45,6 +46,10 @@ def setup(server: FlowrunServer) -> None:
 
 
 async def watch(server: FlowrunServer, roots: list[Path], stop: asyncio.Event) -> None:
+    folders = ", ".join(str(root) for root in roots)
+    server.window_log_message(
+        types.LogMessageParams(type=types.MessageType.Info, message=f"Watching {folders}")
+    )
     async for changes in awatch(
         *roots, watch_filter=WorkflowFilter(), stop_event=stop, debounce=400, step=30
     ):

@@ -69,6 +69,7 @@ class _Run:
     child: EngineChild
     task: asyncio.Task[str] | None = None
     started: bool = False  # holds one of the `max_concurrent` slots
+    stop_requested: bool = False
 
 
 @dataclass
@@ -96,7 +97,8 @@ class RunService:
         self.grace = grace
         self.on_event = on_event
         self.engine = engine  # None: the installed flowrun_engine (tests use fakes)
-        self._slots = asyncio.Semaphore(max_concurrent)
+        self._free_slots = max_concurrent  # runs beyond it wait, `queued`
+        self._slots_changed = asyncio.Condition()
         self._runs: dict[str, _Run] = {}
 
     # -- the documented API -----------------------------------------------------------
@@ -145,9 +147,9 @@ class RunService:
             engine=self.engine,
         )
         run = _Run(execution_id, self._child(spec))
-        if prepared.known_valid and not self._slots.locked():
+        if prepared.known_valid and self._free_slots > 0:
             # the child boots (an interpreter start) while the execution is recorded
-            await self._slots.acquire()
+            self._free_slots -= 1
             run.started = True
             with contextlib.suppress(OSError):  # run() reports it as a failed run
                 await run.child.start()
@@ -182,10 +184,12 @@ class RunService:
         run = self._runs.get(execution_id)
         if run is None or run.task is None or run.task.done():
             return False
-        if not run.started:
-            run.task.cancel()  # leave the queue at once
-        else:
+        run.stop_requested = True
+        if run.started:
             await run.child.stop()
+        else:  # leave the queue at once
+            async with self._slots_changed:
+                self._slots_changed.notify_all()
         return True
 
     def running(self) -> list[str]:
@@ -326,10 +330,9 @@ class RunService:
             result = await self._run_in_slot(run)
         except OSError as exc:
             result = await self._spawn_failed(run, exc)
-        except asyncio.CancelledError:
-            # stopped while queued (or the service is going away): finish it as stopped
+        except asyncio.CancelledError:  # the service's loop is going away
             await run.child.stop()
-            result = await run.child.run() if not run.started else _stopped()
+            result = _stopped()
         try:
             await self.store.finish(
                 run.execution_id, status=result.status, outputs=result.outputs, error=result.error
@@ -340,12 +343,25 @@ class RunService:
 
     async def _run_in_slot(self, run: _Run) -> RunResult:
         if not run.started:
-            await self._slots.acquire()
-            run.started = True
+            async with self._slots_changed:
+                await self._slots_changed.wait_for(
+                    lambda: run.stop_requested or self._free_slots > 0
+                )
+                if not run.stop_requested:
+                    self._free_slots -= 1
+                    run.started = True
+            if not run.started:  # stopped while queued: finish without spawning
+                await run.child.stop()
+                return await run.child.run()
         try:
             return await run.child.run()
         finally:
-            self._slots.release()
+            await self._release_slot()
+
+    async def _release_slot(self) -> None:
+        async with self._slots_changed:
+            self._free_slots += 1
+            self._slots_changed.notify_all()
 
     async def _abandon(self, run: _Run) -> None:
         """The execution could not be recorded: stop a child that was already started."""
@@ -353,7 +369,7 @@ class RunService:
             await run.child.stop()
             with contextlib.suppress(Exception):
                 await run.child.run()
-            self._slots.release()
+            await self._release_slot()
 
     async def _spawn_failed(self, run: _Run, exc: OSError) -> RunResult:
         error = {

@@ -21,27 +21,22 @@ from typing import Any
 
 import aiosqlite
 
-from flowrun.runs import migrations, payloads, tree
-from flowrun.runs.errors import FlowrunError, UnknownExecution
+from flowrun.runs import payloads, tree
+from flowrun.runs.dbfile import BUSY_TIMEOUT_MS, DB_DIR, HistoryError, prepare
+from flowrun.runs.errors import UnknownExecution
 from flowrun.runs.recorder import EventRecorder, Write, compact
 
 log = logging.getLogger(__name__)
+__all__ = ["ACTIVE", "HistoryError", "HistoryStore", "default_db_path", "pid_alive"]
 
 FLUSH_DELAY = 0.05
-BUSY_TIMEOUT_MS = 10_000
-DB_DIR = ".flowrun"
 DB_NAME = "history.sqlite3"
 ACTIVE = ("queued", "running")
-_CORRUPT_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 SUMMARY_COLUMNS = (
     "id, workflow_id, file, status, trigger, error, created_at, started_at, finished_at, "
     "duration_ms"
 )
-
-
-class HistoryError(FlowrunError):
-    type_name = "HistoryError"
 
 
 def default_db_path(start: Path) -> Path:
@@ -72,7 +67,7 @@ class HistoryStore:
     @classmethod
     async def open(cls, path: Path, *, retention: int = 1000) -> HistoryStore:
         path = Path(path)
-        notices = await asyncio.to_thread(_prepare, path)
+        notices = await asyncio.to_thread(prepare, path)
         pending = aiosqlite.connect(path, isolation_level=None)
         worker = getattr(pending, "_thread", None)
         if isinstance(worker, threading.Thread):
@@ -455,59 +450,3 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return False
     return stat.rpartition(")")[2].split()[:1] == ["Z"]
-
-
-def _prepare(path: Path) -> list[str]:
-    """Create the folder, move a corrupt file aside, set WAL and migrate (in a thread)."""
-    _make_folder(path.parent)
-    try:
-        _migrate_file(path)
-        return []
-    except sqlite3.DatabaseError as exc:
-        if exc.sqlite_errorcode not in _CORRUPT_CODES:
-            raise HistoryError(
-                f"Cannot open the history database {path}: {exc}.",
-                suggestion="Check the file's permissions, or pass --db with another path.",
-            ) from exc
-        moved = _move_aside(path)
-        _migrate_file(path)
-        notice = (
-            f"The history database {path} could not be read ({exc}); it was moved to "
-            f"{moved} and a new, empty history was started."
-        )
-        log.warning("%s", notice)
-        return [notice]
-
-
-def _make_folder(folder: Path) -> None:
-    if folder.is_dir():
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    if folder.name == DB_DIR:
-        (folder / ".gitignore").write_text("*\n")
-
-
-def _migrate_file(path: Path) -> None:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        # auto_vacuum must precede WAL on a new file (switching to WAL writes its header).
-        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        conn.execute("PRAGMA journal_mode = WAL")
-        migrations.migrate(conn, str(path))
-    finally:
-        conn.close()
-
-
-def _move_aside(path: Path) -> Path:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    counter = 1
-    while target.exists():
-        counter += 1
-        target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
-    path.replace(target)
-    for suffix in ("-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            side.replace(target.with_name(target.name + suffix))
-    return target

@@ -281,10 +281,9 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        first_key: dict[str, Span] = {}
         merges: list[Node] = []
         for key_node, value_node in node.value:
-            if _is_merge(key_node):
+            if key_node.value == "<<" and _is_merge(key_node):
                 merges.append(value_node)
                 continue
             if not isinstance(key_node, ScalarNode):
@@ -296,18 +295,19 @@ class _Builder:
                     )
                 )
                 continue
-            key, key_span = key_node.value, _node_span(key_node, self.source.text)
-            if key in first_key:
+            key = key_node.value
+            key_span = (key_node.start_mark.index, key_node.end_mark.index)
+            if key in result:
+                first = self.source.keys[(*path, key)]
                 self.problems.append(
                     LoadProblem(
                         "duplicate-key",
                         f"duplicate key `{key}`; the first one is used",
                         key_span,
-                        (first_key[key], f"first `{key}` here"),
+                        (first, f"first `{key}` here"),
                     )
                 )
                 continue
-            first_key[key] = key_span
             result[key] = self._entry(path, key, key_span, value_node, depth)
         for merged in merges:
             self._merge(result, merged, path, depth)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flowrun.spec.loader import JsonPath, Span
 from flowrun.validate import codes
 from flowrun.validate.context import Located, NodeRef, RuleContext, StageRef
-from flowrun.validate.diagnostic import Fix
+from flowrun.validate.diagnostic import Fix, Related
 from flowrun.validate.graph import Upstream
 from flowrun.validate.suggest import closest, did_you_mean, quoted
 from flowrun_engine.expr import (
@@ -127,6 +127,8 @@ class _Checker:
         result = self._references(found.text)
         if isinstance(result, ExprSyntaxError):
             span = where.sub(shift + result.offset, result.length)
+            if not found.text.strip():
+                span = where.span  # `${{ }}`: the whole expression
             message = f"invalid expression: {result.message}"
             self.ctx.report(codes.EXPRESSION_SYNTAX, message, span)
             return
@@ -213,7 +215,10 @@ class _Checker:
                 f"add `{target.id}` to `needs`"
             )
             fix = add_needs_fix(self.ctx, owner.node, target.id)
-            self.ctx.report(codes.NOT_UPSTREAM, message, where, fix=fix)
+            defined = Related(
+                self.ctx.token((*target.path, "id")), f"`{target.id}` is defined here"
+            )
+            self.ctx.report(codes.NOT_UPSTREAM, message, where, related=(defined,), fix=fix)
         elif owner.stage is not None and (target.stage is None or target.stage > owner.stage.index):
             message = (
                 f"`nodes.{target.id}` runs after the loop of stage `{owner.stage.id}` is checked; "
@@ -263,6 +268,9 @@ def add_needs_fix(ctx: RuleContext, node: NodeRef, target: str) -> Fix | None:
         id_value = spans.get((*node.path, "id"))
         if id_key is None or id_value is None:
             return None
+        whole = spans.get(node.path)
+        if whole is not None and text.startswith("{", whole[0]):  # a flow mapping
+            return _insert(ctx, title, id_value[1], f", needs: [{target}]")
         indent = " " * (id_key[0] - ctx.source.index.line_start(id_key[0]))
         return _insert(ctx, title, id_value[1], f"\n{indent}needs: [{target}]")
     written = text[span[0] : span[1]]

@@ -27,7 +27,7 @@ def _missing(ctx: RuleContext, node: NodeRef, spec: NodeTypeSpec, params: dict[s
     if "pin" in node.raw:
         return  # a pinned node does not run
     for group in spec.required:
-        if any(name in params for name in group):
+        if any(params.get(name) is not None for name in group):
             continue
         wanted = " or ".join(f"`{name}`" for name in group)
         message = f"{spec.name} node `{node.id}` needs the parameter {wanted} under `with`"

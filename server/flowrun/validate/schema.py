@@ -158,6 +158,10 @@ def _not_one_of(ctx: RuleContext, path: JsonPath, error: ErrorDetails) -> None:
     if suggestion is not None:
         fix = ctx.replace_fix(f"Change to `{suggestion}`", where, suggestion)
     hint = f"; did you mean `{suggestion}`?" if suggestion else ""
+    if _is_node_type(path) and value is None:
+        message = f"{_owner(ctx, path[:-1])} needs a `type`: one of {quoted(choices)}"
+        ctx.report(codes.SCHEMA, message, ctx.key(path))
+        return
     if _is_node_type(path):
         message = f"unknown node type `{value}` in {_owner(ctx, path[:-1])}{hint}"
         message += "" if suggestion else f" (types: {quoted(choices)})"

@@ -109,6 +109,10 @@ def main():
     elif mode == "crash":
         print("Traceback (most recent call last):\nRuntimeError: engine exploded", file=sys.stderr)
         sys.exit(3)
+    elif mode == "crash_stdout":
+        print("only stdout says why")
+        sys.stdout.flush()
+        os._exit(4)
     elif mode == "flood":
         line = "x" * 1000
         for index in range(payload.get("count", 50000)):

@@ -1,0 +1,123 @@
+"""Diagnostics: every workflow file at start-up, edits (debounced), changes on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from lsp.harness import Session, start_session
+from lsp.test_symbols import rng
+from lsp.workflows import BAD, QUICK, write
+
+
+def fix(title: str, edit_range: types.Range, text: str) -> dict[str, Any]:
+    start, end = edit_range.start, edit_range.end
+    return {
+        "fix": {
+            "title": title,
+            "edits": [
+                {
+                    "range": {
+                        "start": {"line": start.line, "character": start.character},
+                        "end": {"line": end.line, "character": end.character},
+                    },
+                    "newText": text,
+                }
+            ],
+            "command": None,
+        }
+    }
+
+
+def error(r: types.Range, code: str, message: str, data: Any) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=r,
+        severity=types.DiagnosticSeverity.Error,
+        code=code,
+        source="flowrun",
+        message=message,
+        data=data,
+    )
+
+
+EXPECTED_BAD = [
+    error(
+        rng(7, 10, 7, 18),
+        "unknown-node-type",
+        "unknown node type `transfrm` in node `summarize`; did you mean `transform`?",
+        fix("Change to `transform`", rng(7, 10, 7, 18), "transform"),
+    ),
+    error(
+        rng(8, 12, 8, 16),
+        "unknown-needs",
+        "node `summarize` needs `fetc`, but there is no node `fetc`; did you mean `fetch`?",
+        fix("Change to `fetch`", rng(8, 12, 8, 16), "fetch"),
+    ),
+    error(
+        rng(10, 17, 10, 42),
+        "not-upstream",
+        "`nodes.fetch` is not upstream of `summarize`; add `fetch` to `needs`",
+        fix("Add `fetch` to `needs` of `summarize`", rng(8, 16, 8, 16), ", fetch"),
+    ),
+]
+
+
+async def test_unopened_files_at_start_up(workspace: Path) -> None:
+    write(workspace, "bad.workflow.yml", BAD)
+    write(workspace, "deep/ok.workflow.yaml", QUICK)
+    write(workspace, "node_modules/pkg/ignored.workflow.yml", BAD)
+    write(workspace, ".flowrun/ignored.workflow.yml", BAD)
+    session = await start_session(workspace)
+    try:
+        assert await session.wait_diagnostics("bad.workflow.yml") == EXPECTED_BAD
+        assert await session.wait_diagnostics("deep/ok.workflow.yaml") == []
+        published = {p.uri for p in session.diagnostics.items}
+        assert published == {session.uri("bad.workflow.yml"), session.uri("deep/ok.workflow.yaml")}
+    finally:
+        await session.stop()
+
+
+async def test_edits_are_validated(workspace: Path) -> None:
+    write(workspace, "a.workflow.yml", QUICK)
+    session = await start_session(workspace)
+    try:
+        await session.wait_diagnostics("a.workflow.yml")  # the start-up scan
+        mark = session.diagnostics.mark()
+        session.open("a.workflow.yml", BAD, version=1)
+        assert await session.wait_diagnostics("a.workflow.yml", since=mark) == EXPECTED_BAD
+        mark = session.diagnostics.mark()
+        session.replace("a.workflow.yml", QUICK, version=2)
+        assert await session.wait_diagnostics("a.workflow.yml", since=mark) == []
+        mark = session.diagnostics.mark()
+        broken = QUICK.replace("run: echo hello", "run: [echo")
+        session.replace("a.workflow.yml", broken, version=3)
+        found = await session.wait_diagnostics("a.workflow.yml", since=mark)
+        assert [d.code for d in found] == ["yaml-syntax"]
+        assert found[0].severity == types.DiagnosticSeverity.Error
+        mark = session.diagnostics.mark()
+        session.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=session.uri("a.workflow.yml"))
+            )
+        )  # closing re-validates what is on disk
+        assert await session.wait_diagnostics("a.workflow.yml", since=mark) == []
+    finally:
+        await session.stop()
+
+
+async def test_changes_on_disk(workspace: Path, session: Session) -> None:
+    await session.watching()
+    mark = session.diagnostics.mark()
+    write(workspace, "new.workflow.yml", BAD)  # created after start-up
+    assert await session.wait_diagnostics("new.workflow.yml", since=mark) == EXPECTED_BAD
+    mark = session.diagnostics.mark()
+    write(workspace, "new.workflow.yml", QUICK)  # fixed on disk
+    assert await session.wait_diagnostics("new.workflow.yml", lambda d: d == [], mark) == []
+    mark = session.diagnostics.mark()
+    write(workspace, "new.workflow.yml", BAD)
+    await session.wait_diagnostics("new.workflow.yml", lambda d: d != [], mark)
+    mark = session.diagnostics.mark()
+    (workspace / "new.workflow.yml").unlink()
+    assert await session.wait_diagnostics("new.workflow.yml", since=mark) == []
