@@ -6,7 +6,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',

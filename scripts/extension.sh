@@ -23,8 +23,8 @@ run_tests() {
   echo "== tsc --noEmit"
   npx --no-install tsc --noEmit
   echo "== eslint, prettier --check"
-  npx --no-install eslint src
-  npx --no-install prettier --check --log-level warn "src/**/*.ts"
+  npx --no-install eslint src bench
+  npx --no-install prettier --check --log-level warn "src/**/*.ts" "bench/**/*.ts"
   echo "== extension unit tests"
   npm test --silent
   echo "== esbuild"

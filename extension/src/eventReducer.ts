@@ -58,22 +58,28 @@ export function statusRank(status: string): number {
   return status === 'running' ? 1 : 0;
 }
 
-/** Applies one event; returns false when it changed nothing (a duplicate). */
+/**
+ * Applies one event; returns false when it changed nothing (a duplicate). Log lines, the bulk
+ * of a run's events, are deduplicated where they are inserted instead of in `seen`, so the
+ * memory per execution grows with its nodes, not with its output.
+ */
 export function applyEvent(state: ExecutionState, event: EngineEvent): boolean {
-  const key = JSON.stringify(event);
-  if (state.seen.has(key)) {
-    return false;
-  }
-  state.seen.add(key);
   const handler = HANDLERS[event.event];
   if (handler === undefined) {
     return false;
   }
-  handler(state, event);
-  return true;
+  if (event.event !== 'node_log') {
+    const key = JSON.stringify(event);
+    if (state.seen.has(key)) {
+      return false;
+    }
+    state.seen.add(key);
+  }
+  return handler(state, event) !== false;
 }
 
-type Handler = (state: ExecutionState, event: EngineEvent) => void;
+/** Returns false when the event turned out to change nothing. */
+type Handler = (state: ExecutionState, event: EngineEvent) => void | boolean;
 
 const HANDLERS: Record<string, Handler> = {
   execution_started: onExecutionStarted,
@@ -192,7 +198,7 @@ function onNodeStarted(state: ExecutionState, event: EngineEvent): void {
   }
 }
 
-function onNodeLog(state: ExecutionState, event: EngineEvent): void {
+function onNodeLog(state: ExecutionState, event: EngineEvent): boolean {
   const node = nodeOf(state, event);
   const entry: LogEntry = { stream: str(event.stream) ?? 'stdout', text: str(event.text) ?? '' };
   const t = num(event.t);
@@ -203,7 +209,7 @@ function onNodeLog(state: ExecutionState, event: EngineEvent): void {
   if (attempt !== undefined) {
     entry.attempt = attempt;
   }
-  insertLog((node.logs ??= []), entry);
+  return insertLog((node.logs ??= []), entry);
 }
 
 function onNodeRetry(state: ExecutionState, event: EngineEvent): void {
@@ -237,20 +243,38 @@ export function logTime(line: LogLine): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-/** Keeps logs ordered by time; entries without a time go last, in arrival order. */
-function insertLog(logs: LogLine[], entry: LogEntry): void {
+/**
+ * Keeps logs ordered by time; entries without a time go last, in arrival order. An entry
+ * equal to one already there at the same time is a duplicate: returns false.
+ */
+function insertLog(logs: LogLine[], entry: LogEntry): boolean {
   const t = logTime(entry);
   let at = logs.length;
   if (t !== undefined) {
-    while (at > 0) {
-      const bt = logTime(logs[at - 1]);
-      if (bt === undefined || bt <= t) {
-        break;
-      }
+    const later = (line: LogLine): boolean => {
+      const lt = logTime(line);
+      return lt !== undefined && lt > t;
+    };
+    while (at > 0 && later(logs[at - 1])) {
       at -= 1;
+    }
+    for (let i = at - 1; i >= 0 && logTime(logs[i]) === t; i -= 1) {
+      if (sameLog(logs[i], entry)) {
+        return false;
+      }
     }
   }
   logs.splice(at, 0, entry);
+  return true;
+}
+
+function sameLog(line: LogLine, entry: LogEntry): boolean {
+  return (
+    typeof line !== 'string' &&
+    line.text === entry.text &&
+    (line.stream ?? 'stdout') === entry.stream &&
+    (line.attempt ?? null) === (entry.attempt ?? null)
+  );
 }
 
 export function ensureStage(tree: ExecutionTree, stageId: string): StageTree {

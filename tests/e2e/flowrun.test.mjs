@@ -140,7 +140,7 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
   after(async () => {
     await processes.stopAll();
     await sleep(500); // let a crash handler or a daemon's child notice its parent is gone
-    for (const { pid, cmdline } of processes.sweep()) {
+    for (const { pid, cmdline } of processes.sweep(workspace)) {
       console.log(`# e2e: killed pid ${pid}, which outlived its process group: ${cmdline}`);
     }
   });
@@ -195,10 +195,14 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
       await step("node-output", async () => {
         await flowrun.openNodePart(page, "hello", "greet", "Output");
         await activeTab(page, "greet.output.json");
-        await until(async () => {
-          const text = await activeEditorText(page);
-          return text.includes('"hello from e2e"') && /"total":\s*5/.test(text);
-        }, `the output document of node greet does not show ${EXPECTED_OUTPUT}`);
+        let text = "";
+        await until(
+          async () => {
+            text = await activeEditorText(page);
+            return text.includes('"hello from e2e"') && /"total":\s*5/.test(text);
+          },
+          () => `the output document of node greet shows ${text}, not ${EXPECTED_OUTPUT}`,
+        );
       });
     },
   );
@@ -223,7 +227,12 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
         // below and so that the test's own cleanup kills it if the stop does not.
         group = Number(procStat(pids[0])[2]);
         processes.track(group, "long workflow run");
-        assert.ok(groupMembers(group).length >= 3, `run group ${group}: ${groupMembers(group)}`);
+        const members = groupMembers(group);
+        assert.ok(
+          pids.every((pid) => members.includes(pid)),
+          `the node's shell and grandchild ${pids} are not both in the run's process group ` +
+            `${group} (members: ${members})`,
+        );
       });
       await step("stopped", async () => {
         await runCommand(page, "Flowrun: Stop Execution…");
@@ -265,16 +274,21 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
         assert.match(summary, /ExecutionError/, `the Error item of node parse says "${summary}"`);
         await row.click();
         await activeTab(page, "parse.error.txt");
-        await until(async () => {
-          const text = await activeEditorText(page);
-          return (
-            text.includes("ValueError: invalid literal for int()") &&
-            text.includes("Traceback (most recent call last)") &&
-            text.includes("return int(text)") &&
-            /Suggestion: \S/.test(text) &&
-            text
-          );
-        }, "the error of node parse does not show the message, a suggestion and the traceback");
+        let text = "";
+        await until(
+          async () => {
+            text = await activeEditorText(page);
+            return (
+              text.includes("ValueError: invalid literal for int()") &&
+              text.includes("Traceback (most recent call last)") &&
+              text.includes("return int(text)") &&
+              /Suggestion: \S/.test(text)
+            );
+          },
+          () =>
+            `the error document of node parse lacks the ValueError, the traceback or a ` +
+            `suggestion:\n${text}`,
+        );
       });
     },
   );

@@ -10,6 +10,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -78,11 +79,12 @@ export class Processes {
   }
 
   /**
-   * Processes that escaped their group (a daemon's forgotten child, Chromium's crash handler) still
-   * carry RUN_MARKER in their environment: find them by pid and kill them. Returns what it found.
+   * Processes that escaped their group still carry RUN_MARKER in their environment (code-server,
+   * Chromium and their children) or run in the test's workspace (what a workflow started: the
+   * engine gives it a fresh environment). Find them by pid and kill them; returns what it found.
    */
-  sweep() {
-    const found = markedProcesses();
+  sweep(workspace) {
+    const found = markedProcesses(workspace);
     for (const { pid } of found) {
       try {
         process.kill(pid, "SIGKILL");
@@ -105,7 +107,7 @@ export class Processes {
 export const RUN_MARKER = `${process.pid}-${Date.now()}`;
 const MARKER_ENTRY = `FLOWRUN_E2E_RUN=${RUN_MARKER}`;
 
-function markedProcesses() {
+function markedProcesses(workspace) {
   const found = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) {
@@ -113,7 +115,9 @@ function markedProcesses() {
     }
     try {
       const environ = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
-      if (environ.includes(MARKER_ENTRY)) {
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      const inWorkspace = workspace && (cwd === workspace || cwd.startsWith(`${workspace}/`));
+      if (environ.includes(MARKER_ENTRY) || inWorkspace) {
         const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8").replaceAll("\0", " ");
         found.push({ pid: Number(name), cmdline: cmdline.trim().slice(0, 160) });
       }
@@ -205,6 +209,7 @@ function writeUserSettings(userDataDir, cfg) {
     "workbench.secondarySideBar.defaultVisibility": "hidden",
     "chat.disableAIFeatures": true,
     "chat.commandCenter.enabled": false,
+    "remote.autoForwardPorts": false,
   };
   writeFileSync(path.join(userDir, "settings.json"), JSON.stringify(settings, null, 2));
   // code-server is a remote window: machine-scoped settings such as flowrun.python are read from

@@ -63,4 +63,6 @@ export FLOWRUN_E2E_FIXTURES="$root/tests/e2e/workspace"
 export FLOWRUN_E2E_PIDS="$pid_file"
 
 echo "== e2e: VS Code (code-server) in Chromium, vsix $vsix"
-"$FLOWRUN_E2E_NODE" --test --test-reporter=spec --test-concurrency=1 tests/e2e/flowrun.test.mjs
+# Each step has its own timeout; this one only guards against a hung runner (the trap cleans up).
+timeout --kill-after=30 900 \
+  "$FLOWRUN_E2E_NODE" --test --test-reporter=spec --test-concurrency=1 tests/e2e/flowrun.test.mjs

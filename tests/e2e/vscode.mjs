@@ -1,10 +1,13 @@
 // What a person does in VS Code, as playwright-core calls on the code-server page:
-// the command palette, quick open, the Problems panel, the editor, and tree views.
+// the command palette, quick pick, quick open, the editor and the Problems panel.
 import { setTimeout as sleep } from "node:timers/promises";
 
 export const TIMEOUT = 30000;
 
-/** Poll `probe` until it returns a truthy value; throw `what` (with the last value seen) if not. */
+/**
+ * Poll `probe` until it returns a truthy value; else throw `what` (a string, or a function called
+ * then) with the last value seen.
+ */
 export async function until(probe, what, timeoutMs = TIMEOUT) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -19,7 +22,8 @@ export async function until(probe, what, timeoutMs = TIMEOUT) {
     }
     await sleep(250);
   }
-  throw new Error(`${what} (waited ${timeoutMs} ms; last seen: ${JSON.stringify(last)})`);
+  const message = typeof what === "function" ? what() : what;
+  throw new Error(`${message} (waited ${timeoutMs} ms; last seen: ${JSON.stringify(last)})`);
 }
 
 export async function waitForWorkbench(page) {
@@ -115,7 +119,7 @@ export async function goToLineEnd(page, line) {
   await page.keyboard.press("End");
 }
 
-/** Open the Problems panel (Ctrl+Shift+M) and return the aria-labels of its rows. */
+/** Open the Problems panel (Ctrl+Shift+M) unless it is open. */
 export async function showProblems(page) {
   const panel = page.locator(".markers-panel");
   if (!(await panel.isVisible())) {
@@ -125,6 +129,7 @@ export async function showProblems(page) {
   return panel;
 }
 
+/** Aria-labels of the Problems panel's rows ("Error: <message> at line 5 and character 11…"). */
 export async function problemRows(page) {
   const panel = await showProblems(page);
   return panel

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 from lsprotocol import types
 
 from lsp.harness import Session, start_session
@@ -31,7 +32,13 @@ def fix(title: str, edit_range: types.Range, text: str) -> dict[str, Any]:
     }
 
 
-def error(r: types.Range, code: str, message: str, data: Any) -> types.Diagnostic:
+def error(
+    r: types.Range,
+    code: str,
+    message: str,
+    data: Any,
+    related: tuple[types.DiagnosticRelatedInformation, ...] | None = None,
+) -> types.Diagnostic:
     return types.Diagnostic(
         range=r,
         severity=types.DiagnosticSeverity.Error,
@@ -39,7 +46,16 @@ def error(r: types.Range, code: str, message: str, data: Any) -> types.Diagnosti
         source="flowrun",
         message=message,
         data=data,
+        related_information=related,
     )
+
+
+def expected_bad(uri: str) -> list[types.Diagnostic]:
+    """What the validator says about `BAD`, as LSP diagnostics of `uri`."""
+    defined = types.DiagnosticRelatedInformation(
+        location=types.Location(uri=uri, range=rng(2, 8, 2, 13)), message="`fetch` is defined here"
+    )
+    return [*EXPECTED_BAD[:2], attrs.evolve(EXPECTED_BAD[2], related_information=(defined,))]
 
 
 EXPECTED_BAD = [
@@ -71,7 +87,8 @@ async def test_unopened_files_at_start_up(workspace: Path) -> None:
     write(workspace, ".flowrun/ignored.workflow.yml", BAD)
     session = await start_session(workspace)
     try:
-        assert await session.wait_diagnostics("bad.workflow.yml") == EXPECTED_BAD
+        bad = await session.wait_diagnostics("bad.workflow.yml")
+        assert bad == expected_bad(session.uri("bad.workflow.yml"))
         assert await session.wait_diagnostics("deep/ok.workflow.yaml") == []
         published = {p.uri for p in session.diagnostics.items}
         assert published == {session.uri("bad.workflow.yml"), session.uri("deep/ok.workflow.yaml")}
@@ -86,7 +103,8 @@ async def test_edits_are_validated(workspace: Path) -> None:
         await session.wait_diagnostics("a.workflow.yml")  # the start-up scan
         mark = session.diagnostics.mark()
         session.open("a.workflow.yml", BAD, version=1)
-        assert await session.wait_diagnostics("a.workflow.yml", since=mark) == EXPECTED_BAD
+        found = await session.wait_diagnostics("a.workflow.yml", since=mark)
+        assert found == expected_bad(session.uri("a.workflow.yml"))
         mark = session.diagnostics.mark()
         session.replace("a.workflow.yml", QUICK, version=2)
         assert await session.wait_diagnostics("a.workflow.yml", since=mark) == []
@@ -111,7 +129,8 @@ async def test_changes_on_disk(workspace: Path, session: Session) -> None:
     await session.watching()
     mark = session.diagnostics.mark()
     write(workspace, "new.workflow.yml", BAD)  # created after start-up
-    assert await session.wait_diagnostics("new.workflow.yml", since=mark) == EXPECTED_BAD
+    found = await session.wait_diagnostics("new.workflow.yml", since=mark)
+    assert found == expected_bad(session.uri("new.workflow.yml"))
     mark = session.diagnostics.mark()
     write(workspace, "new.workflow.yml", QUICK)  # fixed on disk
     assert await session.wait_diagnostics("new.workflow.yml", lambda d: d == [], mark) == []

@@ -111,6 +111,22 @@ describe('applyEvent', () => {
     );
   });
 
+  it('keeps arrival order for lines of the same time, and drops repeats', () => {
+    const state = reduce([
+      log('fetch', T0 + 1, 'a'),
+      log('fetch', T0 + 1, 'b'),
+      log('fetch', T0 + 1, 'a'),
+      log('fetch', T0 + 1, 'a', 'stderr'),
+      log('fetch', T0 + 0.5, 'first'),
+    ]);
+    const lines = findNode(state.tree, 'fetch')!.logs!.map((l) => {
+      const e = l as { stream: string; text: string };
+      return `${e.stream}:${e.text}`;
+    });
+    assert.deepEqual(lines, ['stdout:first', 'stdout:a', 'stdout:b', 'stderr:a']);
+    assert.equal(state.seen.size, 0, 'log lines are not kept in the seen set');
+  });
+
   it('puts logs without a time last', () => {
     const state = reduce([
       log('fetch', T0 + 3, 'a'),

@@ -141,15 +141,36 @@ export const window = {
     calls.push({ fn: 'showQuickPick', args: [items, options] });
     return answers.quickPick;
   },
+  withProgress: async <T>(options: unknown, task: () => Promise<T>): Promise<T> => {
+    calls.push({ fn: 'withProgress', args: [options] });
+    return task();
+  },
+  showOpenDialog: async (options: unknown): Promise<Uri[] | undefined> => {
+    calls.push({ fn: 'showOpenDialog', args: [options] });
+    return answers.input ? [Uri.file(answers.input)] : undefined;
+  },
   showTextDocument: async (doc: unknown, options: unknown): Promise<void> => {
     calls.push({ fn: 'showTextDocument', args: [doc, options] });
   },
 };
 
+export const settings = new Map<string, unknown>();
+
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
 export const workspace = {
   workspaceFolders: undefined as Array<{ uri: Uri }> | undefined,
   textDocuments: [] as Array<{ uri: Uri }>,
-  getConfiguration: () => ({ get: () => undefined }),
+  getConfiguration: (section: string) => ({
+    get: (key: string) => settings.get(`${section}.${key}`),
+    update: async (key: string, value: unknown, target: unknown): Promise<void> => {
+      calls.push({ fn: 'configuration.update', args: [`${section}.${key}`, value, target] });
+    },
+  }),
   documentText: '',
   openTextDocument: async (uri: Uri): Promise<{ uri: Uri; getText(): string }> => {
     calls.push({ fn: 'openTextDocument', args: [uri.toString()] });
@@ -201,4 +222,5 @@ export function reset(): void {
   workspace.workspaceFolders = undefined;
   workspace.textDocuments = [];
   workspace.documentText = '';
+  settings.clear();
 }
