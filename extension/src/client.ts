@@ -54,10 +54,20 @@ export class FlowrunClient implements vscode.Disposable {
     this.restarts = new Coalescer(() => this.restartOnce());
   }
 
+  private wanted = false;
+
   /** Starts or restarts the server; `force` restarts even when nothing changed. */
   requestRestart(force = false): Promise<void> {
+    this.wanted = true;
     this.force ||= force;
     return this.restarts.request();
+  }
+
+  /** For setting and interpreter changes: restarts only a server that was asked for. */
+  async restartIfWanted(): Promise<void> {
+    if (this.wanted) {
+      await this.requestRestart();
+    }
   }
 
   get launch(): Launch | undefined {

@@ -147,7 +147,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerCommands(host),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (needsRestart((key) => e.affectsConfiguration(key))) {
-        void client.requestRestart();
+        void client.restartIfWanted();
       }
     }),
     { dispose: () => clearTimeout(historyTimer) },
@@ -158,7 +158,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   try {
     provider = await pythonExtensionProvider();
     if (provider !== undefined) {
-      context.subscriptions.push(provider.onDidChange(() => void client.requestRestart()));
+      context.subscriptions.push(provider.onDidChange(() => void client.restartIfWanted()));
     }
   } catch (error) {
     logger.warn(
@@ -168,7 +168,31 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   logger.info(
     `Flowrun extension activated (flowrun.python=${currentSettings().python || 'unset'}).`,
   );
-  void client.requestRestart();
+  context.subscriptions.push(await startWhenNeeded(() => void client.requestRestart()));
+}
+
+const WORKFLOW_FILE = /\.workflow\.ya?ml$/;
+
+/**
+ * Any YAML file activates the extension; the server (and an install offer when the
+ * interpreter lacks flowrun) waits until the workspace has a workflow or one is opened.
+ */
+async function startWhenNeeded(start: () => void): Promise<vscode.Disposable> {
+  const open = vscode.workspace.textDocuments.some((d) => WORKFLOW_FILE.test(d.fileName));
+  const found = open
+    ? []
+    : await vscode.workspace.findFiles('**/*.workflow.{yml,yaml}', '**/node_modules/**', 1);
+  if (open || found.length > 0) {
+    start();
+    return new vscode.Disposable(() => undefined);
+  }
+  const listener = vscode.workspace.onDidOpenTextDocument((doc) => {
+    if (WORKFLOW_FILE.test(doc.fileName)) {
+      listener.dispose();
+      start();
+    }
+  });
+  return listener;
 }
 
 export function deactivate(): void {

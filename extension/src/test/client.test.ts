@@ -101,6 +101,18 @@ describe('FlowrunClient', () => {
     });
   });
 
+  it('leaves a server nobody asked for alone on setting changes', async () => {
+    const { client, clients } = setup({ launches: [launch('/a'), launch('/b')] });
+    await client.restartIfWanted();
+    assert.equal(clients.length, 0);
+    await client.requestRestart();
+    await client.restartIfWanted();
+    assert.deepEqual(
+      clients.map((c) => c.launch.server.command),
+      ['/a', '/b'],
+    );
+  });
+
   it('does not restart when the launch is unchanged, unless forced', async () => {
     const { client, clients } = setup();
     await client.requestRestart();

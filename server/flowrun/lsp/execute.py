@@ -99,9 +99,14 @@ class _Services:
         self.runs = runs
 
 
-async def _services(server: FlowrunServer) -> _Services:
+async def server_ready(server: FlowrunServer) -> None:
+    """Requests may come before `initialized` is done: wait for the settings and services."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(server.ready.wait(), READY_TIMEOUT)
+
+
+async def _services(server: FlowrunServer) -> _Services:
+    await server_ready(server)
     if server.store is None or server.runs is None:
         raise p.flowrun_error(
             {
@@ -199,6 +204,7 @@ async def list_history(server: FlowrunServer, args: p.HistoryParams) -> p.Histor
 async def describe_python(server: FlowrunServer, python: str | None) -> p.PythonEnvironmentResult:
     from flowrun.pyenv import inspect_interpreter, missing_packages
 
+    await server_ready(server)
     info = await inspect_interpreter(python or server.settings.python)
     missing: list[str] = []
     if info.ok:
@@ -216,6 +222,7 @@ async def describe_python(server: FlowrunServer, python: str | None) -> p.Python
 async def install(server: FlowrunServer, ref: p.DocumentRef) -> p.InstallDependenciesResult:
     from flowrun.pyenv import inspect_interpreter, install_packages, pip_install_command
 
+    await server_ready(server)
     outline = server.outline(ref.uri)
     if outline is None:
         raise JsonRpcInvalidParams(f"uri: no workflow file at {ref.uri}")

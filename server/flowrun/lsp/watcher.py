@@ -46,13 +46,22 @@ def setup(server: FlowrunServer) -> None:
 
 
 async def watch(server: FlowrunServer, roots: list[Path], stop: asyncio.Event) -> None:
-    folders = ", ".join(str(root) for root in roots)
-    server.window_log_message(
-        types.LogMessageParams(type=types.MessageType.Info, message=f"Watching {folders}")
-    )
+    announced = False
     async for changes in awatch(
-        *roots, watch_filter=WorkflowFilter(), stop_event=stop, debounce=400, step=30
+        *roots,
+        watch_filter=WorkflowFilter(),
+        stop_event=stop,
+        debounce=400,
+        step=30,
+        rust_timeout=1000,
+        yield_on_timeout=True,  # a first (empty) batch tells us the watches are in place
     ):
+        if not announced:
+            announced = True
+            folders = ", ".join(str(root) for root in roots)
+            server.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Info, message=f"Watching {folders}")
+            )
         for change, raw in sorted(changes, key=lambda item: item[1]):
             await on_change(server, change, Path(raw))
 
