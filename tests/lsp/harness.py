@@ -72,6 +72,7 @@ class Session:
     diagnostics: Recorder
     messages: Recorder
     logs: Recorder
+    refreshes: Recorder
 
     @property
     def pid(self) -> int:
@@ -157,7 +158,7 @@ async def start_session(
     }
     defaults = {k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k not in overridden}
     register_lsp_features(client, defaults)
-    names = ("events", "changed", "diagnostics", "messages", "logs")
+    names = ("events", "changed", "diagnostics", "messages", "logs", "refreshes")
     recorders = {name: Recorder() for name in names}
 
     @client.feature("flowrun/executionEvent")
@@ -172,6 +173,10 @@ async def start_session(
     def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
         client.diagnostics[params.uri] = params.diagnostics
         recorders["diagnostics"].add(params)
+
+    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def on_refresh(params: Any) -> None:
+        recorders["refreshes"].add(params)
 
     @client.feature(types.WINDOW_LOG_MESSAGE)
     def on_log(params: types.LogMessageParams) -> None:
