@@ -177,6 +177,8 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1000, help="at least 1")
     parser.add_argument("--files", type=int, default=500)
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    arguments.runs = max(arguments.runs, 1)
+    asyncio.run(main(arguments))

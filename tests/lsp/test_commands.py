@@ -17,7 +17,8 @@ async def test_run_test_stop_and_run_from_node(workspace: Path) -> None:
     try:
         uri = session.uri("quick.workflow.yml")
         first = (await session.command("flowrun.runTest", {"uri": uri}))["executionId"]
-        assert (await session.events_of(first))[-1]["status"] == "succeeded"
+        finished = (await session.events_of(first))[-1]
+        assert finished["status"] == "succeeded", finished
 
         again = await session.command("flowrun.runFromNode", {"uri": uri, "fromNode": "shout"})
         events = await session.events_of(again["executionId"])

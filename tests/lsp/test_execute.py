@@ -80,6 +80,7 @@ async def test_run_to_completion(workspace: Path) -> None:
         assert events[-1]["status"] == "succeeded"
         assert events[-1]["outputs"] == {"said": "hello!"}
         await session.changed.wait_for(lambda p: True, since=changed + 1)
+        await session.refreshes.wait_for(lambda p: True)  # lenses follow the run
         [summary] = await history(session, uri=uri)
         assert summary["id"] == execution_id
         assert summary["status"] == "succeeded"
@@ -123,6 +124,8 @@ async def test_bad_params(workspace: Path) -> None:
             ("flowrun/history", {"limit": 0}, "limit"),
             ("flowrun/history", {"status": "nope"}, "status"),
             ("flowrun/installDependencies", {}, "uri"),
+            ("flowrun/pythonEnvironment", {"python": 5}, "python"),
+            ("flowrun/history", {"uri": "untitled:Untitled-1"}, "uri"),
         ]
         for method, params, field in cases:
             with pytest.raises(JsonRpcInvalidParams) as caught:
@@ -240,5 +243,43 @@ async def test_sigterm_stops_and_records_runs(workspace: Path) -> None:
     try:
         [summary] = await history(session)
         assert summary["status"] == "stopped"
+    finally:
+        await session.stop()
+
+
+async def test_closed_stdin_stops_and_records_runs(workspace: Path) -> None:
+    write(workspace, "long.workflow.yml", long_running())
+    session = await start(workspace)
+    try:
+        uri = session.uri("long.workflow.yml")
+        execution_id = (await session.request("flowrun/execute", {"uri": uri}))["executionId"]
+        pids = await pids_of(session, execution_id)
+        server = session.client._server
+        assert server is not None and server.stdin is not None
+        server.stdin.close()  # the editor went away without a word
+        await asyncio.wait_for(server.wait(), 30)
+        assert await gone(pids)
+    finally:
+        await session.client.stop()
+    session = await start(workspace)
+    try:
+        [summary] = await history(session)
+        assert (summary["id"], summary["status"]) == (execution_id, "stopped")
+    finally:
+        await session.stop()
+
+
+async def test_shutdown_stops_and_records_runs(workspace: Path) -> None:
+    write(workspace, "long.workflow.yml", long_running())
+    session = await start(workspace)
+    uri = session.uri("long.workflow.yml")
+    execution_id = (await session.request("flowrun/execute", {"uri": uri}))["executionId"]
+    pids = await pids_of(session, execution_id)
+    await session.stop()  # shutdown + exit, as an editor closing
+    assert await gone(pids)
+    session = await start(workspace)
+    try:
+        [summary] = await history(session)
+        assert (summary["id"], summary["status"]) == (execution_id, "stopped")
     finally:
         await session.stop()

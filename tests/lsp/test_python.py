@@ -91,3 +91,62 @@ async def test_install_without_a_python(workspace: Path) -> None:
         assert caught.value.message.startswith("No usable Python at /no/such/python")
     finally:
         await session.stop()
+
+
+def build_wheel(folder: Path, name: str) -> Path:
+    """A minimal pure-Python wheel, so pip can install it with no index at all."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {
+        f"{name}/__init__.py": "VALUE = 1\n",
+        f"{name}-0.1.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n",
+        f"{name}-0.1.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"{name}-0.1.dist-info/RECORD,,")
+    files[f"{name}-0.1.dist-info/RECORD"] = "\n".join(record) + "\n"
+    wheel = folder / f"{name}-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+async def test_install_dependencies_offline(workspace: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "flowrun_probe_pkg")
+    write(workspace, "deps.workflow.yml", "requires: [flowrun_probe_pkg]\n" + QUICK)
+    env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    session = await start_session(workspace, settings={"python": python}, env=env)
+    try:
+        uri = session.uri("deps.workflow.yml")
+        [warning] = await session.wait_diagnostics("deps.workflow.yml", lambda d: d != [])
+        assert warning.code == "missing-dependency"
+        mark = session.diagnostics.mark()
+        result = await session.command("flowrun.installDependencies", {"uri": uri})
+        assert result["installed"] == ["flowrun_probe_pkg"]
+        assert "Successfully installed flowrun_probe_pkg" in result["output"]
+        assert await session.wait_diagnostics("deps.workflow.yml", since=mark) == []
+        kinds = [p.kind for reports in session.client.progress_reports.values() for p in reports]
+        assert kinds == ["begin", "end"]
+        write(workspace, "other.workflow.yml", "requires: [not_on_the_find_links]\n" + QUICK)
+        with pytest.raises(JsonRpcException) as caught:
+            await session.request(
+                "flowrun/installDependencies", {"uri": session.uri("other.workflow.yml")}
+            )
+        assert caught.value.message.startswith("pip could not install not_on_the_find_links")
+    finally:
+        await session.stop()

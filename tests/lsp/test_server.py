@@ -32,3 +32,44 @@ async def test_capabilities(workspace: Path) -> None:
         ]
     finally:
         await session.stop()
+
+
+async def test_settings_from_initialization_options(workspace: Path) -> None:
+    import sys
+
+    from lsp.workflows import QUICK, write
+
+    write(workspace, "quick.workflow.yml", QUICK)
+    options = {
+        "flowrun": {"historyPath": "custom/h.sqlite3", "maxConcurrentRuns": "many", "python": ""}
+    }
+    session = await start_session(workspace, init_options=options)
+    try:
+        env = await session.request("flowrun/pythonEnvironment", {"python": sys.executable})
+        assert env["ok"] is True
+        assert (workspace / "custom" / "h.sqlite3").exists()
+        assert not (workspace / ".flowrun").exists()
+    finally:
+        await session.stop()
+
+
+async def test_configuration_changes(workspace: Path) -> None:
+    import asyncio
+    import sys
+
+    session = await start_session(workspace, settings={"python": sys.executable})
+    try:
+        assert (await session.request("flowrun/pythonEnvironment", {}))["ok"] is True
+        session.client.set_configuration("/no/such/python", section="flowrun.python")
+        session.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings=None)
+        )
+        for _ in range(200):  # the server asks the client again: wait for it to take effect
+            env = await session.request("flowrun/pythonEnvironment", {})
+            if not env["ok"]:
+                break
+            await asyncio.sleep(0.05)
+        assert env["path"] == "/no/such/python"
+        assert env["problems"]
+    finally:
+        await session.stop()

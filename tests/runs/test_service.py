@@ -232,10 +232,10 @@ async def test_install_missing_installs_then_runs(tmp_path: Path, store: History
         f"""#!/bin/sh
 if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "Successfully installed $4"; \
 echo yes > {state}; exit 0; fi
-if [ "$1" = "-c" ] && [ -f {state} ]; then echo '{{"executable": "{sys.executable}", \
-"version": "3.11.7", "missing": []}}'; exit 0; fi
-if [ "$1" = "-c" ]; then echo '{{"executable": "{sys.executable}", "version": "3.11.7", \
-"missing": ["fancy-pkg"]}}'; exit 0; fi
+if [ "$1" = "-c" ] && [ -z "$4" ] && [ -f {state} ]; then \
+printf '{{"executable": "%s", "version": "3.11.7", "missing": []}}' "$0"; exit 0; fi
+if [ "$1" = "-c" ] && [ -z "$4" ]; then \
+printf '{{"executable": "%s", "version": "3.11.7", "missing": ["fancy-pkg"]}}' "$0"; exit 0; fi
 exec {sys.executable} "$@"
 """,
     )

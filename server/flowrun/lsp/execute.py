@@ -190,7 +190,7 @@ async def list_history(server: FlowrunServer, args: p.HistoryParams) -> p.Histor
         path = uri_to_path(args.uri)
         if path is None:
             raise JsonRpcInvalidParams(f"uri: not a file uri: {args.uri}")
-        file = str(path)
+        file = str(path.resolve())  # as RunService records it
     executions = await store.list_executions(
         workflow_id=args.workflow_id,
         file=file,

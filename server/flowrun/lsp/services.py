@@ -38,8 +38,13 @@ def setup(server: FlowrunServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def configuration_changed(params: types.DidChangeConfigurationParams) -> None:
+        python = server.settings.python
         server.settings = server.settings.merged(params.settings)
         await load_configuration(server)
+        if server.settings.python != python:  # re-check `requires` in the new interpreter
+            for state in list(server.documents.values()):
+                for listener in server.document_listeners:
+                    listener(state)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(params: Any) -> None:

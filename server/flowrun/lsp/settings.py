@@ -6,11 +6,14 @@ Both may send the settings flat (`{"python": ...}`) or under a `flowrun` key, as
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONCURRENT_RUNS = 4
 
@@ -25,19 +28,19 @@ class Settings(BaseModel):
     max_concurrent_runs: int = Field(default=DEFAULT_MAX_CONCURRENT_RUNS, ge=1, le=64)
 
     def merged(self, raw: Any) -> Settings:
-        """These settings updated by the non-empty values of `raw`; bad values are ignored."""
+        """These settings updated by the non-empty values of `raw`; a bad value is ignored."""
         values = _unwrap(raw)
-        if not values:
-            return self
-        current = self.model_dump()
+        merged = self
         for name, field in Settings.model_fields.items():
             for key in (name, field.alias):
-                if key is not None and values.get(key) not in (None, ""):
-                    current[name] = values[key]
-        try:
-            return Settings.model_validate(current)
-        except ValidationError:
-            return self
+                value = values.get(key) if key is not None else None
+                if value in (None, "") or (isinstance(value, str) and "${" in value):
+                    continue  # unset, or a raw `${workspaceFolder}` the client did not expand
+                try:
+                    merged = Settings.model_validate({**merged.model_dump(), name: value})
+                except ValidationError:
+                    log.warning("Ignoring the setting flowrun.%s=%r", key, value)
+        return merged
 
     def history_file(self, root: Path | None) -> Path:
         base = root or Path.cwd()

@@ -240,7 +240,7 @@ class RunService:
     async def _check_requires(
         self, info: pyenv.InterpreterInfo, requires: list[str], install_missing: bool
     ) -> None:
-        python = info.path
+        python = info.executable or info.path  # the interpreter itself, not a shim
         missing = await pyenv.missing_packages(python, requires)
         if missing and install_missing:
             ok, output = await pyenv.install_packages(python, missing)
