@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flowrun_engine.errors import NodeError
+
 CAPTURE_LIMIT = 10 * 1024 * 1024
 LOG_BYTES_LIMIT = 2 * 1024 * 1024
 LOG_LINES_LIMIT = 20_000
@@ -91,6 +93,21 @@ class NodeContext:
     def close(self) -> None:
         """The attempt is over: later logs (from a stray thread) are dropped."""
         self._closed = True
+
+    def working_dir(self, value: Any) -> str:
+        """A node's `cwd` parameter, relative to the workspace folder; it must exist."""
+        if not value:
+            return self.cwd
+        path = os.path.join(self.cwd, str(value))
+        if not os.path.isdir(path):
+            raise NodeError(
+                "ExecutionError",
+                f"node `{self.node_id}`: the folder `{value}` ({path}) does not exist",
+                suggestion=(
+                    "`cwd` is relative to the workflow's workspace folder; create it or fix it"
+                ),
+            )
+        return path
 
     async def run_process(
         self,

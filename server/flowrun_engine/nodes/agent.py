@@ -56,7 +56,7 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     prompt = _prompt(params, ctx.node_id)
     argv = [*_base_argv(params, cli, ctx.node_id), prompt]
     argv[0] = _find_program(argv[0], cli, params, ctx)
-    cwd = _cwd(params.get("cwd"), ctx)
+    cwd = ctx.working_dir(params.get("cwd"))
     try:
         result = await ctx.run_process(argv, cwd=cwd, env=ctx.env)
     except (FileNotFoundError, PermissionError) as exc:
@@ -173,19 +173,6 @@ def _find_program(
         f"node `{ctx.node_id}`: {program} (from `command`) not found on PATH",
         suggestion="install it, put it on PATH, or write its full path in `command`",
     )
-
-
-def _cwd(value: Any, ctx: NodeContext) -> str:
-    if not value:
-        return ctx.cwd
-    path = os.path.join(ctx.cwd, str(value))
-    if not os.path.isdir(path):
-        raise NodeError(
-            "ExecutionError",
-            f"node `{ctx.node_id}`: the folder `{value}` ({path}) does not exist",
-            suggestion="`cwd` is relative to the workflow's workspace folder; create it or fix it",
-        )
-    return path
 
 
 def _exit_message(node_id: str, program: str, result: ProcessResult) -> str:

@@ -7,7 +7,6 @@ Output `{exit_code, stdout, stderr}` with trailing newlines stripped, plus `json
 from __future__ import annotations
 
 import json
-import os
 import signal
 from typing import Any
 
@@ -19,7 +18,7 @@ STDERR_TAIL_LINES = 20
 
 async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     argv = _argv(params.get("run"), ctx.node_id)
-    cwd = _cwd(params.get("cwd"), ctx)
+    cwd = ctx.working_dir(params.get("cwd"))
     env = {**ctx.env, **{str(k): _text(v) for k, v in (params.get("env") or {}).items()}}
     stdin = params.get("stdin")
     try:
@@ -49,19 +48,6 @@ def _argv(run_value: Any, node_id: str) -> list[str]:
         f"node `{node_id}` has nothing to run: `run` is {json.dumps(run_value)}",
         suggestion="set `run` to a command string or a list of arguments",
     )
-
-
-def _cwd(value: Any, ctx: NodeContext) -> str:
-    if not value:
-        return ctx.cwd
-    path = os.path.join(ctx.cwd, str(value))
-    if not os.path.isdir(path):
-        raise NodeError(
-            "ExecutionError",
-            f"node `{ctx.node_id}`: the folder `{value}` ({path}) does not exist",
-            suggestion="`cwd` is relative to the workflow's workspace folder; create it or fix it",
-        )
-    return path
 
 
 def _text(value: Any) -> str:
