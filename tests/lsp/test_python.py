@@ -64,6 +64,10 @@ async def test_missing_dependency_warning_and_fix(workspace: Path) -> None:
         with pytest.raises(JsonRpcException) as refused:
             await session.request("flowrun/execute", {"uri": uri})
         assert "yaml_is_not_this" in refused.value.message
+        session.open("deps.workflow.yml")
+        mark = session.diagnostics.mark()
+        session.replace("deps.workflow.yml", QUICK, version=2)  # `requires` gone
+        assert await session.wait_diagnostics("deps.workflow.yml", lambda d: d == [], mark) == []
     finally:
         await session.stop()
 

@@ -73,3 +73,34 @@ async def test_configuration_changes(workspace: Path) -> None:
         assert env["problems"]
     finally:
         await session.stop()
+
+
+def test_stdin_from_a_file(workspace: Path, tmp_path: Path) -> None:
+    """`flowrun lsp < requests.jsonrpc` works too (stdin that epoll cannot watch)."""
+    import json
+    import subprocess
+    import sys
+
+    def frame(message: dict) -> bytes:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+    requests = tmp_path / "requests.jsonrpc"
+    requests.write_bytes(
+        frame(
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {"capabilities": {}, "rootUri": workspace.as_uri()},
+            }
+        )
+        + frame({"method": "initialized", "params": {}})
+        + frame({"id": 2, "method": "shutdown"})
+        + frame({"method": "exit"})
+    )
+    with requests.open("rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "flowrun", "lsp"], stdin=stdin, capture_output=True, timeout=60
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    assert b'"id": 1' in done.stdout and b'"id": 2' in done.stdout

@@ -331,3 +331,21 @@ def test_exit_handlers_kill_children_when_the_supervisor_process_dies(tmp_path: 
     assert parent.wait(20) == -signal.SIGTERM
     assert wait_gone(pids) == []
     assert not Path(scratch).exists()
+
+
+def test_scratch_of_killed_supervisors_is_removed(tmp_path: Path) -> None:
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"flowrun-run-{gone.pid}-abc"
+    (stale / "tmp").mkdir(parents=True)
+    (stale / "flowrun_engine").symlink_to(tmp_path / "elsewhere")
+    live = tmp_path / f"flowrun-run-{os.getpid()}-def"
+    live.mkdir()
+    other = tmp_path / "flowrun-run-notapid"
+    other.mkdir()
+    assert supervisor.remove_stale_scratch(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and other.exists()
+    assert supervisor.remove_stale_scratch(tmp_path / "missing") == []
+    assert supervisor._pid_alive(1)  # init: alive, whoever owns it

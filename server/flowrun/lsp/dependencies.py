@@ -29,8 +29,8 @@ def setup(server: FlowrunServer) -> None:
     def on_document(state: DocumentState) -> None:
         if state.outline.requires:
             server.spawn(check_document(server, state), name=f"deps {state.uri}")
-        elif server.diagnostics_of(state.uri):
-            server.clear_diagnostics(SOURCE_KEY, state.uri)
+        elif server.clear_diagnostics(SOURCE_KEY, state.uri):
+            server.sync_diagnostics(state.uri)
 
     server.document_listeners.append(on_document)
 

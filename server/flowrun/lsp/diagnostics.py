@@ -83,9 +83,9 @@ async def validate_uri(server: FlowrunServer, uri: str) -> None:
 
 
 def publish(server: FlowrunServer, uri: str, text: str, result: Any) -> None:
-    server.update_document(uri, text, result)
     server.set_diagnostics(SOURCE_KEY, uri, [to_lsp(d, uri) for d in result.diagnostics])
-    server.sync_diagnostics(uri)
+    server.sync_diagnostics(uri)  # first: the editor waits for these, not for the outline
+    server.update_document(uri, text, result)
 
 
 async def validate_workspace(server: FlowrunServer) -> None:

@@ -87,6 +87,7 @@ class FlowrunServer(LanguageServer):
         self._shutdown_hooks: list[tuple[str, Hook]] = []
         self._closed = False
         self._startup: asyncio.Task[Any] | None = None
+        self._closing: asyncio.Future[None] | None = None
 
     # -- background tasks -------------------------------------------------------------
 
@@ -127,9 +128,16 @@ class FlowrunServer(LanguageServer):
         self._startup = self.spawn(startup(), name="startup")
 
     async def close(self) -> None:
-        """Stop every run, record it, and release the services; safe to call twice."""
-        if self._closed:
-            return
+        """Stop every run, record it, and release the services.
+
+        Every caller (shutdown, exit, stdin closed, SIGTERM) awaits the same work, and a caller
+        being cancelled does not cut it short.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         self._closed = True
         if self._startup is not None and not self._startup.done():
             # Let start-up finish so nothing it opens (the store) outlives the daemon.
@@ -202,8 +210,9 @@ class FlowrunServer(LanguageServer):
     def set_diagnostics(self, source: str, uri: str, items: Sequence[types.Diagnostic]) -> None:
         self._diagnostics[(source, uri)] = list(items)
 
-    def clear_diagnostics(self, source: str, uri: str) -> None:
-        self._diagnostics.pop((source, uri), None)
+    def clear_diagnostics(self, source: str, uri: str) -> bool:
+        """Forget the diagnostics of `source` for `uri`; True if there were any."""
+        return bool(self._diagnostics.pop((source, uri), None))
 
     def sync_diagnostics(self, uri: str) -> None:
         items = [d for (_, key), diags in self._diagnostics.items() if key == uri for d in diags]

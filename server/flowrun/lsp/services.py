@@ -50,6 +50,10 @@ def setup(server: FlowrunServer) -> None:
     async def shutdown(params: Any) -> None:
         await server.close()
 
+    @server.feature(types.EXIT)
+    async def exit_(params: Any) -> None:
+        await server.close()  # pygls exits the process once this returns
+
     server.on_shutdown("services", lambda: stop_services(server))
 
 

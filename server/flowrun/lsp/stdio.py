@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import stat
 import sys
 import threading
 from typing import BinaryIO
@@ -20,6 +22,19 @@ from pygls.io_ import StdoutWriter, run_async
 from flowrun.lsp.server import FlowrunServer
 
 log = logging.getLogger(__name__)
+
+
+class _FileReader:
+    """For stdin that epoll cannot watch (a regular file, /dev/null): plain reads in a thread."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    async def readline(self) -> bytes:
+        return await asyncio.to_thread(self._stream.readline)
+
+    async def readexactly(self, n: int) -> bytes:
+        return await asyncio.to_thread(self._stream.read, n)
 
 
 class _PipeReader:
@@ -45,8 +60,13 @@ def serve_stdio(
 
 async def _serve(server: FlowrunServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
     loop = asyncio.get_running_loop()
-    stream = asyncio.StreamReader(limit=2**26)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+    reader: _PipeReader | _FileReader
+    if _pollable(stdin):
+        stream = asyncio.StreamReader(limit=2**26)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+        reader = _PipeReader(stream)
+    else:
+        reader = _FileReader(stdin)
     server.protocol.set_writer(StdoutWriter(stdout))
     main = asyncio.current_task()
     assert main is not None
@@ -62,7 +82,7 @@ async def _serve(server: FlowrunServer, stdin: BinaryIO, stdout: BinaryIO) -> No
     try:
         await run_async(
             stop_event=threading.Event(),
-            reader=_PipeReader(stream),
+            reader=reader,
             protocol=server.protocol,
             logger=log,
             error_handler=server.report_server_error,
@@ -75,3 +95,8 @@ async def _serve(server: FlowrunServer, stdin: BinaryIO, stdout: BinaryIO) -> No
     finally:
         with contextlib.suppress(Exception):
             await server.close()
+
+
+def _pollable(stream: BinaryIO) -> bool:
+    mode = os.fstat(stream.fileno()).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and stream.isatty())

@@ -295,6 +295,7 @@ class RunService:
             source = str(summaries[0]["id"])
         else:
             source = await self.store.resolve_id(source)
+        await self.store.flush()  # wait for events still being written (a run just ended)
         outputs = await self.store.node_outputs(source)
         if from_node is None:
             return {}

@@ -171,9 +171,16 @@ def child_environment(
     return env
 
 
+SCRATCH_PREFIX = "flowrun-run-"
+
+
 def make_scratch(engine: EngineLocation) -> Path:
-    """A 0700 folder with the engine symlinked in (the child's only PYTHONPATH entry)."""
-    scratch = Path(tempfile.mkdtemp(prefix="flowrun-run-"))
+    """A 0700 folder with the engine symlinked in (the child's only PYTHONPATH entry).
+
+    Its name holds the supervisor's pid, so that a later supervisor can remove the folders
+    of one that was killed (SIGKILL leaves no chance to clean up).
+    """
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     os.chmod(scratch, 0o700)
     (scratch / "tmp").mkdir(mode=0o700)
     (scratch / engine.path.name).symlink_to(engine.path, engine.path.is_dir())
@@ -220,12 +227,42 @@ def _on_fatal_signal(signum: int, frame: object) -> None:
     os.kill(os.getpid(), signum)
 
 
+def remove_stale_scratch(folder: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of supervisors that are gone; returns what was removed."""
+    base = folder or Path(tempfile.gettempdir())
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(base) as entries:
+        for entry in entries:
+            owner = entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+            if not entry.name.startswith(SCRATCH_PREFIX) or not owner.isdigit():
+                continue
+            if _pid_alive(int(owner)) or not entry.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_uid == os.getuid():
+                    shutil.rmtree(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def install_exit_handlers() -> None:
-    """Once per process: kill live groups at exit and on SIGTERM/SIGHUP (if unhandled)."""
+    """Once per process: kill live groups at exit and on SIGTERM/SIGHUP (if unhandled);
+    remove what killed supervisors left in the temp folder."""
     global _handlers_installed
     if _handlers_installed:
         return
     _handlers_installed = True
+    remove_stale_scratch()
     atexit.register(kill_live_groups)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError):  # not the main thread
