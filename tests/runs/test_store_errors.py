@@ -38,3 +38,8 @@ def test_dependency_error_names_packages_and_command() -> None:
     assert error.error["missing"] == ["httpx", "rich"]
     assert error.error["command"][-1] == "rich"
     assert error.error["suggestion"] == "Install them with: /py -m pip install httpx rich"
+
+
+def test_dependency_error_quotes_version_specifiers_for_the_shell() -> None:
+    error = DependencyError(["httpx>=0.27"], ["/py", "-m", "pip", "install", "httpx>=0.27"])
+    assert error.error["suggestion"] == "Install them with: /py -m pip install 'httpx>=0.27'"

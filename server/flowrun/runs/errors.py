@@ -6,6 +6,7 @@ LSP sends back, so the text is written once, where the problem is found.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,7 +70,7 @@ class DependencyError(FlowrunError):
         names = ", ".join(self.missing)
         super().__init__(
             message or f"Missing Python packages: {names}.",
-            suggestion=f"Install them with: {' '.join(self.command)}",
+            suggestion=f"Install them with: {shlex.join(self.command)}",
         )
 
     @property

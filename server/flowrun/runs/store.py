@@ -236,8 +236,7 @@ class HistoryStore:
         return [tree.summary(row) for row in rows]
 
     async def execution_tree(self, execution_id: str) -> dict[str, Any]:
-        if self._pending:
-            await self.flush()
+        await self.flush()  # also waits for a batch already being written
         execution = await self._one("SELECT * FROM executions WHERE id = ?", (execution_id,))
         if execution is None:
             execution_id = await self.resolve_id(execution_id)
@@ -298,8 +297,7 @@ class HistoryStore:
         return row["owner_pid"], row["pgid"]
 
     async def node_outputs(self, execution_id: str) -> dict[str, Any]:
-        if self._pending:
-            await self.flush()
+        await self.flush()  # also waits for a batch already being written
         rows = await self._all(
             "SELECT node_id, output FROM node_executions WHERE execution_id = ? AND "
             "status = 'succeeded' ORDER BY iteration, attempt",
