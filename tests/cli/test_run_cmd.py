@@ -204,6 +204,8 @@ def test_a_failure_shows_the_tree_and_the_panel_when_piped(
     assert "boom failed" in out  # the panel's title
     assert "ValueError: the data is wrong" in out
     assert "after" in out
+    # the traceback counts lines of the workflow file, where `raise` is line 8
+    assert '"<fails.workflow.yml:boom>", line 8' in out
 
 
 def test_live_view_on_a_terminal(

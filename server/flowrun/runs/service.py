@@ -228,7 +228,7 @@ class RunService:
             errors = [d for d in checked.diagnostics if str(d.severity) == "error"]
             if errors or checked.workflow is None:
                 raise WorkflowInvalid(errors)
-            resolved = _resolve(checked.workflow, path, inputs, trigger)
+            resolved = _resolve(checked.workflow, checked.source, path, inputs, trigger)
             requires = list(checked.workflow.requires or [])
             _cache_store(key, {"resolved": resolved, "requires": requires})
         if not info.ok:
@@ -451,6 +451,7 @@ def _validator_stamp() -> str:
                 for entry in entries:
                     if entry.name.endswith(".py"):
                         newest = max(newest, entry.stat().st_mtime_ns)
+        newest = max(newest, Path(__file__).stat().st_mtime_ns)  # this module calls resolve()
         _code_stamp = f"{flowrun.__version__}:{newest}"
     return _code_stamp
 
@@ -513,12 +514,18 @@ def _validate(path: Path, text: str | None) -> Any:
 
 
 def _resolve(
-    workflow: Any, path: Path, inputs: dict[str, Any] | None, trigger: dict[str, Any] | None
+    workflow: Any,
+    source: Any,
+    path: Path,
+    inputs: dict[str, Any] | None,
+    trigger: dict[str, Any] | None,
 ) -> dict[str, Any]:
     from flowrun.spec.resolve import InputError, TriggerError, resolve
 
     try:
-        resolved: dict[str, Any] = resolve(workflow, path, inputs=inputs, trigger=trigger)
+        resolved: dict[str, Any] = resolve(
+            workflow, path, inputs=inputs, trigger=trigger, source=source
+        )
     except TriggerError as exc:
         raise InvalidTrigger(
             f"{path.name}: {exc}",
