@@ -328,6 +328,37 @@ async def test_runs_beyond_max_concurrent_wait_in_the_queue(
     assert service.running() == []
 
 
+async def test_raising_max_concurrent_starts_queued_runs(
+    tmp_path: Path, store: HistoryStore
+) -> None:
+    service = RunService(store, python=sys.executable, max_concurrent=1, grace=1.0)
+    pidfiles = [tmp_path / "first.pids", tmp_path / "second.pids"]
+    paths = [
+        write(tmp_path, f"sleep{n}.workflow.yml", SLEEPER.format(pidfile=pidfile))
+        for n, pidfile in enumerate(pidfiles)
+    ]
+    first = await service.execute(paths[0])
+    second = await service.execute(paths[1])
+    await wait_for_file(pidfiles[0], 2)
+    assert await store.status_of(second) == "queued"
+    await service.set_max_concurrent(2)
+    await wait_for_file(pidfiles[1], 2)  # its turn came without the first ending
+    assert sorted(service.running()) == sorted([first, second])
+    await service.shutdown()
+    assert [await service.wait(eid) for eid in (first, second)] == ["stopped", "stopped"]
+
+
+async def test_finished_runs_are_not_kept_in_memory(
+    tmp_path: Path, service: RunService, store: HistoryStore
+) -> None:
+    path = write(tmp_path, "chain.workflow.yml", CHAIN)
+    execution_id = await service.execute(path)
+    assert await service.wait(execution_id) == "succeeded"
+    await asyncio.sleep(0)  # the task's done-callbacks run on the next loop turn
+    assert execution_id not in service._runs
+    assert await service.wait(execution_id) == "succeeded"  # answered by the store
+
+
 async def test_run_from_a_node_reuses_upstream_outputs(
     tmp_path: Path, service: RunService, store: HistoryStore, events: Events
 ) -> None:

@@ -18,6 +18,7 @@ from lsprotocol import types
 
 from flowrun.lsp.protocol import EXECUTIONS_CHANGED
 from flowrun.lsp.server import FlowrunServer, uri_to_path
+from flowrun.runs.stopping import group_runs_execution
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def setup(server: FlowrunServer) -> None:
         python = server.settings.python
         server.settings = server.settings.merged(params.settings)
         await load_configuration(server)
+        if server.runs is not None:
+            await server.runs.set_max_concurrent(server.settings.max_concurrent_runs)
         if server.settings.python != python:  # re-check `requires` in the new interpreter
             for state in list(server.documents.values()):
                 for listener in server.document_listeners:
@@ -119,6 +122,8 @@ async def _kill_orphans(store: Any, execution_id: str) -> None:
     _, pgid = await store.process_of(execution_id)
     if not pgid or pgid == os.getpgid(0):
         return
+    if not group_runs_execution(pgid, execution_id):
+        return  # gone, or the group id now belongs to an unrelated program
     try:
         os.killpg(pgid, signal.SIGKILL)
         log.warning("Killed the processes left by interrupted execution %s", execution_id)

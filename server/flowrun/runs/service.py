@@ -7,10 +7,8 @@ execution's id at once; the run goes on in a background task, queued while
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
-import inspect
 import json
 import logging
 import os
@@ -20,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowrun import pyenv
-from flowrun.pyenv.packages import display_command
 from flowrun.runs.dotenv import load_secrets
 from flowrun.runs.errors import (
     DependencyError,
@@ -30,9 +26,20 @@ from flowrun.runs.errors import (
     PythonNotFound,
     WorkflowInvalid,
 )
-from flowrun.runs.supervisor import EngineChild, EngineLocation, LaunchSpec, RunResult
+from flowrun.runs.supervisor import (
+    EngineChild,
+    EngineLocation,
+    LaunchSpec,
+    Prespawned,
+    RunResult,
+    prespawn,
+)
 
 if TYPE_CHECKING:
+    # imported where used, so that `flowrun run` can spawn its child before they load
+    import asyncio
+
+    from flowrun import pyenv
     from flowrun.runs.store import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -97,6 +104,9 @@ class RunService:
         self.grace = grace
         self.on_event = on_event
         self.engine = engine  # None: the installed flowrun_engine (tests use fakes)
+        self._max_concurrent = max_concurrent
+        import asyncio
+
         self._free_slots = max_concurrent  # runs beyond it wait, `queued`
         self._slots_changed = asyncio.Condition()
         self._runs: dict[str, _Run] = {}
@@ -116,8 +126,45 @@ class RunService:
         install_missing: bool = False,
         text: str | None = None,
         max_parallel: int | None = None,
+        prespawned: Prespawned | None = None,
     ) -> str:
-        path = Path(path).resolve()
+        """`prespawned`: a child spawned from `early_child(...)`; used when it matches the
+        run exactly, else killed."""
+        try:
+            return await self._execute(
+                Path(path).resolve(),
+                inputs=inputs,
+                trigger=trigger,
+                python=python,
+                timeout=timeout,
+                from_execution=from_execution,
+                from_node=from_node,
+                install_missing=install_missing,
+                text=text,
+                max_parallel=max_parallel,
+                prespawned=prespawned,
+            )
+        finally:
+            if prespawned is not None and not prespawned.adopted:
+                prespawned.discard()
+
+    async def _execute(
+        self,
+        path: Path,
+        *,
+        inputs: dict[str, Any] | None,
+        trigger: dict[str, Any] | None,
+        python: str | None,
+        timeout: float | None,
+        from_execution: str | None,
+        from_node: str | None,
+        install_missing: bool,
+        text: str | None,
+        max_parallel: int | None,
+        prespawned: Prespawned | None,
+    ) -> str:
+        import asyncio
+
         prepared = await self._prepare(
             path, text, python or self.python, install_missing, inputs, trigger
         )
@@ -132,22 +179,16 @@ class RunService:
                 resolved, from_execution, from_node
             )
         secrets = self._secrets(resolved, path)
-        execution_id = uuid.uuid4().hex
+        execution_id = prespawned.spec.execution_id if prespawned else uuid.uuid4().hex
         workflow_id = str(resolved["workflow"]["id"])
-        spec = LaunchSpec(
-            python=prepared.info.executable or prepared.info.path,
-            payload=resolved,
-            execution_id=execution_id,
-            workflow_id=workflow_id,
-            cwd=str(options.get("cwd") or path.parent),
-            env={k: str(v) for k, v in (resolved["workflow"].get("env") or {}).items()},
-            secrets=secrets,
-            mode=self.mode,
-            timeout=float(options.get("timeout") or 600.0),
-            engine=self.engine,
-        )
+        python_path = prepared.info.executable or prepared.info.path
+        spec = _launch_spec(resolved, path, python_path, execution_id, secrets, self.mode)
+        spec.engine = self.engine
         run = _Run(execution_id, self._child(spec))
         if prepared.known_valid and self._free_slots > 0:
+            if prespawned is not None and prespawned.spec == spec:
+                prespawned.adopted = True
+                run.child.adopt(prespawned)
             # the child boots (an interpreter start) while the execution is recorded
             self._free_slots -= 1
             run.started = True
@@ -167,9 +208,13 @@ class RunService:
             raise
         self._runs[execution_id] = run
         run.task = asyncio.create_task(self._run(run), name=f"flowrun-run-{execution_id[:8]}")
+        # a finished run is answered from the store: keeping it would grow a daemon forever
+        run.task.add_done_callback(lambda _task: self._runs.pop(execution_id, None))
         return execution_id
 
     async def wait(self, execution_id: str) -> str:
+        import asyncio
+
         run = self._runs.get(execution_id)
         if run is not None and run.task is not None:
             return await asyncio.shield(run.task)
@@ -192,10 +237,19 @@ class RunService:
                 self._slots_changed.notify_all()
         return True
 
+    async def set_max_concurrent(self, limit: int) -> None:
+        """Change how many runs go at once; queued runs start as soon as slots open."""
+        async with self._slots_changed:
+            self._free_slots += limit - self._max_concurrent
+            self._max_concurrent = limit
+            self._slots_changed.notify_all()
+
     def running(self) -> list[str]:
         return [eid for eid, run in self._runs.items() if run.task and not run.task.done()]
 
     async def shutdown(self) -> None:
+        import asyncio
+
         ids = self.running()
         await asyncio.gather(*(self.stop(eid) for eid in ids), return_exceptions=True)
         tasks = [run.task for run in self._runs.values() if run.task is not None]
@@ -214,6 +268,10 @@ class RunService:
         inputs: dict[str, Any] | None,
         trigger: dict[str, Any] | None,
     ) -> _Prepared:
+        import asyncio
+
+        from flowrun import pyenv
+
         source = text if text is not None else _read_text(path)
         key = _cache_key(path, source, inputs, trigger) if source is not None else None
         entry = _cache_load(key)
@@ -240,6 +298,9 @@ class RunService:
     async def _check_requires(
         self, info: pyenv.InterpreterInfo, requires: list[str], install_missing: bool
     ) -> None:
+        from flowrun import pyenv
+        from flowrun.pyenv.packages import display_command
+
         python = info.executable or info.path  # the interpreter itself, not a shim
         missing = await pyenv.missing_packages(python, requires)
         if missing and install_missing:
@@ -319,6 +380,8 @@ class RunService:
     async def _notify(self, execution_id: str, event: dict[str, Any]) -> None:
         if self.on_event is None:
             return
+        import inspect
+
         try:
             result = self.on_event(execution_id, event)
             if inspect.isawaitable(result):
@@ -327,6 +390,8 @@ class RunService:
             log.exception("on_event callback failed for execution %s", execution_id)
 
     async def _run(self, run: _Run) -> str:
+        import asyncio
+
         try:
             result = await self._run_in_slot(run)
         except OSError as exc:
