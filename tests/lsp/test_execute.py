@@ -19,6 +19,14 @@ from lsp.workflows import BAD, QUICK, long_running, write
 
 SETTINGS = {"python": sys.executable}
 
+ASKS_FOR_INPUT = """\
+version: 1
+inputs:
+  who: {type: string, description: Whom to greet}
+nodes:
+  - {id: greet, type: transform, with: {value: "hello ${{ inputs.who }}"}}
+"""
+
 
 def shape(events: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
     return [(e["event"], e.get("node")) for e in events if e["event"] != "node_log"]
@@ -139,6 +147,13 @@ async def test_bad_params(workspace: Path) -> None:
             await session.request("flowrun/execute", {"uri": session.uri("bad.workflow.yml")})
         assert refused.value.code == -32001
         assert "3 errors" in refused.value.message
+        write(workspace, "asks.workflow.yml", ASKS_FOR_INPUT)
+        with pytest.raises(JsonRpcException) as refused:
+            await session.request("flowrun/execute", {"uri": session.uri("asks.workflow.yml")})
+        assert refused.value.code == -32001
+        assert refused.value.data["missingInputs"] == [
+            {"name": "who", "type": "string", "description": "Whom to greet"}
+        ]
         assert await history(session) == []
     finally:
         await session.stop()

@@ -270,3 +270,24 @@ def test_every_example_resolves(path: Path) -> None:
     assert result.workflow is not None
     resolved = resolve(result.workflow, path, source=result.source)
     assert resolved["workflow"]["stages"]
+
+
+def test_every_missing_input_is_listed_for_the_editor() -> None:
+    workflow, _ = load(
+        "version: 1\n"
+        "inputs:\n"
+        "  who: {type: string, description: Whom to greet}\n"
+        "  times: {type: number}\n"
+        "  loud: {type: boolean, default: false}\n"
+        "nodes: [{id: a, type: transform, with: {value: 1}}]\n"
+    )
+    with pytest.raises(InputError) as info:
+        resolve_inputs(workflow.inputs, {})
+    assert info.value.missing == [
+        {"name": "who", "type": "string", "description": "Whom to greet"},
+        {"name": "times", "type": "number", "description": None},
+    ]
+    assert "missing required input `who` (text); missing required input `times`" in str(
+        info.value
+    )
+    assert "give them with --input NAME=VALUE" in str(info.value)

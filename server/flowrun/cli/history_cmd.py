@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import sys
@@ -106,6 +105,8 @@ Command = Callable[["HistoryStore", argparse.Namespace], Awaitable[int]]
 
 
 def _run(args: argparse.Namespace, command: Command) -> int:
+    import asyncio  # here, not at the top: every `flowrun` command imports this module
+
     from flowrun.runs.errors import FlowrunError
 
     try:

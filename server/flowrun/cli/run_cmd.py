@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from flowrun.runs.errors import FlowrunError
     from flowrun.runs.service import RunService
     from flowrun.runs.store import HistoryStore
+    from flowrun.runs.supervisor import Prespawned
 
 EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 
@@ -114,9 +115,24 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"flowrun run: {args.file}: no such file", file=sys.stderr)
         return 2
+    from flowrun.runs.service import default_python, early_child
+
+    # The engine boots (an interpreter start, asyncio) while this process loads the rest.
+    early = early_child(
+        args.file,
+        inputs=inputs,
+        trigger=trigger,
+        python=args.python or default_python(),
+        timeout=timeout,
+        max_parallel=args.max_parallel,
+    )
     import asyncio
 
-    return asyncio.run(_main(args, inputs, trigger, timeout))
+    try:
+        return asyncio.run(_main(args, inputs, trigger, timeout, early))
+    finally:
+        if early is not None and not early.adopted:
+            early.discard()
 
 
 async def _main(
@@ -124,6 +140,7 @@ async def _main(
     inputs: dict[str, Any],
     trigger: dict[str, Any] | None,
     timeout: float | None,
+    early: Prespawned | None = None,
 ) -> int:
     import asyncio
 
@@ -135,7 +152,7 @@ async def _main(
     python = args.python or default_python()
     service = RunService(cast("HistoryStore", store), python=python, on_event=forward)
     try:
-        return await _run(service, args, inputs, trigger, timeout, forward)
+        return await _run(service, args, inputs, trigger, timeout, forward, early)
     finally:
         with contextlib.suppress(FlowrunError):  # a history that never opened: said already
             await service.shutdown()
@@ -207,6 +224,7 @@ async def _run(
     trigger: dict[str, Any] | None,
     timeout: float | None,
     forward: _Forward,
+    early: Prespawned | None = None,
 ) -> int:
     import asyncio
 
@@ -220,6 +238,7 @@ async def _run(
             timeout=timeout,
             install_missing=args.install_missing,
             max_parallel=args.max_parallel,
+            prespawned=early,
         )
     except WorkflowInvalid as exc:
         _print_diagnostics(args.file, exc)

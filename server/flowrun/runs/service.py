@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowrun.runs.dotenv import load_secrets
+from flowrun.runs.dotenv import Secrets, load_secrets
 from flowrun.runs.errors import (
     DependencyError,
     FlowrunError,
@@ -68,6 +68,23 @@ class MissingSecret(FlowrunError):
 
 class InvalidInput(FlowrunError):
     type_name = "ValidationError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        suggestion: str | None = None,
+        missing: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message, suggestion=suggestion)
+        self.missing = missing or []
+
+    @property
+    def error(self) -> dict[str, Any]:
+        error = super().error
+        if self.missing:
+            error["missingInputs"] = self.missing  # the editor asks for these
+        return error
 
 
 @dataclass
@@ -323,9 +340,7 @@ class RunService:
             )
 
     def _secrets(self, resolved: dict[str, Any], path: Path) -> dict[str, str]:
-        workflow = resolved["workflow"]
-        names = list(workflow.get("secrets") or [])
-        found = load_secrets(names, path.parent)
+        found = _gather_secrets(resolved["workflow"], path)
         if found.missing:
             where = f"the environment or {found.dotenv}" if found.dotenv else "the environment"
             raise MissingSecret(
@@ -335,13 +350,7 @@ class RunService:
                 suggestion=f"Export {found.missing[0]}=... or add it to a .env file next to "
                 "the workflow; values are passed to the run as environment variables only.",
             )
-        values = dict(found.values)
-        if _uses_providers(workflow):
-            extra = [k for k in PROVIDER_KEYS if k not in values]
-            provider = load_secrets(extra, path.parent)
-            values.update(provider.values)
-            workflow["secrets"] = names + [k for k in provider.values if k not in names]
-        return values
+        return found.values
 
     async def _given_outputs(
         self, resolved: dict[str, Any], from_execution: str | None, from_node: str | None
@@ -479,6 +488,99 @@ def upstream_nodes(workflow: dict[str, Any], node_id: str) -> set[str]:
     return seen
 
 
+def _gather_secrets(workflow: dict[str, Any], path: Path) -> Secrets:
+    """The declared secrets (plus the set provider keys for llm/agent nodes, appended to
+    `workflow["secrets"]` so the engine redacts them)."""
+    names = list(workflow.get("secrets") or [])
+    found = load_secrets(names, path.parent)
+    if found.missing:
+        return found
+    values = dict(found.values)
+    if _uses_providers(workflow):
+        extra = [k for k in PROVIDER_KEYS if k not in values]
+        provider = load_secrets(extra, path.parent)
+        values.update(provider.values)
+        workflow["secrets"] = names + [k for k in provider.values if k not in names]
+    return Secrets(values, [], found.dotenv)
+
+
+def _launch_spec(
+    resolved: dict[str, Any],
+    path: Path,
+    python: str,
+    execution_id: str,
+    secrets: dict[str, str],
+    mode: str,
+) -> LaunchSpec:
+    options = resolved.get("options") or {}
+    return LaunchSpec(
+        python=python,
+        payload=resolved,
+        execution_id=execution_id,
+        workflow_id=str(resolved["workflow"]["id"]),
+        cwd=str(options.get("cwd") or path.parent),
+        env={k: str(v) for k, v in (resolved["workflow"].get("env") or {}).items()},
+        secrets=secrets,
+        mode=mode,
+        timeout=float(options.get("timeout") or 600.0),
+    )
+
+
+def early_child(
+    path: Path,
+    *,
+    inputs: dict[str, Any] | None = None,
+    trigger: dict[str, Any] | None = None,
+    python: str | None = None,
+    timeout: float | None = None,
+    max_parallel: int | None = None,
+    mode: str = "test",
+) -> Prespawned | None:
+    """Spawn the child of a run of `path` now, before asyncio and the history load, when
+    the file is known valid (cached) and the interpreter is a plain executable; the engine
+    boots meanwhile and waits for its input. Pass it to `execute(prespawned=...)`, which
+    uses it only if it is exactly the child it would start, else kills it. None: nothing to
+    gain (`execute` decides everything as usual)."""
+    try:
+        path = Path(path).resolve()
+        source = _read_text(path)
+        key = _cache_key(path, source, inputs, trigger) if source is not None else None
+        entry = _cache_load(key)
+        executable = _plain_executable(python)
+        if entry is None or entry.get("requires") or executable is None:
+            return None
+        resolved = entry["resolved"]
+        options = resolved.setdefault("options", {})
+        if timeout is not None:
+            options["timeout"] = float(timeout)
+        if max_parallel is not None:
+            options["max_parallel"] = int(max_parallel)
+        found = _gather_secrets(resolved["workflow"], path)
+        if found.missing:
+            return None
+        spec = _launch_spec(resolved, path, executable, uuid.uuid4().hex, found.values, mode)
+        return prespawn(spec)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # the usual path reports whatever this is
+
+
+def _plain_executable(python: str | None) -> str | None:
+    """The interpreter file `python` names (as pyenv finds it), unless it is a script (a
+    pyenv/asdf shim, whose real interpreter only a probe tells)."""
+    import shutil
+
+    if python is None:
+        found = shutil.which("python3") or shutil.which("python")
+    elif os.sep in python:
+        found = os.path.abspath(os.path.expanduser(python))
+    else:
+        found = shutil.which(python)
+    if found is None or not os.access(found, os.X_OK):
+        return None
+    with open(found, "rb") as handle:
+        return None if handle.read(2) == b"#!" else found
+
+
 def _uses_providers(workflow: dict[str, Any]) -> bool:
     return any(
         node.get("type") in ("llm", "agent")
@@ -598,7 +700,9 @@ def _resolve(
         ) from None
     except InputError as exc:
         raise InvalidInput(
-            f"{path.name}: {exc}", suggestion="Fix the --input values (NAME=VALUE)."
+            f"{path.name}: {exc}",
+            suggestion="Fix the --input values (NAME=VALUE).",
+            missing=exc.missing,
         ) from None
     return resolved
 

@@ -18,7 +18,6 @@ Environment of the child (nothing else from the parent process):
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import enum
@@ -27,12 +26,17 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: `flowrun run` spawns its child before asyncio loads
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +274,129 @@ def install_exit_handlers() -> None:
                 signal.signal(signum, _on_fatal_signal)
 
 
+# --- a child spawned early, before the event loop runs --------------------------------
+
+
+@dataclass
+class Prespawned:
+    """An engine child started with plain `subprocess` (no asyncio loaded yet), so that its
+    interpreter boots while the caller loads the rest; it waits for its stdin, which only
+    an `EngineChild` that adopts it writes. `discard()` it when nobody adopts it."""
+
+    spec: LaunchSpec
+    popen: subprocess.Popen[bytes]
+    scratch: Path
+    read_fd: int
+    adopted: bool = False
+
+    def discard(self) -> None:
+        _signal_group(self.popen.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.close(self.read_fd)
+        for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self.popen.wait()
+        _live_groups.discard(self.popen.pid)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        _live_scratch.discard(self.scratch)
+
+
+def prespawn(spec: LaunchSpec) -> Prespawned:
+    """Spawn the child of `spec` now, exactly as `EngineChild.start` would."""
+    engine = spec.engine or engine_location()
+    scratch = make_scratch(engine)
+    read_fd, write_fd = os.pipe()
+    try:
+        install_exit_handlers()
+        popen = subprocess.Popen(
+            engine_argv(spec.python, write_fd, engine.module),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(write_fd,),
+            start_new_session=True,
+            env=child_environment(spec, scratch),
+            cwd=spec.cwd,
+        )
+    except OSError:
+        os.close(read_fd)
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    finally:
+        os.close(write_fd)
+    _live_groups.add(popen.pid)
+    _live_scratch.add(scratch)
+    return Prespawned(spec, popen, scratch, read_fd)
+
+
+class _AdoptedProcess:
+    """A `Prespawned` child behind the parts of `asyncio.subprocess.Process` used here."""
+
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        streams: tuple[asyncio.StreamWriter, asyncio.StreamReader, asyncio.StreamReader],
+        exited: asyncio.Future[None],
+    ) -> None:
+        self._popen = popen
+        self.pid = popen.pid
+        self.stdin, self.stdout, self.stderr = streams
+        self._exited = exited
+
+    @classmethod
+    async def attach(cls, popen: subprocess.Popen[bytes]) -> _AdoptedProcess:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
+        stdout = await _pipe_reader(loop, popen.stdout)
+        stderr = await _pipe_reader(loop, popen.stderr)
+        protocol = asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop), loop=loop)
+        transport, _ = await loop.connect_write_pipe(lambda: protocol, popen.stdin)
+        stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+        exited: asyncio.Future[None] = loop.create_future()
+
+        def wait() -> None:  # a thread: Popen.wait is the portable way to await its exit
+            popen.wait()
+            with contextlib.suppress(RuntimeError):  # the loop is gone
+                loop.call_soon_threadsafe(_set_done, exited)
+
+        threading.Thread(target=wait, name=f"flowrun-wait-{popen.pid}", daemon=True).start()
+        return cls(popen, (stdin, stdout, stderr), exited)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.returncode
+
+    async def wait(self) -> int:
+        import asyncio
+
+        await asyncio.shield(self._exited)
+        return self._popen.returncode
+
+    def close(self) -> None:
+        self.stdin.close()  # the output pipes close at their end of file
+
+
+def _set_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _pipe_reader(loop: asyncio.AbstractEventLoop, pipe: Any) -> asyncio.StreamReader:
+    import asyncio
+
+    reader = asyncio.StreamReader(limit=2**16, loop=loop)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), pipe)
+    return reader
+
+
+if TYPE_CHECKING:
+    _Process = asyncio.subprocess.Process | _AdoptedProcess
+
+
 # --- one child ----------------------------------------------------------------------------
 
 
@@ -305,7 +432,7 @@ class EngineChild:
         self._on_started = on_started
         self.state = ChildState.STARTING
         self.pid: int | None = None
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: asyncio.subprocess.Process | _AdoptedProcess | None = None
         self._scratch: Path | None = None
         self._read_fd = -1
         self._writer: asyncio.Task[None] | None = None
@@ -315,6 +442,20 @@ class EngineChild:
         self._stderr = _Tail()
         self._stdout = _Tail()
         self._redactions = _redactions(spec.secrets)
+        self._early: Prespawned | None = None
+
+    def adopt(self, early: Prespawned) -> None:
+        """Run in `early`, a child already spawned with this spec (before `start`)."""
+        self._early = early
+
+    async def _attach(self, early: Prespawned) -> None:
+        import asyncio
+
+        self._process = await _AdoptedProcess.attach(early.popen)
+        self._scratch, self._read_fd = early.scratch, early.read_fd
+        self.pid = early.popen.pid
+        self._set_state(ChildState.RUNNING)
+        self._writer = asyncio.create_task(self._write_stdin(self._process))
 
     def _set_state(self, state: ChildState) -> None:
         if state is not self.state:
@@ -326,7 +467,12 @@ class EngineChild:
 
         Separate so a caller can let the child boot while it records the execution.
         """
+        import asyncio
+
         if self._process is not None or self._stop_reason is not None:
+            return
+        if self._early is not None:
+            await self._attach(self._early)
             return
         engine = self.spec.engine or engine_location()
         scratch = make_scratch(engine)
@@ -351,6 +497,8 @@ class EngineChild:
         try:
             return await self._supervise(process, self._read_fd)
         finally:
+            if isinstance(process, _AdoptedProcess):
+                process.close()
             _live_groups.discard(process.pid)
             if self._scratch is not None:
                 shutil.rmtree(self._scratch, ignore_errors=True)
@@ -359,6 +507,8 @@ class EngineChild:
     async def _spawn(
         self, engine: EngineLocation, scratch: Path, write_fd: int
     ) -> asyncio.subprocess.Process:
+        import asyncio
+
         install_exit_handlers()
         process = await asyncio.create_subprocess_exec(
             *engine_argv(self.spec.python, write_fd, engine.module),
@@ -375,7 +525,9 @@ class EngineChild:
         self._set_state(ChildState.RUNNING)
         return process
 
-    async def _supervise(self, process: asyncio.subprocess.Process, read_fd: int) -> RunResult:
+    async def _supervise(self, process: _Process, read_fd: int) -> RunResult:
+        import asyncio
+
         if self._on_started is not None:
             await self._on_started(process.pid)
         readers = [
@@ -395,7 +547,9 @@ class EngineChild:
             await _finish_readers(readers)
         return await self._result(exit_code=process.returncode)
 
-    async def _wait_exit(self, process: asyncio.subprocess.Process) -> None:
+    async def _wait_exit(self, process: _Process) -> None:
+        import asyncio
+
         timeout = self.spec.timeout
         if timeout is None:
             await process.wait()
@@ -409,7 +563,7 @@ class EngineChild:
             await self._terminate()
             await process.wait()
 
-    async def _write_stdin(self, process: asyncio.subprocess.Process) -> None:
+    async def _write_stdin(self, process: _Process) -> None:
         assert process.stdin is not None
         data = json.dumps(self.spec.payload).encode("utf-8")
         with contextlib.suppress(ConnectionError, BrokenPipeError):
@@ -419,6 +573,8 @@ class EngineChild:
             await process.stdin.wait_closed()
 
     async def _read_events(self, read_fd: int) -> None:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=2**16, loop=loop)
         pipe = os.fdopen(read_fd, "rb", buffering=0)
@@ -477,6 +633,8 @@ class EngineChild:
             await self._terminate()
 
     async def _terminate(self) -> None:
+        import asyncio
+
         process = self._process
         if process is None or self.state is not ChildState.RUNNING:
             return
@@ -589,6 +747,8 @@ async def _drain(stream: asyncio.StreamReader | None, tail: _Tail) -> None:
 
 async def _finish_readers(readers: list[asyncio.Task[None]]) -> None:
     """Let the readers reach EOF; a grandchild holding a pipe open cannot block us."""
+    import asyncio
+
     done, pending = await asyncio.wait(readers, timeout=DRAIN_TIMEOUT)
     for task in pending:
         task.cancel()

@@ -21,7 +21,15 @@ _TRIGGER_KEYS = ("method", "path", "headers", "query", "body")
 
 
 class InputError(ValueError):
-    """An input or trigger the workflow cannot run with; the message says what to change."""
+    """An input or trigger the workflow cannot run with; the message says what to change.
+
+    `missing` lists the required inputs that were not given, as `{name, type, description}`,
+    so an editor can ask for them.
+    """
+
+    def __init__(self, message: str, *, missing: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing or []
 
 
 class TriggerError(InputError):
@@ -170,17 +178,29 @@ def resolve_inputs(declared: dict[str, Input], given: dict[str, Any]) -> dict[st
             f"unknown input `{unknown[0]}`: this workflow declares {names} under `inputs:`"
         )
     values: dict[str, Any] = {}
+    missing: list[dict[str, Any]] = []
     for name, spec in declared.items():
         if name in given:
             values[name] = _typed(name, spec, given[name])
         elif spec.is_required:
-            raise InputError(
-                f"missing required input `{name}`{_kind(spec)}; "
-                f"give it with --input {name}=VALUE or a `default:` in the file"
-            )
+            missing.append({"name": name, "type": spec.type, "description": spec.description})
         else:
             values[name] = spec.default
+    if missing:
+        raise InputError(_missing_message(declared, missing), missing=missing)
     return values
+
+
+def _missing_message(declared: dict[str, Input], missing: list[dict[str, Any]]) -> str:
+    names = "; ".join(
+        f"missing required input `{item['name']}`{_kind(declared[item['name']])}"
+        for item in missing
+    )
+    if len(missing) == 1:
+        how = f"give it with --input {missing[0]['name']}=VALUE"
+    else:
+        how = "give them with --input NAME=VALUE"
+    return f"{names}; {how} or a `default:` in the file"
 
 
 def _typed(name: str, spec: Input, value: Any) -> Any:
