@@ -48,3 +48,33 @@ async def test_lenses_of_stages(workspace: Path, session: Session) -> None:
 
 async def test_no_lenses_for_a_missing_file(session: Session) -> None:
     assert await lenses(session, "gone.workflow.yml") == []
+
+
+HTTP_TRIGGER = """\
+version: 1
+trigger:
+  type: http
+  method: POST
+  sample:
+    headers: {content-type: application/json}
+    body: {text: hi}
+nodes:
+  - {id: echo, type: transform, with: {value: "${{ trigger.body.text }}"}}
+"""
+
+
+async def test_an_http_trigger_offers_to_edit_the_sample_request(
+    workspace: Path, session: Session
+) -> None:
+    write(workspace, "h.workflow.yml", HTTP_TRIGGER)
+    uri = session.uri("h.workflow.yml")
+    sample = {"headers": {"content-type": "application/json"}, "body": {"text": "hi"}}
+    assert (await lenses(session, "h.workflow.yml"))[:2] == [
+        lens(7, "▶ Run Test", "flowrun.runTest", {"uri": uri}),
+        lens(
+            7,
+            "▶ Run Test with Request…",
+            "flowrun.runTestWithRequest",
+            {"uri": uri, "trigger": sample},
+        ),
+    ]

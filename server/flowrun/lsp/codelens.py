@@ -1,5 +1,8 @@
 """CodeLens: `▶ Run Test` / `■ Stop` and the last run above the workflow; `▶ Run from here`.
 
+A workflow with an HTTP trigger also gets `▶ Run Test with Request…`, which hands its
+`trigger.sample` to the extension to edit first.
+
 The workflow lenses sit on the `nodes:`/`stages:` line (line 0 without one); the last run reads
 `✓ 2.1 s · 14 runs` from the history store. Lenses are refreshed (when the client supports
 `workspace/codeLens/refresh`) as runs start and end: see `execute.py`.
@@ -7,11 +10,18 @@ The workflow lenses sit on the `nodes:`/`stages:` line (line 0 without one); the
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import yaml
 from lsprotocol import types
 
-from flowrun.lsp.protocol import CMD_RUN_FROM_NODE, CMD_RUN_TEST, CMD_STOP
+from flowrun.lsp.protocol import (
+    CLIENT_CMD_RUN_WITH_REQUEST,
+    CMD_RUN_FROM_NODE,
+    CMD_RUN_TEST,
+    CMD_STOP,
+)
 from flowrun.lsp.server import FlowrunServer
 
 STATUS_ICONS = {
@@ -34,6 +44,11 @@ def setup(server: FlowrunServer) -> None:
             return []
         anchor = _line_range(outline.anchor_line)
         lenses = [_lens(anchor, "▶ Run Test", CMD_RUN_TEST, {"uri": uri})]
+        if outline.http_trigger:
+            request = {"uri": uri, "trigger": _sample(server, uri)}
+            lenses.append(
+                _lens(anchor, "▶ Run Test with Request…", CLIENT_CMD_RUN_WITH_REQUEST, request)
+            )
         lenses += [
             _lens(anchor, "■ Stop", CMD_STOP, {"executionId": execution_id})
             for execution_id, run_uri in server.active_runs.items()
@@ -52,6 +67,17 @@ def setup(server: FlowrunServer) -> None:
             for node in outline.nodes
         ]
         return lenses
+
+
+def _sample(server: FlowrunServer, uri: str) -> dict[str, Any] | None:
+    """The file's `trigger.sample` as JSON, for the user to edit before the run."""
+    try:
+        data = yaml.load(server.workspace.get_text_document(uri).source, Loader=yaml.CSafeLoader)
+        sample = data["trigger"]["sample"]
+        loaded: Any = json.loads(json.dumps(sample, default=str))
+    except (yaml.YAMLError, TypeError, KeyError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
 
 
 async def _stats(server: FlowrunServer, workflow_id: str) -> dict[str, Any] | None:

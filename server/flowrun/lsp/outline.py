@@ -61,6 +61,7 @@ class Outline:
     inputs: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
     requires: tuple[tuple[str, types.Range], ...] = ()
+    http_trigger: bool = False
     parsed: bool = False
     refs: tuple[NodeRef, ...] = field(default=())
 
@@ -99,6 +100,7 @@ def build_outline(text: str, path: str | Path) -> Outline:
         inputs=tuple(_keys(top["inputs"][1])) if "inputs" in top else (),
         secrets=tuple(name for name, _ in _items(top.get("secrets"))),
         requires=tuple(_items(top.get("requires"))),
+        http_trigger=_scalar(_value(_entries(_value(top, "trigger")), "type")) == "http",
         parsed=True,
         refs=tuple(node_refs(text)),
     )
@@ -156,6 +158,11 @@ def _entries(node: yaml.Node | None) -> Entries:
         if isinstance(key, yaml.ScalarNode):
             found.setdefault(str(key.value), (key, value))
     return found
+
+
+def _value(entries: Entries, key: str) -> yaml.Node | None:
+    entry = entries.get(key)
+    return entry[1] if entry else None
 
 
 def _scalar(node: yaml.Node | None) -> str | None:

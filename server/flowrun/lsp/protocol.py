@@ -29,6 +29,8 @@ CMD_RUN_TEST = "flowrun.runTest"
 CMD_STOP = "flowrun.stop"
 CMD_RUN_FROM_NODE = "flowrun.runFromNode"
 CMD_INSTALL_DEPENDENCIES = "flowrun.installDependencies"
+# The extension's own command (it asks for the request before it runs): not a server command.
+CLIENT_CMD_RUN_WITH_REQUEST = "flowrun.runTestWithRequest"
 
 # JSON-RPC error codes of the server-defined range for user-facing Flowrun errors.
 FLOWRUN_ERROR = -32001
