@@ -287,7 +287,5 @@ def test_every_missing_input_is_listed_for_the_editor() -> None:
         {"name": "who", "type": "string", "description": "Whom to greet"},
         {"name": "times", "type": "number", "description": None},
     ]
-    assert "missing required input `who` (text); missing required input `times`" in str(
-        info.value
-    )
+    assert "missing required input `who` (text); missing required input `times`" in str(info.value)
     assert "give them with --input NAME=VALUE" in str(info.value)
