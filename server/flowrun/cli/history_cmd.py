@@ -8,7 +8,6 @@ import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -176,6 +175,8 @@ def parse_since(text: str, now: float) -> float:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
     if match:
         return now - float(match.group(1)) * UNITS[match.group(2)]
+    from datetime import datetime
+
     try:
         return datetime.fromisoformat(text.strip()).timestamp()
     except ValueError:
@@ -215,6 +216,8 @@ def _print_history(executions: list[dict[str, Any]], now: float) -> None:
 
 
 def _epoch(stamp: str | None) -> float | None:
+    from datetime import datetime
+
     if stamp is None:
         return None
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import Any
 
 
@@ -24,6 +23,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import faulthandler
+    import logging
     import signal
 
     from flowrun.lsp.server import build_server

@@ -8,17 +8,12 @@ execution's id at once; the run goes on in a background task, queued while
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import logging
 import os
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from flowrun.runs.dotenv import Secrets, load_secrets
 from flowrun.runs.errors import (
     DependencyError,
     FlowrunError,
@@ -38,11 +33,17 @@ from flowrun.runs.supervisor import (
 if TYPE_CHECKING:
     # imported where used, so that `flowrun run` can spawn its child before they load
     import asyncio
+    import logging
 
     from flowrun import pyenv
     from flowrun.runs.store import HistoryStore
 
-log = logging.getLogger(__name__)
+
+def _log() -> logging.Logger:
+    import logging  # not at the top: `flowrun run` spawns its child before it loads
+
+    return logging.getLogger(__name__)
+
 
 EventCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 
@@ -87,17 +88,16 @@ class InvalidInput(FlowrunError):
         return error
 
 
-@dataclass
 class _Run:
-    execution_id: str
-    child: EngineChild
-    task: asyncio.Task[str] | None = None
-    started: bool = False  # holds one of the `max_concurrent` slots
-    stop_requested: bool = False
+    def __init__(self, execution_id: str, child: EngineChild) -> None:
+        self.execution_id = execution_id
+        self.child = child
+        self.task: asyncio.Task[str] | None = None
+        self.started = False  # holds one of the `max_concurrent` slots
+        self.stop_requested = False
 
 
-@dataclass
-class _Prepared:
+class _Prepared(NamedTuple):
     resolved: dict[str, Any]
     info: pyenv.InterpreterInfo
     known_valid: bool  # from the cache: nothing can refuse the run any more
@@ -196,7 +196,7 @@ class RunService:
                 resolved, from_execution, from_node
             )
         secrets = self._secrets(resolved, path)
-        execution_id = prespawned.spec.execution_id if prespawned else uuid.uuid4().hex
+        execution_id = prespawned.spec.execution_id if prespawned else _new_id()
         workflow_id = str(resolved["workflow"]["id"])
         python_path = prepared.info.executable or prepared.info.path
         spec = _launch_spec(resolved, path, python_path, execution_id, secrets, self.mode)
@@ -396,7 +396,7 @@ class RunService:
             if inspect.isawaitable(result):
                 await result
         except Exception:
-            log.exception("on_event callback failed for execution %s", execution_id)
+            _log().exception("on_event callback failed for execution %s", execution_id)
 
     async def _run(self, run: _Run) -> str:
         import asyncio
@@ -413,7 +413,7 @@ class RunService:
                 run.execution_id, status=result.status, outputs=result.outputs, error=result.error
             )
         except Exception:
-            log.exception("could not record the end of execution %s", run.execution_id)
+            _log().exception("could not record the end of execution %s", run.execution_id)
         return result.status
 
     async def _run_in_slot(self, run: _Run) -> RunResult:
@@ -488,20 +488,31 @@ def upstream_nodes(workflow: dict[str, Any], node_id: str) -> set[str]:
     return seen
 
 
-def _gather_secrets(workflow: dict[str, Any], path: Path) -> Secrets:
+class _Found(NamedTuple):
+    values: dict[str, str]
+    missing: list[str]
+    dotenv: Path | None  # the .env file that was read, if any
+
+
+def _gather_secrets(workflow: dict[str, Any], path: Path) -> _Found:
     """The declared secrets (plus the set provider keys for llm/agent nodes, appended to
     `workflow["secrets"]` so the engine redacts them)."""
     names = list(workflow.get("secrets") or [])
+    providers = _uses_providers(workflow)
+    if not names and not providers:
+        return _Found({}, [], None)
+    from flowrun.runs.dotenv import load_secrets
+
     found = load_secrets(names, path.parent)
     if found.missing:
-        return found
+        return _Found(found.values, found.missing, found.dotenv)
     values = dict(found.values)
-    if _uses_providers(workflow):
+    if providers:
         extra = [k for k in PROVIDER_KEYS if k not in values]
         provider = load_secrets(extra, path.parent)
         values.update(provider.values)
         workflow["secrets"] = names + [k for k in provider.values if k not in names]
-    return Secrets(values, [], found.dotenv)
+    return _Found(values, [], found.dotenv)
 
 
 def _launch_spec(
@@ -558,7 +569,7 @@ def early_child(
         found = _gather_secrets(resolved["workflow"], path)
         if found.missing:
             return None
-        spec = _launch_spec(resolved, path, executable, uuid.uuid4().hex, found.values, mode)
+        spec = _launch_spec(resolved, path, executable, _new_id(), found.values, mode)
         return prespawn(spec)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # the usual path reports whatever this is
@@ -581,6 +592,14 @@ def _plain_executable(python: str | None) -> str | None:
         return None if handle.read(2) == b"#!" else found
 
 
+def _new_id() -> str:
+    """`uuid.uuid4().hex`, without importing uuid (and platform) before the spawn."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
 def _uses_providers(workflow: dict[str, Any]) -> bool:
     return any(
         node.get("type") in ("llm", "agent")
@@ -597,6 +616,10 @@ def _uses_providers(workflow: dict[str, Any]) -> bool:
 # turns it off.
 
 _CACHE_ENTRIES = 256
+try:  # the built-in one: hashlib would load OpenSSL before the spawn (the same digest)
+    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found, unused-ignore]
+except ImportError:  # pragma: no cover - Python 3.12+ calls it _sha2
+    from hashlib import sha256 as _sha256
 _code_stamp: str | None = None
 
 
@@ -634,7 +657,7 @@ def _cache_key(
         )
     except (TypeError, ValueError):
         return None
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return str(_sha256(material.encode("utf-8")).hexdigest())
 
 
 def _cache_load(key: str | None) -> dict[str, Any] | None:

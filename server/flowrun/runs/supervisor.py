@@ -22,7 +22,6 @@ import atexit
 import contextlib
 import enum
 import json
-import logging
 import os
 import shutil
 import signal
@@ -31,14 +30,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-if TYPE_CHECKING:  # imported where used: `flowrun run` spawns its child before asyncio loads
+if TYPE_CHECKING:
+    # imported where used: `flowrun run` spawns its child before asyncio loads
     import asyncio
+    import logging
 
-log = logging.getLogger(__name__)
+
+def _log() -> logging.Logger:
+    import logging  # not at the top: `flowrun run` spawns its child before it loads
+
+    return logging.getLogger(__name__)
+
 
 EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
 StartedHandler = Callable[[int], Awaitable[None]]
@@ -108,8 +113,11 @@ class ChildState(enum.Enum):
     EXITED = "exited"
 
 
-@dataclass(frozen=True)
-class EngineLocation:
+# Named tuples, not dataclasses: `dataclasses` loads `inspect`, which `flowrun run` would pay
+# for before it spawns its child.
+
+
+class EngineLocation(NamedTuple):
     """The package (or module file) put on the child's path, and the name to run."""
 
     path: Path
@@ -126,22 +134,42 @@ def engine_location() -> EngineLocation:
     return EngineLocation(Path(spec.origin).parent, "flowrun_engine")
 
 
-@dataclass
 class LaunchSpec:
-    python: str
-    payload: dict[str, Any]  # the resolved workflow, written to the child's stdin
-    execution_id: str
-    workflow_id: str
-    cwd: str
-    env: dict[str, str] = field(default_factory=dict)  # workflow env
-    secrets: dict[str, str] = field(default_factory=dict)
-    mode: str = "test"
-    timeout: float | None = None  # backstop; the engine enforces its own timeout first
-    engine: EngineLocation | None = None
+    def __init__(
+        self,
+        python: str,
+        payload: dict[str, Any],  # the resolved workflow, written to the child's stdin
+        execution_id: str,
+        workflow_id: str,
+        cwd: str,
+        env: dict[str, str] | None = None,  # workflow env
+        secrets: dict[str, str] | None = None,
+        mode: str = "test",
+        timeout: float | None = None,  # backstop; the engine enforces its own timeout first
+        engine: EngineLocation | None = None,
+    ) -> None:
+        self.python = python
+        self.payload = payload
+        self.execution_id = execution_id
+        self.workflow_id = workflow_id
+        self.cwd = cwd
+        self.env = {} if env is None else env
+        self.secrets = {} if secrets is None else secrets
+        self.mode = mode
+        self.timeout = timeout
+        self.engine = engine
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LaunchSpec) and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "secrets")
+        return f"LaunchSpec({fields})"
 
 
-@dataclass
-class RunResult:
+class RunResult(NamedTuple):
     status: str
     outputs: dict[str, Any] | None
     error: dict[str, Any] | None
@@ -277,17 +305,19 @@ def install_exit_handlers() -> None:
 # --- a child spawned early, before the event loop runs --------------------------------
 
 
-@dataclass
 class Prespawned:
     """An engine child started with plain `subprocess` (no asyncio loaded yet), so that its
     interpreter boots while the caller loads the rest; it waits for its stdin, which only
     an `EngineChild` that adopts it writes. `discard()` it when nobody adopts it."""
 
-    spec: LaunchSpec
-    popen: subprocess.Popen[bytes]
-    scratch: Path
-    read_fd: int
-    adopted: bool = False
+    def __init__(
+        self, spec: LaunchSpec, popen: subprocess.Popen[bytes], scratch: Path, read_fd: int
+    ) -> None:
+        self.spec = spec
+        self.popen = popen
+        self.scratch = scratch
+        self.read_fd = read_fd
+        self.adopted = False
 
     def discard(self) -> None:
         _signal_group(self.popen.pid, signal.SIGKILL)
@@ -451,7 +481,12 @@ class EngineChild:
     async def _attach(self, early: Prespawned) -> None:
         import asyncio
 
-        self._process = await _AdoptedProcess.attach(early.popen)
+        self._early = None
+        try:
+            self._process = await _AdoptedProcess.attach(early.popen)
+        except BaseException:
+            early.discard()
+            raise
         self._scratch, self._read_fd = early.scratch, early.read_fd
         self.pid = early.popen.pid
         self._set_state(ChildState.RUNNING)
@@ -459,7 +494,7 @@ class EngineChild:
 
     def _set_state(self, state: ChildState) -> None:
         if state is not self.state:
-            log.debug("execution %s: %s -> %s", self.spec.execution_id, self.state, state)
+            _log().debug("execution %s: %s -> %s", self.spec.execution_id, self.state, state)
             self.state = state
 
     async def start(self) -> None:
@@ -493,6 +528,9 @@ class EngineChild:
         await self.start()
         process = self._process
         if process is None:  # stopped before it started
+            if self._early is not None:
+                self._early.discard()
+                self._early = None
             return await self._result(exit_code=None)
         try:
             return await self._supervise(process, self._read_fd)
@@ -601,7 +639,7 @@ class EngineChild:
         try:
             event = json.loads(line)
         except ValueError:
-            log.warning("execution %s: not an event: %.200r", self.spec.execution_id, line)
+            _log().warning("execution %s: not an event: %.200r", self.spec.execution_id, line)
             return
         if not isinstance(event, dict):
             return
@@ -609,7 +647,7 @@ class EngineChild:
         try:
             await self._on_event(event)
         except Exception:  # keep reading: a stalled pipe would block the child
-            log.exception("execution %s: handling an event failed", self.spec.execution_id)
+            _log().exception("execution %s: handling an event failed", self.spec.execution_id)
         if self._finished is event and self._process is not None:
             # The run is over; the engine's own teardown would only delay the result.
             # (Its group is killed after every run anyway.)
@@ -643,7 +681,7 @@ class EngineChild:
         try:
             await asyncio.wait_for(asyncio.shield(process.wait()), self.grace)
         except TimeoutError:
-            log.info("execution %s: SIGKILL after %.1fs", self.spec.execution_id, self.grace)
+            _log().info("execution %s: SIGKILL after %.1fs", self.spec.execution_id, self.grace)
             _signal_group(process.pid, signal.SIGKILL)
 
     async def _result(self, exit_code: int | None) -> RunResult:
@@ -754,6 +792,6 @@ async def _finish_readers(readers: list[asyncio.Task[None]]) -> None:
         task.cancel()
     for task in done:
         if task.exception() is not None:
-            log.error("event reader failed", exc_info=task.exception())
+            _log().error("event reader failed", exc_info=task.exception())
     if pending:
         await asyncio.wait(pending)
