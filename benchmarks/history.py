@@ -131,7 +131,8 @@ def big_workflow(folder: Path, nodes: int) -> Path:
 
 async def one_run(store_class: type[HistoryStore], db: Path, workflow: Path) -> tuple[float, float]:
     """Wall time of the run, and CPU time of this (the supervising) process, all threads."""
-    from flowrun.runs.service import RunService, default_python
+    from flowrun.runs.launch import default_python
+    from flowrun.runs.service import RunService
 
     store = await store_class.open(db)
     service = RunService(store, python=default_python())

@@ -107,23 +107,23 @@ def paired(argv: list[str], floor: list[str], cwd: Path, repeat: int) -> tuple[f
 
 def engine_peak_rss_mb(path: Path) -> float:
     """Spawn the engine as the supervisor does and read its ru_maxrss."""
-    from flowrun.runs import supervisor
+    from flowrun.runs import launch
     from flowrun.spec.resolve import resolve
     from flowrun.validate import validate_file
 
     checked = validate_file(path)
     resolved = resolve(checked.workflow, path)  # type: ignore[arg-type]
-    engine = supervisor.engine_location()
-    scratch = supervisor.make_scratch(engine)
-    spec = supervisor.LaunchSpec(PYTHON, resolved, "bench", "bench", str(path.parent))
+    engine = launch.engine_location()
+    scratch = launch.make_scratch(engine)
+    spec = launch.LaunchSpec(PYTHON, resolved, "bench", "bench", str(path.parent))
     read_fd, write_fd = os.pipe()
     try:
         process = subprocess.Popen(
-            supervisor.engine_argv(PYTHON, write_fd, engine.module),
+            launch.engine_argv(PYTHON, write_fd, engine.module),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             pass_fds=(write_fd,),
-            env=supervisor.child_environment(spec, scratch),
+            env=launch.child_environment(spec, scratch),
             cwd=path.parent,
         )
         os.close(write_fd)

@@ -20,14 +20,14 @@ ONE = "version: 1\nnodes:\n  - {id: one, type: transform, with: {value: 1}}\n"
 SPY = """
 import json, sys
 before = set(sys.modules)  # coverage, under --cov
-from flowrun.runs import service, supervisor
+from flowrun.runs import prespawn, supervisor
 seen = {}
-early = service.prespawn
+early = prespawn.prespawn
 def spy(spec):
     heavy = ("asyncio", "aiosqlite", "rich", "ssl")
     seen["early"] = sorted(m for m in heavy if m in sys.modules and m not in before)
     return early(spec)
-service.prespawn = spy
+prespawn.prespawn = spy
 usual = supervisor.EngineChild._spawn
 async def usual_spy(self, *args):
     seen["usual"] = True

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from flowrun.runs import service as service_module
-from flowrun.runs.service import RunService, early_child
+from flowrun.runs import resolved_cache
+from flowrun.runs.errors import PythonNotFound
+from flowrun.runs.launch import new_execution_id
+from flowrun.runs.prespawn import early_child, plain_executable
+from flowrun.runs.process_groups import live_groups
+from flowrun.runs.service import RunService
 from flowrun.runs.store import HistoryStore
-from flowrun.runs.supervisor import EngineChild, live_groups
+from flowrun.runs.supervisor import EngineChild
 
 TOUCH = """\
 version: 1
@@ -113,7 +117,7 @@ async def test_a_refused_run_kills_the_early_child(tmp_path: Path, service: RunS
     assert await service.wait(await service.execute(path)) == "succeeded"
     early = early_child(path, python=sys.executable)
     assert early is not None
-    with pytest.raises(service_module.PythonNotFound):
+    with pytest.raises(PythonNotFound):
         await service.execute(path, python=str(tmp_path / "python9"), prespawned=early)
     assert early.popen.returncode is not None and not early.scratch.exists()
 
@@ -151,15 +155,15 @@ async def test_no_early_child_when_the_usual_path_must_decide(
 
 def test_plain_executable_is_found_like_pyenv_finds_it(tmp_path: Path) -> None:
     name = os.path.basename(sys.executable)
-    found = service_module._plain_executable(name)
+    found = plain_executable(name)
     assert found is None or os.path.isabs(found)
-    assert service_module._plain_executable(sys.executable) == sys.executable
-    assert service_module._plain_executable(str(tmp_path / "none")) is None
-    assert service_module._plain_executable("no-such-python-here") is None
+    assert plain_executable(sys.executable) == sys.executable
+    assert plain_executable(str(tmp_path / "none")) is None
+    assert plain_executable("no-such-python-here") is None
 
 
 def test_new_ids_look_like_uuid4() -> None:
-    ids = {service_module._new_id() for _ in range(100)}
+    ids = {new_execution_id() for _ in range(100)}
     assert len(ids) == 100
     for value in ids:
         parsed = uuid.UUID(hex=value)
@@ -197,11 +201,11 @@ async def test_options_and_the_default_interpreter_match_what_execute_builds(
     execution_id = await service.execute(path, timeout=30, max_parallel=2, prespawned=early)
     assert early.adopted and await service.wait(execution_id) == "succeeded"
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
-    assert service_module._plain_executable(None) is not None
+    assert plain_executable(None) is not None
 
 
 def test_a_spec_shows_no_secret_values(tmp_path: Path) -> None:
-    from flowrun.runs.supervisor import LaunchSpec
+    from flowrun.runs.launch import LaunchSpec
 
     spec = LaunchSpec("python", {}, "id", "wf", str(tmp_path), secrets={"TOKEN": "hunter22"})
     assert "hunter22" not in repr(spec) and "execution_id='id'" in repr(spec)
@@ -212,7 +216,8 @@ def test_a_spec_shows_no_secret_values(tmp_path: Path) -> None:
 
 
 def test_a_child_that_cannot_start_leaves_nothing(tmp_path: Path) -> None:
-    from flowrun.runs.supervisor import LaunchSpec, prespawn
+    from flowrun.runs.launch import LaunchSpec
+    from flowrun.runs.prespawn import prespawn
 
     spec = LaunchSpec(str(tmp_path / "no-python"), {}, "id", "wf", str(tmp_path))
     before = {p.name for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("flowrun-run-*")}
@@ -226,5 +231,5 @@ def test_a_broken_cache_entry_spawns_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write(tmp_path, "touch.workflow.yml", TOUCH)
-    monkeypatch.setattr(service_module, "_cache_load", lambda key: {"resolved": {}})
+    monkeypatch.setattr(resolved_cache, "load_entry", lambda key: {"resolved": {}})
     assert early_child(path, python=sys.executable) is None

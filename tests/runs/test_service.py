@@ -15,14 +15,17 @@ import pytest
 
 from flowrun.runs.errors import (
     DependencyError,
+    InvalidInput,
     InvalidTrigger,
+    MissingSecret,
     PythonNotFound,
     UnknownExecution,
     WorkflowInvalid,
 )
-from flowrun.runs.service import InvalidInput, MissingSecret, RunService, upstream_nodes
+from flowrun.runs.launch import EngineLocation
+from flowrun.runs.rerun import upstream_nodes
+from flowrun.runs.service import RunService
 from flowrun.runs.store import HistoryStore
-from flowrun.runs.supervisor import EngineLocation
 
 FAKE = EngineLocation(Path(__file__).parent / "fake_engines" / "fake_engine.py", "fake_engine")
 
@@ -548,7 +551,7 @@ async def test_callbacks_may_be_sync_or_fail(tmp_path: Path, store: HistoryStore
 async def test_default_python_comes_from_flowrun_python(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flowrun.runs.service import default_python
+    from flowrun.runs.launch import default_python
 
     monkeypatch.setenv("FLOWRUN_PYTHON", "/opt/py/bin/python")
     assert default_python() == "/opt/py/bin/python"
@@ -560,7 +563,7 @@ async def test_default_python_comes_from_flowrun_python(
 async def test_a_valid_file_is_not_validated_twice(
     tmp_path: Path, service: RunService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flowrun.runs import service as service_module
+    from flowrun.runs import prepare
 
     path = write(tmp_path, "chain.workflow.yml", CHAIN)
     assert await service.wait(await service.execute(path)) == "succeeded"
@@ -569,7 +572,7 @@ async def test_a_valid_file_is_not_validated_twice(
     def no_validation(path: Path, text: str | None) -> Any:
         raise AssertionError("validated again")
 
-    monkeypatch.setattr(service_module, "_validate", no_validation)
+    monkeypatch.setattr(prepare, "_validate", no_validation)
     assert await service.wait(await service.execute(path)) == "succeeded"
     # other inputs, or another text: validated again
     with pytest.raises(AssertionError, match="validated again"):
@@ -584,24 +587,24 @@ async def test_a_valid_file_is_not_validated_twice(
 
 
 async def test_a_broken_cache_is_ignored(tmp_path: Path, service: RunService) -> None:
-    from flowrun.runs import service as service_module
+    from flowrun.runs import resolved_cache
 
     folder = tmp_path / "cache" / "flowrun" / "resolved"
     path = write(tmp_path, "chain.workflow.yml", CHAIN)
-    key = service_module._cache_key(path.resolve(), CHAIN, None, None)
+    key = resolved_cache.cache_key(path.resolve(), CHAIN, None, None)
     folder.mkdir(parents=True)
     (folder / f"{key}.json").write_text("{broken")
     assert await service.wait(await service.execute(path)) == "succeeded"
     (folder / f"{key}.json").write_text('{"resolved": 1}')
-    assert service_module._cache_load(key) is None
-    assert service_module._cache_key(path, "x", {"bad": object()}, None) is None
-    for index in range(service_module._CACHE_ENTRIES + 3):
-        service_module._cache_store(f"k{index}", {"resolved": {}})
-    assert len(list(folder.glob("*.json"))) == service_module._CACHE_ENTRIES
+    assert resolved_cache.load_entry(key) is None
+    assert resolved_cache.cache_key(path, "x", {"bad": object()}, None) is None
+    for index in range(resolved_cache.MAX_ENTRIES + 3):
+        resolved_cache.store_entry(f"k{index}", {"resolved": {}})
+    assert len(list(folder.glob("*.json"))) == resolved_cache.MAX_ENTRIES
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder should be")
     os.environ["XDG_CACHE_HOME"] = str(blocked)  # restored by the own_cache fixture
-    service_module._cache_store("other", {"resolved": {}})  # unwritable: ignored
+    resolved_cache.store_entry("other", {"resolved": {}})  # unwritable: ignored
 
 
 async def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path, service: RunService) -> None:
@@ -614,7 +617,7 @@ async def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path, service: RunSe
 async def test_a_history_that_cannot_record_stops_the_started_child(
     tmp_path: Path, service: RunService, store: HistoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flowrun.runs import supervisor
+    from flowrun.runs import process_groups
 
     path = write(tmp_path, "chain.workflow.yml", CHAIN)
     assert await service.wait(await service.execute(path)) == "succeeded"  # now cached
@@ -629,7 +632,7 @@ async def test_a_history_that_cannot_record_stops_the_started_child(
     monkeypatch.setattr(store, "create_execution", broken)
     with pytest.raises(OSError, match="disk full"):
         await service.execute(path)
-    assert supervisor.live_groups() == set()
+    assert process_groups.live_groups() == set()
     monkeypatch.setattr(store, "create_execution", original)
     # the end of a run that cannot be recorded is logged; the run still ends
     monkeypatch.setattr(store, "finish", finish_fails)

@@ -13,15 +13,9 @@ from typing import Any
 
 import pytest
 
-from flowrun.runs import supervisor
-from flowrun.runs.supervisor import (
-    ChildState,
-    EngineChild,
-    EngineLocation,
-    LaunchSpec,
-    child_environment,
-    engine_location,
-)
+from flowrun.runs import process_groups, supervisor
+from flowrun.runs.launch import EngineLocation, LaunchSpec, child_environment, engine_location
+from flowrun.runs.supervisor import ChildState, EngineChild
 
 FAKE = EngineLocation(Path(__file__).parent / "fake_engines" / "fake_engine.py", "fake_engine")
 
@@ -98,7 +92,7 @@ async def test_successful_run_forwards_every_event(tmp_path: Path) -> None:
     ]
     assert started == [child.pid]
     assert child.state is ChildState.EXITED
-    assert child.pid not in supervisor.live_groups()
+    assert child.pid not in process_groups.live_groups()
 
 
 async def test_child_environment_is_only_what_the_run_declares(
@@ -292,10 +286,10 @@ def test_kill_live_groups_kills_registered_groups() -> None:
     import subprocess
 
     process = subprocess.Popen(["sh", "-c", "sleep 300 & wait"], start_new_session=True)
-    supervisor._live_groups.add(process.pid)
-    supervisor.kill_live_groups(grace=0.2)
+    process_groups.add_group(process.pid)
+    process_groups.kill_live_groups(grace=0.2)
     assert process.wait(10) == -signal.SIGTERM
-    assert supervisor.live_groups() == set()
+    assert process_groups.live_groups() == set()
 
 
 def test_exit_handlers_kill_children_when_the_supervisor_process_dies(tmp_path: Path) -> None:
@@ -304,7 +298,8 @@ def test_exit_handlers_kill_children_when_the_supervisor_process_dies(tmp_path: 
     script = (
         "import asyncio, sys\n"
         "from pathlib import Path\n"
-        "from flowrun.runs.supervisor import EngineChild, LaunchSpec, EngineLocation\n"
+        "from flowrun.runs.supervisor import EngineChild\n"
+        "from flowrun.runs.launch import LaunchSpec, EngineLocation\n"
         f"fake = EngineLocation(Path({str(FAKE.path)!r}), 'fake_engine')\n"
         "async def on_event(event):\n"
         "    if event['event'] == 'node_log':\n"
@@ -345,7 +340,7 @@ def test_scratch_of_killed_supervisors_is_removed(tmp_path: Path) -> None:
     live.mkdir()
     other = tmp_path / "flowrun-run-notapid"
     other.mkdir()
-    assert supervisor.remove_stale_scratch(tmp_path) == [stale]
+    assert process_groups.remove_stale_scratch(tmp_path) == [stale]
     assert not stale.exists() and live.exists() and other.exists()
-    assert supervisor.remove_stale_scratch(tmp_path / "missing") == []
-    assert supervisor._pid_alive(1)  # init: alive, whoever owns it
+    assert process_groups.remove_stale_scratch(tmp_path / "missing") == []
+    assert process_groups.pid_alive(1)  # init: alive, whoever owns it

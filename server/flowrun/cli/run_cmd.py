@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     import asyncio
 
     from flowrun.runs.errors import FlowrunError
+    from flowrun.runs.prespawn import Prespawned
     from flowrun.runs.service import RunService
     from flowrun.runs.store import HistoryStore
-    from flowrun.runs.supervisor import Prespawned
 
 EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 
@@ -115,7 +115,8 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"flowrun run: {args.file}: no such file", file=sys.stderr)
         return 2
-    from flowrun.runs.service import default_python, early_child
+    from flowrun.runs.launch import default_python
+    from flowrun.runs.prespawn import early_child
 
     # The engine boots (an interpreter start, asyncio) while this process loads the rest.
     early = early_child(
@@ -145,7 +146,8 @@ async def _main(
     import asyncio
 
     from flowrun.runs.errors import FlowrunError
-    from flowrun.runs.service import RunService, default_python
+    from flowrun.runs.launch import default_python
+    from flowrun.runs.service import RunService
 
     forward = _Forward()
     store = _StoreWhenOpen(asyncio.ensure_future(_open_store(args)))

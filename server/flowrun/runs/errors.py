@@ -85,6 +85,33 @@ class InvalidTrigger(FlowrunError):
     type_name = "InvalidTrigger"
 
 
+class InvalidInput(FlowrunError):
+    type_name = "ValidationError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        suggestion: str | None = None,
+        missing: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message, suggestion=suggestion)
+        self.missing = missing or []
+
+    @property
+    def error(self) -> dict[str, Any]:
+        error = super().error
+        if self.missing:
+            error["missingInputs"] = self.missing  # the editor asks for these
+        return error
+
+
+class MissingSecret(FlowrunError):
+    """A declared secret is neither in the environment nor in the nearest `.env`."""
+
+    type_name = "MissingSecret"
+
+
 class UnknownExecution(FlowrunError):
     """No execution (or more than one) matches the id or prefix the user gave."""
 

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from flowrun.runs.store import ACTIVE, HistoryStore, pid_alive
+from flowrun.runs.process_groups import pid_alive, signal_group
+from flowrun.runs.store import ACTIVE, HistoryStore
 
 POLL = 0.05
 
@@ -64,14 +65,14 @@ async def stop_execution(
 
 async def terminate_group(pgid: int, grace: float) -> bool:
     """SIGTERM the group, SIGKILL what is left after `grace` s. True if it had processes."""
-    if not _signal_group(pgid, signal.SIGTERM):
+    if not signal_group(pgid, signal.SIGTERM):
         return False
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        if not _signal_group(pgid, 0):
+        if not signal_group(pgid, 0):
             return True
         await asyncio.sleep(POLL)
-    _signal_group(pgid, signal.SIGKILL)
+    signal_group(pgid, signal.SIGKILL)
     return True
 
 
@@ -82,16 +83,6 @@ def group_runs_execution(pgid: int, execution_id: str, proc: Path = Path("/proc"
     except OSError:
         return False
     return f"FLOWRUN_EXECUTION_ID={execution_id}".encode() in environ.split(b"\0")
-
-
-def _signal_group(pgid: int, sig: int) -> bool:
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    return True
 
 
 async def _wait_recorded(store: HistoryStore, execution_id: str, seconds: float) -> str | None:

@@ -24,6 +24,7 @@ import aiosqlite
 from flowrun.runs import payloads, tree
 from flowrun.runs.dbfile import BUSY_TIMEOUT_MS, DB_DIR, HistoryError, prepare
 from flowrun.runs.errors import UnknownExecution
+from flowrun.runs.process_groups import pid_alive
 from flowrun.runs.recorder import EventRecorder, Write, compact
 
 log = logging.getLogger(__name__)
@@ -427,24 +428,3 @@ async def _finish_row(
         "e.workflow_id = x.workflow_id AND e.seq > x.seq)",
         (status, execution_id, execution_id, execution_id),
     )
-
-
-def pid_alive(pid: int | None) -> bool:
-    if pid is None or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """A dead process its parent has not reaped yet still answers kill(pid, 0) (Linux)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[:1] == ["Z"]

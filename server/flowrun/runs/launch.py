@@ -1,0 +1,212 @@
+"""What an engine child is started with: its `LaunchSpec`, argv, environment and scratch folder.
+
+The child is `<python> -c WRAPPER` which moves the event pipe to fd 3 and runs the engine
+module with runpy, so `python -m flowrun_engine` semantics hold without a preexec_fn (not
+safe with threads, and slower).
+
+Environment of the child (nothing else from the parent process):
+* the usual variables, when set: PATH HOME USER LOGNAME SHELL TERM LANG LANGUAGE TZ
+  LC_* SYSTEMROOT COMSPEC PATHEXT WINDIR USERPROFILE APPDATA LOCALAPPDATA XDG_*
+  SSL_CERT_FILE SSL_CERT_DIR REQUESTS_CA_BUNDLE http(s)_proxy no_proxy VIRTUAL_ENV
+  CONDA_PREFIX PYENV_VERSION;
+* the workflow's `env`, then the secrets (process environment, then `.env`);
+* PYTHONPATH = the run's scratch folder, which holds only a symlink to the engine package;
+  PYTHONUNBUFFERED=1; TMPDIR and FLOWRUN_SCRATCH = a `tmp` folder inside it;
+  FLOWRUN_EXECUTION_MODE, FLOWRUN_WORKFLOW_ID, FLOWRUN_EXECUTION_ID.
+
+On the path of `flowrun run`'s early child: no asyncio, logging or dataclasses here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+PASSTHROUGH = frozenset(
+    [
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "TERM",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "SYSTEMROOT",
+        "COMSPEC",
+        "PATHEXT",
+        "WINDIR",
+        "USERPROFILE",
+        "APPDATA",
+        "LOCALAPPDATA",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+        "PYENV_VERSION",
+    ]
+)
+PASSTHROUGH_PREFIXES = ("LC_", "XDG_")
+SCRATCH_PREFIX = "flowrun-run-"
+
+# Runs `python -m <module>` after moving the event pipe to fd 3 (not inherited further).
+# On Linux it also asks for SIGTERM when the supervisor dies, even by SIGKILL: the engine
+# then stops its nodes and their process trees. The parent pid guards the race where the
+# supervisor died before prctl.
+WRAPPER = (
+    "import os,sys\n"
+    "fd=int(sys.argv.pop(1));m=sys.argv.pop(1);pp=int(sys.argv.pop(1))\n"
+    "if fd!=3:\n os.dup2(fd,3,inheritable=False);os.close(fd)\n"
+    "else:\n os.set_inheritable(3,False)\n"
+    "try:\n import ctypes;ctypes.CDLL(None).prctl(1,15)\n"
+    "except Exception:\n pass\n"
+    "if os.getppid()!=pp:\n sys.exit('flowrun: the supervisor is gone')\n"
+    "import runpy\n"
+    "runpy.run_module(m,run_name='__main__',alter_sys=True)\n"
+)
+
+
+def engine_argv(python: str, write_fd: int, module: str) -> list[str]:
+    return [python, "-c", WRAPPER, str(write_fd), module, str(os.getpid())]
+
+
+# Named tuples, not dataclasses: `dataclasses` loads `inspect`, which `flowrun run` would pay
+# for before it spawns its child.
+
+
+class EngineLocation(NamedTuple):
+    """The package (or module file) put on the child's path, and the name to run."""
+
+    path: Path
+    module: str
+
+
+def engine_location() -> EngineLocation:
+    """Where `flowrun_engine` is installed, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("flowrun_engine")
+    if spec is None or spec.origin is None:  # pragma: no cover - broken install
+        raise RuntimeError("The flowrun_engine package is not installed next to flowrun.")
+    return EngineLocation(Path(spec.origin).parent, "flowrun_engine")
+
+
+class LaunchSpec:
+    def __init__(
+        self,
+        python: str,
+        payload: dict[str, Any],  # the resolved workflow, written to the child's stdin
+        execution_id: str,
+        workflow_id: str,
+        cwd: str,
+        env: dict[str, str] | None = None,  # workflow env
+        secrets: dict[str, str] | None = None,
+        mode: str = "test",
+        timeout: float | None = None,  # backstop; the engine enforces its own timeout first
+        engine: EngineLocation | None = None,
+    ) -> None:
+        self.python = python
+        self.payload = payload
+        self.execution_id = execution_id
+        self.workflow_id = workflow_id
+        self.cwd = cwd
+        self.env = {} if env is None else env
+        self.secrets = {} if secrets is None else secrets
+        self.mode = mode
+        self.timeout = timeout
+        self.engine = engine
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LaunchSpec) and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "secrets")
+        return f"LaunchSpec({fields})"
+
+
+def spec_for_run(
+    resolved: dict[str, Any],
+    path: Path,
+    python: str,
+    execution_id: str,
+    secrets: dict[str, str],
+    mode: str,
+) -> LaunchSpec:
+    """The spec of a run of the resolved workflow from `path`."""
+    options = resolved.get("options") or {}
+    return LaunchSpec(
+        python=python,
+        payload=resolved,
+        execution_id=execution_id,
+        workflow_id=str(resolved["workflow"]["id"]),
+        cwd=str(options.get("cwd") or path.parent),
+        env={k: str(v) for k, v in (resolved["workflow"].get("env") or {}).items()},
+        secrets=secrets,
+        mode=mode,
+        timeout=float(options.get("timeout") or 600.0),
+    )
+
+
+def new_execution_id() -> str:
+    """`uuid.uuid4().hex`, without importing uuid (and platform) before the spawn."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
+def default_python() -> str | None:
+    """The interpreter when none is chosen: FLOWRUN_PYTHON, else python3 on PATH."""
+    return os.environ.get("FLOWRUN_PYTHON") or None
+
+
+def child_environment(
+    spec: LaunchSpec, scratch: Path, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    source = os.environ if environ is None else environ
+    env = {
+        key: value
+        for key, value in source.items()
+        if key in PASSTHROUGH or key.startswith(PASSTHROUGH_PREFIXES)
+    }
+    env.update(spec.env)
+    env.update(spec.secrets)
+    tmp = str(scratch / "tmp")
+    env.update(
+        {
+            "PYTHONPATH": str(scratch),
+            "PYTHONUNBUFFERED": "1",
+            "TMPDIR": tmp,
+            "FLOWRUN_SCRATCH": tmp,
+            "FLOWRUN_EXECUTION_MODE": spec.mode,
+            "FLOWRUN_WORKFLOW_ID": spec.workflow_id,
+            "FLOWRUN_EXECUTION_ID": spec.execution_id,
+        }
+    )
+    return env
+
+
+def make_scratch(engine: EngineLocation) -> Path:
+    """A 0700 folder with the engine symlinked in (the child's only PYTHONPATH entry).
+
+    Its name holds the supervisor's pid, so that a later supervisor can remove the folders
+    of one that was killed (SIGKILL leaves no chance to clean up).
+    """
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    os.chmod(scratch, 0o700)
+    (scratch / "tmp").mkdir(mode=0o700)
+    (scratch / engine.path.name).symlink_to(engine.path, engine.path.is_dir())
+    return scratch

@@ -1,0 +1,135 @@
+"""Before a run: validate and resolve the file (or take it from the cache), check the
+interpreter and the packages of `requires`.
+
+The resolved-JSON cache stamps this module's code (it calls `resolve()`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from flowrun.runs import resolved_cache
+from flowrun.runs.errors import (
+    DependencyError,
+    InvalidInput,
+    InvalidTrigger,
+    PythonNotFound,
+    WorkflowInvalid,
+)
+
+if TYPE_CHECKING:
+    from flowrun import pyenv
+
+PYTHON_SUGGESTION = (
+    "Choose a Python 3.11+ interpreter: `flowrun run --python PATH`, or in VS Code "
+    "'Flowrun: Select Python Interpreter' (the `flowrun.python` setting)."
+)
+
+
+class Prepared(NamedTuple):
+    resolved: dict[str, Any]
+    info: pyenv.InterpreterInfo
+    known_valid: bool  # from the cache: nothing can refuse the run any more
+
+
+async def prepare(
+    path: Path,
+    text: str | None,
+    python: str | None,
+    install_missing: bool,
+    inputs: dict[str, Any] | None,
+    trigger: dict[str, Any] | None,
+) -> Prepared:
+    """The resolved workflow and the interpreter of a run, or the typed error refusing it."""
+    import asyncio
+
+    from flowrun import pyenv
+
+    source = text if text is not None else resolved_cache.read_text(path)
+    key = resolved_cache.cache_key(path, source, inputs, trigger) if source is not None else None
+    entry = resolved_cache.load_entry(key)
+    if entry is not None:  # this exact file was valid: skip loading the validator
+        info = await pyenv.inspect_interpreter(python)
+        resolved, requires = entry["resolved"], list(entry["requires"])
+    else:
+        # validation and the interpreter check run side by side (the check may spawn)
+        checked, info = await asyncio.gather(
+            asyncio.to_thread(_validate, path, source), pyenv.inspect_interpreter(python)
+        )
+        errors = [d for d in checked.diagnostics if str(d.severity) == "error"]
+        if errors or checked.workflow is None:
+            raise WorkflowInvalid(errors)
+        resolved = _resolve(checked.workflow, checked.source, path, inputs, trigger)
+        requires = list(checked.workflow.requires or [])
+        resolved_cache.store_entry(key, {"resolved": resolved, "requires": requires})
+    if not info.ok:
+        raise PythonNotFound(" ".join(info.problems), suggestion=PYTHON_SUGGESTION)
+    if requires:
+        await check_requires(info, requires, install_missing)
+    return Prepared(resolved, info, entry is not None)
+
+
+async def check_requires(
+    info: pyenv.InterpreterInfo, requires: list[str], install_missing: bool
+) -> None:
+    """`DependencyError` unless the interpreter imports every package (after installing
+    the missing ones, with `install_missing`)."""
+    from flowrun import pyenv
+    from flowrun.pyenv.packages import display_command
+
+    python = info.executable or info.path  # the interpreter itself, not a shim
+    missing = await pyenv.missing_packages(python, requires)
+    if missing and install_missing:
+        ok, output = await pyenv.install_packages(python, missing)
+        if not ok:
+            tail = " ".join(output.strip().splitlines()[-3:])
+            raise DependencyError(
+                missing,
+                pyenv.pip_install_command(python, missing),
+                f"Installing {', '.join(missing)} into {python} failed: {tail}",
+            )
+        missing = await pyenv.missing_packages(python, requires)
+    if missing:
+        command = pyenv.pip_install_command(python, missing)
+        raise DependencyError(
+            missing,
+            command,
+            f"{python} cannot import {', '.join(missing)} (listed in `requires`). "
+            f"Install with `{display_command(command)}` or run with --install-missing.",
+        )
+
+
+def _validate(path: Path, text: str | None) -> Any:
+    from flowrun.validate import validate_file, validate_text
+
+    if text is not None:
+        return validate_text(text, path)
+    return validate_file(path)
+
+
+def _resolve(
+    workflow: Any,
+    source: Any,
+    path: Path,
+    inputs: dict[str, Any] | None,
+    trigger: dict[str, Any] | None,
+) -> dict[str, Any]:
+    from flowrun.spec.resolve import InputError, TriggerError, resolve
+
+    try:
+        resolved: dict[str, Any] = resolve(
+            workflow, path, inputs=inputs, trigger=trigger, source=source
+        )
+    except TriggerError as exc:
+        raise InvalidTrigger(
+            f"{path.name}: {exc}",
+            suggestion="Give a trigger matching the file's `trigger:` (--trigger FILE|JSON).",
+        ) from None
+    except InputError as exc:
+        raise InvalidInput(
+            f"{path.name}: {exc}",
+            suggestion="Fix the --input values (NAME=VALUE).",
+            missing=exc.missing,
+        ) from None
+    return resolved

@@ -1,0 +1,59 @@
+"""Re-running from a node: the outputs of an earlier execution given to the nodes upstream."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowrun.runs.store import HistoryStore
+
+
+async def given_outputs(
+    store: HistoryStore,
+    resolved: dict[str, Any],
+    from_execution: str | None,
+    from_node: str | None,
+) -> dict[str, Any]:
+    """The recorded outputs of the nodes upstream of `from_node`, from `from_execution`
+    (an id or a prefix) or else the workflow's latest execution."""
+    source = from_execution
+    if source is None:
+        summaries = await store.list_executions(
+            workflow_id=str(resolved["workflow"]["id"]), limit=1
+        )
+        if not summaries:
+            return {}
+        source = str(summaries[0]["id"])
+    else:
+        source = await store.resolve_id(source)
+    await store.flush()  # wait for events still being written (a run just ended)
+    outputs = await store.node_outputs(source)
+    if from_node is None:
+        return {}
+    keep = upstream_nodes(resolved["workflow"], from_node)
+    return {node: out for node, out in outputs.items() if node in keep}
+
+
+def upstream_nodes(workflow: dict[str, Any], node_id: str) -> set[str]:
+    """Every node `node_id` depends on: `needs`, sequential order, earlier stages."""
+    edges: dict[str, set[str]] = {}
+    earlier: set[str] = set()
+    for stage in workflow.get("stages") or []:
+        previous: str | None = None
+        ids = [str(node["id"]) for node in stage.get("nodes") or []]
+        for node in stage.get("nodes") or []:
+            needs = node.get("needs") or []
+            deps = {needs} if isinstance(needs, str) else {str(n) for n in needs}
+            if stage.get("mode") == "sequential" and previous is not None:
+                deps.add(previous)
+            edges[str(node["id"])] = deps | earlier
+            previous = str(node["id"])
+        earlier |= set(ids)
+    seen: set[str] = set()
+    todo = list(edges.get(node_id, ()))
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(edges.get(current, ()))
+    return seen

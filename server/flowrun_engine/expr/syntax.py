@@ -1,0 +1,111 @@
+"""The AST of an expression (frozen dataclasses), the names the language knows, and unparse().
+
+start/end are offsets in the expression text; they do not take part in equality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FUNCTIONS: dict[str, int] = {"len": 1, "contains": 2, "default": 2, "json": 1, "to_json": 1}
+CONTEXTS: tuple[str, ...] = ("inputs", "trigger", "nodes", "env", "secrets", "loop")
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Any
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Attr:
+    obj: Expr
+    name: str
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Index:
+    obj: Expr
+    index: Expr
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class ListExpr:
+    items: tuple[Expr, ...]
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-" | "not"
+    operand: Expr
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # arithmetic, comparison, "in", "not in", "and", "or"
+    left: Expr
+    right: Expr
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+Expr = Const | Name | Attr | Index | Call | ListExpr | Unary | Binary
+
+
+# --- unparsing (for messages, hover and tests) --------------------------------------------
+
+
+def unparse(expr: Expr) -> str:
+    """Source text for an AST, fully parenthesised; parse(unparse(e)) == e."""
+    if isinstance(expr, Const):
+        return _unparse_const(expr.value)
+    if isinstance(expr, Name):
+        return expr.name
+    if isinstance(expr, Attr):
+        return f"{unparse(expr.obj)}.{expr.name}"
+    if isinstance(expr, Index):
+        return f"{unparse(expr.obj)}[{unparse(expr.index)}]"
+    if isinstance(expr, Call):
+        return f"{expr.func}({', '.join(unparse(a) for a in expr.args)})"
+    if isinstance(expr, ListExpr):
+        return f"[{', '.join(unparse(i) for i in expr.items)}]"
+    if isinstance(expr, Unary):
+        return f"({expr.op} {unparse(expr.operand)})"
+    return f"({unparse(expr.left)} {expr.op} {unparse(expr.right)})"
+
+
+def _unparse_const(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return '"' + escaped.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") + '"'
+    text = repr(value)
+    return f"({text})" if text.startswith("-") else text
