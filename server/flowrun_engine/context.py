@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowrun_engine.errors import NodeError
+from flowrun_engine.events import Redactor
 
 CAPTURE_LIMIT = 10 * 1024 * 1024
 LOG_BYTES_LIMIT = 2 * 1024 * 1024
@@ -93,6 +94,11 @@ class NodeContext:
     def close(self) -> None:
         """The attempt is over: later logs (from a stray thread) are dropped."""
         self._closed = True
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret masked. Call it before cutting text short: the events are
+        redacted too, but a secret cut in half no longer matches there."""
+        return Redactor(self.secrets.values()).text(text)
 
     def working_dir(self, value: Any) -> str:
         """A node's `cwd` parameter, relative to the workspace folder; it must exist."""

@@ -204,3 +204,21 @@ def test_agent_in_a_whole_run(engine: Engine, bin_dir: Path, tmp_path: Path) -> 
     got = json.loads(run.output("code")["output"])
     assert got["args"] == ["-p", "Role: dev\n\nTask:\nadd a README"]
     assert "working on it" in run.logs("code")
+
+
+async def test_a_secret_in_the_agent_error_tail_is_masked_before_the_cut(tmp_path: Path) -> None:
+    secret = "agent-secret-value"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "leaky"
+    # stderr ends so that the 2,000-character tail starts inside the secret
+    script.write_text(
+        f"#!/bin/sh\nprintf '%s' '{secret}' >&2\nprintf 'z%.0s' $(seq 1990) >&2\nexit 3\n"
+    )
+    script.chmod(0o755)
+    ctx = make_ctx(tmp_path, bin_dir)
+    ctx.secrets = {"AGENT_TOKEN": secret}
+    with pytest.raises(NodeError) as info:
+        await agent.run({"prompt": "hi", "command": "leaky"}, ctx)
+    assert "-value" not in info.value.message
+    assert "exited with code 3" in info.value.message

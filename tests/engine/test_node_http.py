@@ -309,3 +309,16 @@ async def test_cancelled_request_is_left_behind(tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0)
     assert task.cancelled()
+
+
+async def test_a_secret_at_the_cut_of_the_error_excerpt_is_masked_whole(tmp_path: Path) -> None:
+    secret = "s3cr3t-token-value"
+    body = "x" * 490 + secret + "y" * 100  # the 500-character excerpt would halve the secret
+    reply = Reply(500, body, {"Content-Type": "text/plain"})
+    ctx = NodeContext(
+        node_id="fetch", timeout=10.0, cwd=str(tmp_path), env={}, secrets={"TOKEN": secret}
+    )
+    with serve(reply) as srv, pytest.raises(NodeError) as info:
+        await http_node.run({"url": f"{srv.url}/api"}, ctx)
+    assert "***" in info.value.message
+    assert secret[:6] not in info.value.message

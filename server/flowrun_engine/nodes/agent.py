@@ -69,7 +69,7 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     if result.exit_code != 0:
         raise NodeError(
             "ExecutionError",
-            _exit_message(ctx.node_id, os.path.basename(argv[0]), result),
+            _exit_message(ctx, os.path.basename(argv[0]), result),
             suggestion="look at the agent's logs above; run the same command in a terminal",
             output=output,
         )
@@ -175,7 +175,8 @@ def _find_program(
     )
 
 
-def _exit_message(node_id: str, program: str, result: ProcessResult) -> str:
-    tail = (result.stderr.strip() or result.stdout.strip())[-STDERR_TAIL_CHARS:]
+def _exit_message(ctx: NodeContext, program: str, result: ProcessResult) -> str:
+    text = ctx.redact(result.stderr.strip() or result.stdout.strip())  # before the cut
+    tail = text[-STDERR_TAIL_CHARS:]
     detail = f":\n{tail}" if tail else " (no output)"
-    return f"node `{node_id}`: {program} exited with code {result.exit_code}{detail}"
+    return f"node `{ctx.node_id}`: {program} exited with code {result.exit_code}{detail}"

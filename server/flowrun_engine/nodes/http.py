@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flowrun_engine.context import NodeContext
@@ -45,7 +46,7 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     if not _accepts(accepted, response.status):
         raise NodeError(
             "HTTPError",
-            _status_message(method, url, response),
+            _status_message(method, url, response, ctx.redact),
             suggestion=_suggestion(response.status, accepted),
             output=output,
         )
@@ -127,9 +128,9 @@ def _parse_body(response: Response) -> Any:
     return response.text()
 
 
-def _status_message(method: str, url: str, response: Response) -> str:
+def _status_message(method: str, url: str, response: Response, redact: Callable[[str], str]) -> str:
     phrase = status_phrase(response.status, response.reason)
-    text = response.text().strip()
+    text = redact(response.text().strip())
     tail = "…" if len(text) > BODY_IN_ERROR else ""
     detail = f": {text[:BODY_IN_ERROR]}{tail}" if text else " (empty body)"
     return f"{method} {url} returned {response.status} {phrase}{detail}"

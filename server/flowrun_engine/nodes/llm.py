@@ -12,11 +12,13 @@ environment variable; it is sent in a header only and never logged.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
+from flowrun_engine.events import Redactor
 from flowrun_engine.nodes._net_http import NetworkError, Response, send, status_phrase
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -255,9 +257,7 @@ def _usage(input_tokens: Any, output_tokens: Any) -> dict[str, Any]:
 
 
 def _status_error(provider: Provider, model: str, response: Response, key: str | None) -> NodeError:
-    detail = _provider_message(response)
-    if key and len(key) >= 4:  # the engine's redaction rule for secrets
-        detail = detail.replace(key, "***")
+    detail = _provider_message(response, Redactor([key] if key else []).text)
     phrase = status_phrase(response.status, response.reason)
     return NodeError(
         "ProviderError",
@@ -266,7 +266,7 @@ def _status_error(provider: Provider, model: str, response: Response, key: str |
     )
 
 
-def _provider_message(response: Response) -> str:
+def _provider_message(response: Response, redact: Callable[[str], str]) -> str:
     """The provider's own error message from its JSON error body, else the body's start."""
     try:
         data = response.json()
@@ -275,12 +275,12 @@ def _provider_message(response: Response) -> str:
     if isinstance(data, dict):
         error = data.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return str(error["message"])
+            return redact(str(error["message"]))
         if isinstance(error, str):
-            return error
+            return redact(error)
         if isinstance(data.get("message"), str):
-            return str(data["message"])
-    text = response.text().strip()
+            return redact(str(data["message"]))
+    text = redact(response.text().strip())  # before the cut, which could halve the key
     return text[:500] if text else "(empty body)"
 
 
