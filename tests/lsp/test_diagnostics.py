@@ -140,3 +140,33 @@ async def test_changes_on_disk(workspace: Path, session: Session) -> None:
     mark = session.diagnostics.mark()
     (workspace / "new.workflow.yml").unlink()
     assert await session.wait_diagnostics("new.workflow.yml", since=mark) == []
+
+
+async def test_workspace_folders_added_and_removed(workspace: Path, session: Session) -> None:
+    await session.watching()
+    other = workspace.parent / "other"
+    there = write(other, "there.workflow.yml", BAD).as_uri()
+    folder = types.WorkspaceFolder(uri=other.as_uri(), name="other")
+
+    def folders(added: list[types.WorkspaceFolder], removed: list[types.WorkspaceFolder]) -> None:
+        event = types.WorkspaceFoldersChangeEvent(added=added, removed=removed)
+        session.client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(event=event)
+        )
+
+    mark = session.diagnostics.mark()
+    folders([folder], [])
+    await session.diagnostics.wait_for(lambda p: p.uri == there and p.diagnostics, since=mark)
+    # the added folder is watched too
+    await session.logs.wait_for(lambda p: str(other) in p.message and "Watching" in p.message)
+    later = (other / "later.workflow.yml").as_uri()
+    mark = session.diagnostics.mark()
+    write(other, "later.workflow.yml", BAD)
+    await session.diagnostics.wait_for(lambda p: p.uri == later and p.diagnostics, since=mark)
+
+    mark = session.diagnostics.mark()
+    folders([], [folder])
+    for uri in (there, later):
+        await session.diagnostics.wait_for(
+            lambda p, uri=uri: p.uri == uri and not p.diagnostics, since=mark
+        )

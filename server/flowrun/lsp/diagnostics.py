@@ -88,10 +88,11 @@ def publish(server: FlowrunServer, uri: str, text: str, result: Any) -> None:
     server.update_document(uri, text, result)
 
 
-async def validate_workspace(server: FlowrunServer) -> None:
+async def validate_workspace(server: FlowrunServer, roots: list[Path] | None = None) -> None:
+    """Validate every workflow file under `roots` (default: all workspace folders)."""
     from flowrun.validate import find_workflow_files
 
-    roots = server.workflow_roots()
+    roots = server.workflow_roots() if roots is None else roots
     if not roots:
         return
     files = await asyncio.to_thread(find_workflow_files, roots)

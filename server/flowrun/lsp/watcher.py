@@ -2,7 +2,8 @@
 
 A workflow file added or changed on disk is re-validated unless it is open (then the editor's
 text is what counts); a deleted one loses its diagnostics. Started in `initialized`, stopped
-at shutdown.
+at shutdown, and restarted over the new folders when the workspace folders change (the added
+folders are validated, the removed ones' diagnostics cleared).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 from lsprotocol import types
 from watchfiles import Change, DefaultFilter, awatch
 
-from flowrun.lsp.diagnostics import is_workflow, validate_uri
-from flowrun.lsp.server import FlowrunServer, path_to_uri
+from flowrun.lsp.diagnostics import is_workflow, validate_uri, validate_workspace
+from flowrun.lsp.server import FlowrunServer, path_to_uri, uri_to_path
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +32,41 @@ class WorkflowFilter(DefaultFilter):
 
 
 def setup(server: FlowrunServer) -> None:
-    stop = asyncio.Event()
+    stop = asyncio.Event()  # the running watcher's; replaced when the folders change
 
-    async def start() -> None:
+    def start() -> None:
         roots = [root for root in server.workflow_roots() if root.is_dir()]
         if roots:
             server.spawn(watch(server, roots, stop), name="watcher")
 
+    async def start_watching() -> None:
+        start()
+
     async def halt() -> None:
         stop.set()
 
-    server.on_initialized("watcher", start)
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def folders_changed(params: types.DidChangeWorkspaceFoldersParams) -> None:
+        # pygls has already updated server.workspace.folders
+        nonlocal stop
+        for folder in params.event.removed:
+            forget_folder(server, folder.uri)
+        stop.set()
+        stop = asyncio.Event()
+        start()
+        added = [uri_to_path(folder.uri) for folder in params.event.added]
+        await validate_workspace(server, [path for path in added if path is not None])
+
+    server.on_initialized("watcher", start_watching)
     server.on_shutdown("watcher", halt)
+
+
+def forget_folder(server: FlowrunServer, folder_uri: str) -> None:
+    """A folder left the workspace: its files' diagnostics go with it (unless open)."""
+    prefix = folder_uri.rstrip("/") + "/"
+    for uri in [uri for uri in server.documents if uri.startswith(prefix)]:
+        if not server.is_open(uri):
+            server.forget_document(uri)
 
 
 async def watch(server: FlowrunServer, roots: list[Path], stop: asyncio.Event) -> None:
