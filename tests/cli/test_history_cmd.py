@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from flowrun.cli import main
-from flowrun.cli.history_cmd import format_duration, parse_since, relative_time
+from flowrun.cli.history_cmd import parse_since, relative_time
+from flowrun.humanize import format_duration
 from flowrun.runs.errors import FlowrunError
 from flowrun.runs.store import HistoryStore
 
@@ -239,7 +240,7 @@ def test_helpers() -> None:
     assert relative_time(now - 7200, now) == "2 h ago"
     assert relative_time(now - 90_000, now) == "yesterday"
     assert relative_time(now - 3 * 86400, now) == "3 days ago"
-    assert format_duration(None) == "-" and format_duration(12) == "12 ms"
+    assert format_duration(None, unknown="-") == "-" and format_duration(12) == "12 ms"
     assert format_duration(2500) == "2.5 s" and format_duration(125_000) == "2 min 5 s"
     assert parse_since("2d", now) == now - 2 * 86400
     assert parse_since("90m", now) == now - 5400

@@ -285,10 +285,10 @@ def test_progress_lines_and_durations() -> None:
     )
     assert line({"event": "node_finished", "node": "a", "status": "skipped"}) == "↷ a skipped"
     assert line({"event": "node_log", "node": "a"}) is None
-    assert render.duration_text(None) == ""
-    assert render.duration_text(12) == "12 ms"
-    assert render.duration_text(2500) == "2.5 s"
-    assert render.duration_text(125_000) == "2 m 5 s"
+    assert render.format_duration(None) == ""
+    assert render.format_duration(12) == "12 ms"
+    assert render.format_duration(2500) == "2.5 s"
+    assert render.format_duration(125_000) == "2 min 5 s"
     assert render.preview("x" * 400).endswith("…")
     assert render.preview({"a": 1}) == '{"a": 1}'
 

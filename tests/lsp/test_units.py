@@ -8,8 +8,9 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from flowrun.humanize import format_duration
 from flowrun.lsp import protocol
-from flowrun.lsp.codelens import format_duration, last_run_title
+from flowrun.lsp.codelens import last_run_title
 from flowrun.lsp.completion import ancestors, complete, keys_for
 from flowrun.lsp.convert import path_to_uri_or
 from flowrun.lsp.hover import walk

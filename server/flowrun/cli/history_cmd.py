@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowrun.humanize import format_duration
+
 if TYPE_CHECKING:
     from flowrun.runs.store import HistoryStore
 
@@ -209,7 +211,7 @@ def _print_history(executions: list[dict[str, Any]], now: float) -> None:
             item["workflowId"],
             f"[{STATUS_STYLES.get(status, '')}]{status}[/]",
             relative_time(_epoch(item["startedAt"]), now),
-            format_duration(item["durationMs"]),
+            _duration(item["durationMs"]),
             item["trigger"],
         )
     Console(highlight=False).print(table)
@@ -234,15 +236,8 @@ def relative_time(t: float | None, now: float) -> str:
     return "yesterday" if days == 1 else f"{days} days ago"
 
 
-def format_duration(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    if ms < 1000:
-        return f"{ms} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    minutes, seconds = divmod(round(ms / 1000), 60)
-    return f"{minutes} min {seconds} s"
+def _duration(ms: float | None) -> str:
+    return format_duration(ms, unknown="-")
 
 
 def _print_json(value: Any) -> None:
@@ -271,7 +266,7 @@ def render_tree(tree: dict[str, Any]) -> Any:
     status = tree["status"]
     head = (
         f"{_badge(status)} [bold]{escape(tree['workflowId'])}[/] {tree['id'][:8]}  "
-        f"{format_duration(tree['durationMs'])}  [dim]{tree['startedAt']} · "
+        f"{_duration(tree['durationMs'])}  [dim]{tree['startedAt']} · "
         f"{escape(str(tree['file']))}[/]"
     )
     root = Tree(head)
@@ -300,7 +295,7 @@ def _add_node(parent: Any, node: dict[str, Any]) -> None:
         label += f" [dim]{node['type']}[/]"
     if node.get("iteration"):
         label += f" #{node['iteration']}"
-    label += f"  {format_duration(node['durationMs'])}"
+    label += f"  {_duration(node['durationMs'])}"
     if node.get("attempts", 0) > 1:
         label += f" [dim]({node['attempts']} attempts)[/]"
     branch = parent.add(label)
@@ -367,7 +362,7 @@ def _print_diff(result: dict[str, Any]) -> None:
         info = result[side]
         console.print(
             f"{side.upper()}: {info['id'][:8]} {escape(str(info['workflowId']))} "
-            f"{_badge(info['status'])} {format_duration(info['durationMs'])} "
+            f"{_badge(info['status'])} {_duration(info['durationMs'])} "
             f"[dim]{info['startedAt']}[/]"
         )
     if not result["sameWorkflow"]:
@@ -381,7 +376,7 @@ def _print_diff(result: dict[str, Any]) -> None:
             name += f" #{row['iteration']}"
         status, duration = row["status"], row["durationMs"]
         status_text = _status_change(status["a"], status["b"])
-        duration_text = f"{format_duration(duration['a'])} → {format_duration(duration['b'])}"
+        duration_text = f"{_duration(duration['a'])} → {_duration(duration['b'])}"
         table.add_row(escape(name), status_text, duration_text, escape(_what_changed(row)))
     console.print(table)
     counts = result["summary"]

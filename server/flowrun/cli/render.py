@@ -19,6 +19,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from flowrun.humanize import format_duration
+
 STATUS_STYLE: dict[str, tuple[str, str]] = {
     "queued": ("…", "dim"),
     "pending": ("·", "dim"),
@@ -36,16 +38,6 @@ PREVIEW_CHARS = 300
 def status_mark(status: str | None) -> Text:
     icon, style = STATUS_STYLE.get(status or "", ("?", "dim"))
     return Text(icon, style=style)
-
-
-def duration_text(ms: float | None) -> str:
-    if ms is None:
-        return ""
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    return f"{int(ms // 60_000)} m {ms % 60_000 / 1000:.0f} s"
 
 
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
@@ -111,7 +103,7 @@ class NodeProgress:
             extra = preview(entry["error"].get("message", ""), 80)
         return [
             Text(status, style=STATUS_STYLE.get(status, ("", "dim"))[1]),
-            Text(duration_text(duration), style="dim"),
+            Text(format_duration(duration), style="dim"),
             Text(extra, style="red" if entry.get("error") else "dim"),
         ]
 
@@ -146,7 +138,7 @@ def progress_line(event: dict[str, Any]) -> str | None:
     if name == "node_finished":
         status = str(event.get("status"))
         line = f"{STATUS_STYLE.get(status, ('?', ''))[0]} {where} {status}"
-        line += f" {duration_text(event.get('duration_ms'))}".rstrip()
+        line += f" {format_duration(event.get('duration_ms'))}".rstrip()
         error = event.get("error")
         if isinstance(error, dict) and status != "skipped":
             line += f": {error.get('type')}: {preview(error.get('message', ''), 200)}"
@@ -167,7 +159,7 @@ def execution_tree(tree: dict[str, Any]) -> Tree:
         " ",
         (str(tree.get("workflowId")), "bold"),
         (f"  {tree.get('status')}", STATUS_STYLE.get(str(tree.get("status")), ("", ""))[1]),
-        (f"  {duration_text(tree.get('durationMs'))}", "dim"),
+        (f"  {format_duration(tree.get('durationMs'))}", "dim"),
         (f"  {str(tree.get('id'))[:12]}", "dim"),
     )
     root = Tree(label)
@@ -201,7 +193,7 @@ def _add_node(parent: Tree, node: dict[str, Any]) -> None:
         (str(node.get("id")), "bold"),
         (f" ({node.get('type')})" if node.get("type") else "", "dim"),
         (f" #{node['iteration']}" if node.get("iteration") else "", "dim"),
-        (f"  {duration_text(node.get('durationMs'))}", "dim"),
+        (f"  {format_duration(node.get('durationMs'))}", "dim"),
         (f"  {node.get('attempts')} attempts" if (node.get("attempts") or 0) > 1 else "", "dim"),
     )
     branch = parent.add(label)

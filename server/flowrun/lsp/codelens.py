@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from lsprotocol import types
 
+from flowrun.humanize import format_duration
 from flowrun.lsp.protocol import (
     CLIENT_CMD_RUN_WITH_REQUEST,
     CMD_RUN_FROM_NODE,
@@ -94,15 +95,6 @@ def last_run_title(stats: dict[str, Any]) -> str:
     if duration is None:
         return f"{icon} {stats.get('lastStatus')} · {runs}"
     return f"{icon} {format_duration(int(duration))} · {runs}"
-
-
-def format_duration(ms: int) -> str:
-    if ms < 1000:
-        return f"{ms} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    minutes, seconds = divmod(round(ms / 1000), 60)
-    return f"{minutes} min {seconds} s"
 
 
 def _last_run(stats: dict[str, Any]) -> types.Command:
