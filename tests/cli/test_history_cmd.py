@@ -215,6 +215,25 @@ def test_diff_human_and_json(db: Path, capsys: Any, monkeypatch: Any) -> None:
     assert "different workflows" in out
 
 
+def test_diff_of_real_runs_where_nodes_exist_on_one_side_only(
+    tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    """Loops of different lengths: some node iterations are only in A (rendered as `-`)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    example = Path(__file__).parents[2] / "examples" / "stages-loop.workflow.yml"
+    db = str(tmp_path / "h.sqlite3")
+    for target in ("9", "3"):  # 5 iterations and a fallback, then 3 iterations
+        args = ["run", str(example), "--input", f"target={target}", "--python", sys.executable]
+        assert run_cli(capsys, *args, "--db", db)[0] == 0
+    code, out, _ = run_cli(capsys, "history", "--json", "--db", db)
+    newer, older = (e["id"] for e in json.loads(out)["executions"])
+    code, out, err = run_cli(capsys, "diff", older, newer, "--db", db)
+    assert code == 0, err
+    assert "attempt/work #5" in out and "only in A" in out
+    assert "⊘ skipped → ✓ succeeded" in out
+
+
 def test_a_corrupt_database_is_reported_and_replaced(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "h.sqlite3"
     path.write_bytes(b"\x00garbage" * 512)

@@ -315,9 +315,13 @@ def _add_node(parent: Any, node: dict[str, Any]) -> None:
             log_branch.add(f"[{style}]{escape(str(entry.get('text')))}[/]")
 
 
-def _badge(status: str) -> str:
-    style = STATUS_STYLES.get(status, "")
-    return f"[{style}]{STATUS_ICONS.get(status, '?')} {status}[/]"
+def _badge(status: str | None) -> str:
+    """A status as Rich markup; `-` where a node is missing from one side of a diff."""
+    if status is None:
+        return "-"
+    text = f"{STATUS_ICONS.get(status, '?')} {status}"
+    style = STATUS_STYLES.get(status)
+    return f"[{style}]{text}[/]" if style else text
 
 
 def _error_text(error: Any) -> str:
@@ -391,8 +395,8 @@ def _print_diff(result: dict[str, Any]) -> None:
 
 def _status_change(a: str | None, b: str | None) -> str:
     if a == b:
-        return _badge(a or "-")
-    return f"{_badge(a or '-')} → {_badge(b or '-')}"
+        return _badge(a)
+    return f"{_badge(a)} → {_badge(b)}"
 
 
 def _what_changed(row: dict[str, Any]) -> str:
