@@ -46,9 +46,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = int(func(args))
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:
+        code = _reader_went_away()
     if argv is None and args.command == "run":
         exit_now(code)
     return code
+
+
+def _reader_went_away() -> int:
+    """`flowrun schema | head`: the pipe closed early. Not our error, so no traceback; stdout
+    goes to /dev/null so that flushing it at exit does not fail again (Python docs' recipe)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 def exit_now(code: int) -> None:
