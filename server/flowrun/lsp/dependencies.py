@@ -75,9 +75,9 @@ async def check_document(server: FlowrunServer, state: DocumentState) -> None:
 
 
 def _diagnostic(requirement: str, rng: types.Range, python: str) -> types.Diagnostic:
-    from flowrun.pyenv import pip_install_command
+    from flowrun.pyenv import display_command, pip_install_command
 
-    command = " ".join(pip_install_command(python, [requirement]))
+    command = display_command(pip_install_command(python, [requirement]))
     fix: dict[str, Any] = {
         "title": "Install missing dependencies",
         "edits": [],

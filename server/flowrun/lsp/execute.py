@@ -220,7 +220,12 @@ async def describe_python(server: FlowrunServer, python: str | None) -> p.Python
 
 
 async def install(server: FlowrunServer, ref: p.DocumentRef) -> p.InstallDependenciesResult:
-    from flowrun.pyenv import inspect_interpreter, install_packages, pip_install_command
+    from flowrun.pyenv import (
+        display_command,
+        inspect_interpreter,
+        install_packages,
+        pip_install_command,
+    )
 
     await server_ready(server)
     outline = server.outline(ref.uri)
@@ -246,7 +251,7 @@ async def install(server: FlowrunServer, ref: p.DocumentRef) -> p.InstallDepende
         if state.outline.requires:
             server.spawn(dependencies.check_document(server, state), name="deps recheck")
     if not ok:
-        command = " ".join(pip_install_command(info.path, missing))
+        command = display_command(pip_install_command(info.path, missing))
         raise p.flowrun_error(
             {
                 "type": "DependencyError",

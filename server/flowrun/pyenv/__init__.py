@@ -10,6 +10,7 @@ from flowrun.pyenv.interpreter import (
     probe_interpreter,
 )
 from flowrun.pyenv.packages import (
+    display_command,
     install_packages,
     missing_packages,
     pip_install_command,
@@ -19,6 +20,7 @@ from flowrun.pyenv.packages import (
 __all__ = [
     "MIN_VERSION",
     "InterpreterInfo",
+    "display_command",
     "inspect_interpreter",
     "install_packages",
     "missing_packages",

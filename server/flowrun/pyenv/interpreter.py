@@ -141,6 +141,11 @@ def version_tuple(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+def interpreter_environment() -> dict[str, str]:
+    """Our environment without what would make the user's interpreter load our packages."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
 def _judge(path: str, executable: str, version: str, missing: list[str]) -> InterpreterInfo:
     problems: list[str] = []
     if version_tuple(version)[:2] < MIN_VERSION:
@@ -173,7 +178,7 @@ async def probe_interpreter(
         )
     path = located.path
     argv = [path, "-c", PROBE_SOURCE, json.dumps(checks or [])]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env = interpreter_environment()
     try:
         process = await asyncio.create_subprocess_exec(
             *argv,

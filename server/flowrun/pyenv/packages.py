@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shlex
 
-from flowrun.pyenv.interpreter import probe_interpreter
+from flowrun.pyenv.interpreter import interpreter_environment, probe_interpreter
 
 _NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 INSTALL_TIMEOUT = 900.0
@@ -57,7 +56,7 @@ async def install_packages(python: str, packages: list[str]) -> tuple[bool, str]
     if not packages:
         return True, "Nothing to install."
     argv = pip_install_command(python, packages)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env = interpreter_environment()
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     try:
         process = await asyncio.create_subprocess_exec(
