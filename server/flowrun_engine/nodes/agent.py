@@ -29,6 +29,7 @@ from typing import Any
 
 from flowrun_engine.context import NodeContext, ProcessResult
 from flowrun_engine.errors import NodeError
+from flowrun_engine.expr import to_text
 
 MAX_PROMPT_BYTES = 120 * 1024  # Linux limits one argument to 128 KiB
 STDERR_TAIL_CHARS = 2000
@@ -90,18 +91,15 @@ def _cli(params: dict[str, Any], node_id: str) -> AgentCli | None:
     return cli
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def preamble(params: dict[str, Any]) -> str:
     lines = []
     for key in ("role", "profile"):
         if params.get(key):
-            lines.append(f"{key.capitalize()}: {_text(params[key])}")
+            lines.append(f"{key.capitalize()}: {to_text(params[key])}")
     skills = params.get("skills")
     if skills:
-        listed = ", ".join(_text(s) for s in skills) if isinstance(skills, list) else _text(skills)
+        items = skills if isinstance(skills, list) else [skills]
+        listed = ", ".join(to_text(skill) for skill in items)
         lines.append(f"Skills: {listed}")
     return "\n".join(lines)
 
@@ -115,7 +113,7 @@ def _prompt(params: dict[str, Any], node_id: str) -> str:
             suggestion="add `prompt:` with the task for the agent",
         )
     head = preamble(params)
-    text = f"{head}\n\nTask:\n{_text(prompt)}" if head else _text(prompt)
+    text = f"{head}\n\nTask:\n{to_text(prompt)}" if head else to_text(prompt)
     if len(text.encode()) > MAX_PROMPT_BYTES:
         raise NodeError(
             "ExecutionError",
@@ -141,7 +139,7 @@ def _base_argv(params: dict[str, Any], cli: AgentCli | None, node_id: str) -> li
                 suggestion="check the quotes in `command`, or give it as a list",
             ) from None
     elif isinstance(command, list):
-        argv = [_text(part) for part in command]
+        argv = [to_text(part) for part in command]
     else:
         argv = []
     if not argv:

@@ -15,6 +15,7 @@ from typing import Any
 
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
+from flowrun_engine.expr import to_text
 from flowrun_engine.nodes._net_http import (
     MAX_BODY,
     NetworkError,
@@ -32,7 +33,7 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     method = str(params.get("method") or "GET").upper()
     url = _url(params, ctx.node_id)
     raw_headers = _mapping(params, "headers", ctx.node_id)
-    headers = {str(k): _text(v) for k, v in raw_headers.items() if v is not None}
+    headers = {str(k): to_text(v) for k, v in raw_headers.items() if v is not None}
     body = _body(params, headers, ctx.node_id)
     accepted = _expected(params.get("expect_status"), ctx.node_id)
     try:
@@ -53,16 +54,12 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     return output
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def _mapping(params: dict[str, Any], key: str, node_id: str) -> dict[str, Any]:
     value = params.get(key) or {}
     if not isinstance(value, dict):
         raise NodeError(
             "ExecutionError",
-            f"node `{node_id}`: `{key}` must be a mapping of names to values, got {_text(value)}",
+            f"node `{node_id}`: `{key}` must be a mapping of names to values, got {to_text(value)}",
             suggestion=f"write `{key}: {{name: value}}`",
         )
     return value
@@ -92,7 +89,7 @@ def _body(params: dict[str, Any], headers: dict[str, str], node_id: str) -> byte
             headers["Content-Type"] = "application/json"
         return json.dumps(params["json"]).encode()
     if has_body:
-        return _text(params["body"]).encode()
+        return to_text(params["body"]).encode()
     return None
 
 
@@ -106,7 +103,7 @@ def _expected(value: Any, node_id: str) -> list[str]:
         raise NodeError(
             "ExecutionError",
             f"node `{node_id}`: `expect_status` must be a status code, a list of them, or"
-            f" a pattern like '2xx'; got {_text(value)}",
+            f" a pattern like '2xx'; got {to_text(value)}",
             suggestion="for example `expect_status: [200, 404]` or `expect_status: 2xx`",
         )
     return patterns

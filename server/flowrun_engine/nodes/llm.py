@@ -19,6 +19,7 @@ from typing import Any
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
 from flowrun_engine.events import Redactor
+from flowrun_engine.expr import to_text
 from flowrun_engine.nodes._net_http import NetworkError, Response, send, status_phrase
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -152,7 +153,7 @@ def _messages(params: dict[str, Any], node_id: str) -> list[dict[str, Any]]:
     messages = [dict(m) for m in raw or []]
     prompt = params.get("prompt")
     if prompt is not None:
-        messages.append({"role": "user", "content": _text(prompt)})
+        messages.append({"role": "user", "content": to_text(prompt)})
     if not messages:
         raise NodeError(
             "ExecutionError",
@@ -160,10 +161,6 @@ def _messages(params: dict[str, Any], node_id: str) -> list[dict[str, Any]]:
             suggestion="add `prompt:` with the text to send to the model",
         )
     return messages
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _build(
@@ -177,7 +174,7 @@ def _build(
     if provider.messages_api:
         return _messages_request(base, model, messages, system, options, headers, key)
     if system is not None:
-        messages.insert(0, {"role": "system", "content": _text(system)})
+        messages.insert(0, {"role": "system", "content": to_text(system)})
     if key:
         headers["Authorization"] = f"Bearer {key}"
     url = f"{base}/chat/completions"
@@ -193,8 +190,8 @@ def _messages_request(
     headers: dict[str, str],
     key: str | None,
 ) -> _Request:
-    systems = [_text(system)] if system is not None else []
-    systems += [_text(m.get("content")) for m in messages if m["role"] == "system"]
+    systems = [to_text(system)] if system is not None else []
+    systems += [to_text(m.get("content")) for m in messages if m["role"] == "system"]
     body: dict[str, Any] = {
         "model": model,
         "max_tokens": options.get("max_tokens", ANTHROPIC_MAX_TOKENS),

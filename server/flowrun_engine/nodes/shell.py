@@ -12,6 +12,7 @@ from typing import Any
 
 from flowrun_engine.context import NodeContext, ProcessResult
 from flowrun_engine.errors import NodeError
+from flowrun_engine.expr import to_text
 
 STDERR_TAIL_LINES = 20
 
@@ -19,11 +20,11 @@ STDERR_TAIL_LINES = 20
 async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     argv = _argv(params.get("run"), ctx.node_id)
     cwd = ctx.working_dir(params.get("cwd"))
-    env = {**ctx.env, **{str(k): _text(v) for k, v in (params.get("env") or {}).items()}}
+    env = {**ctx.env, **{str(k): to_text(v) for k, v in (params.get("env") or {}).items()}}
     stdin = params.get("stdin")
     try:
         result = await ctx.run_process(
-            argv, cwd=cwd, env=env, stdin=None if stdin is None else _text(stdin).encode()
+            argv, cwd=cwd, env=env, stdin=None if stdin is None else to_text(stdin).encode()
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise _not_found(argv[0], ctx.node_id, exc) from None
@@ -42,16 +43,12 @@ def _argv(run_value: Any, node_id: str) -> list[str]:
     if isinstance(run_value, str) and run_value.strip():
         return ["/bin/sh", "-c", run_value]
     if isinstance(run_value, list) and run_value:
-        return [_text(part) for part in run_value]
+        return [to_text(part) for part in run_value]
     raise NodeError(
         "ExecutionError",
         f"node `{node_id}` has nothing to run: `run` is {json.dumps(run_value)}",
         suggestion="set `run` to a command string or a list of arguments",
     )
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _not_found(program: str, node_id: str, exc: OSError) -> NodeError:
