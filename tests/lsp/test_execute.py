@@ -67,6 +67,29 @@ async def start(workspace: Path, **kwargs: Any) -> Session:
     return await start_session(workspace, **kwargs)
 
 
+async def start_long_run(workspace: Path) -> tuple[Session, str, list[int]]:
+    """A server running `long.workflow.yml`; the pids of its shell and of the grandchild."""
+    write(workspace, "long.workflow.yml", long_running())
+    session = await start(workspace)
+    try:
+        uri = session.uri("long.workflow.yml")
+        execution_id = (await session.request("flowrun/execute", {"uri": uri}))["executionId"]
+        return session, execution_id, await pids_of(session, execution_id)
+    except BaseException:
+        await session.stop()
+        raise
+
+
+async def only_run_after_restart(workspace: Path) -> dict[str, Any]:
+    """The one execution a new server finds in the history."""
+    session = await start(workspace)
+    try:
+        [summary] = await history(session)
+        return dict(summary)
+    finally:
+        await session.stop()
+
+
 async def test_run_to_completion(workspace: Path) -> None:
     write(workspace, "quick.workflow.yml", QUICK)
     session = await start(workspace)
@@ -160,12 +183,8 @@ async def test_bad_params(workspace: Path) -> None:
 
 
 async def test_stop_kills_the_whole_tree(workspace: Path) -> None:
-    write(workspace, "long.workflow.yml", long_running())
-    session = await start(workspace)
+    session, execution_id, pids = await start_long_run(workspace)
     try:
-        uri = session.uri("long.workflow.yml")
-        execution_id = (await session.request("flowrun/execute", {"uri": uri}))["executionId"]
-        pids = await pids_of(session, execution_id)
         assert len(pids) == 2 and all(alive(pid) for pid in pids)
         [running] = await history(session)
         assert running["status"] == "running"
@@ -242,33 +261,21 @@ async def test_history_after_restart_and_kill(workspace: Path) -> None:
 
 
 async def test_sigterm_stops_and_records_runs(workspace: Path) -> None:
-    write(workspace, "long.workflow.yml", long_running())
-    session = await start(workspace)
+    session, execution_id, pids = await start_long_run(workspace)
     try:
-        uri = session.uri("long.workflow.yml")
-        execution_id = (await session.request("flowrun/execute", {"uri": uri}))["executionId"]
-        pids = await pids_of(session, execution_id)
         os.kill(session.pid, signal.SIGTERM)
         assert session.client._server is not None
         assert await asyncio.wait_for(session.client._server.wait(), 30) == 0
         assert await gone(pids)
     finally:
         await session.client.stop()
-    session = await start(workspace)
-    try:
-        [summary] = await history(session)
-        assert summary["status"] == "stopped"
-    finally:
-        await session.stop()
+    summary = await only_run_after_restart(workspace)
+    assert (summary["id"], summary["status"]) == (execution_id, "stopped")
 
 
 async def test_closed_stdin_stops_and_records_runs(workspace: Path) -> None:
-    write(workspace, "long.workflow.yml", long_running())
-    session = await start(workspace)
+    session, execution_id, pids = await start_long_run(workspace)
     try:
-        uri = session.uri("long.workflow.yml")
-        execution_id = (await session.request("flowrun/execute", {"uri": uri}))["executionId"]
-        pids = await pids_of(session, execution_id)
         server = session.client._server
         assert server is not None and server.stdin is not None
         server.stdin.close()  # the editor went away without a word
@@ -276,25 +283,13 @@ async def test_closed_stdin_stops_and_records_runs(workspace: Path) -> None:
         assert await gone(pids)
     finally:
         await session.client.stop()
-    session = await start(workspace)
-    try:
-        [summary] = await history(session)
-        assert (summary["id"], summary["status"]) == (execution_id, "stopped")
-    finally:
-        await session.stop()
+    summary = await only_run_after_restart(workspace)
+    assert (summary["id"], summary["status"]) == (execution_id, "stopped")
 
 
 async def test_shutdown_stops_and_records_runs(workspace: Path) -> None:
-    write(workspace, "long.workflow.yml", long_running())
-    session = await start(workspace)
-    uri = session.uri("long.workflow.yml")
-    execution_id = (await session.request("flowrun/execute", {"uri": uri}))["executionId"]
-    pids = await pids_of(session, execution_id)
+    session, execution_id, pids = await start_long_run(workspace)
     await session.stop()  # shutdown + exit, as an editor closing
     assert await gone(pids)
-    session = await start(workspace)
-    try:
-        [summary] = await history(session)
-        assert (summary["id"], summary["status"]) == (execution_id, "stopped")
-    finally:
-        await session.stop()
+    summary = await only_run_after_restart(workspace)
+    assert (summary["id"], summary["status"]) == (execution_id, "stopped")
