@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from flowrun.runs.store import HistoryStore
+from flowrun.history.store import HistoryStore
 
 WORKFLOWS = 100
 BUDGET_LIST_MS = 20.0

@@ -16,11 +16,11 @@ import pytest
 
 from flowrun.cli import main
 from flowrun.cli.history_cmd import parse_since, relative_time
+from flowrun.history.store import HistoryStore
 from flowrun.humanize import format_duration
 from flowrun.runs.errors import FlowrunError
-from flowrun.runs.store import HistoryStore
 
-FIXTURES = Path(__file__).parents[1] / "runs" / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "history" / "fixtures"
 STAGED_PLAN = {
     "stages": [
         {"id": "build", "loop": False, "nodes": [{"id": "fetch", "type": "http"}]},

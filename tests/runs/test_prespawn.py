@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from flowrun.history.store import HistoryStore
 from flowrun.runs import resolved_cache
 from flowrun.runs.errors import PythonNotFound
 from flowrun.runs.launch import new_execution_id
 from flowrun.runs.prespawn import early_child, plain_executable
 from flowrun.runs.process_groups import live_groups
 from flowrun.runs.service import RunService
-from flowrun.runs.store import HistoryStore
 from flowrun.runs.supervisor import EngineChild
 
 TOUCH = """\

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from flowrun.history.store import HistoryStore
 from flowrun.runs.errors import (
     DependencyError,
     InvalidInput,
@@ -25,7 +26,6 @@ from flowrun.runs.errors import (
 from flowrun.runs.launch import EngineLocation
 from flowrun.runs.rerun import upstream_nodes
 from flowrun.runs.service import RunService
-from flowrun.runs.store import HistoryStore
 
 FAKE = EngineLocation(Path(__file__).parent / "fake_engines" / "fake_engine.py", "fake_engine")
 

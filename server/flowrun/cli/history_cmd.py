@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flowrun.humanize import format_duration
 
 if TYPE_CHECKING:
-    from flowrun.runs.store import HistoryStore
+    from flowrun.history.store import HistoryStore
 
 STATUSES = ("queued", "running", "succeeded", "failed", "stopped", "timed_out", "interrupted")
 STATUS_STYLES = {
@@ -118,8 +118,8 @@ def _run(args: argparse.Namespace, command: Command) -> int:
 
 
 async def _with_store(args: argparse.Namespace, command: Command) -> int:
+    from flowrun.history.store import HistoryStore, default_db_path
     from flowrun.runs.errors import UnknownExecution
-    from flowrun.runs.store import HistoryStore, default_db_path
 
     path: Path = args.db or default_db_path(Path.cwd())
     if not path.exists():
@@ -344,7 +344,7 @@ def _short_json(value: Any) -> str:
 
 
 async def _diff(store: HistoryStore, args: argparse.Namespace) -> int:
-    from flowrun.runs.diff import diff_trees
+    from flowrun.history.diff import diff_trees
 
     tree_a = await store.execution_tree(await store.resolve_id(args.a))
     tree_b = await store.execution_tree(await store.resolve_id(args.b))

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     import asyncio
 
+    from flowrun.history.store import HistoryStore
     from flowrun.runs.errors import FlowrunError
     from flowrun.runs.prespawn import Prespawned
     from flowrun.runs.service import RunService
-    from flowrun.runs.store import HistoryStore
 
 EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 
@@ -164,7 +164,7 @@ async def _main(
 async def _open_store(args: argparse.Namespace) -> HistoryStore:
     import sqlite3
 
-    from flowrun.runs.store import HistoryError, HistoryStore, default_db_path
+    from flowrun.history.store import HistoryError, HistoryStore, default_db_path
 
     path = args.db or default_db_path(args.file.resolve().parent)
     try:

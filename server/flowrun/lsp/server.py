@@ -27,8 +27,8 @@ from flowrun.lsp.protocol import converter
 from flowrun.lsp.settings import Settings
 
 if TYPE_CHECKING:
+    from flowrun.history.store import HistoryStore
     from flowrun.runs.service import RunService
-    from flowrun.runs.store import HistoryStore
     from flowrun.validate import ValidationResult
 
 log = logging.getLogger(__name__)

@@ -86,8 +86,8 @@ async def load_configuration(server: FlowrunServer) -> None:
 
 async def start_services(server: FlowrunServer) -> None:
     try:
+        from flowrun.history.store import HistoryStore
         from flowrun.runs.service import RunService
-        from flowrun.runs.store import HistoryStore
     except ImportError:
         log.exception("Running workflows is not available in this installation")
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flowrun.runs.store import HistoryStore
+    from flowrun.history.store import HistoryStore
 
 
 async def given_outputs(

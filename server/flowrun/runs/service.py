@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     import asyncio
     import logging
 
+    from flowrun.history.store import HistoryStore
     from flowrun.runs.prespawn import Prespawned
-    from flowrun.runs.store import HistoryStore
 
 
 def _log() -> logging.Logger:

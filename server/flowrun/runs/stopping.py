@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from flowrun.history.store import ACTIVE, HistoryStore
 from flowrun.runs.process_groups import pid_alive, signal_group
-from flowrun.runs.store import ACTIVE, HistoryStore
 
 POLL = 0.05
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from flowrun.runs import payloads
+from flowrun.history import payloads
 
 Row = Mapping[str, Any]
 ACTIVE = frozenset({"queued", "running"})

@@ -21,11 +21,11 @@ from typing import Any
 
 import aiosqlite
 
-from flowrun.runs import payloads, tree
-from flowrun.runs.dbfile import BUSY_TIMEOUT_MS, DB_DIR, HistoryError, prepare
+from flowrun.history import payloads, tree
+from flowrun.history.dbfile import BUSY_TIMEOUT_MS, DB_DIR, HistoryError, prepare
+from flowrun.history.recorder import EventRecorder, Write, compact
 from flowrun.runs.errors import UnknownExecution
 from flowrun.runs.process_groups import pid_alive
-from flowrun.runs.recorder import EventRecorder, Write, compact
 
 log = logging.getLogger(__name__)
 __all__ = ["ACTIVE", "HistoryError", "HistoryStore", "default_db_path", "pid_alive"]

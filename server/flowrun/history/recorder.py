@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flowrun.runs import payloads
+from flowrun.history import payloads
 
 Op = tuple[str, tuple[Any, ...]]
 NodeKey = tuple[str, str, int]  # execution id, node id, iteration (0 outside loops)

@@ -9,7 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from flowrun.runs import migrations
+from flowrun.history import migrations
 from flowrun.runs.errors import FlowrunError
 
 log = logging.getLogger(__name__)

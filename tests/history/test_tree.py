@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowrun.runs import payloads
-from flowrun.runs.tree import build_tree, iso, summary, trigger_summary
+from flowrun.history import payloads
+from flowrun.history.tree import build_tree, iso, summary, trigger_summary
 
 T0 = 1_700_000_000.0
 

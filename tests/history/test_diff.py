@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowrun.runs.diff import MAX_CHANGES, diff_trees, value_changes
+from flowrun.history.diff import MAX_CHANGES, diff_trees, value_changes
 
 
 def node(node_id: str, status: str = "succeeded", *, output: Any = None, error: Any = None,

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from flowrun.runs import migrations, payloads
+from flowrun.history import migrations, payloads
+from flowrun.history.store import HistoryError, HistoryStore, default_db_path
 from flowrun.runs.errors import UnknownExecution
-from flowrun.runs.store import HistoryError, HistoryStore, default_db_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NULL_PLAN = {"stages": [{"id": None, "loop": False, "nodes": [{"id": "a", "type": "shell"}]}]}
@@ -487,7 +487,7 @@ def test_a_store_nobody_closed_does_not_keep_the_process_alive(tmp_path: Path) -
     code = (
         "import asyncio, sys\n"
         "from pathlib import Path\n"
-        "from flowrun.runs.store import HistoryStore\n"
+        "from flowrun.history.store import HistoryStore\n"
         "async def main():\n"
         "    store = await HistoryStore.open(Path(sys.argv[1]))\n"
         "    await store.create_execution(execution_id='x', workflow_id='w', file='/f',\n"

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flowrun.history.store import HistoryStore
 from flowrun.runs.stopping import group_runs_execution, stop_execution, terminate_group
-from flowrun.runs.store import HistoryStore
 
 
 async def test_owner_that_never_records_the_stop(tmp_path: Path) -> None:
