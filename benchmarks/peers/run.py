@@ -1,4 +1,5 @@
-"""Side-by-side table: the four workloads in plain Python, Luigi, Dagster and Prefect 3.
+"""Side-by-side table: the four workloads in plain Python, PocketFlow, Hamilton, Luigi,
+Dagster and Prefect 3.
 
     bash benchmarks/peers/setup.sh                      # once: creates benchmarks/peers/.venv
     .venv/bin/python benchmarks/run.py --peers          # Flowrun, then this table
@@ -23,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 WORKLOADS = ("W1", "W2", "W3", "W4")
-TOOLS = ("python", "luigi", "dagster", "prefect")
+TOOLS = ("python", "pocketflow", "hamilton", "luigi", "dagster", "prefect")
 SLOW = {"dagster", "prefect"}
 
 
@@ -78,13 +79,42 @@ def main() -> int:
     if args.flowrun is not None:
         figures = json.loads(args.flowrun.read_text())
         table = {"flowrun": {w: f"{figures[w]:.3f}" for w in WORKLOADS}, **table}
-    print()
-    floor = f" (floor python -c pass: {args.floor:.3f} s)" if args.floor else ""
-    print(f"median seconds, cold process per run{floor}")
-    print(f"{'tool':10}" + "".join(f"{w:>12}" for w in WORKLOADS))
-    for tool, row in table.items():
-        print(f"{tool:10}" + "".join(f"{row[w]:>12}" for w in WORKLOADS))
+    print_tables(table, args.floor)
     return 0
+
+
+def print_tables(table: dict[str, dict[str, str]], floor: float | None) -> None:
+    """Seconds per cold run; then, when the floor is known, seconds over the floor and the
+    ratio of each tool's overhead to PocketFlow's (the bar issue 19 sets at 1.25)."""
+    print()
+    print(f"median seconds, cold process per run (floor python -c pass: {floor or 0:.3f} s)")
+    print(f"{'tool':11}" + "".join(f"{w:>12}" for w in WORKLOADS))
+    for tool, row in table.items():
+        print(f"{tool:11}" + "".join(f"{row[w]:>12}" for w in WORKLOADS))
+    if floor is None or "pocketflow" not in table:
+        return
+    print()
+    print("seconds over the floor (and × PocketFlow's overhead)")
+    print(f"{'tool':11}" + "".join(f"{w:>16}" for w in WORKLOADS))
+    bar = {w: _over(table["pocketflow"][w], floor) for w in WORKLOADS}
+    for tool, row in table.items():
+        cells = []
+        for w in WORKLOADS:
+            over, base = _over(row[w], floor), bar[w]
+            if over is None:
+                cells.append(f"{row[w][:15]:>16}")
+            elif base:
+                cells.append(f"{over:+.3f} ({over / base:4.2f}×)".rjust(16))
+            else:
+                cells.append(f"{over:+.3f}".rjust(16))
+        print(f"{tool:11}" + "".join(cells))
+
+
+def _over(cell: str, floor: float) -> float | None:
+    try:
+        return float(cell) - floor
+    except ValueError:
+        return None
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 
     benchmarks/peers/.venv/bin/python benchmarks/peers/workloads.py TOOL WORKLOAD
 
-TOOL: python | luigi | dagster | prefect. WORKLOAD: W1 one trivial task; W2 100
-independent tasks plus a join; W3 eight parallel tasks that each sleep 0.5 s; W4 20
+TOOL: python | pocketflow | hamilton | luigi | dagster | prefect. WORKLOAD: W1 one trivial
+task; W2 100 independent tasks plus a join; W3 eight parallel tasks that each sleep 0.5 s; W4 20
 chained tasks each running `true` through /bin/sh (as Flowrun's `shell` nodes do).
 Imports happen inside the functions, so each process pays for its own tool only.
 """
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -42,6 +43,103 @@ def python_w3() -> Any:
 def python_w4() -> Any:
     for _ in range(20):
         sh_true()
+
+
+# -- PocketFlow (the 100-line framework: nodes chained in a Flow, a shared dict) -------------
+
+
+def pocketflow_run(workload: str) -> Any:
+    import asyncio
+
+    from pocketflow import AsyncFlow, AsyncParallelBatchNode, Flow, Node
+
+    class Value(Node):  # type: ignore[misc]
+        def __init__(self, i: int) -> None:
+            super().__init__()
+            self.i = i
+
+        def exec(self, prep_res: Any) -> int:
+            return self.i
+
+        def post(self, shared: dict[str, Any], prep_res: Any, exec_res: int) -> None:
+            shared[self.i] = exec_res
+
+    class Join(Node):  # type: ignore[misc]
+        def prep(self, shared: dict[str, Any]) -> Any:
+            return shared[0] + shared[99]
+
+    class Shell(Node):  # type: ignore[misc]
+        def exec(self, prep_res: Any) -> int:
+            return sh_true()
+
+    class Sleep(AsyncParallelBatchNode):  # type: ignore[misc]
+        async def prep_async(self, shared: dict[str, Any]) -> list[int]:
+            return list(range(8))
+
+        async def exec_async(self, item: int) -> int:
+            await asyncio.sleep(0.5)
+            return 1
+
+    def chain(nodes: list[Any]) -> Any:
+        for before, after in itertools.pairwise(nodes):
+            before >> after
+        return Flow(start=nodes[0])
+
+    if workload == "W3":
+        asyncio.run(AsyncFlow(start=Sleep()).run_async({}))
+        return
+    flows = {
+        "W1": lambda: chain([Value(1)]),
+        "W2": lambda: chain([*(Value(i) for i in range(100)), Join()]),
+        "W4": lambda: chain([Shell() for _ in range(20)]),
+    }
+    flows[workload]().run({})
+
+
+# -- Apache Hamilton (the functions of a module are the DAG; W3 on its async driver) ---------
+
+
+def hamilton_source(workload: str) -> tuple[str, list[str]]:
+    """The module a Hamilton user would write for a workload, and the outputs to ask for."""
+    if workload == "W1":
+        return "def one() -> int:\n    return 1\n", ["one"]
+    if workload == "W2":
+        values = "".join(f"def value_{i}() -> int:\n    return {i}\n" for i in range(100))
+        params = ", ".join(f"value_{i}: int" for i in range(100))
+        return values + f"def join({params}) -> int:\n    return value_0 + value_99\n", ["join"]
+    if workload == "W3":
+        sleeps = "".join(
+            f"async def sleep_{i}() -> int:\n    await asyncio.sleep(0.5)\n    return 1\n"
+            for i in range(8)
+        )
+        return "import asyncio\n" + sleeps, [f"sleep_{i}" for i in range(8)]
+    shells = ["def shell_0() -> int:\n    return sh_true()\n"]
+    shells += [
+        f"def shell_{i}(shell_{i - 1}: int) -> int:\n    return sh_true()\n" for i in range(1, 20)
+    ]
+    return "".join(shells), ["shell_19"]
+
+
+def hamilton_run(workload: str) -> Any:
+    import asyncio
+    import types
+
+    source, final = hamilton_source(workload)
+    module = types.ModuleType(f"hamilton_{workload.lower()}")
+    module.__dict__["sh_true"] = sh_true
+    sys.modules[module.__name__] = module
+    exec(compile(source, module.__name__, "exec"), module.__dict__)
+    if workload == "W3":
+        from hamilton import async_driver
+
+        async def run_async() -> Any:
+            dr = await async_driver.Builder().with_modules(module).build()
+            return await dr.execute(final)
+
+        return asyncio.run(run_async())
+    from hamilton import driver
+
+    return driver.Builder().with_modules(module).build().execute(final)
 
 
 # -- Luigi (local scheduler, in-memory targets) --------------------------------------------
@@ -225,7 +323,14 @@ def main() -> None:
     if tool == "python":
         {"W1": python_w1, "W2": python_w2, "W3": python_w3, "W4": python_w4}[workload]()
     else:
-        {"luigi": luigi_run, "dagster": dagster_run, "prefect": prefect_run}[tool](workload)
+        runners = {
+            "pocketflow": pocketflow_run,
+            "hamilton": hamilton_run,
+            "luigi": luigi_run,
+            "dagster": dagster_run,
+            "prefect": prefect_run,
+        }
+        runners[tool](workload)
 
 
 if __name__ == "__main__":
