@@ -226,6 +226,23 @@ async def test_missing_package_lists_the_pip_command(
     assert await store.list_executions() == []
 
 
+async def test_a_version_the_specifier_excludes_is_like_a_missing_package(
+    tmp_path: Path, service: RunService, store: HistoryStore
+) -> None:
+    import yaml
+
+    text = CHAIN.replace("version: 1\n", "version: 1\nrequires: [PyYAML>=99, pytest]\n")
+    path = write(tmp_path, "req.workflow.yml", text)
+    with pytest.raises(DependencyError) as caught:
+        await service.execute(path)
+    error = caught.value.error
+    assert error["missing"] == ["PyYAML>=99"]
+    assert error["command"] == [sys.executable, "-m", "pip", "install", "PyYAML>=99"]
+    assert f"PyYAML>=99 ({yaml.__version__} installed)" in error["message"]
+    assert "pip install 'PyYAML>=99'" in error["message"]
+    assert await store.list_executions() == []
+
+
 async def test_install_missing_installs_then_runs(tmp_path: Path, store: HistoryStore) -> None:
     # a stand-in interpreter: answers the probe from a state file, "installs" by writing it
     state = tmp_path / "installed"
@@ -245,11 +262,18 @@ exec {sys.executable} "$@"
     fake.chmod(0o755)
     text = CHAIN.replace("version: 1\n", "version: 1\nrequires: [fancy-pkg]\n")
     path = write(tmp_path, "req.workflow.yml", text)
-    service = RunService(store, python=str(fake))
+    lines: list[str] = []
+    service = RunService(store, python=str(fake), on_install=lines.append)
     with pytest.raises(DependencyError, match="--install-missing"):
         await service.execute(path)
+    assert lines == []
     execution_id = await service.execute(path, install_missing=True)
     assert state.exists()
+    assert lines == [
+        f"Installing fancy-pkg into {fake} …",
+        "Successfully installed fancy-pkg",
+        "Installed fancy-pkg.",
+    ]
     assert await service.wait(execution_id) == "succeeded"
 
 

@@ -215,3 +215,33 @@ async def test_install_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     slow = script(tmp_path, "python-slow", "exec sleep 30\n")
     ok, output = await pyenv.install_packages(str(slow), ["x"])
     assert not ok and "did not finish" in output
+
+
+async def test_version_specifiers_are_checked() -> None:
+    """`requires: ["pkg>=99"]` with an older pkg installed is unmet, like a missing one."""
+    import yaml
+
+    assert await pyenv.missing_packages(sys.executable, ["PyYAML>=99"]) == ["PyYAML>=99"]
+    requires = ["PyYAML>=99", f"PyYAML=={yaml.__version__}", "pytest<1", "pytest>=1"]
+    unmet = await pyenv.unmet_requirements(sys.executable, requires)
+    assert [u.requirement for u in unmet] == ["PyYAML>=99", "pytest<1"]
+    assert unmet[0].installed == yaml.__version__
+    assert pyenv.describe_unmet(unmet).startswith(f"PyYAML>=99 ({yaml.__version__} installed)")
+    assert await pyenv.missing_packages(sys.executable, ["no-such-zz9>=1"]) == ["no-such-zz9>=1"]
+
+
+def test_unparsable_requirements_or_versions_are_not_held_against_a_run() -> None:
+    assert packages.satisfies("six>=1", "1.17.0")
+    assert not packages.satisfies("six>=99", "1.17.0")
+    assert packages.satisfies("six>=2.0rc1", "2.0rc2")  # a pre-release counts
+    assert packages.satisfies("six >= = 1", "1.0")
+    assert packages.satisfies("six>=1", "not a version")
+    assert packages.satisfies("six", "0.1")
+
+
+async def test_install_reports_each_line_of_pip(tmp_path: Path) -> None:
+    good = script(tmp_path, "python", 'echo "Collecting x"; echo "Successfully installed x"\n')
+    seen: list[str] = []
+    ok, output = await pyenv.install_packages(str(good), ["x"], seen.append)
+    assert ok and seen == ["Collecting x", "Successfully installed x"]
+    assert output == "Collecting x\nSuccessfully installed x\n"

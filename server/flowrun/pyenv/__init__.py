@@ -1,6 +1,7 @@
 """Python environments: find the user's interpreter, check it, find and install packages.
 
-Stdlib only, so the CLI's run path stays quick to import.
+Stdlib only at import, so the CLI's run path stays quick to import; `packaging` is
+loaded when a requirement's version is checked.
 """
 
 from flowrun.pyenv.interpreter import (
@@ -10,16 +11,21 @@ from flowrun.pyenv.interpreter import (
     probe_interpreter,
 )
 from flowrun.pyenv.packages import (
+    Unmet,
+    describe_unmet,
     display_command,
     install_packages,
     missing_packages,
     pip_install_command,
     requirement_name,
+    unmet_requirements,
 )
 
 __all__ = [
     "MIN_VERSION",
     "InterpreterInfo",
+    "Unmet",
+    "describe_unmet",
     "display_command",
     "inspect_interpreter",
     "install_packages",
@@ -27,4 +33,5 @@ __all__ = [
     "pip_install_command",
     "probe_interpreter",
     "requirement_name",
+    "unmet_requirements",
 ]

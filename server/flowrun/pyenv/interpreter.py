@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ class InterpreterInfo:
     problems: list[str] = field(default_factory=list)
     executable: str | None = None  # the interpreter itself (a pyenv shim resolved), to spawn
     missing: list[str] = field(default_factory=list)  # requirements not importable
+    versions: dict[str, str] = field(default_factory=dict)  # requirement → installed version
 
 
 @dataclass
@@ -146,7 +146,13 @@ def interpreter_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
 
 
-def _judge(path: str, executable: str, version: str, missing: list[str]) -> InterpreterInfo:
+def _judge(
+    path: str,
+    executable: str,
+    version: str,
+    missing: list[str],
+    versions: dict[str, str] | None = None,
+) -> InterpreterInfo:
     problems: list[str] = []
     if version_tuple(version)[:2] < MIN_VERSION:
         wanted = ".".join(map(str, MIN_VERSION))
@@ -160,6 +166,7 @@ def _judge(path: str, executable: str, version: str, missing: list[str]) -> Inte
         problems=problems,
         executable=executable,
         missing=missing,
+        versions=versions or {},
     )
 
 
@@ -169,7 +176,8 @@ async def probe_interpreter(
     """Run the probe in the interpreter: version, real executable, missing modules.
 
     `checks` is `[(requirement, distribution, module), ...]`; the requirements not found
-    are listed in `InterpreterInfo.missing`. Always spawns one subprocess.
+    are listed in `InterpreterInfo.missing`, the installed versions of the others in
+    `InterpreterInfo.versions`. Always spawns one subprocess.
     """
     located = _locate(python)
     if located.path is None:
@@ -207,6 +215,7 @@ async def probe_interpreter(
         version = str(data["version"])
         executable = str(data.get("executable") or path)
         missing = [str(item) for item in data.get("missing", [])]
+        versions = {str(k): str(v) for k, v in (data.get("versions") or {}).items()}
     except (ValueError, KeyError, TypeError):
         tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
         detail = " ".join(tail) or f"exit code {process.returncode}"
@@ -216,7 +225,7 @@ async def probe_interpreter(
             ok=False,
             problems=[f"{path} did not answer as a Python interpreter ({detail})."],
         )
-    info = _judge(path, executable, version, missing)
+    info = _judge(path, executable, version, missing, versions)
     if info.ok:
         _remember(_cache_key(path), executable, version)
     return info
@@ -233,7 +242,3 @@ async def inspect_interpreter(python: str | None) -> InterpreterInfo:
         if entry is not None:
             return _judge(located.path, str(entry["executable"]), str(entry["version"]), [])
     return await probe_interpreter(python)
-
-
-def current_interpreter() -> str:
-    return sys.executable

@@ -1,10 +1,13 @@
-"""Which `requires` packages an interpreter lacks, and installing them with pip."""
+"""Which `requires` packages an interpreter lacks (or has in a version the requirement's
+specifier excludes), and installing them with pip."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import shlex
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 from flowrun.pyenv.interpreter import interpreter_environment, probe_interpreter
 
@@ -35,12 +38,51 @@ def probe_checks(requires: list[str]) -> list[tuple[str, str, str]]:
     return checks
 
 
-async def missing_packages(python: str, requires: list[str]) -> list[str]:
-    """The requirements of `requires` that `python` cannot import (one subprocess)."""
+class Unmet(NamedTuple):
+    requirement: str
+    installed: str | None  # the version found, when one was found but does not match
+
+
+async def unmet_requirements(python: str, requires: list[str]) -> list[Unmet]:
+    """The requirements of `requires` that `python` cannot import, or whose installed
+    version the requirement's specifier excludes (`six>=99` with six 1.17); one subprocess."""
     if not requires:
         return []
     info = await probe_interpreter(python, probe_checks(requires))
-    return info.missing
+    unmet = []
+    for requirement in requires:
+        installed = info.versions.get(requirement)
+        if requirement in info.missing:
+            unmet.append(Unmet(requirement, None))
+        elif installed is not None and not satisfies(requirement, installed):
+            unmet.append(Unmet(requirement, installed))
+    return unmet
+
+
+async def missing_packages(python: str, requires: list[str]) -> list[str]:
+    """The requirements `python` does not meet (see `unmet_requirements`), in order."""
+    return [unmet.requirement for unmet in await unmet_requirements(python, requires)]
+
+
+def satisfies(requirement: str, version: str) -> bool:
+    """Whether `version` is in the requirement's specifier (pre-releases count); a
+    requirement or a version that `packaging` cannot parse is not held against the run."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        specifier = Requirement(requirement).specifier
+        return not specifier or specifier.contains(Version(version), prereleases=True)
+    except (InvalidRequirement, InvalidVersion):
+        return True
+
+
+def describe_unmet(unmet: list[Unmet]) -> str:
+    """`six>=99 (1.17.0 installed), httpx` for messages."""
+    return ", ".join(
+        u.requirement if u.installed is None else f"{u.requirement} ({u.installed} installed)"
+        for u in unmet
+    )
 
 
 def pip_install_command(python: str, packages: list[str]) -> list[str]:
@@ -51,8 +93,14 @@ def display_command(argv: list[str]) -> str:
     return shlex.join(argv)
 
 
-async def install_packages(python: str, packages: list[str]) -> tuple[bool, str]:
-    """`python -m pip install packages`; returns (ok, pip's combined output)."""
+OutputLine = Callable[[str], Awaitable[None] | None]
+
+
+async def install_packages(
+    python: str, packages: list[str], on_line: OutputLine | None = None
+) -> tuple[bool, str]:
+    """`python -m pip install packages`; returns (ok, pip's combined output). `on_line`
+    gets each line of pip's output as it comes (the CLI shows pip's progress)."""
     if not packages:
         return True, "Nothing to install."
     argv = pip_install_command(python, packages)
@@ -68,13 +116,28 @@ async def install_packages(python: str, packages: list[str]) -> tuple[bool, str]
         )
     except OSError as exc:
         return False, f"Could not run {display_command(argv)}: {exc}"
+    lines: list[str] = []
     try:
-        out, _ = await asyncio.wait_for(process.communicate(), INSTALL_TIMEOUT)
+        await asyncio.wait_for(_read_lines(process, lines, on_line), INSTALL_TIMEOUT)
     except TimeoutError:
         process.kill()
         await process.wait()
         return False, f"{display_command(argv)} did not finish within {INSTALL_TIMEOUT:g} s."
-    text = out.decode("utf-8", "replace")
+    text = "".join(lines)
     if process.returncode != 0:
         text += f"\n{display_command(argv)} exited with code {process.returncode}."
     return process.returncode == 0, text
+
+
+async def _read_lines(
+    process: asyncio.subprocess.Process, lines: list[str], on_line: OutputLine | None
+) -> None:
+    assert process.stdout is not None
+    async for raw in process.stdout:
+        line = raw.decode("utf-8", "replace")
+        lines.append(line)
+        if on_line is not None:
+            result = on_line(line.rstrip("\n"))
+            if result is not None:
+                await result
+    await process.wait()

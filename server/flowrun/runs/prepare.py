@@ -20,6 +20,7 @@ from flowrun.runs.errors import (
 
 if TYPE_CHECKING:
     from flowrun import pyenv
+    from flowrun.pyenv.packages import OutputLine
 
 PYTHON_SUGGESTION = (
     "Choose a Python 3.11+ interpreter: `flowrun run --python PATH`, or in VS Code "
@@ -40,8 +41,10 @@ async def prepare(
     install_missing: bool,
     inputs: dict[str, Any] | None,
     trigger: dict[str, Any] | None,
+    on_install: OutputLine | None = None,
 ) -> Prepared:
-    """The resolved workflow and the interpreter of a run, or the typed error refusing it."""
+    """The resolved workflow and the interpreter of a run, or the typed error refusing it.
+    `on_install` gets the lines of an `install_missing` pip install as they come."""
     import asyncio
 
     from flowrun import pyenv
@@ -66,38 +69,57 @@ async def prepare(
     if not info.ok:
         raise PythonNotFound(" ".join(info.problems), suggestion=PYTHON_SUGGESTION)
     if requires:
-        await check_requires(info, requires, install_missing)
+        await check_requires(info, requires, install_missing, on_install)
     return Prepared(resolved, info, entry is not None)
 
 
 async def check_requires(
-    info: pyenv.InterpreterInfo, requires: list[str], install_missing: bool
+    info: pyenv.InterpreterInfo,
+    requires: list[str],
+    install_missing: bool,
+    on_install: OutputLine | None = None,
 ) -> None:
-    """`DependencyError` unless the interpreter imports every package (after installing
-    the missing ones, with `install_missing`)."""
+    """`DependencyError` unless the interpreter imports every package in a version the
+    requirement allows (after installing the others, with `install_missing`)."""
     from flowrun import pyenv
-    from flowrun.pyenv.packages import display_command
 
     python = info.executable or info.path  # the interpreter itself, not a shim
-    missing = await pyenv.missing_packages(python, requires)
-    if missing and install_missing:
-        ok, output = await pyenv.install_packages(python, missing)
-        if not ok:
-            tail = " ".join(output.strip().splitlines()[-3:])
-            raise DependencyError(
-                missing,
-                pyenv.pip_install_command(python, missing),
-                f"Installing {', '.join(missing)} into {python} failed: {tail}",
-            )
-        missing = await pyenv.missing_packages(python, requires)
-    if missing:
+    unmet = await pyenv.unmet_requirements(python, requires)
+    if unmet and install_missing:
+        await _install(python, unmet, on_install)
+        unmet = await pyenv.unmet_requirements(python, requires)
+    if unmet:
+        missing = [u.requirement for u in unmet]
         command = pyenv.pip_install_command(python, missing)
         raise DependencyError(
             missing,
             command,
-            f"{python} cannot import {', '.join(missing)} (listed in `requires`). "
-            f"Install with `{display_command(command)}` or run with --install-missing.",
+            f"{python} lacks {pyenv.describe_unmet(unmet)} (listed in `requires`). "
+            f"Install with `{pyenv.display_command(command)}` or run with --install-missing.",
         )
+
+
+async def _install(python: str, unmet: list[pyenv.Unmet], on_line: OutputLine | None) -> None:
+    from flowrun import pyenv
+
+    missing = [u.requirement for u in unmet]
+    await _say(on_line, f"Installing {pyenv.describe_unmet(unmet)} into {python} …")
+    ok, output = await pyenv.install_packages(python, missing, on_line)
+    if not ok:
+        tail = " ".join(output.strip().splitlines()[-3:])
+        raise DependencyError(
+            missing,
+            pyenv.pip_install_command(python, missing),
+            f"Installing {', '.join(missing)} into {python} failed: {tail}",
+        )
+    await _say(on_line, f"Installed {', '.join(missing)}.")
+
+
+async def _say(on_line: OutputLine | None, line: str) -> None:
+    if on_line is not None:
+        result = on_line(line)
+        if result is not None:
+            await result
 
 
 def _validate(path: Path, text: str | None) -> Any:

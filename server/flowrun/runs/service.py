@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import logging
 
     from flowrun.history.store import HistoryStore
+    from flowrun.pyenv.packages import OutputLine
     from flowrun.runs.prespawn import Prespawned
 
 
@@ -58,12 +59,15 @@ class RunService:
         mode: str = "test",
         grace: float = 3.0,
         engine: EngineLocation | None = None,
+        on_install: OutputLine | None = None,
     ) -> None:
+        """`on_install` gets the lines of an `install_missing` pip install as they come."""
         self.store = store
         self.python = python
         self.mode = mode
         self.grace = grace
         self.on_event = on_event
+        self.on_install = on_install
         self.engine = engine  # None: the installed flowrun_engine (tests use fakes)
         self._max_concurrent = max_concurrent
         import asyncio
@@ -127,7 +131,7 @@ class RunService:
         import asyncio
 
         prepared = await prepare(
-            path, text, python or self.python, install_missing, inputs, trigger
+            path, text, python or self.python, install_missing, inputs, trigger, self.on_install
         )
         resolved = prepared.resolved
         options = resolved.setdefault("options", {})
