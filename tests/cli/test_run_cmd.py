@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from flowrun.cli import main, render, run_cmd
+from flowrun.cli import live, main, progress, render, run_view
 
 OK = """\
 version: 1
@@ -154,6 +154,63 @@ def test_trigger_file_that_is_not_json(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2 and f"file {bad} is not JSON" in err
 
 
+def test_a_missing_trigger_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "ok.workflow.yml", OK)
+    code, out, err = run_main([str(path), "--trigger", str(tmp_path / "none.json")], capsys)
+    assert code == 2 and out == ""
+    assert f"--trigger {tmp_path / 'none.json'}: no such file" in err
+    assert "not JSON" not in err
+    code, _, err = run_main([str(path), "--trigger", str(tmp_path)], capsys)
+    assert code == 2 and "cannot read it" in err
+    assert executions(tmp_path) == []
+
+
+@pytest.mark.parametrize("source", ["-", "/dev/stdin"])
+def test_trigger_from_stdin(tmp_path: Path, source: str) -> None:
+    path = write(tmp_path, "ok.workflow.yml", OK)
+    done = subprocess.run(
+        [sys.executable, "-m", "flowrun", "run", str(path), "--json", "--trigger", source,
+         "--python", sys.executable],
+        input='{"body": {"text": "piped"}}', capture_output=True, text=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outputs"]["greeting"].endswith("piped")
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_max_parallel_must_be_a_positive_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    path = write(tmp_path, "ok.workflow.yml", OK)
+    with pytest.raises(SystemExit) as exited:
+        main(["run", str(path), "--max-parallel", value])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "argument --max-parallel:" in err
+    assert ("must be at least 1" if value != "many" else "expected a whole number") in err
+    assert executions(tmp_path) == []
+
+
+def test_a_trigger_the_workflow_refuses_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "ok.workflow.yml", OK)
+    code, out, err = run_main([str(path), "--trigger", '{"headers": [1]}'], capsys)
+    assert code == 1 and out == ""
+    assert err.startswith("error: InvalidTrigger: ok.workflow.yml: ")
+    assert "Traceback" not in err and "→ Give a trigger matching" in err
+
+
+def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    for code in ("0 ", "1 ", "2 ", "130"):
+        assert f"  {code}" in out
+
+
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main([str(tmp_path / "none.workflow.yml")], capsys)
     assert code == 2 and "no such file" in err
@@ -168,11 +225,28 @@ def test_an_invalid_file_prints_diagnostics_and_spawns_nothing(
         "version: 1\nnodes:\n  - id: a\n    type: shel\n    with: {run: 'true'}\n",
     )
     code, out, err = run_main([str(path), "--json"], capsys)
-    assert code == 1 and out == ""
+    assert code == 1
     first = err.splitlines()[0]
     assert first.startswith(f"{path}:4:11: error[unknown-node-type]: ")
     assert "error: ValidationError: The workflow has 1 error; nothing was run." in err
     assert executions(tmp_path) == []
+    # --json: the error object on stdout, the diagnostics in it
+    error = json.loads(out)["error"]
+    assert error["type"] == "ValidationError" and error["message"].startswith("The workflow")
+    (diagnostic,) = error["diagnostics"]
+    assert diagnostic["line"] == 4 and diagnostic["code"] == "unknown-node-type"
+
+
+def test_a_refused_run_prints_the_error_object_with_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "ok.workflow.yml", OK)
+    code, out, err = run_main([str(path), "--json", "--input", "times=many"], capsys)
+    assert code == 1 and "error: ValidationError:" in err
+    error = json.loads(out)["error"]
+    assert error["type"] == "ValidationError" and "times" in error["message"]
+    code, out, _ = run_main([str(path), "--json", "--timeout", "soon"], capsys)
+    assert code == 2 and json.loads(out)["error"]["type"] == "UsageError"
 
 
 def test_bad_input_value_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -206,6 +280,63 @@ def test_a_failure_shows_the_tree_and_the_panel_when_piped(
     assert "after" in out
     # the traceback counts lines of the workflow file, where `raise` is line 8
     assert '"<fails.workflow.yml:boom>", line 8' in out
+
+
+TWO_FAIL = """\
+version: 1
+nodes:
+  - id: fixed
+    type: transform
+    with: {value: 1}
+    pin: {from: pin}
+  - id: left
+    type: shell
+    needs: [fixed]
+    with: {run: "echo left says hi; echo left complains >&2; exit 3"}
+    on_failure: continue
+  - id: right
+    type: python
+    on_failure: continue
+    with:
+      code: |
+        def main():
+            print("right line 1")
+            raise RuntimeError("right broke")
+"""
+
+
+def test_logs_stream_live_prefixed_by_node_and_quiet_hides_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "ok.workflow.yml", OK)
+    code, _, err = run_main([str(path)], capsys)
+    assert code == 0
+    lines = err.splitlines()
+    started = lines.index("▶ count started")
+    logged = lines.index("count | counting hello world x1 sample")
+    finished = next(i for i, line in enumerate(lines) if line.startswith("✓ count succeeded"))
+    assert started < logged < finished
+    code, _, err = run_main([str(path), "--quiet"], capsys)
+    assert code == 0 and "▶ count started" in err and "counting" not in err
+
+
+def test_every_failed_node_is_named_and_pinned_nodes_are_marked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "two.workflow.yml", TWO_FAIL)
+    code, out, err = run_main([str(path)], capsys)
+    assert code == 1
+    assert "left  | left says hi" in err and "left  | left complains" in err
+    assert "right | right line 1" in err
+    assert "📌 fixed pinned (did not run)" in err
+    assert "2 nodes failed: left, right" in out
+    assert "left: ExecutionError" in out and "right: ExecutionError" in out
+    assert "RuntimeError: right broke" in out
+    assert "📌 fixed (transform)  pinned" in out
+    code, out, _ = run_main([str(path), "--json"], capsys)
+    fixed, left, right = json.loads(out)["children"]
+    assert fixed["pinned"] is True and fixed["output"] == {"from": "pin"}
+    assert left["pinned"] is False and right["pinned"] is False
 
 
 def test_live_view_on_a_terminal(
@@ -275,7 +406,7 @@ def test_run_is_registered_without_heavy_imports() -> None:
 
 
 def test_progress_lines_and_durations() -> None:
-    line = render.progress_line
+    line = progress.progress_line
     assert line({"event": "node_started", "node": "a", "attempt": 1}) == "▶ a started"
     assert line({"event": "node_started", "node": "a", "attempt": 2, "iteration": 3}) == (
         "▶ a #3 started (attempt 2)"
@@ -285,33 +416,36 @@ def test_progress_lines_and_durations() -> None:
     )
     assert line({"event": "node_finished", "node": "a", "status": "skipped"}) == "↷ a skipped"
     assert line({"event": "node_log", "node": "a"}) is None
-    assert render.format_duration(None) == ""
-    assert render.format_duration(12) == "12 ms"
-    assert render.format_duration(2500) == "2.5 s"
-    assert render.format_duration(125_000) == "2 min 5 s"
-    assert render.preview("x" * 400).endswith("…")
-    assert render.preview({"a": 1}) == '{"a": 1}'
+    assert line({"event": "node_finished", "node": "p", "status": "succeeded", "pinned": True}) == (
+        "📌 p pinned (did not run)"
+    )
+    assert progress.log_lines({"node": "a", "iteration": 2, "text": "x\ny"}, 6) == [
+        "a #2   | x",
+        "a #2   | y",
+    ]
+    assert progress.preview("x" * 400).endswith("…")
+    assert progress.preview({"a": 1}) == '{"a": 1}'
 
 
 def test_node_progress_folds_events() -> None:
-    progress = render.NodeProgress()
+    folded = progress.NodeProgress()
     plan = {"stages": [{"id": None, "nodes": [{"id": "a", "type": "shell"}, {"id": "b"}]}]}
-    progress.update({"event": "execution_started", "plan": plan})
-    assert progress.status == "running" and list(progress.nodes) == ["a", "b"]
-    progress.update({"event": "node_started", "node": "a", "attempt": 1})
-    progress.update({"event": "node_retry", "node": "a", "attempt": 1})
-    progress.update({"event": "node_log", "node": "a"})
-    progress.update(
+    folded.update({"event": "execution_started", "plan": plan})
+    assert folded.status == "running" and list(folded.nodes) == ["a", "b"]
+    folded.update({"event": "node_started", "node": "a", "attempt": 1})
+    folded.update({"event": "node_retry", "node": "a", "attempt": 1})
+    folded.update({"event": "node_log", "node": "a"})
+    folded.update(
         {"event": "node_finished", "node": "b", "status": "failed", "duration_ms": 3,
          "error": {"type": "X", "message": "bad"}}
     )  # fmt: skip
-    progress.update({"event": "execution_finished", "status": "failed"})
-    assert progress.nodes["a"]["status"] == "running"
-    assert progress.nodes["b"]["status"] == "failed"
+    folded.update({"event": "execution_finished", "status": "failed"})
+    assert folded.nodes["a"]["status"] == "running"
+    assert folded.nodes["b"]["status"] == "failed"
     from rich.console import Console
 
     console = Console(record=True, width=80)
-    console.print(progress)
+    console.print(live.LiveTable(folded))
     text = console.export_text()
     assert "retry after attempt 1" in text and "bad" in text
 
@@ -344,6 +478,7 @@ def test_tree_with_stages_and_failure_panel() -> None:
     text = console.export_text()
     assert "stage s1" in text and "n1 (shell) #2" in text and "2 attempts" in text
     assert "n2 failed" in text and "ValueError: bad" in text and "→ fix it" in text
+    assert "n3" in text and "skipped" in text
     assert "Skipped" not in text
     assert "x: 1" in text
     # no failed node: the execution's own error
@@ -357,10 +492,10 @@ def test_tree_with_stages_and_failure_panel() -> None:
 
 
 def test_view_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert type(run_cmd._make_view(True)) is run_cmd._View
+    assert type(run_view.make_view(True, False)) is run_view.View
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert type(run_cmd._make_view(False)) is run_cmd._PlainView
-    assert os.environ.get("FLOWRUN_FAKE") is None
+    assert type(run_view.make_view(False, False)) is run_view.PlainView
+    assert not run_view.make_view(False, True).lines.logs  # type: ignore[attr-defined]
 
 
 def test_the_run_path_loads_no_language_server(tmp_path: Path) -> None:

@@ -113,6 +113,9 @@ async def test_non_zero_exit_fails_with_stderr_tail(tmp_path: Path, bin_dir: Pat
     assert err.message.startswith("node `coder`: claude exited with code 3:\n")
     assert err.message.endswith("working on it\nagent failed: quota exceeded")
     assert err.output["exit_code"] == 3
+    # the logs may not have been shown (`flowrun run --quiet`, the editor): no "above"
+    assert err.suggestion is not None and "above" not in err.suggestion
+    assert "node's logs" in err.suggestion
 
 
 async def test_non_zero_exit_without_output(tmp_path: Path, bin_dir: Path) -> None:

@@ -1,244 +1,203 @@
-"""Rich rendering of executions: the live per-node view, the execution tree (design §7)
-and the failure panel. Used by `flowrun run`; `flowrun show` can reuse `print_execution`.
+"""The one Rich renderer of a finished (or recorded) execution, for `flowrun run` and
+`flowrun show`: the execution tree (design §7) and the failure panel naming every failed
+node. Icons and colours come from `flowrun.status_style`. `details` (show) adds each
+node's input and logs and the run's start time and file.
 
-`ProgressLines` is the plain, Rich-free progress for pipes and logs.
+The live view of a running execution is `cli.live` (a terminal) and `cli.progress` (a pipe).
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import time
-from typing import Any, TextIO
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
-from rich.spinner import Spinner
+from rich.rule import Rule
 from rich.syntax import Syntax
-from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from flowrun.humanize import format_duration
+from flowrun.status_style import PINNED, style_of
 
-STATUS_STYLE: dict[str, tuple[str, str]] = {
-    "queued": ("…", "dim"),
-    "pending": ("·", "dim"),
-    "running": ("▶", "yellow"),
-    "succeeded": ("✓", "green"),
-    "failed": ("✗", "bold red"),
-    "skipped": ("↷", "dim"),
-    "stopped": ("■", "magenta"),
-    "timed_out": ("⏱", "bold red"),
-    "interrupted": ("!", "magenta"),
-}
-PREVIEW_CHARS = 300
+LOG_LINES = 20
+SHORT_JSON = 200
+FAILED = ("failed", "timed_out")
 
 
 def status_mark(status: str | None) -> Text:
-    icon, style = STATUS_STYLE.get(status or "", ("?", "dim"))
-    return Text(icon, style=style)
+    style = style_of(status)
+    return Text(style.icon, style=style.color)
 
 
-def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+def badge(status: str | None) -> Text:
+    """`✗ failed` in the status colour; `-` where a node is missing from one side of a diff."""
+    if status is None:
+        return Text("-")
+    style = style_of(status)
+    return Text(f"{style.icon} {status}", style=style.color)
+
+
+def short_json(value: Any, limit: int = SHORT_JSON) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# -- the live view -------------------------------------------------------------------------
+def duration(ms: float | None) -> str:
+    return format_duration(ms, unknown="-")
 
 
-class NodeProgress:
-    """Node statuses and durations folded from engine events (one line per node)."""
-
-    def __init__(self) -> None:
-        self.nodes: dict[str, dict[str, Any]] = {}
-        self.status = "queued"
-
-    def update(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        """Apply an event; returns the node entry it changed, if any."""
-        name = event.get("event")
-        if name == "execution_started":
-            self.status = "running"
-            for stage in (event.get("plan") or {}).get("stages", []):
-                for node in stage.get("nodes", []):
-                    self.nodes.setdefault(str(node["id"]), _entry(node.get("type")))
-            return None
-        if name == "execution_finished":
-            self.status = str(event.get("status"))
-            return None
-        node = event.get("node")
-        if node is None or name not in ("node_started", "node_finished", "node_retry"):
-            return None
-        entry = self.nodes.setdefault(str(node), _entry(None))
-        if name == "node_started":
-            entry.update(status="running", started=time.monotonic(), attempt=event.get("attempt"))
-        elif name == "node_retry":
-            entry.update(status="running", retry=event.get("attempt"))
-        else:
-            entry.update(status=event.get("status"), duration_ms=event.get("duration_ms"))
-            entry["error"] = event.get("error")
-        entry["iteration"] = event.get("iteration")
-        return entry
-
-    def __rich__(self) -> RenderableType:
-        table = Table.grid(padding=(0, 1))
-        for node_id, entry in self.nodes.items():
-            status = entry["status"]
-            mark: RenderableType = (
-                Spinner("dots", style="yellow") if status == "running" else status_mark(status)
-            )
-            table.add_row(mark, Text(node_id, style="bold"), *self._details(entry))
-        return table
-
-    def _details(self, entry: dict[str, Any]) -> list[Text]:
-        status = entry["status"]
-        duration = entry.get("duration_ms")
-        if status == "running" and entry.get("started") is not None:
-            duration = (time.monotonic() - entry["started"]) * 1000
-        extra = ""
-        if entry.get("retry"):
-            extra = f"retry after attempt {entry['retry']}"
-        elif entry.get("error"):
-            extra = preview(entry["error"].get("message", ""), 80)
-        return [
-            Text(status, style=STATUS_STYLE.get(status, ("", "dim"))[1]),
-            Text(format_duration(duration), style="dim"),
-            Text(extra, style="red" if entry.get("error") else "dim"),
-        ]
+# -- the tree --------------------------------------------------------------------------------
 
 
-def _entry(node_type: str | None) -> dict[str, Any]:
-    return {"status": "pending", "type": node_type, "duration_ms": None, "error": None}
-
-
-class ProgressLines:
-    """Plain progress lines (piped output): one line per node start and end."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.progress = NodeProgress()
-
-    def update(self, event: dict[str, Any]) -> None:
-        self.progress.update(event)
-        line = progress_line(event)
-        if line:
-            print(line, file=self.stream, flush=True)
-
-
-def progress_line(event: dict[str, Any]) -> str | None:
-    name = event.get("event")
-    node = event.get("node")
-    where = f"{node}" + (f" #{event['iteration']}" if event.get("iteration") else "")
-    if name == "node_started":
-        attempt = event.get("attempt") or 1
-        return f"▶ {where} started" + (f" (attempt {attempt})" if attempt > 1 else "")
-    if name == "node_retry":
-        return f"↻ {where} attempt {event.get('attempt')} failed; retrying in {event.get('delay')}s"
-    if name == "node_finished":
-        status = str(event.get("status"))
-        line = f"{STATUS_STYLE.get(status, ('?', ''))[0]} {where} {status}"
-        line += f" {format_duration(event.get('duration_ms'))}".rstrip()
-        error = event.get("error")
-        if isinstance(error, dict) and status != "skipped":
-            line += f": {error.get('type')}: {preview(error.get('message', ''), 200)}"
-        return line
-    if name == "execution_finished":
-        return (
-            f"{STATUS_STYLE.get(str(event.get('status')), ('?', ''))[0]} run {event.get('status')}"
-        )
-    return None
-
-
-# -- the finished execution ----------------------------------------------------------------
-
-
-def execution_tree(tree: dict[str, Any]) -> Tree:
+def execution_tree(tree: dict[str, Any], *, details: bool = False) -> Tree:
+    status = tree.get("status")
     label = Text.assemble(
-        status_mark(tree.get("status")),
+        status_mark(status),
         " ",
         (str(tree.get("workflowId")), "bold"),
-        (f"  {tree.get('status')}", STATUS_STYLE.get(str(tree.get("status")), ("", ""))[1]),
-        (f"  {format_duration(tree.get('durationMs'))}", "dim"),
-        (f"  {str(tree.get('id'))[:12]}", "dim"),
+        (f"  {status}", style_of(status).color),
+        (f"  {duration(tree.get('durationMs'))}", "dim"),
+        (f"  {str(tree.get('id'))[:8]}", "dim"),
     )
+    if details:
+        label.append(f"  {tree.get('startedAt')} · {tree.get('file')}", style="dim")
     root = Tree(label)
-    _add_children(root, tree.get("children") or [])
+    _add_children(root, tree.get("children") or [], details)
     outputs = tree.get("outputs")
     if outputs:
         branch = root.add(Text("outputs", style="bold cyan"))
         for key, value in outputs.items():
-            branch.add(Text.assemble((f"{key}: ", "cyan"), preview(value)))
+            branch.add(Text.assemble((f"{key}: ", "cyan"), short_json(value)))
     return root
 
 
-def _add_children(parent: Tree, children: list[dict[str, Any]]) -> None:
+def _add_children(parent: Tree, children: list[dict[str, Any]], details: bool) -> None:
     for child in children:
-        if child.get("kind") == "stage":
-            label = Text.assemble(
-                status_mark(child.get("status")),
-                " stage ",
-                (str(child.get("id")), "bold"),
-                (f"  {child.get('status')}", "dim"),
-            )
-            _add_children(parent.add(label), child.get("children") or [])
-        else:
-            _add_node(parent, child)
+        if child.get("kind") != "stage":
+            _add_node(parent, child, details)
+            continue
+        label = Text.assemble(
+            status_mark(child.get("status")),
+            " stage ",
+            (str(child.get("id")), "bold"),
+            (f"  {child.get('status')}", "dim"),
+            (f" ({child['iterations']} iterations)" if child.get("iterations") else "", "dim"),
+        )
+        if child.get("error") and not _failed_nodes(child.get("children") or []):
+            label.append(f"  {_error_line(child['error'])}", style="red")
+        _add_children(parent.add(label), child.get("children") or [], details)
 
 
-def _add_node(parent: Tree, node: dict[str, Any]) -> None:
+def _add_node(parent: Tree, node: dict[str, Any], details: bool) -> None:
+    status = str(node.get("status"))
+    pinned = bool(node.get("pinned"))
+    attempts = node.get("attempts") or 0
     label = Text.assemble(
-        status_mark(node.get("status")),
+        Text(PINNED.icon, style=PINNED.color) if pinned else status_mark(status),
         " ",
         (str(node.get("id")), "bold"),
         (f" ({node.get('type')})" if node.get("type") else "", "dim"),
         (f" #{node['iteration']}" if node.get("iteration") else "", "dim"),
-        (f"  {format_duration(node.get('durationMs'))}", "dim"),
-        (f"  {node.get('attempts')} attempts" if (node.get("attempts") or 0) > 1 else "", "dim"),
+        ("  pinned", PINNED.color) if pinned else "",
+        (f"  {status}", style_of(status).color) if status != "succeeded" else "",
+        (f"  {format_duration(node.get('durationMs'))}", "dim") if not pinned else "",
+        (f"  {attempts} attempts" if attempts > 1 else "", "dim"),
     )
     branch = parent.add(label)
-    if node.get("status") == "succeeded" and node.get("output") is not None:
-        branch.add(Text.assemble(("output ", "cyan"), preview(node["output"])))
+    if details and node.get("input") is not None:
+        branch.add(Text.assemble(("input ", "cyan"), short_json(node["input"])))
+    if node.get("output") is not None and (details or status == "succeeded"):
+        branch.add(Text.assemble(("output ", "cyan"), short_json(node["output"])))
     error = node.get("error")
-    if isinstance(error, dict) and node.get("status") not in ("skipped",):
-        branch.add(Text(f"{error.get('type')}: {error.get('message')}", style="red"))
+    if error and status != "skipped":
+        branch.add(_error_text(error) if details else Text(_error_line(error), style="red"))
+    if details:
+        _add_logs(branch, node.get("logs") or [])
+
+
+def _add_logs(branch: Tree, logs: list[dict[str, Any]]) -> None:
+    if not logs:
+        return
+    shown = logs[-LOG_LINES:]
+    more = f", last {len(shown)}" if len(shown) < len(logs) else ""
+    lines = f"{len(logs)} line{'s' if len(logs) != 1 else ''}"
+    log_branch = branch.add(Text(f"logs ({lines}{more}):", style="dim"))
+    for entry in shown:
+        style = "red" if entry.get("stream") == "stderr" else "dim"
+        log_branch.add(Text(str(entry.get("text")), style=style))
+
+
+def _error_line(error: Any) -> str:
+    if not isinstance(error, dict):
+        return f"error: {error}"
+    return f"{error.get('type')}: {error.get('message')}"
+
+
+def _error_text(error: Any) -> Text:
+    text = Text(_error_line(error), style="red")
+    if isinstance(error, dict) and error.get("suggestion"):
+        text.append(f"\n→ {error['suggestion']}", style="yellow")
+    return text
+
+
+# -- the failure panel ---------------------------------------------------------------------
 
 
 def failure_panel(tree: dict[str, Any]) -> Panel | None:
-    """The first failed node's error (or the execution's), with traceback and suggestion."""
+    """Every failed node's error (or the execution's), with traceback and suggestion."""
     if tree.get("status") == "succeeded":
         return None
-    node, error = _first_failure(tree.get("children") or [])
-    if error is None:
-        error, node = tree.get("error"), None
-    if not isinstance(error, dict):
-        return None
-    parts: list[RenderableType] = [
-        Text.assemble((f"{error.get('type')}: ", "bold red"), str(error.get("message")))
-    ]
-    if error.get("traceback"):
-        parts.append(Syntax(str(error["traceback"]).rstrip(), "pytb", word_wrap=True))
-    if error.get("suggestion"):
-        parts.append(Text.assemble(("→ ", "bold yellow"), str(error["suggestion"])))
-    title = f"{node} failed" if node else f"run {tree.get('status')}"
+    failed = _failed_nodes(tree.get("children") or [])
+    if not failed:
+        error = tree.get("error")
+        if not error:
+            return None
+        if not isinstance(error, dict):
+            error = {"type": "error", "message": str(error)}
+        return _panel(f"run {tree.get('status')}", [_error_block(error)])
+    blocks = []
+    for name, error in failed:
+        blocks.append(_error_block(error, name if len(failed) > 1 else None))
+    names = ", ".join(name for name, _ in failed)
+    title = f"{names} failed" if len(failed) == 1 else f"{len(failed)} nodes failed: {names}"
+    return _panel(title, blocks)
+
+
+def _panel(title: str, blocks: list[list[RenderableType]]) -> Panel:
+    parts: list[RenderableType] = []
+    for index, block in enumerate(blocks):
+        if index:
+            parts.append(Rule(style="red"))
+        parts.extend(block)
     return Panel(Group(*parts), title=title, border_style="red", title_align="left")
 
 
-def _first_failure(children: list[dict[str, Any]]) -> tuple[str | None, dict[str, Any] | None]:
+def _error_block(error: dict[str, Any], node: str | None = None) -> list[RenderableType]:
+    head = Text(f"{node}: " if node else "", style="bold")
+    head.append(f"{error.get('type')}: ", style="bold red").append(str(error.get("message")))
+    block: list[RenderableType] = [head]
+    if error.get("traceback"):
+        block.append(Syntax(str(error["traceback"]).rstrip(), "pytb", word_wrap=True))
+    if error.get("suggestion"):
+        block.append(Text.assemble(("→ ", "bold yellow"), str(error["suggestion"])))
+    return block
+
+
+def _failed_nodes(children: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
     for child in children:
         if child.get("kind") == "stage":
-            found = _first_failure(child.get("children") or [])
-            if found[1] is not None:
-                return found
-        elif child.get("status") in ("failed", "timed_out") and isinstance(
-            child.get("error"), dict
-        ):
-            return str(child.get("id")), child["error"]
-    return None, None
+            found += _failed_nodes(child.get("children") or [])
+        elif child.get("status") in FAILED and isinstance(child.get("error"), dict):
+            iteration = f" #{child['iteration']}" if child.get("iteration") else ""
+            found.append((f"{child.get('id')}{iteration}", child["error"]))
+    return found
 
 
-def print_execution(console: Console, tree: dict[str, Any]) -> None:
-    console.print(execution_tree(tree))
+def print_execution(console: Console, tree: dict[str, Any], *, details: bool = False) -> None:
+    console.print(execution_tree(tree, details=details))
     panel = failure_panel(tree)
     if panel is not None:
         console.print(panel)

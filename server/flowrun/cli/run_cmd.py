@@ -1,7 +1,7 @@
-"""`flowrun run FILE`: run a workflow in a child process, show its progress and its tree.
+"""`flowrun run FILE`: run a workflow in a child process, stream its nodes' logs, show its
+progress and its tree (the views are in `run_view`).
 
-Exit codes: 0 succeeded, 1 failed / refused (invalid file, interpreter, packages),
-130 stopped (Ctrl-C). Heavy modules are imported inside `run_command`.
+Exit codes are `EXIT_CODES`. Heavy modules are imported inside `run_command`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from flowrun.runs.prespawn import Prespawned
     from flowrun.runs.service import RunService
 
-EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
+EXIT_CODES = """\
+exit codes:
+  0    the run succeeded
+  1    the run failed or timed out, or was refused (invalid file, interpreter,
+       missing packages or secrets, bad input or trigger)
+  2    usage error (an option's value; the file does not exist)
+  130  stopped (Ctrl-C)
+"""
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +38,10 @@ def register(subparsers: Any) -> None:
         "run",
         help="run a workflow locally and show its execution tree",
         description="Run a workflow file in a child process on your Python interpreter; "
-        "the execution is recorded in the history.",
+        "each node's output is streamed as it runs, prefixed by the node id, and the "
+        "execution is recorded in the history.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", type=Path, help="the *.workflow.yml file")
     parser.add_argument(
@@ -42,11 +53,20 @@ def register(subparsers: Any) -> None:
         help="an input value (repeatable); converted to the input's declared type",
     )
     parser.add_argument(
-        "--trigger", metavar="FILE|JSON", help="the trigger request; default: trigger.sample"
+        "--trigger",
+        metavar="FILE|JSON|-",
+        help="the trigger request: a JSON object, a file, or - for stdin; default: trigger.sample",
     )
     parser.add_argument("--python", metavar="PATH", help="interpreter; default: python3 on PATH")
     parser.add_argument("--timeout", metavar="DURATION", help="execution timeout, e.g. 60s, 5m")
-    parser.add_argument("--json", action="store_true", help="print only the execution tree JSON")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print only the execution tree JSON (a refused run: {"error": ...})',
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no node logs: progress and tree only"
+    )
     parser.add_argument("--db", type=Path, metavar="PATH", help="history database file")
     parser.add_argument(
         "--install-missing",
@@ -54,13 +74,26 @@ def register(subparsers: Any) -> None:
         help="pip install the `requires` packages the interpreter lacks",
     )
     parser.add_argument(
-        "--max-parallel", type=int, metavar="N", help="nodes running at once (default 16)"
+        "--max-parallel",
+        type=positive_int,
+        metavar="N",
+        help="nodes running at once, at least 1 (default 16)",
     )
     parser.set_defaults(func=run_command)
 
 
 class UsageError(Exception):
     pass
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def parse_inputs(items: list[str]) -> dict[str, Any]:
@@ -73,24 +106,43 @@ def parse_inputs(items: list[str]) -> dict[str, Any]:
     return inputs
 
 
+TRIGGER_EXAMPLE = '\'{"body": {"text": "hi"}}\''
+
+
 def parse_trigger(value: str | None) -> dict[str, Any] | None:
+    """`--trigger`: JSON text, `-` (stdin), or a file (`/dev/stdin` too)."""
     if value is None:
         return None
-    text = value
-    path = Path(value)
-    if not value.lstrip().startswith("{") and path.is_file():
-        text = path.read_text(encoding="utf-8")
+    if value == "-":
+        text, where = sys.stdin.read(), "stdin"
+    elif value.lstrip().startswith(("{", "[")):
+        text, where = value, "--trigger"
+    else:
+        text, where = _read_trigger_file(value), f"file {value}"
     try:
         trigger = json.loads(text)
     except ValueError as exc:
-        where = f"file {path}" if text is not value else "--trigger"
         raise UsageError(
             f"{where} is not JSON ({exc}); give a JSON object such as "
-            '\'{"body": {"text": "hi"}}\' or a file containing one'
+            f"{TRIGGER_EXAMPLE} or a file containing one"
         ) from None
     if not isinstance(trigger, dict):
         raise UsageError("--trigger must be a JSON object (method, path, headers, query, body)")
     return trigger
+
+
+def _read_trigger_file(value: str) -> str:
+    try:
+        with open(value, encoding="utf-8") as handle:  # open(): /dev/stdin is no regular file
+            return handle.read()
+    except FileNotFoundError:
+        raise UsageError(
+            f"--trigger {value}: no such file; give a file, - for stdin, or a JSON object "
+            f"such as {TRIGGER_EXAMPLE}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"--trigger {value}: cannot read it ({reason})") from None
 
 
 def parse_timeout(value: str | None) -> float | None:
@@ -110,11 +162,9 @@ def run_command(args: argparse.Namespace) -> int:
         trigger = parse_trigger(args.trigger)
         timeout = parse_timeout(args.timeout)
     except UsageError as exc:
-        print(f"flowrun run: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(args, str(exc))
     if not args.file.is_file():
-        print(f"flowrun run: {args.file}: no such file", file=sys.stderr)
-        return 2
+        return _usage_error(args, f"{args.file}: no such file")
     from flowrun.runs.launch import default_python
     from flowrun.runs.prespawn import early_child
 
@@ -145,6 +195,7 @@ async def _main(
 ) -> int:
     import asyncio
 
+    from flowrun.cli.run_view import show_install
     from flowrun.runs.errors import FlowrunError
     from flowrun.runs.launch import default_python
     from flowrun.runs.service import RunService
@@ -152,7 +203,9 @@ async def _main(
     forward = _Forward()
     store = _StoreWhenOpen(asyncio.ensure_future(_open_store(args)))
     python = args.python or default_python()
-    service = RunService(cast("HistoryStore", store), python=python, on_event=forward)
+    service = RunService(
+        cast("HistoryStore", store), python=python, on_event=forward, on_install=show_install
+    )
     try:
         return await _run(service, args, inputs, trigger, timeout, forward, early)
     finally:
@@ -230,7 +283,7 @@ async def _run(
 ) -> int:
     import asyncio
 
-    from flowrun.runs.errors import FlowrunError, WorkflowInvalid
+    from flowrun.runs.errors import FlowrunError
 
     try:
         execution_id = await service.execute(
@@ -242,15 +295,14 @@ async def _run(
             max_parallel=args.max_parallel,
             prespawned=early,
         )
-    except WorkflowInvalid as exc:
-        _print_diagnostics(args.file, exc)
-        return EXIT_FAILED
     except FlowrunError as exc:
-        _print_error(exc)
+        _refused(args, exc)
         return EXIT_FAILED
     except asyncio.CancelledError:
         return EXIT_STOPPED
-    view = _make_view(args.json)
+    from flowrun.cli.run_view import make_view
+
+    view = make_view(args.json, args.quiet)
     forward.attach(execution_id, view.on_event)
     view.start()
     try:
@@ -265,89 +317,46 @@ async def _run(
     return {"succeeded": EXIT_OK, "stopped": EXIT_STOPPED}.get(status, EXIT_FAILED)
 
 
-def _print_diagnostics(file: Path, exc: FlowrunError) -> None:
-    for diagnostic in getattr(exc, "diagnostics", []):
+def _usage_error(args: argparse.Namespace, message: str) -> int:
+    print(f"flowrun run: {message}", file=sys.stderr)
+    if args.json:
+        from flowrun.cli.run_view import print_json
+
+        print_json({"error": {"type": "UsageError", "message": message}})
+    return EXIT_USAGE
+
+
+def _refused(args: argparse.Namespace, exc: FlowrunError) -> None:
+    """The run did not start: diagnostics and the error on stderr; with --json, the error
+    object (with the diagnostics) on stdout too."""
+    from flowrun.runs.errors import WorkflowInvalid
+
+    diagnostics = exc.diagnostics if isinstance(exc, WorkflowInvalid) else []
+    for diagnostic in diagnostics:
         start = diagnostic.range.start
         print(
-            f"{file}:{start.line + 1}:{start.character + 1}: "
+            f"{args.file}:{start.line + 1}:{start.character + 1}: "
             f"{diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}",
             file=sys.stderr,
         )
-    _print_error(exc)
-
-
-def _print_error(exc: FlowrunError) -> None:
     error = exc.error
     print(f"error: {error['type']}: {error['message']}", file=sys.stderr)
     if error.get("suggestion"):
         print(f"  → {error['suggestion']}", file=sys.stderr)
+    if args.json:
+        from flowrun.cli.run_view import print_json
+
+        if diagnostics:
+            error = {**error, "diagnostics": [_diagnostic_json(d) for d in diagnostics]}
+        print_json({"error": error})
 
 
-# -- output ---------------------------------------------------------------------------------
-
-
-class _View:
-    """--json: nothing but the tree; piped: plain progress lines; TTY: a Rich live view."""
-
-    def __init__(self) -> None:
-        self._live: Any = None
-        self._progress: Any = None
-
-    def on_event(self, execution_id: str, event: dict[str, Any]) -> None:
-        pass
-
-    def start(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def finish(self, tree: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(tree, indent=2, ensure_ascii=False) + "\n")
-
-
-class _PlainView(_View):
-    def __init__(self) -> None:
-        super().__init__()
-        from flowrun.cli.render import ProgressLines
-
-        self.lines = ProgressLines(sys.stderr)
-
-    def on_event(self, execution_id: str, event: dict[str, Any]) -> None:
-        self.lines.update(event)
-
-    def finish(self, tree: dict[str, Any]) -> None:
-        from rich.console import Console
-
-        from flowrun.cli.render import print_execution
-
-        print_execution(Console(), tree)
-
-
-class _LiveView(_PlainView):
-    def __init__(self) -> None:
-        super().__init__()
-        from rich.console import Console
-        from rich.live import Live
-
-        self.console = Console(stderr=True)
-        self.live = Live(
-            self.lines.progress, console=self.console, refresh_per_second=8, transient=True
-        )
-
-    def on_event(self, execution_id: str, event: dict[str, Any]) -> None:
-        self.lines.progress.update(event)
-
-    def start(self) -> None:
-        self.live.start()
-
-    def close(self) -> None:
-        self.live.stop()
-
-
-def _make_view(as_json: bool) -> _View:
-    if as_json:
-        return _View()
-    if sys.stderr.isatty():
-        return _LiveView()
-    return _PlainView()
+def _diagnostic_json(diagnostic: Any) -> dict[str, Any]:
+    start = diagnostic.range.start
+    return {
+        "line": start.line + 1,
+        "character": start.character + 1,
+        "severity": str(diagnostic.severity),
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+    }

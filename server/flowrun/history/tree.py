@@ -151,14 +151,16 @@ def _node_element(
         "logs": [],
         "retries": [],
         "given": False,
+        "pinned": False,
     }
     if not rows:
         return element
     last = rows[-1]
     status = last["status"]
+    attempts = max(row["attempt"] for row in rows)
     element.update(
         status="stopped" if status == "running" and not active else status,
-        attempts=max(row["attempt"] for row in rows),
+        attempts=attempts,
         startedAt=iso(last["started_at"]),
         finishedAt=iso(last["finished_at"]),
         durationMs=last["duration_ms"],
@@ -170,6 +172,8 @@ def _node_element(
             {"attempt": row["attempt"], "error": payloads.load(row["error"])} for row in rows[:-1]
         ],
         given=bool(last["given"]),
+        # a pinned node's only event is node_finished with attempt 0 (a given one says so)
+        pinned=status == "succeeded" and attempts == 0 and not last["given"],
     )
     return element
 

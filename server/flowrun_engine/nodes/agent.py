@@ -71,7 +71,8 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
         raise NodeError(
             "ExecutionError",
             _exit_message(ctx, os.path.basename(argv[0]), result),
-            suggestion="look at the agent's logs above; run the same command in a terminal",
+            suggestion="the agent's output is in the node's logs (`flowrun run` streams them, "
+            "`flowrun show` keeps them); run the same command in a terminal to reproduce it",
             output=output,
         )
     return output
