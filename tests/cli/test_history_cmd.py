@@ -153,13 +153,14 @@ def test_history_uses_the_workspace_database(db: Path, capsys: Any, monkeypatch:
 def test_show_by_prefix_as_a_tree(db: Path, capsys: Any) -> None:
     code, out, _ = run_cli(capsys, "show", "bbbb", "--db", str(db))
     assert code == 0
-    assert "✗ failed wf bbbb2222" in out
+    assert "✗ wf  failed" in out and "bbbb2222" in out  # the renderer of `flowrun run`
     assert "stage build" in out and "stage review" in out and "(2 iterations)" in out
-    assert "check shell #2" in out
+    assert "check (shell) #2" in out
     assert "ExecutionError: exit 3" in out and "Look at stderr." in out
     assert "GET http://x [ok]" in out and "[warn]" in out
-    assert 'output: {"items": [1]}' in out
-    assert 'outputs: {"ok": false}' in out
+    assert 'output {"items": [1]}' in out and 'input {"url": "http://x"}' in out
+    assert "outputs" in out and "ok: false" in out
+    assert "check #2 failed" in out  # the failure panel
 
 
 def test_show_json_is_the_tree(db: Path, capsys: Any) -> None:
@@ -196,7 +197,7 @@ def test_show_many_logs_and_long_values(tmp_path: Path, capsys: Any) -> None:
     assert code == 0
     assert "logs (30 lines, last 20)" in out and "l29" in out and "l9\n" not in out
     assert "…" in out and "error: plain" in out
-    assert "■ stopped" in out  # the node was still running when the run ended
+    assert "■ n  stopped" in out  # the node was still running when the run ended
 
 
 def test_diff_human_and_json(db: Path, capsys: Any, monkeypatch: Any) -> None:
@@ -231,7 +232,7 @@ def test_diff_of_real_runs_where_nodes_exist_on_one_side_only(
     code, out, err = run_cli(capsys, "diff", older, newer, "--db", db)
     assert code == 0, err
     assert "attempt/work #5" in out and "only in A" in out
-    assert "⊘ skipped → ✓ succeeded" in out
+    assert "↷ skipped → ✓ succeeded" in out
 
 
 def test_a_corrupt_database_is_reported_and_replaced(tmp_path: Path, capsys: Any) -> None:
@@ -398,3 +399,35 @@ def test_history_marks_runs_of_dead_processes_interrupted(tmp_path: Path, capsys
     assert code == 0
     (only,) = json.loads(out)["executions"]
     assert only["status"] == "interrupted" and only["error"]["type"] == "Interrupted"
+
+
+def test_run_and_show_draw_an_execution_with_one_renderer(tmp_path: Path, capsys: Any) -> None:
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "two.workflow.yml"
+    path.write_text(
+        "version: 1\nnodes:\n"
+        "  - {id: fixed, type: transform, with: {value: 1}, pin: 7}\n"
+        "  - {id: bad, type: shell, needs: [fixed], with: {run: 'echo out; exit 3'}}\n"
+    )
+    db = str(tmp_path / "h.sqlite3")
+    code, ran, _ = run_cli(capsys, "run", str(path), "--python", sys.executable, "--db", db)
+    assert code == 1
+    code, out, _ = run_cli(capsys, "history", "--json", "--db", db)
+    (execution,) = json.loads(out)["executions"]
+    code, shown, _ = run_cli(capsys, "show", execution["id"], "--db", db)
+    assert code == 0
+    run_lines, show_lines = ran.splitlines(), shown.splitlines()
+    assert show_lines[0].startswith(run_lines[0] + "  ")  # show adds the start time and file
+    for label in ("📌 fixed (transform)  pinned", "✗ bad (shell)  failed", "bad failed"):
+        assert any(label in line for line in run_lines), label
+        assert any(label in line for line in show_lines), label
+    assert any(line.strip("│ └─") == "out" for line in show_lines)  # show adds the logs
+
+
+def test_the_status_table_loads_no_rich() -> None:
+    code = (
+        "import sys; from flowrun.status_style import STATUS_ICONS, PINNED;"
+        "print(STATUS_ICONS['failed'], PINNED.icon, 'rich' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["✗", "📌", "False"]

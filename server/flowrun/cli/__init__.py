@@ -19,7 +19,10 @@ from flowrun import __version__
 COMMAND_MODULES = (
     "flowrun.cli.validate_cmd",  # validate, schema
     "flowrun.cli.run_cmd",  # run
-    "flowrun.cli.history_cmd",  # history, show, diff, stop
+    "flowrun.cli.history_cmd",  # history
+    "flowrun.cli.show_cmd",  # show
+    "flowrun.cli.diff_cmd",  # diff
+    "flowrun.cli.stop_cmd",  # stop
     "flowrun.cli.lsp_cmd",  # lsp
 )
 

@@ -1,0 +1,112 @@
+"""`flowrun diff A B`: two executions compared node by node (status, duration, output)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from flowrun.cli.store_cmd import common_options, print_json, run_with_store
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from flowrun.history.store import HistoryStore
+
+
+def register(subparsers: Any) -> None:
+    diff = subparsers.add_parser(
+        "diff",
+        help="compare two executions node by node",
+        description="Compare two executions node by node: status, duration and output.",
+    )
+    diff.add_argument("a", metavar="ID_A")
+    diff.add_argument("b", metavar="ID_B")
+    common_options(diff)
+    diff.set_defaults(func=lambda args: run_with_store(args, _diff))
+
+
+async def _diff(store: HistoryStore, args: argparse.Namespace) -> int:
+    from flowrun.history.diff import diff_trees
+
+    tree_a = await store.execution_tree(await store.resolve_id(args.a))
+    tree_b = await store.execution_tree(await store.resolve_id(args.b))
+    result = diff_trees(tree_a, tree_b)
+    if args.json:
+        print_json(result)
+    else:
+        _print_diff(result)
+    return 0
+
+
+def _print_diff(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from flowrun.cli.render import badge, duration
+
+    console = Console(highlight=False)
+    for side in ("a", "b"):
+        info = result[side]
+        console.print(
+            Text.assemble(
+                f"{side.upper()}: {info['id'][:8]} {info['workflowId']} ",
+                badge(info["status"]),
+                f" {duration(info['durationMs'])} ",
+                (str(info["startedAt"]), "dim"),
+            )
+        )
+    if not result["sameWorkflow"]:
+        console.print(Text("These executions belong to different workflows.", style="yellow"))
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("NODE", "STATUS", "DURATION", "WHAT CHANGED"):
+        table.add_column(column)
+    for row in result["nodes"]:
+        name = row["id"] if row["stage"] is None else f"{row['stage']}/{row['id']}"
+        if row["iteration"]:
+            name += f" #{row['iteration']}"
+        status, took = row["status"], row["durationMs"]
+        duration_text = f"{duration(took['a'])} → {duration(took['b'])}"
+        table.add_row(
+            Text(name), _status_change(status["a"], status["b"]), duration_text,
+            Text(_what_changed(row)),
+        )  # fmt: skip
+    console.print(table)
+    counts = result["summary"]
+    console.print(
+        f"{counts['changed']} changed, {counts['added']} added, {counts['removed']} removed, "
+        f"{counts['same']} unchanged"
+    )
+    if result["outputs"]["changes"]:
+        console.print(Text("Workflow outputs: " + _changes_text(result["outputs"])))
+
+
+def _status_change(a: str | None, b: str | None) -> Text:
+    from rich.text import Text
+
+    from flowrun.cli.render import badge
+
+    if a == b:
+        return badge(a)
+    return Text.assemble(badge(a), " → ", badge(b))
+
+
+def _what_changed(row: dict[str, Any]) -> str:
+    if row["change"] in ("added", "removed"):
+        return f"only in {'B' if row['change'] == 'added' else 'A'}"
+    parts: list[str] = []
+    if row["error"]["a"] != row["error"]["b"]:
+        parts.append(f"error: {row['error']['b'] or '(none)'}")
+    if row["output"]["changes"]:
+        parts.append("output " + _changes_text(row["output"]))
+    return "; ".join(parts) or ("" if row["change"] == "same" else "status")
+
+
+def _changes_text(changes: dict[str, Any]) -> str:
+    items = [
+        f"{c['path']}: {json.dumps(c['a'], default=str)} → {json.dumps(c['b'], default=str)}"
+        for c in changes["changes"][:3]
+    ]
+    more = len(changes["changes"]) - len(items) + changes["more"]
+    return ", ".join(items) + (f" (+{more} more)" if more else "")

@@ -1,0 +1,37 @@
+"""`flowrun show ID`: one recorded execution, drawn by the same renderer as `flowrun run`,
+with each node's input and logs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from flowrun.cli.store_cmd import common_options, print_json, run_with_store
+
+if TYPE_CHECKING:
+    from flowrun.history.store import HistoryStore
+
+
+def register(subparsers: Any) -> None:
+    show = subparsers.add_parser(
+        "show",
+        help="show one execution as a tree",
+        description="Show one execution: stages, nodes, input, output, error and logs. "
+        "A unique prefix of the id is enough.",
+    )
+    show.add_argument("execution", metavar="EXECUTION_ID")
+    common_options(show)
+    show.set_defaults(func=lambda args: run_with_store(args, _show))
+
+
+async def _show(store: HistoryStore, args: argparse.Namespace) -> int:
+    tree = await store.execution_tree(await store.resolve_id(args.execution))
+    if args.json:
+        print_json(tree)
+        return 0
+    from rich.console import Console
+
+    from flowrun.cli.render import print_execution
+
+    print_execution(Console(highlight=False), tree, details=True)
+    return 0

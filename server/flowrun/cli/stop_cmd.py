@@ -1,0 +1,37 @@
+"""`flowrun stop ID`: stop a running execution, also one another flowrun process owns."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowrun.cli.store_cmd import run_with_store
+
+if TYPE_CHECKING:
+    from flowrun.history.store import HistoryStore
+
+
+def register(subparsers: Any) -> None:
+    stop = subparsers.add_parser(
+        "stop",
+        help="stop a running execution",
+        description="Stop a running execution, also one started by another flowrun process "
+        "(the editor, another terminal) on this workspace.",
+    )
+    stop.add_argument("execution", metavar="EXECUTION_ID")
+    stop.add_argument(
+        "--grace", type=float, default=3.0, metavar="SECONDS", help="SIGKILL after (3)"
+    )
+    stop.add_argument("--db", type=Path, metavar="PATH", help="history database")
+    stop.set_defaults(func=lambda args: run_with_store(args, _stop))
+
+
+async def _stop(store: HistoryStore, args: argparse.Namespace) -> int:
+    from flowrun.runs import stopping
+
+    execution_id = await store.resolve_id(args.execution)
+    outcome = await stopping.stop_execution(store, execution_id, grace=args.grace)
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1

@@ -1,0 +1,71 @@
+"""What the history commands share (`history`, `show`, `diff`, `stop`, `list`): their
+common options and opening the workspace's history around a command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowrun.history.store import HistoryStore
+
+Command = Callable[["HistoryStore", argparse.Namespace], Awaitable[int]]
+# what a command prints when the workspace has no history file yet; None: an error
+NoHistory = Callable[[argparse.Namespace, Path], int] | None
+
+
+def common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--db", type=Path, metavar="PATH", help="history database (.flowrun/history.sqlite3)"
+    )
+
+
+def run_with_store(args: argparse.Namespace, command: Command, no_history: NoHistory = None) -> int:
+    import asyncio  # here, not at the top: every `flowrun` command imports this module
+
+    from flowrun.runs.errors import FlowrunError
+
+    try:
+        return asyncio.run(_with_store(args, command, no_history))
+    except FlowrunError as exc:
+        fail(args.command, exc.message, exc.suggestion)
+        return 1
+
+
+async def _with_store(args: argparse.Namespace, command: Command, no_history: NoHistory) -> int:
+    from flowrun.history.store import HistoryStore, default_db_path
+    from flowrun.runs.errors import UnknownExecution
+
+    path: Path = args.db or default_db_path(Path.cwd())
+    if not path.exists():
+        if no_history is not None:
+            return no_history(args, path)
+        raise UnknownExecution(
+            f"There is no history at {path}.",
+            suggestion="Run a workflow first, or pass --db with the history file.",
+        )
+    store = await HistoryStore.open(path)
+    try:
+        for notice in store.notices:
+            print(f"flowrun: {notice}", file=sys.stderr)
+        if args.command != "stop":  # stop handles a dead owner itself (and its processes)
+            await store.mark_interrupted()  # runs whose flowrun process died: not "running"
+        return await command(store, args)
+    finally:
+        await store.close()
+
+
+def fail(command: str, message: str, suggestion: str | None) -> None:
+    print(f"flowrun {command}: {message}", file=sys.stderr)
+    if suggestion:
+        print(f"  {suggestion}", file=sys.stderr)
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
