@@ -497,6 +497,9 @@ async def test_provider_keys_reach_llm_workflows_redacted(
     tmp_path: Path, store: HistoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GROQ_API_KEY", "gsk-test-provider-key")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-this-workflow")
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, ".env", "ANTHROPIC_API_KEY=sk-ant-not-declared\nXAI_API_KEY=xai-nope\n")
     service = RunService(store, python=sys.executable, engine=FAKE)
     text = (
         "version: 1\nnodes:\n  - id: ask\n    type: llm\n    with: {provider: groq, "
@@ -515,8 +518,45 @@ async def test_provider_keys_reach_llm_workflows_redacted(
     execution_id = await service.execute(path)
     await service.wait(execution_id)
     spec = captured["spec"]
+    # only the key of the provider the node names: not every provider key that is set
     assert spec.secrets == {"GROQ_API_KEY": "gsk-test-provider-key"}
-    assert "GROQ_API_KEY" in spec.payload["workflow"]["secrets"]
+    assert spec.payload["workflow"]["secrets"] == ["GROQ_API_KEY"]
+
+
+async def test_an_agent_workflow_gets_its_declared_secrets_and_its_provider_key_only(
+    tmp_path: Path, store: HistoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "XAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".git").mkdir()
+    write(
+        tmp_path,
+        ".env",
+        "ANTHROPIC_API_KEY=sk-ant-key\nOPENAI_API_KEY=sk-openai\nGROQ_API_KEY=gsk-groq\n"
+        "MY_TOKEN=tok-1234\n",
+    )
+    service = RunService(store, python=sys.executable, engine=FAKE)
+    text = (
+        "version: 1\nsecrets: [MY_TOKEN]\nnodes:\n  - id: code\n    type: agent\n"
+        "    with: {provider: claude-code, prompt: hi}\n"
+        "  - id: ask\n    type: llm\n"
+        "    with: {provider: '${{ inputs.p }}', model: m, prompt: hi}\n"
+        "inputs:\n  p: {type: string, default: openai}\n"
+    )
+    path = write(tmp_path, "agent.workflow.yml", text)
+    captured: dict[str, Any] = {}
+    original = service._child
+
+    def spy(spec: Any) -> Any:
+        captured["spec"] = spec
+        spec.payload["fake"] = "ok"
+        return original(spec)
+
+    monkeypatch.setattr(service, "_child", spy)
+    await service.wait(await service.execute(path))
+    spec = captured["spec"]
+    assert spec.secrets == {"MY_TOKEN": "tok-1234", "ANTHROPIC_API_KEY": "sk-ant-key"}
+    assert spec.payload["workflow"]["secrets"] == ["MY_TOKEN", "ANTHROPIC_API_KEY"]
 
 
 async def test_engine_crash_fails_the_run(

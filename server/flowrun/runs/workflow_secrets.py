@@ -1,4 +1,6 @@
-"""The secrets a run gets: the declared ones, plus the set provider keys for llm/agent nodes.
+"""The secrets a run gets: the declared ones, plus the API key of each provider an llm or
+agent node names literally (`provider: groq` → GROQ_API_KEY), when it is set. Never the
+other provider keys that happen to be in the environment or `.env`.
 
 Values come from the process environment, then the nearest `.env` (`flowrun.runs.dotenv`,
 imported only when a workflow has secrets: it loads dataclasses, which `flowrun run`'s
@@ -12,16 +14,16 @@ from typing import Any, NamedTuple
 
 from flowrun.runs.errors import MissingSecret
 
-# The API-key variables of providers the `llm` and `agent` nodes read by default: passed
-# (as secrets, so redacted) to workflows with such nodes when they are set.
-PROVIDER_KEYS = (
-    "OPENAI_API_KEY",
-    "GROQ_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "XAI_API_KEY",
-)
+# The API-key variables the providers of the `llm` and `agent` nodes read by default.
+PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "groq": ("GROQ_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "claude-code": ("ANTHROPIC_API_KEY",),
+    "codex": ("OPENAI_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "grok": ("XAI_API_KEY",),
+}
 
 
 class FoundSecrets(NamedTuple):
@@ -31,11 +33,11 @@ class FoundSecrets(NamedTuple):
 
 
 def gather_secrets(workflow: dict[str, Any], path: Path) -> FoundSecrets:
-    """The declared secrets (plus the set provider keys for llm/agent nodes, appended to
-    `workflow["secrets"]` so the engine redacts them)."""
+    """The declared secrets, plus the set keys of the providers the nodes name (appended
+    to `workflow["secrets"]` so the engine redacts them)."""
     names = list(workflow.get("secrets") or [])
-    providers = _uses_providers(workflow)
-    if not names and not providers:
+    provider_keys = [key for key in named_provider_keys(workflow) if key not in names]
+    if not names and not provider_keys:
         return FoundSecrets({}, [], None)
     from flowrun.runs.dotenv import load_secrets
 
@@ -43,11 +45,10 @@ def gather_secrets(workflow: dict[str, Any], path: Path) -> FoundSecrets:
     if found.missing:
         return FoundSecrets(found.values, found.missing, found.dotenv)
     values = dict(found.values)
-    if providers:
-        extra = [k for k in PROVIDER_KEYS if k not in values]
-        provider = load_secrets(extra, path.parent)
+    if provider_keys:
+        provider = load_secrets(provider_keys, path.parent)  # optional: not "missing"
         values.update(provider.values)
-        workflow["secrets"] = names + [k for k in provider.values if k not in names]
+        workflow["secrets"] = names + list(provider.values)
     return FoundSecrets(values, [], found.dotenv)
 
 
@@ -66,9 +67,15 @@ def required_secrets(resolved: dict[str, Any], path: Path) -> dict[str, str]:
     return found.values
 
 
-def _uses_providers(workflow: dict[str, Any]) -> bool:
-    return any(
-        node.get("type") in ("llm", "agent")
-        for stage in workflow.get("stages") or []
-        for node in stage.get("nodes") or []
-    )
+def named_provider_keys(workflow: dict[str, Any]) -> list[str]:
+    """The key variables of the providers that llm/agent nodes name in `with.provider`."""
+    keys: list[str] = []
+    for stage in workflow.get("stages") or []:
+        for node in stage.get("nodes") or []:
+            if node.get("type") not in ("llm", "agent"):
+                continue
+            provider = (node.get("with") or {}).get("provider")
+            for key in PROVIDER_KEYS.get(provider, ()) if isinstance(provider, str) else ():
+                if key not in keys:
+                    keys.append(key)
+    return keys
