@@ -17,8 +17,10 @@ from flowrun import __version__
 
 # Order is the order of `flowrun --help`.
 COMMAND_MODULES = (
+    "flowrun.cli.init_cmd",  # init
     "flowrun.cli.validate_cmd",  # validate, schema
     "flowrun.cli.run_cmd",  # run
+    "flowrun.cli.list_cmd",  # list
     "flowrun.cli.history_cmd",  # history
     "flowrun.cli.show_cmd",  # show
     "flowrun.cli.diff_cmd",  # diff
