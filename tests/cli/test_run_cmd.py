@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -344,9 +345,43 @@ def test_live_view_on_a_terminal(
 ) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     path = write(tmp_path, "ok.workflow.yml", OK)
-    code, out, _ = run_main([str(path)], capsys)
+    code, out, err = run_main([str(path)], capsys)
     assert code == 0
     assert "greet" in out and "succeeded" in out and "greeting" in out
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err)
+    assert "count │ counting hello world x1 sample" in plain  # printed above the live table
+    code, _, err = run_main([str(path), "--quiet"], capsys)
+    assert code == 0 and "counting" not in err
+
+
+def test_install_missing_shows_pips_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "installed"
+    fake = tmp_path / "fakepython"
+    fake.write_text(
+        f"""#!/bin/sh
+if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "Collecting $4"; \
+echo "Successfully installed $4"; echo yes > {state}; exit 0; fi
+if [ "$1" = "-c" ] && [ -z "$4" ] && [ -f {state} ]; then \
+printf '{{"executable": "%s", "version": "3.11.7", "missing": []}}' "$0"; exit 0; fi
+if [ "$1" = "-c" ] && [ -z "$4" ]; then \
+printf '{{"executable": "%s", "version": "3.11.7", "missing": ["fancy-pkg"]}}' "$0"; exit 0; fi
+exec {sys.executable} "$@"
+"""
+    )
+    fake.chmod(0o755)
+    path = write(tmp_path, "req.workflow.yml", "requires: [fancy-pkg]\n" + OK)
+    code = main(["run", str(path), "--install-missing", "--python", str(fake), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    lines = err.splitlines()
+    assert lines[:4] == [
+        f"pip | Installing fancy-pkg into {fake} …",
+        "pip | Collecting fancy-pkg",
+        "pip | Successfully installed fancy-pkg",
+        "pip | Installed fancy-pkg.",
+    ]
 
 
 def test_timeout_fails_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
