@@ -189,15 +189,18 @@ class Runner:
         assert stage.loop is not None
         fallback = stage.loop.fallback
         if fallback is None:
-            raise _Halted(
-                {
-                    "type": "LoopExhausted",
-                    "message": f"stage `{stage.id}` ran {stage.loop.max_iters} times and its "
-                    "`until` never became true",
-                    "suggestion": "raise `max_iters`, fix the `until` condition, or add a "
-                    "`fallback` stage",
-                }
+            error = {
+                "type": "LoopExhausted",
+                "message": f"stage `{stage.id}` ran {stage.loop.max_iters} times and its "
+                "`until` never became true",
+                "suggestion": "raise `max_iters`, fix the `until` condition, or add a "
+                "`fallback` stage",
+            }
+            # the stage as a whole (iteration null) failed, though each iteration succeeded
+            self.emitter.emit(
+                ev.STAGE_FINISHED, stage=stage.id, iteration=None, status="failed", error=error
             )
+            raise _Halted(error)
         target = self.plan.stage_index(fallback)
         for skipped in self.plan.stages[stage.index + 1 : target]:
             self._emit_skipped_stage(skipped)

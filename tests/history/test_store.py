@@ -214,7 +214,39 @@ async def test_long_logs_are_cut_and_say_their_full_size(store: HistoryStore) ->
     texts = [entry["text"] for entry in logs]
     assert 200 < texts.count(line) < 300
     assert any("logs cut by flowrun at 256.0 KiB" in t for t in texts)
-    assert "full size" in texts[-1]
+    dropped = payloads.human_size(400 * 1000 - texts.count(line) * 1000)
+    received = payloads.human_size(400 * 1000)
+    assert (
+        texts[-1] == f"{dropped} of the {received} of log text that reached flowrun were not stored"
+    )
+
+
+async def test_a_flood_cut_by_the_engine_does_not_claim_a_full_size(store: HistoryStore) -> None:
+    """Issue 12.13: after a 200 MiB flood the engine forwards 2 MiB then says so; the note
+    must not call what reached flowrun the node's full size."""
+    await store.create_execution(
+        execution_id="flood", workflow_id="wf", file="/f", trigger=None, inputs=None
+    )
+    await store.record_event("flood", node("node_started", "a", attempt=1, input=None))
+    chunk = "z" * 4096
+    for _ in range(512):  # 2 MiB, as the engine forwards at most
+        await store.record_event("flood", node("node_log", "a", stream="stdout", text=chunk))
+    cut = "… output truncated: further logs of this node are not shown (limit 2 MiB / 20000 lines)"
+    await store.record_event("flood", node("node_log", "a", stream="info", text=cut))
+    await store.record_event(
+        "flood", node("node_finished", "a", attempt=1, status="succeeded", output=None)
+    )
+    await store.finish("flood", status="succeeded", outputs=None, error=None)
+    logs = (await store.execution_tree("flood"))["children"][0]["logs"]
+    note = logs[-1]["text"]
+    assert "full size 2.0 MiB" not in note
+    kept = sum(len(entry["text"]) for entry in logs if entry["text"] == chunk)
+    received = 512 * 4096 + len(cut.encode())
+    assert note.startswith(
+        f"{payloads.human_size(received - kept)} of the {payloads.human_size(received)} "
+        "of log text that reached flowrun were not stored; the node wrote more than that"
+    )
+    assert "its full size is not known" in note
 
 
 async def test_corrupt_file_is_moved_aside(tmp_path: Path, caplog: Any) -> None:
@@ -436,7 +468,7 @@ async def test_two_processes_write_the_same_file(tmp_path: Path) -> None:
 async def test_a_locked_database_keeps_the_events_for_later(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     store = await HistoryStore.open(db)
-    await store._conn.execute("PRAGMA busy_timeout = 50")
+    await store._db._conn.execute("PRAGMA busy_timeout = 50")
     try:
         await store.create_execution(
             execution_id="l", workflow_id="wf", file="/f", trigger=None, inputs=None

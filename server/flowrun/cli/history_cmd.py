@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowrun.cli.store_cmd import common_options, print_json, run_with_store
+from flowrun.status import ExecutionStatus
 
 if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
 
-STATUSES = ("queued", "running", "succeeded", "failed", "stopped", "timed_out", "interrupted")
+STATUSES = tuple(str(status) for status in ExecutionStatus)
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 

@@ -217,16 +217,25 @@ async def _main(
 async def _open_store(args: argparse.Namespace) -> HistoryStore:
     import sqlite3
 
-    from flowrun.history.store import HistoryError, HistoryStore, default_db_path
+    from flowrun.history.location import HistoryError, history_location
+    from flowrun.history.store import HistoryStore
 
-    path = args.db or default_db_path(args.file.resolve().parent)
+    path = history_location(args.file, args.db.absolute() if args.db else None)
     try:
-        return await HistoryStore.open(path)
+        store = await HistoryStore.open(path)
     except (OSError, sqlite3.Error) as exc:
         raise HistoryError(
             f"Cannot open the execution history {path}: {exc}",
             suggestion="Pass --db with a writable file path.",
         ) from None
+
+    def show(notice: str) -> None:
+        print(f"flowrun: {notice}", file=sys.stderr, flush=True)
+
+    for notice in store.notices:
+        show(notice)
+    store.on_notice(show)  # the history found damaged during the run: said, and it goes on
+    return store
 
 
 class _StoreWhenOpen:
@@ -312,9 +321,16 @@ async def _run(
         status = await service.wait(execution_id)
     finally:
         view.close()
-    tree = await service.store.execution_tree(execution_id)
+    code = {"succeeded": EXIT_OK, "stopped": EXIT_STOPPED}.get(status, EXIT_FAILED)
+    try:
+        tree = await service.store.execution_tree(execution_id)
+    except FlowrunError as exc:  # the history is damaged: the run itself is over
+        print(f"flowrun run: {exc.message}", file=sys.stderr)
+        if exc.suggestion:
+            print(f"  {exc.suggestion}", file=sys.stderr)
+        return code
     view.finish(tree)
-    return {"succeeded": EXIT_OK, "stopped": EXIT_STOPPED}.get(status, EXIT_FAILED)
+    return code
 
 
 def _usage_error(args: argparse.Namespace, message: str) -> int:

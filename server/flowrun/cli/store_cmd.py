@@ -38,10 +38,11 @@ def run_with_store(args: argparse.Namespace, command: Command, no_history: NoHis
 
 
 async def _with_store(args: argparse.Namespace, command: Command, no_history: NoHistory) -> int:
-    from flowrun.history.store import HistoryStore, default_db_path
+    from flowrun.history.location import history_location
+    from flowrun.history.store import HistoryStore
     from flowrun.runs.errors import UnknownExecution
 
-    path: Path = args.db or default_db_path(Path.cwd())
+    path: Path = history_location(Path.cwd(), args.db)
     if not path.exists():
         if no_history is not None:
             return no_history(args, path)

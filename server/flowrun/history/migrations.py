@@ -83,7 +83,52 @@ V2: tuple[str, ...] = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
+# Version 3: statistics per workflow *file* (two files with the same workflow id never mix,
+# issue 11.5): `workflows` is keyed by (id, file), rebuilt from the executions; where one file
+# held the id alone, its counters (which include pruned executions) are kept. And the error
+# of a stage as a whole (a loop whose `until` never held, issue 11.4).
+V3: tuple[str, ...] = (
+    "ALTER TABLE stage_executions ADD COLUMN error TEXT",
+    """CREATE TABLE workflows_v3 (
+        id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        last_execution_at REAL,
+        last_status TEXT,
+        last_duration_ms INTEGER,
+        execution_count INTEGER NOT NULL DEFAULT 0,
+        success_count INTEGER NOT NULL DEFAULT 0,
+        last_inputs TEXT,
+        PRIMARY KEY (id, file)
+    )""",
+    """INSERT INTO workflows_v3 (id, file, last_execution_at, execution_count, success_count)
+        SELECT workflow_id, file, max(created_at), count(*),
+               sum(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END)
+        FROM executions GROUP BY workflow_id, file""",
+    """UPDATE workflows_v3 SET
+        last_status = (SELECT e.status FROM executions e WHERE e.workflow_id = workflows_v3.id
+                       AND e.file = workflows_v3.file ORDER BY e.seq DESC LIMIT 1),
+        last_duration_ms = (SELECT e.duration_ms FROM executions e
+                            WHERE e.workflow_id = workflows_v3.id
+                            AND e.file = workflows_v3.file ORDER BY e.seq DESC LIMIT 1),
+        last_inputs = (SELECT e.inputs FROM executions e WHERE e.workflow_id = workflows_v3.id
+                       AND e.file = workflows_v3.file ORDER BY e.seq DESC LIMIT 1)""",
+    """UPDATE workflows_v3 SET
+        execution_count = max(execution_count, (SELECT w.execution_count FROM workflows w
+                                                WHERE w.id = workflows_v3.id)),
+        success_count = max(success_count, (SELECT w.success_count FROM workflows w
+                                            WHERE w.id = workflows_v3.id))
+        WHERE EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflows_v3.id)
+        AND (SELECT count(*) FROM workflows_v3 x WHERE x.id = workflows_v3.id) = 1""",
+    """INSERT OR IGNORE INTO workflows_v3 (id, file, last_execution_at, last_status,
+        last_duration_ms, execution_count, success_count, last_inputs)
+        SELECT id, file, last_execution_at, last_status, last_duration_ms, execution_count,
+               success_count, last_inputs FROM workflows""",
+    "DROP TABLE workflows",
+    "ALTER TABLE workflows_v3 RENAME TO workflows",
+    "CREATE INDEX executions_by_workflow_file ON executions (workflow_id, file, seq)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
 LATEST = len(MIGRATIONS)
 
 
@@ -117,7 +162,7 @@ def migrate(conn: sqlite3.Connection, path: str, *, target: int = LATEST) -> int
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = current_version(conn)
-        _check_not_newer(version, path)
+        check_not_newer(version, path)
         if version == 0:
             conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
         for number in range(version + 1, target + 1):
@@ -131,7 +176,7 @@ def migrate(conn: sqlite3.Connection, path: str, *, target: int = LATEST) -> int
     return target
 
 
-def _check_not_newer(version: int, path: str) -> None:
+def check_not_newer(version: int, path: str) -> None:
     if version > LATEST:
         raise SchemaTooNew(
             f"The history database {path} has schema version {version}, newer than this "

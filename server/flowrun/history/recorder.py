@@ -1,8 +1,10 @@
 """Engine events → writes for the history (no I/O: the store runs them in batches).
 
-Execution and stage events become SQL statements. Node events become *patches* of one
-node-attempt row; a batch merges the patches of each row (a node that starts, logs and
-finishes within 50 ms is one row write) and upserts them all with one executemany.
+Execution and stage events become SQL statements; `execution_finished` ends the execution
+(`Finish`), so once its batch is committed the execution reads as ended. Node events become
+*patches* of one node-attempt row; a batch merges the patches of each row (a node that
+starts, logs and finishes within 50 ms is one row write) and upserts them all with one
+executemany.
 
 One `EventRecorder` per store. It remembers, per node attempt, what `node_log` events do
 not carry (the current attempt), its status and start time, and how many log bytes were
@@ -17,20 +19,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowrun.history import payloads
+from flowrun.status import ExecutionStatus, NodeStatus
+from flowrun_engine.context import LOG_BYTES_LIMIT, LOG_LINES_LIMIT
 
 Op = tuple[str, tuple[Any, ...]]
+ENGINE_CUT_MARK = "output truncated"  # in the engine's `info` line when it stops forwarding
 NodeKey = tuple[str, str, int]  # execution id, node id, iteration (0 outside loops)
 RowKey = tuple[str, str, int, int]  # ... and the attempt
 
 EXECUTION_STARTED = """UPDATE executions SET
     status = CASE WHEN status = 'queued' THEN 'running' ELSE status END,
     started_at = coalesce(started_at, ?), plan = ? WHERE id = ?"""
-EXECUTION_FINISHED = "UPDATE executions SET outputs = ?, error = ? WHERE id = ?"
 STAGE_UPSERT = """INSERT INTO stage_executions
-    (execution_id, stage_id, iteration, status, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?)
+    (execution_id, stage_id, iteration, status, started_at, finished_at, error)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (execution_id, stage_id, iteration) DO UPDATE SET status = excluded.status,
     started_at = coalesce(excluded.started_at, started_at),
-    finished_at = coalesce(excluded.finished_at, finished_at)"""
+    finished_at = coalesce(excluded.finished_at, finished_at),
+    error = coalesce(excluded.error, error)"""
 PATCH_COLUMNS = (
     "stage", "status", "input", "output", "error", "started_at", "finished_at", "duration_ms",
     "given", "config_hash",
@@ -65,15 +71,29 @@ class NodePatch:
         return (*self.key, *columns, self.logs or None)
 
 
-Write = Op | NodePatch
+@dataclass(frozen=True)
+class Finish:
+    """End the execution (status, outputs, error; JSON text), after the node rows before it."""
+
+    execution_id: str
+    status: str
+    outputs: str | None
+    error: str | None
+    finished_at: float
+
+
+Write = Op | NodePatch | Finish
+Statement = tuple[str, list[tuple[Any, ...]]] | Finish
 
 
 @dataclass
 class _Attempt:
-    status: str = "running"
+    status: str = NodeStatus.RUNNING
     started_at: float | None = None
-    log_kept: int = 0
-    log_dropped: int = 0
+    log_kept: int = 0  # bytes of stored log lines (JSON), against the cap
+    log_dropped: int = 0  # bytes of log text not stored
+    text_received: int = 0  # bytes of log text that reached the recorder
+    engine_cut: bool = False  # the engine stopped forwarding this node's output
     stage: Any = None
 
 
@@ -110,16 +130,18 @@ class EventRecorder:
 
     def _execution_finished(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
         outputs, error = payloads.dump(event.get("outputs")), payloads.dump(event.get("error"))
-        return [(EXECUTION_FINISHED, (outputs, error, eid))]
+        status = str(event.get("status") or ExecutionStatus.FAILED)
+        return [Finish(eid, status, outputs, error, t if t > 0 else time.time())]
 
     def _stage_started(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
         stage, iteration = _stage_key(event)
-        return [(STAGE_UPSERT, (eid, stage, iteration, "running", t, None))]
+        return [(STAGE_UPSERT, (eid, stage, iteration, NodeStatus.RUNNING, t, None, None))]
 
     def _stage_finished(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
         stage, iteration = _stage_key(event)
-        status = str(event.get("status") or "succeeded")
-        return [(STAGE_UPSERT, (eid, stage, iteration, status, None, t))]
+        status = str(event.get("status") or NodeStatus.SUCCEEDED)
+        error = payloads.dump(event.get("error"))
+        return [(STAGE_UPSERT, (eid, stage, iteration, status, None, t, error))]
 
     def _node_started(self, eid: str, event: Mapping[str, Any], t: float) -> list[Write]:
         key = _node_key(eid, event)
@@ -128,7 +150,7 @@ class EventRecorder:
         row = self._attempts[(*key, attempt)] = _Attempt(started_at=t, stage=event.get("stage"))
         values = {
             "stage": row.stage,
-            "status": "running",
+            "status": NodeStatus.RUNNING,
             "input": payloads.dump(event.get("input")),
             "started_at": t,
             "config_hash": event.get("config_hash"),
@@ -159,9 +181,9 @@ class EventRecorder:
         message = error.get("message") if isinstance(error, dict) else error
         note = f"attempt {attempt} failed: {message}; retrying in {event.get('delay')} s"
         patch = self._log_patch(row_key, row, t, "info", note)
-        row.status = "failed"
+        row.status = NodeStatus.FAILED
         patch.values.update(
-            status="failed",
+            status=NodeStatus.FAILED,
             error=payloads.dump(error),
             finished_at=t,
             duration_ms=_ms(t - row.started_at) if row.started_at is not None else None,
@@ -173,7 +195,7 @@ class EventRecorder:
         key = _node_key(eid, event)
         attempt = _int(event.get("attempt"), self._current.get(key, 0))
         row_key = (*key, attempt)
-        status = str(event.get("status") or "succeeded")
+        status = str(event.get("status") or NodeStatus.SUCCEEDED)
         values = {
             "stage": event.get("stage"),
             "status": status,
@@ -199,6 +221,9 @@ class EventRecorder:
         patch = NodePatch(row_key, {"stage": row.stage, "status": row.status})
         line = payloads.log_line(t, stream, text, row_key[3])
         size = len(line.encode())
+        row.text_received += len(text.encode())
+        if stream == "info" and ENGINE_CUT_MARK in text:
+            row.engine_cut = True
         if row.log_dropped or row.log_kept + size > self._log_cap:
             if not row.log_dropped:
                 note = f"logs cut by flowrun at {payloads.human_size(self._log_cap)}"
@@ -214,25 +239,41 @@ class EventRecorder:
         row = self._attempts.get(row_key)
         if row is None or not row.log_dropped:
             return ""
-        note = (
-            f"{payloads.human_size(row.log_dropped)} of log text not stored "
-            f"(full size {payloads.human_size(row.log_kept + row.log_dropped)})"
+        return payloads.log_line(None, "info", truncation_note(row), row_key[3])
+
+
+def truncation_note(row: _Attempt) -> str:
+    """What was not stored, in the units it was counted in; the node's full output size is
+    unknown when the engine had already stopped forwarding it."""
+    dropped, received = payloads.human_size(row.log_dropped), payloads.human_size(row.text_received)
+    note = f"{dropped} of the {received} of log text that reached flowrun were not stored"
+    if row.engine_cut:
+        note += (
+            "; the node wrote more than that, which the engine did not forward (at most "
+            f"{payloads.human_size(LOG_BYTES_LIMIT)} or {LOG_LINES_LIMIT:,} lines per node "
+            "attempt), so its full size is not known"
         )
-        return payloads.log_line(None, "info", note, row_key[3])
+    return note
 
 
-def compact(writes: list[Write]) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    """Statements grouped for executemany, in order; then one upsert per node-attempt row."""
-    groups: list[tuple[str, list[tuple[Any, ...]]]] = []
+def compact(writes: list[Write]) -> list[Statement]:
+    """Statements grouped for executemany, in order, with one upsert per node-attempt row
+    (before any `Finish`, which must see the execution's node rows)."""
+    groups: list[Statement] = []
     patches: dict[RowKey, NodePatch] = {}
     for write in writes:
-        if isinstance(write, NodePatch):
+        if isinstance(write, Finish):
+            if patches:
+                groups.append((NODE_UPSERT, [patch.params() for patch in patches.values()]))
+                patches = {}
+            groups.append(write)
+        elif isinstance(write, NodePatch):
             if write.key in patches:
                 patches[write.key].merge(write)
             else:
                 patches[write.key] = NodePatch(write.key, dict(write.values), write.logs)
-        elif groups and groups[-1][0] == write[0]:
-            groups[-1][1].append(write[1])
+        elif groups and not isinstance(last := groups[-1], Finish) and last[0] == write[0]:
+            last[1].append(write[1])
         else:
             groups.append((write[0], [write[1]]))
     if patches:

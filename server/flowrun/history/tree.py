@@ -1,12 +1,15 @@
-"""Stored rows → the JSON shapes of design §7: the execution tree and execution summaries.
+"""Stored rows → the JSON shapes of design §7 (`flowrun.history.models`): the execution tree
+and execution summaries.
 
 Pure functions: rows are mappings keyed by column name, JSON columns still as text.
 
 Loops: a loop stage has one child per node *per iteration*, in iteration order, each with
 `iteration` set (1-based); the stage carries `iterations` (how many ran). Outside loops
-`iteration` is null. Nodes of the plan that never ran appear as `pending` while the
-execution is active and `skipped` once it ended; a node or stage still `running` in an
-ended execution (its process died) is shown `stopped`.
+`iteration` is null. A stage row without an iteration (`stage_finished` with `iteration:
+null`) is the stage as a whole: a loop whose `until` never held is `failed` with its error.
+Nodes of the plan that never ran appear as `pending` while the execution is active and
+`skipped` once it ended; a node or stage still `running` in an ended execution (its process
+died) is shown `stopped`.
 """
 
 from __future__ import annotations
@@ -16,9 +19,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flowrun.history import payloads
+from flowrun.history.models import (
+    ErrorSummary,
+    ExecutionSummary,
+    ExecutionTree,
+    LogEntry,
+    NodeElement,
+    StageElement,
+)
+from flowrun.status import NodeStatus, is_active
 
 Row = Mapping[str, Any]
-ACTIVE = frozenset({"queued", "running"})
 
 
 def iso(t: float | None) -> str | None:
@@ -40,10 +51,13 @@ def trigger_summary(trigger: Any) -> str:
     return " ".join(str(part) for part in (method, path) if part)
 
 
-def summary(row: Row) -> dict[str, Any]:
-    error = payloads.load(row["error"])
-    if isinstance(error, Mapping):
-        error = {"type": error.get("type"), "message": error.get("message")}
+def summary(row: Row) -> ExecutionSummary:
+    loaded = payloads.load(row["error"])
+    error: ErrorSummary | None = None
+    if isinstance(loaded, Mapping):
+        error = {"type": loaded.get("type"), "message": loaded.get("message")}
+    elif loaded is not None:
+        error = {"type": None, "message": str(loaded)}
     return {
         "id": row["id"],
         "workflowId": row["workflow_id"],
@@ -57,27 +71,32 @@ def summary(row: Row) -> dict[str, Any]:
     }
 
 
-def build_tree(execution: Row, nodes: Sequence[Row], stages: Sequence[Row]) -> dict[str, Any]:
-    active = execution["status"] in ACTIVE
+def build_tree(execution: Row, nodes: Sequence[Row], stages: Sequence[Row]) -> ExecutionTree:
+    active = is_active(execution["status"])
     attempts = _group_attempts(nodes)
     stage_rows = {(row["stage_id"], row["iteration"]): row for row in stages}
-    children: list[dict[str, Any]] = []
+    children: list[NodeElement | StageElement] = []
     for stage in _plan_stages(execution, nodes):
         elements = _stage_nodes(stage, attempts, active)
         if stage["id"] is None:
             children.extend(elements)
         else:
             children.append(_stage_element(stage, elements, stage_rows, active))
-    tree = summary(execution)
-    del tree["error"]
-    tree.update(
-        trigger=payloads.load(execution["trigger"]),
-        inputs=payloads.load(execution["inputs"]),
-        outputs=payloads.load(execution["outputs"]),
-        error=payloads.load(execution["error"]),
-        children=children,
-    )
-    return tree
+    head = summary(execution)
+    return {
+        "id": head["id"],
+        "workflowId": head["workflowId"],
+        "file": head["file"],
+        "status": head["status"],
+        "startedAt": head["startedAt"],
+        "finishedAt": head["finishedAt"],
+        "durationMs": head["durationMs"],
+        "trigger": payloads.load(execution["trigger"]),
+        "inputs": payloads.load(execution["inputs"]),
+        "outputs": payloads.load(execution["outputs"]),
+        "error": payloads.load(execution["error"]),
+        "children": children,
+    }
 
 
 def _group_attempts(nodes: Iterable[Row]) -> dict[tuple[str, int], list[Row]]:
@@ -115,10 +134,10 @@ def _plan_stages(execution: Row, nodes: Sequence[Row]) -> list[dict[str, Any]]:
 
 def _stage_nodes(
     stage: Mapping[str, Any], attempts: Mapping[tuple[str, int], list[Row]], active: bool
-) -> list[dict[str, Any]]:
+) -> list[NodeElement]:
     ids = [str(n.get("id")) for n in stage["nodes"]]
     iterations = sorted({it for (node, it) in attempts if node in ids}) or [0]
-    elements: list[dict[str, Any]] = []
+    elements: list[NodeElement] = []
     for iteration in iterations:
         for plan_node in stage["nodes"]:
             rows = attempts.get((str(plan_node.get("id")), iteration), [])
@@ -132,15 +151,15 @@ def _node_element(
     iteration: int,
     rows: Sequence[Row],
     active: bool,
-) -> dict[str, Any]:
-    element: dict[str, Any] = {
+) -> NodeElement:
+    element: NodeElement = {
         "kind": "node",
-        "id": plan_node.get("id"),
+        "id": str(plan_node.get("id")),
         "type": plan_node.get("type"),
         "name": plan_node.get("name"),
         "stage": stage,
         "iteration": iteration or None,
-        "status": "pending" if active else "skipped",
+        "status": NodeStatus.PENDING if active else NodeStatus.SKIPPED,
         "attempts": 0,
         "startedAt": None,
         "finishedAt": None,
@@ -158,27 +177,30 @@ def _node_element(
     last = rows[-1]
     status = last["status"]
     attempts = max(row["attempt"] for row in rows)
-    element.update(
-        status="stopped" if status == "running" and not active else status,
-        attempts=attempts,
-        startedAt=iso(last["started_at"]),
-        finishedAt=iso(last["finished_at"]),
-        durationMs=last["duration_ms"],
-        input=payloads.load(last["input"]),
-        output=payloads.load(last["output"]),
-        error=payloads.load(last["error"]),
-        logs=[_log_entry(e) for row in rows for e in payloads.load_logs(row["logs"])],
-        retries=[
-            {"attempt": row["attempt"], "error": payloads.load(row["error"])} for row in rows[:-1]
-        ],
-        given=bool(last["given"]),
-        # a pinned node's only event is node_finished with attempt 0 (a given one says so)
-        pinned=status == "succeeded" and attempts == 0 and not last["given"],
-    )
+    element["status"] = _ended(status, active)
+    element["attempts"] = attempts
+    element["startedAt"] = iso(last["started_at"])
+    element["finishedAt"] = iso(last["finished_at"])
+    element["durationMs"] = last["duration_ms"]
+    element["input"] = payloads.load(last["input"])
+    element["output"] = payloads.load(last["output"])
+    element["error"] = payloads.load(last["error"])
+    element["logs"] = [_log_entry(e) for row in rows for e in payloads.load_logs(row["logs"])]
+    element["retries"] = [
+        {"attempt": row["attempt"], "error": payloads.load(row["error"])} for row in rows[:-1]
+    ]
+    element["given"] = bool(last["given"])
+    # a pinned node's only event is node_finished with attempt 0 (a given one says so)
+    element["pinned"] = status == NodeStatus.SUCCEEDED and attempts == 0 and not last["given"]
     return element
 
 
-def _log_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+def _ended(status: str, active: bool) -> str:
+    """A node or stage still `running` in an execution that ended was stopped."""
+    return NodeStatus.STOPPED if status == NodeStatus.RUNNING and not active else status
+
+
+def _log_entry(entry: Mapping[str, Any]) -> LogEntry:
     t = entry.get("t")
     return {
         "t": iso(t) if isinstance(t, int | float) else None,
@@ -190,40 +212,48 @@ def _log_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def _stage_element(
     stage: Mapping[str, Any],
-    children: list[dict[str, Any]],
+    children: list[NodeElement],
     stage_rows: Mapping[tuple[str, int], Row],
     active: bool,
-) -> dict[str, Any]:
+) -> StageElement:
     iterations = sorted({c["iteration"] or 0 for c in children})
     rows = [stage_rows[(stage["id"], it)] for it in iterations if (stage["id"], it) in stage_rows]
+    whole = stage_rows.get((stage["id"], 0))  # the stage as a whole, when it said so
     first, last = (rows[0], rows[-1]) if rows else (None, None)
-    status = last["status"] if last else _derived_status([c["status"] for c in children], active)
-    if status == "running" and not active:
-        status = "stopped"
+    decided = whole if whole is not None else last
+    if decided is not None:
+        status = decided["status"]
+    else:
+        status = _derived_status([c["status"] for c in children], active)
     started = first["started_at"] if first else None
-    finished = last["finished_at"] if last else None
+    finished = max(
+        (r["finished_at"] for r in (last, whole) if r is not None and r["finished_at"]),
+        default=None,
+    )
     duration = round((finished - started) * 1000) if started and finished else None
     return {
         "kind": "stage",
-        "id": stage["id"],
-        "status": status,
-        "loop": stage["loop"],
+        "id": str(stage["id"]),
+        "status": _ended(status, active),
+        "loop": bool(stage["loop"]),
         "iterations": len([it for it in iterations if it]) or None,
         "startedAt": iso(started),
         "finishedAt": iso(finished),
         "durationMs": duration,
+        "error": payloads.load(decided.get("error")) if decided is not None else None,
         "children": children,
     }
 
 
 def _derived_status(statuses: Sequence[str], active: bool) -> str:
     if not statuses:
-        return "pending" if active else "skipped"
-    for status in ("running", "failed", "stopped"):
+        return NodeStatus.PENDING if active else NodeStatus.SKIPPED
+    for status in (NodeStatus.RUNNING, NodeStatus.FAILED, NodeStatus.STOPPED):
         if status in statuses:
             return status
-    if all(s == "skipped" for s in statuses):
-        return "skipped"
-    if "pending" in statuses:
-        return "running" if active and any(s != "pending" for s in statuses) else "pending"
-    return "succeeded"
+    if all(s == NodeStatus.SKIPPED for s in statuses):
+        return NodeStatus.SKIPPED
+    if NodeStatus.PENDING in statuses:
+        busy = active and any(s != NodeStatus.PENDING for s in statuses)
+        return NodeStatus.RUNNING if busy else NodeStatus.PENDING
+    return NodeStatus.SUCCEEDED

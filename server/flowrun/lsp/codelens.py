@@ -23,7 +23,7 @@ from flowrun.lsp.protocol import (
     CMD_RUN_TEST,
     CMD_STOP,
 )
-from flowrun.lsp.server import FlowrunServer
+from flowrun.lsp.server import FlowrunServer, uri_to_path
 
 STATUS_ICONS = {
     "succeeded": "✓",
@@ -55,7 +55,7 @@ def setup(server: FlowrunServer) -> None:
             for execution_id, run_uri in server.active_runs.items()
             if run_uri == uri
         ]
-        stats = await _stats(server, outline.workflow_id)
+        stats = await _stats(server, outline.workflow_id, uri)
         if stats:
             lenses.append(types.CodeLens(range=anchor, command=_last_run(stats)))
         lenses += [
@@ -81,10 +81,13 @@ def _sample(server: FlowrunServer, uri: str) -> dict[str, Any] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
-async def _stats(server: FlowrunServer, workflow_id: str) -> dict[str, Any] | None:
-    if server.store is None:
+async def _stats(server: FlowrunServer, workflow_id: str, uri: str) -> dict[str, Any] | None:
+    """The statistics of this file: another file with the same workflow id keeps its own."""
+    path = uri_to_path(uri)
+    if server.store is None or path is None:
         return None
-    return await server.store.workflow_stats(workflow_id)
+    found = await server.store.workflow_stats(workflow_id, str(path.resolve()))
+    return None if found is None else dict(found.items())
 
 
 def last_run_title(stats: dict[str, Any]) -> str:

@@ -73,7 +73,10 @@ class StopResult(WireModel):
     stopped: bool
 
 
-Status = Literal["queued", "running", "succeeded", "failed", "stopped", "timed_out", "interrupted"]
+# flowrun.status.ExecutionStatus, spelled out for the JSON schema (a test keeps them equal)
+Status = Literal[
+    "queued", "running", "paused", "succeeded", "failed", "stopped", "timed_out", "interrupted"
+]
 
 
 class HistoryParams(WireModel):

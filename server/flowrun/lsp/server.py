@@ -27,7 +27,7 @@ from flowrun.lsp.protocol import converter
 from flowrun.lsp.settings import Settings
 
 if TYPE_CHECKING:
-    from flowrun.history.store import HistoryStore
+    from flowrun.history.interface import HistoryBackend
     from flowrun.runs.service import RunService
     from flowrun.validate import ValidationResult
 
@@ -73,7 +73,7 @@ class FlowrunServer(LanguageServer):
         )
         self.settings = Settings()
         self.root: Path | None = None
-        self.store: HistoryStore | None = None
+        self.store: HistoryBackend | None = None
         self.runs: RunService | None = None
         self.documents: dict[str, DocumentState] = {}
         self._good_outlines: dict[str, Outline] = {}
@@ -234,6 +234,12 @@ class FlowrunServer(LanguageServer):
     def show_error(self, message: str) -> None:
         self.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=message)
+        )
+
+    def show_warning(self, message: str) -> None:
+        log.warning("%s", message)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
         )
 
     def refresh_code_lenses(self) -> None:

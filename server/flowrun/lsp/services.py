@@ -85,15 +85,14 @@ async def load_configuration(server: FlowrunServer) -> None:
 
 
 async def start_services(server: FlowrunServer) -> None:
-    try:
-        from flowrun.history.store import HistoryStore
-        from flowrun.runs.service import RunService
-    except ImportError:
-        log.exception("Running workflows is not available in this installation")
-        return
+    from flowrun.history.interface import open_history
+    from flowrun.runs.service import RunService
+
     path = server.settings.history_file(server.root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = await HistoryStore.open(path)
+    store = await open_history(path)
+    for notice in store.notices:
+        server.show_warning(notice)
+    store.on_notice(server.show_warning)  # damage found later, during a run
     interrupted = await store.mark_interrupted()
     for execution_id in interrupted:
         await _kill_orphans(store, execution_id)

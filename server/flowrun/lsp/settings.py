@@ -43,11 +43,10 @@ class Settings(BaseModel):
         return merged
 
     def history_file(self, root: Path | None) -> Path:
-        base = root or Path.cwd()
-        if self.history_path:
-            path = Path(self.history_path).expanduser()
-            return path if path.is_absolute() else base / path
-        return base / ".flowrun" / "history.sqlite3"
+        """Where the history lives: the one rule the CLI uses too (`history_location`)."""
+        from flowrun.history.location import history_location
+
+        return history_location(root, self.history_path)
 
 
 def _unwrap(raw: Any) -> dict[str, Any]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flowrun.history.store import HistoryStore
+    from flowrun.history.interface import HistoryBackend
 
 
 async def given_outputs(
-    store: HistoryStore,
+    store: HistoryBackend,
     resolved: dict[str, Any],
     from_execution: str | None,
     from_node: str | None,

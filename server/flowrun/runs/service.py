@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowrun.runs.announcer import Announcer
 from flowrun.runs.launch import EngineLocation, LaunchSpec, new_execution_id, spec_for_run
 from flowrun.runs.outcome import RunResult, stopped_result
 from flowrun.runs.prepare import PYTHON_SUGGESTION, prepare
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     import asyncio
     import logging
 
-    from flowrun.history.store import HistoryStore
+    from flowrun.history.interface import HistoryBackend
     from flowrun.pyenv.packages import OutputLine
     from flowrun.runs.prespawn import Prespawned
 
@@ -40,9 +41,10 @@ EventCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 
 
 class _Run:
-    def __init__(self, execution_id: str, child: EngineChild) -> None:
+    def __init__(self, execution_id: str, child: EngineChild, announcer: Announcer) -> None:
         self.execution_id = execution_id
         self.child = child
+        self.announcer = announcer  # events go out once the history holds them
         self.task: asyncio.Task[str] | None = None
         self.started = False  # holds one of the `max_concurrent` slots
         self.stop_requested = False
@@ -51,7 +53,7 @@ class _Run:
 class RunService:
     def __init__(
         self,
-        store: HistoryStore,
+        store: HistoryBackend,
         *,
         python: str | None = None,
         max_concurrent: int = 4,
@@ -149,8 +151,8 @@ class RunService:
         python_path = prepared.info.executable or prepared.info.path
         spec = spec_for_run(resolved, path, python_path, execution_id, secrets, self.mode)
         spec.engine = self.engine
-        run = _Run(execution_id, self._child(spec))
-        if prepared.known_valid and self._free_slots > 0:
+        run = _Run(execution_id, *self._child(spec))
+        if prepared.known_valid and self._free_slots > self._queued():
             if prespawned is not None and prespawned.spec == spec:
                 prespawned.adopted = True
                 run.child.adopt(prespawned)
@@ -209,6 +211,10 @@ class RunService:
             self._max_concurrent = limit
             self._slots_changed.notify_all()
 
+    def _queued(self) -> int:
+        """Runs waiting for a slot (an early start must not overtake them)."""
+        return sum(1 for run in self._runs.values() if not run.started and run.task is not None)
+
     def running(self) -> list[str]:
         return [eid for eid, run in self._runs.items() if run.task and not run.task.done()]
 
@@ -224,17 +230,22 @@ class RunService:
 
     # -- the run ---------------------------------------------------------------------------
 
-    def _child(self, spec: LaunchSpec) -> EngineChild:
+    def _child(self, spec: LaunchSpec) -> tuple[EngineChild, Announcer]:
         execution_id = spec.execution_id
 
-        async def on_event(event: dict[str, Any]) -> None:
-            await self.store.record_event(execution_id, event)
+        async def announce(event: dict[str, Any]) -> None:
             await self._notify(execution_id, event)
+
+        announcer = Announcer(announce)
+
+        async def on_event(event: dict[str, Any]) -> None:
+            announcer.put(await self.store.record_event(execution_id, event), event)
 
         async def on_started(pid: int) -> None:
             await self.store.set_process(execution_id, pgid=pid)
 
-        return EngineChild(spec, on_event=on_event, on_started=on_started, grace=self.grace)
+        child = EngineChild(spec, on_event=on_event, on_started=on_started, grace=self.grace)
+        return child, announcer
 
     async def _notify(self, execution_id: str, event: dict[str, Any]) -> None:
         if self.on_event is None:
@@ -264,6 +275,7 @@ class RunService:
             )
         except Exception:
             _log().exception("could not record the end of execution %s", run.execution_id)
+        await run.announcer.drained()  # `wait()` returns after the last notification
         return result.status
 
     async def _run_in_slot(self, run: _Run) -> RunResult:
@@ -302,8 +314,9 @@ class RunService:
             "message": f"Could not start {run.child.spec.python}: {exc}.",
             "suggestion": PYTHON_SUGGESTION,
         }
-        event = {"event": "execution_finished", "t": 0.0, "status": "failed"}
+        import time
+
+        event = {"event": "execution_finished", "t": time.time(), "status": "failed"}
         event.update({"outputs": None, "error": error})
-        await self.store.record_event(run.execution_id, event)
-        await self._notify(run.execution_id, event)
+        run.announcer.put(await self.store.record_event(run.execution_id, event), event)
         return RunResult("failed", None, error, None, False)

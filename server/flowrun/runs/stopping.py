@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from flowrun.history.store import ACTIVE, HistoryStore
+from flowrun.history.interface import HistoryBackend
 from flowrun.runs.process_groups import pid_alive, signal_group
+from flowrun.status import is_active
 
 POLL = 0.05
 
@@ -30,11 +31,11 @@ class StopOutcome:
 
 
 async def stop_execution(
-    store: HistoryStore, execution_id: str, *, grace: float = 3.0, owner_wait: float = 5.0
+    store: HistoryBackend, execution_id: str, *, grace: float = 3.0, owner_wait: float = 5.0
 ) -> StopOutcome:
     short = execution_id[:8]
     status = await store.status_of(execution_id)
-    if status not in ACTIVE:
+    if not is_active(status):
         return StopOutcome(False, f"Execution {short} is not running (it is {status}).", status)
     owner, pgid = await store.process_of(execution_id)
     owner_alive = pid_alive(owner) and owner != os.getpid()
@@ -85,11 +86,11 @@ def group_runs_execution(pgid: int, execution_id: str, proc: Path = Path("/proc"
     return f"FLOWRUN_EXECUTION_ID={execution_id}".encode() in environ.split(b"\0")
 
 
-async def _wait_recorded(store: HistoryStore, execution_id: str, seconds: float) -> str | None:
+async def _wait_recorded(store: HistoryBackend, execution_id: str, seconds: float) -> str | None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         status = await store.status_of(execution_id)
-        if status not in ACTIVE:
+        if not is_active(status):
             return status
         await asyncio.sleep(POLL)
     return None

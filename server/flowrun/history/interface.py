@@ -1,0 +1,99 @@
+"""The history as the rest of the server sees it: one async interface, several backends.
+
+`HistoryStore` (SQLite, `flowrun.history.store`) implements it; a PostgreSQL backend is next
+(design §9). Callers (the run service, the CLI, the language server) type against
+`HistoryBackend`, never against a backend class, and open one with `open_history`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
+
+
+class HistoryBackend(Protocol):
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def read_only(self) -> bool: ...
+
+    @property
+    def notices(self) -> list[str]: ...
+
+    def on_notice(self, show: Callable[[str], None] | None) -> None: ...
+
+    async def close(self) -> None: ...
+
+    # -- writing: an execution's life ------------------------------------------------------
+
+    async def create_execution(
+        self,
+        *,
+        execution_id: str,
+        workflow_id: str,
+        file: str,
+        trigger: dict[str, Any] | None,
+        inputs: dict[str, Any] | None,
+        status: str = ...,
+        owner_pid: int | None = None,
+    ) -> None: ...
+
+    async def set_process(self, execution_id: str, *, pgid: int) -> None: ...
+
+    async def record_event(self, execution_id: str, event: dict[str, Any]) -> Awaitable[None]:
+        """Buffer an engine event. The result is done once the event is readable by every
+        reader of the history (committed): announce the event only then."""
+        ...
+
+    async def flush(self) -> None: ...
+
+    async def finish(
+        self,
+        execution_id: str,
+        *,
+        status: str,
+        outputs: dict[str, Any] | None,
+        error: dict[str, Any] | None,
+    ) -> None: ...
+
+    async def mark_interrupted(self) -> list[str]: ...
+
+    async def prune(self, workflow_id: str | None = None, file: str | None = None) -> int: ...
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def list_executions(
+        self,
+        *,
+        workflow_id: str | None = None,
+        file: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
+        before: str | None = None,
+        limit: int = 50,
+    ) -> list[ExecutionSummary]: ...
+
+    async def execution_tree(self, execution_id: str) -> ExecutionTree: ...
+
+    async def resolve_id(self, prefix: str) -> str: ...
+
+    async def workflow_stats(
+        self, workflow_id: str, file: str | None = None
+    ) -> WorkflowStats | None: ...
+
+    async def process_of(self, execution_id: str) -> tuple[int | None, int | None]: ...
+
+    async def node_outputs(self, execution_id: str) -> dict[str, Any]: ...
+
+    async def status_of(self, execution_id: str) -> str | None: ...
+
+
+async def open_history(location: Path, *, retention: int = 1000) -> HistoryBackend:
+    """The backend for a location (today a SQLite file; `postgresql://…` comes next)."""
+    from flowrun.history.store import HistoryStore
+
+    return await HistoryStore.open(location, retention=retention)

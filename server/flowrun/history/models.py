@@ -1,0 +1,115 @@
+"""The shapes the history answers with (design §7), defined once: the tree builder makes them,
+the CLI, the LSP and the extension (`extension/src/protocol.ts`) read them.
+
+Keys are camelCase because these are wire payloads (`flowrun/history`, `flowrun/execution`,
+`flowrun show --json`). Timestamps are ISO-8601 UTC strings ending in `Z`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class ErrorInfo(TypedDict):
+    """A structured error (design §5); the tree keeps every field the engine sent."""
+
+    type: str
+    message: str
+    traceback: NotRequired[str]
+    suggestion: NotRequired[str]
+    node: NotRequired[str]
+    errors: NotRequired[list[dict[str, Any]]]
+
+
+class ErrorSummary(TypedDict):
+    type: str | None
+    message: str | None
+
+
+class ExecutionSummary(TypedDict):
+    """One line of a history listing."""
+
+    id: str
+    workflowId: str
+    file: str
+    status: str  # flowrun.status.ExecutionStatus
+    startedAt: str | None
+    finishedAt: str | None
+    durationMs: int | None
+    trigger: str  # "POST /path", or "manual"
+    error: ErrorSummary | None
+
+
+class LogEntry(TypedDict):
+    t: str | None
+    stream: str | None  # "stdout" | "stderr" | "info"
+    text: str | None
+    attempt: int | None
+
+
+class RetryInfo(TypedDict):
+    attempt: int
+    error: Any
+
+
+class NodeElement(TypedDict):
+    kind: Literal["node"]
+    id: str
+    type: str | None
+    name: str | None
+    stage: str | None
+    iteration: int | None  # 1-based in a loop stage, else null
+    status: str  # flowrun.status.NodeStatus
+    attempts: int
+    startedAt: str | None
+    finishedAt: str | None
+    durationMs: int | None
+    input: Any
+    output: Any
+    error: Any  # ErrorInfo or null
+    logs: list[LogEntry]
+    retries: list[RetryInfo]
+    given: bool  # its output was given by "run from here"
+    pinned: bool  # its output is the file's `pin`
+
+
+class StageElement(TypedDict):
+    kind: Literal["stage"]
+    id: str
+    status: str  # flowrun.status.NodeStatus
+    loop: bool
+    iterations: int | None
+    startedAt: str | None
+    finishedAt: str | None
+    durationMs: int | None
+    error: Any  # ErrorInfo of the stage as a whole (a loop that never met `until`), or null
+    children: list[NodeElement]
+
+
+class ExecutionTree(TypedDict):
+    """`flowrun/execution`, `flowrun show --json`: the summary's fields with the full
+    trigger and error, and the stages and nodes."""
+
+    id: str
+    workflowId: str
+    file: str
+    status: str
+    startedAt: str | None
+    finishedAt: str | None
+    durationMs: int | None
+    trigger: Any
+    inputs: Any
+    outputs: Any
+    error: Any  # ErrorInfo or null
+    children: list[NodeElement | StageElement]
+
+
+class WorkflowStats(TypedDict):
+    """The CodeLens line `✓ 2.1 s · 14 runs` of one workflow file."""
+
+    lastExecutionAt: str | None
+    lastStatus: str | None
+    executionCount: int
+    successCount: int
+    lastDurationMs: int | None
+    lastInputs: Any

@@ -1,0 +1,54 @@
+"""The statuses of executions, stages and nodes (design §9): the server's one vocabulary.
+
+The engine (stdlib only, in the child) keeps its own `flowrun_engine.state.NodeStatus`; a
+test asserts its values are the ones below. The extension mirrors these in `protocol.ts`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ExecutionStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    STOPPED = "stopped"
+    TIMED_OUT = "timed_out"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self not in ACTIVE
+
+
+class NodeStatus(StrEnum):
+    """A node's (and a stage's) status in the history and the tree."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    STOPPED = "stopped"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self not in (NodeStatus.PENDING, NodeStatus.RUNNING, NodeStatus.PAUSED)
+
+
+# An execution in one of these has not ended: it may still change, and it keeps its slot.
+ACTIVE: tuple[ExecutionStatus, ...] = (
+    ExecutionStatus.QUEUED,
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.PAUSED,
+)
+ACTIVE_VALUES: tuple[str, ...] = tuple(str(status) for status in ACTIVE)
+
+
+def is_active(status: str | None) -> bool:
+    """True for an execution status that has not ended (unknown text counts as ended)."""
+    return status in ACTIVE_VALUES

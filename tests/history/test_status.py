@@ -1,0 +1,31 @@
+"""One vocabulary of statuses (issue 13.2): the server's enums, the engine's, the protocol's."""
+
+from __future__ import annotations
+
+import typing
+
+from flowrun.lsp import protocol
+from flowrun.status import ACTIVE_VALUES, ExecutionStatus, NodeStatus, is_active
+from flowrun_engine import state
+
+
+def test_the_statuses_are_design_9s() -> None:
+    assert [str(s) for s in ExecutionStatus] == [
+        "queued", "running", "paused", "succeeded", "failed", "stopped", "timed_out",
+        "interrupted",
+    ]  # fmt: skip
+    terminal = {s for s in ExecutionStatus if s.is_terminal}
+    assert terminal == {"succeeded", "failed", "stopped", "timed_out", "interrupted"}
+    assert set(ACTIVE_VALUES) == {"queued", "running", "paused"}
+    assert {s for s in NodeStatus if not s.is_terminal} == {"pending", "running", "paused"}
+    assert is_active("running") and not is_active("succeeded") and not is_active(None)
+
+
+def test_the_engine_keeps_its_own_names_but_the_same_values() -> None:
+    assert {str(s) for s in state.NodeStatus} <= {str(s) for s in NodeStatus}
+    for status in state.NodeStatus:
+        assert status.is_terminal == NodeStatus(str(status)).is_terminal
+
+
+def test_the_protocol_spells_the_same_execution_statuses() -> None:
+    assert list(typing.get_args(protocol.Status)) == [str(s) for s in ExecutionStatus]
