@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +89,7 @@ def _workflow_filter(value: str | None) -> tuple[str | None, str | None]:
     return value, None
 
 
-def _print_history(executions: list[dict[str, Any]], now: float) -> None:
+def _print_history(executions: Sequence[Mapping[str, Any]], now: float) -> None:
     from rich.console import Console
     from rich.table import Table
 

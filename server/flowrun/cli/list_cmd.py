@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +64,7 @@ def workflow_files(root: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def _entry(root: Path, file: Path, runs: list[dict[str, Any]]) -> dict[str, Any]:
+def _entry(root: Path, file: Path, runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     described = describe(file)
     succeeded = sum(1 for run in runs if run["status"] == "succeeded")
     finished = [run for run in runs if run["status"] not in ("queued", "running")]

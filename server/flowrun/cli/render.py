@@ -9,6 +9,7 @@ The live view of a running execution is `cli.live` (a terminal) and `cli.progres
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -51,7 +52,7 @@ def duration(ms: float | None) -> str:
 # -- the tree --------------------------------------------------------------------------------
 
 
-def execution_tree(tree: dict[str, Any], *, details: bool = False) -> Tree:
+def execution_tree(tree: Mapping[str, Any], *, details: bool = False) -> Tree:
     status = tree.get("status")
     label = Text.assemble(
         status_mark(status),
@@ -145,7 +146,7 @@ def _error_text(error: Any) -> Text:
 # -- the failure panel ---------------------------------------------------------------------
 
 
-def failure_panel(tree: dict[str, Any]) -> Panel | None:
+def failure_panel(tree: Mapping[str, Any]) -> Panel | None:
     """Every failed node's error (or the execution's), with traceback and suggestion."""
     if tree.get("status") == "succeeded":
         return None
@@ -196,7 +197,7 @@ def _failed_nodes(children: list[dict[str, Any]]) -> list[tuple[str, dict[str, A
     return found
 
 
-def print_execution(console: Console, tree: dict[str, Any], *, details: bool = False) -> None:
+def print_execution(console: Console, tree: Mapping[str, Any], *, details: bool = False) -> None:
     console.print(execution_tree(tree, details=details))
     panel = failure_panel(tree)
     if panel is not None:

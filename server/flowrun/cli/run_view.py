@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from flowrun.cli.progress import ProgressLines
@@ -27,7 +28,7 @@ class View:
     def close(self) -> None:
         pass
 
-    def finish(self, tree: dict[str, Any]) -> None:
+    def finish(self, tree: Mapping[str, Any]) -> None:
         print_json(tree)
 
 
@@ -38,7 +39,7 @@ class PlainView(View):
     def on_event(self, execution_id: str, event: dict[str, Any]) -> None:
         self.lines.update(event)
 
-    def finish(self, tree: dict[str, Any]) -> None:
+    def finish(self, tree: Mapping[str, Any]) -> None:
         from rich.console import Console
 
         from flowrun.cli.render import print_execution
