@@ -79,6 +79,13 @@ class HistoryBackend(Protocol):
 
     async def execution_tree(self, execution_id: str) -> ExecutionTree: ...
 
+    async def execution_part(
+        self, execution_id: str, *, stage: Any = ..., node_id: str | None = None
+    ) -> ExecutionTree:
+        """The tree limited to one stage (None: the nodes outside stages) or one node, without
+        logs, as committed: for live updates (`flowrun.history.tree_patches`)."""
+        ...
+
     async def resolve_id(self, prefix: str) -> str: ...
 
     async def workflow_stats(

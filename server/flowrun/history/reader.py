@@ -14,6 +14,10 @@ SUMMARY_COLUMNS = (
     "duration_ms"
 )
 LIST_HINT = "List executions with `flowrun history`."
+NODE_COLUMNS_WITHOUT_LOGS = (
+    "execution_id, node_id, stage, iteration, attempt, status, input, output, error, "
+    "NULL AS logs, started_at, finished_at, duration_ms, given, config_hash"
+)
 
 
 async def list_executions(
@@ -55,6 +59,30 @@ async def execution_tree(db: Database, execution_id: str) -> ExecutionTree:
         "SELECT * FROM node_executions WHERE execution_id = ? ORDER BY rowid", (execution_id,)
     )
     stages = await db.all("SELECT * FROM stage_executions WHERE execution_id = ?", (execution_id,))
+    return tree.build_tree(execution, nodes, stages)
+
+
+async def execution_part(
+    db: Database, execution_id: str, *, stage: Any = ..., node_id: str | None = None
+) -> ExecutionTree:
+    """The tree built from one stage's rows (None: the nodes outside stages), or one node's,
+    without logs: what a live update of that part needs (`tree_patches`)."""
+    execution = await db.one("SELECT * FROM executions WHERE id = ?", (execution_id,))
+    if execution is None:
+        raise UnknownExecution(f"No execution {execution_id} in {db.path}.")
+    where, params = "execution_id = ?", [execution_id]
+    if stage is not ...:
+        where, params = where + " AND {} IS ?", [*params, stage]
+    node_where, node_params = where.format("stage"), list(params)
+    if node_id is not None:
+        node_where, node_params = node_where + " AND node_id = ?", [*params, node_id]
+    nodes = await db.all(
+        f"SELECT {NODE_COLUMNS_WITHOUT_LOGS} FROM node_executions WHERE {node_where} "
+        "ORDER BY rowid",
+        node_params,
+    )
+    stage_where = where.format("stage_id")
+    stages = await db.all(f"SELECT * FROM stage_executions WHERE {stage_where}", params)
     return tree.build_tree(execution, nodes, stages)
 
 

@@ -206,6 +206,11 @@ class HistoryStore:
         await self.flush()  # also waits for a batch already being written
         return await reader.execution_tree(self._db, execution_id)
 
+    async def execution_part(
+        self, execution_id: str, *, stage: Any = ..., node_id: str | None = None
+    ) -> ExecutionTree:
+        return await reader.execution_part(self._db, execution_id, stage=stage, node_id=node_id)
+
     async def resolve_id(self, prefix: str) -> str:
         return await reader.resolve_id(self._db, prefix)
 

@@ -16,6 +16,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from flowrun.history.tree_patches import patch_for
 from flowrun.lsp import dependencies
 from flowrun.lsp import protocol as p
 from flowrun.lsp.server import FlowrunServer, uri_to_path
@@ -169,9 +170,9 @@ async def _follow(server: FlowrunServer, runs: Any, execution_id: str) -> None:
 
 
 async def forward_event(server: FlowrunServer, execution_id: str, event: dict[str, Any]) -> None:
-    server.notify(
-        p.EXECUTION_EVENT, p.ExecutionEvent(execution_id=execution_id, event=event).wire()
-    )
+    patch = await patch_for((await _services(server)).store, execution_id, event)
+    message = p.ExecutionEvent(execution_id=execution_id, event=event, patch=patch)
+    server.notify(p.EXECUTION_EVENT, message.wire())
     if event.get("event") == "execution_started":
         server.refresh_code_lenses()
 

@@ -115,6 +115,8 @@ class InstallDependenciesResult(WireModel):
 class ExecutionEvent(WireModel):
     execution_id: str
     event: dict[str, Any]
+    # the part of the tree the event changed (history/tree_patches.py): clients render it
+    patch: Mapping[str, Any] | None = None
 
 
 def parse(model: type[M], params: Any) -> M:
