@@ -4,7 +4,6 @@
  * are registered by vscode-languageclient and must not be registered here.
  */
 import * as vscode from 'vscode';
-import { allNodes } from './eventReducer';
 import { ExecutionModel } from './executionModel';
 import { formatUri } from './flowrunUri';
 import { Logger } from './logger';
@@ -19,6 +18,7 @@ import {
 } from './protocol';
 import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
 import { formatDuration, formatRelative, shortId, statusToIcon, TreeElement } from './treeModel';
+import { allNodes } from './treePatch';
 
 export const ClientCommands = {
   stopExecution: 'flowrun.stopExecution',
@@ -168,6 +168,7 @@ async function stopExecution(host: CommandHost, executionId: string | undefined)
 const STATUSES = [
   'running',
   'queued',
+  'paused',
   'succeeded',
   'failed',
   'stopped',

@@ -1,7 +1,7 @@
 /** The text of a `flowrun:` document, from an execution tree (pure). */
-import { findNode } from './eventReducer';
+import { findNode } from './treePatch';
 import { DocumentRef } from './flowrunUri';
-import { ErrorInfo, ExecutionTree, LogLine } from './protocol';
+import { ErrorInfo, ExecutionTree, LogEntry } from './protocol';
 
 export function renderDocument(tree: ExecutionTree, ref: DocumentRef): string | undefined {
   if (ref.nodeId === undefined || ref.part === undefined) {
@@ -41,11 +41,8 @@ export function renderError(error: ErrorInfo): string {
   return `${parts.join('\n\n')}\n`;
 }
 
-export function renderLogs(logs: LogLine[]): string {
+export function renderLogs(logs: LogEntry[]): string {
   const lines = logs.map((line) => {
-    if (typeof line === 'string') {
-      return line.replace(/\r?\n$/, '');
-    }
     const text = line.text.replace(/\r?\n$/, '');
     return line.stream === 'stderr' ? `[stderr] ${text}` : text;
   });

@@ -1,16 +1,10 @@
 /**
  * The client's view of executions: summaries from `flowrun/history`, trees from
- * `flowrun/execution`, live updates from `flowrun/executionEvent`. Pure (no vscode):
- * listeners hear which execution and workflow changed so the tree refreshes only that.
+ * `flowrun/execution`, patches from `flowrun/executionEvent`. Pure (no vscode): listeners
+ * hear which execution and workflow changed so the tree refreshes only that.
  */
-import {
-  applyEvent,
-  applySnapshot,
-  emptyExecution,
-  ExecutionState,
-  statusRank,
-} from './eventReducer';
-import { EngineEvent, ExecutionSummary, ExecutionTree, TERMINAL_EXECUTION } from './protocol';
+import { ExecutionSummary, ExecutionTree, TERMINAL_EXECUTION, TreePatch } from './protocol';
+import { applyPatch, emptyExecution, ExecutionState } from './treePatch';
 
 export interface ModelChange {
   /** Undefined: everything changed (history reloaded, server restarted). */
@@ -18,7 +12,7 @@ export interface ModelChange {
   workflowId?: string;
   /** The execution or its workflow is new to the model: the parent level must refresh. */
   added?: boolean;
-  /** The execution just reached a terminal status through an event. */
+  /** The execution just reached a terminal status through a patch. */
   finished?: boolean;
 }
 
@@ -28,6 +22,8 @@ export interface WorkflowEntry {
   workflowId: string;
   file: string;
 }
+
+export const UNKNOWN_WORKFLOW = '(unknown workflow)';
 
 export class ExecutionModel {
   private readonly states = new Map<string, ExecutionState>();
@@ -55,51 +51,54 @@ export class ExecutionModel {
     return this.states.get(executionId);
   }
 
-  /** Applies a live event. A new execution gets `workflowId`/`file` from the event when known. */
-  applyEvent(executionId: string, event: EngineEvent): void {
-    let state = this.states.get(executionId);
-    const added = state === undefined;
-    state ??= emptyExecution(executionId);
+  /**
+   * Applies a live patch. Returns false when the tree must be fetched again (the patch
+   * names a part the client does not have).
+   */
+  applyPatch(executionId: string, patch: TreePatch): boolean {
+    const known = this.states.get(executionId);
+    const state = known ?? emptyExecution(executionId);
     this.states.set(executionId, state);
-    const before = state.tree.status;
-    const beforeWorkflow = state.tree.workflowId;
-    if (!applyEvent(state, event) && !added) {
-      return;
-    }
-    const finished = !TERMINAL_EXECUTION.has(before) && TERMINAL_EXECUTION.has(state.tree.status);
-    if (beforeWorkflow !== '' && beforeWorkflow !== state.tree.workflowId) {
+    const { status, workflowId } = state.tree;
+    const applied = applyPatch(state, patch);
+    const finished = !TERMINAL_EXECUTION.has(status) && TERMINAL_EXECUTION.has(state.tree.status);
+    if (workflowId !== '' && workflowId !== state.tree.workflowId) {
       this.fire({ finished });
-      return;
+    } else {
+      const added = known === undefined;
+      this.fire({ executionId, workflowId: state.tree.workflowId, added, finished });
     }
-    this.fire({ executionId, workflowId: state.tree.workflowId, added, finished });
+    return applied;
   }
 
   /** Records that an execution was just started by this client (before any event). */
   noteStarted(executionId: string, workflowId: string, file: string): void {
-    if (this.states.has(executionId)) {
-      const tree = this.states.get(executionId)!.tree;
-      tree.file = tree.file || file;
-      tree.workflowId = tree.workflowId || workflowId;
+    const known = this.states.get(executionId)?.tree;
+    if (known !== undefined) {
+      known.file ||= file;
+      known.workflowId ||= workflowId;
       return;
     }
     this.states.set(executionId, emptyExecution(executionId, workflowId, file));
     this.fire({ executionId, workflowId, added: true });
   }
 
+  /** A tree fetched from the server: it replaces what the client had. */
   setTree(tree: ExecutionTree): void {
     const added = !this.states.has(tree.id);
-    this.states.set(tree.id, applySnapshot(this.states.get(tree.id), tree));
+    this.states.set(tree.id, { tree: structuredClone(tree), loaded: true });
     this.fire({ executionId: tree.id, workflowId: tree.workflowId, added });
   }
 
   /**
    * Replaces the known history with the server's list. Executions this client saw live and
-   * that the list does not name (newer than the query, or not yet stored) are kept.
+   * that the list does not name (newer than the query, or not yet stored) are kept; a
+   * tree whose status the list contradicts is fetched again when next shown.
    */
   setHistory(summaries: ExecutionSummary[]): void {
     const keep = new Map<string, ExecutionState>();
     for (const summary of summaries) {
-      keep.set(summary.id, this.mergeSummary(summary));
+      keep.set(summary.id, this.withSummary(summary));
     }
     for (const [id, state] of this.states) {
       if (!keep.has(id) && !TERMINAL_EXECUTION.has(state.tree.status)) {
@@ -113,21 +112,15 @@ export class ExecutionModel {
     this.fire({});
   }
 
-  private mergeSummary(summary: ExecutionSummary): ExecutionState {
-    const state = this.states.get(summary.id) ?? emptyExecution(summary.id);
-    const tree = state.tree;
-    tree.workflowId = summary.workflowId || tree.workflowId;
-    tree.file = summary.file || tree.file;
-    if (statusRank(summary.status) >= statusRank(tree.status)) {
-      tree.status = summary.status;
-      tree.finishedAt = summary.finishedAt ?? tree.finishedAt;
-      tree.durationMs = summary.durationMs ?? tree.durationMs;
-      if (summary.error) {
-        tree.error = { ...summary.error, ...(tree.error ?? {}) };
-      }
+  private withSummary(summary: ExecutionSummary): ExecutionState {
+    const state = this.states.get(summary.id);
+    if (state?.loaded && state.tree.status === summary.status) {
+      return state;
     }
-    tree.startedAt = tree.startedAt ?? summary.startedAt;
-    return state;
+    const { trigger: _trigger, error, ...header } = summary;
+    const tree: ExecutionTree = { ...(state?.tree ?? { children: [] }), ...header };
+    tree.error = error ? { ...error, ...(state?.tree.error ?? {}) } : null;
+    return { tree, loaded: false };
   }
 
   /** Forgets everything (the server went away). */
@@ -138,12 +131,11 @@ export class ExecutionModel {
 
   workflows(): WorkflowEntry[] {
     const byId = new Map<string, WorkflowEntry>();
-    for (const state of this.states.values()) {
-      const { workflowId, file } = state.tree;
-      const id = workflowId || '(unknown workflow)';
+    for (const { tree } of this.states.values()) {
+      const id = tree.workflowId || UNKNOWN_WORKFLOW;
       const entry = byId.get(id);
-      if (entry === undefined || (!entry.file && file)) {
-        byId.set(id, { workflowId: id, file });
+      if (entry === undefined || (!entry.file && tree.file)) {
+        byId.set(id, { workflowId: id, file: tree.file });
       }
     }
     return [...byId.values()].sort((a, b) => a.workflowId.localeCompare(b.workflowId));
@@ -151,7 +143,7 @@ export class ExecutionModel {
 
   /** Executions of one workflow, newest first. */
   executionsOf(workflowId: string): ExecutionState[] {
-    return this.all().filter((s) => (s.tree.workflowId || '(unknown workflow)') === workflowId);
+    return this.all().filter((s) => (s.tree.workflowId || UNKNOWN_WORKFLOW) === workflowId);
   }
 
   /** Every execution, newest first. */

@@ -3,7 +3,7 @@
  * changes refresh only the execution (or workflow) they touch, batched per tick.
  */
 import * as vscode from 'vscode';
-import { ExecutionModel, ModelChange } from './executionModel';
+import { ExecutionModel, ModelChange, UNKNOWN_WORKFLOW } from './executionModel';
 import {
   childrenOf,
   Collapsible,
@@ -109,7 +109,7 @@ export class ExecutionsTreeProvider
       this.pendingAll = true;
     } else if (change.added) {
       const workflow = this.interned.get(
-        elementKey({ kind: 'workflow', workflowId: change.workflowId || '(unknown workflow)' }),
+        elementKey({ kind: 'workflow', workflowId: change.workflowId || UNKNOWN_WORKFLOW }),
       );
       if (workflow === undefined) {
         this.pendingAll = true;

@@ -107,8 +107,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   function onNotification(method: string, params: unknown): void {
     if (method === Notifications.executionEvent) {
-      const { executionId, event } = params as ExecutionEventParams;
-      model.applyEvent(executionId, event);
+      const { executionId, patch } = params as ExecutionEventParams;
+      if (patch && !model.applyPatch(executionId, patch)) {
+        loadTree(executionId).catch((error) => logger.warn(`execution: ${String(error)}`));
+      }
     } else if (method === Notifications.executionsChanged) {
       reloadSoon();
     }

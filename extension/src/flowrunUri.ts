@@ -53,6 +53,17 @@ const NODE_FILE = /^(.+)\.(input|output|error|logs)\.(json|txt)$/;
 
 /** Parses the path and query of a `flowrun:` URI; undefined when it is not one of ours. */
 export function parseRef(path: string, query = ''): DocumentRef | undefined {
+  try {
+    return parse(path, query);
+  } catch (error) {
+    if (error instanceof URIError) {
+      return undefined; // a malformed escape (`%zz`): not a URI this extension made
+    }
+    throw error;
+  }
+}
+
+function parse(path: string, query: string): DocumentRef | undefined {
   const parts = path.replace(/^\/+/, '').split('/');
   if (parts.length !== 2 || parts[0] === '') {
     return undefined;

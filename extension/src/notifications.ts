@@ -1,10 +1,10 @@
 /** Notifications: a failed run ("Show Error"), a server that did not start. */
 import * as vscode from 'vscode';
 import { failedNode } from './commands';
-import { allNodes } from './eventReducer';
 import type { Launch } from './client';
 import { ExecutionModel, ModelChange } from './executionModel';
 import { formatUri } from './flowrunUri';
+import { allNodes } from './treePatch';
 
 const FAILED = new Set(['failed', 'timed_out', 'interrupted']);
 

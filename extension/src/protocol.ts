@@ -1,6 +1,8 @@
 /**
- * Method names and payload types of the Flowrun language server (design §7).
- * Mirrors server/flowrun/lsp/protocol.py; pure, imports nothing.
+ * Method names and payload types of the Flowrun language server (design §7). Mirrors
+ * server/flowrun/lsp/protocol.py (methods, params), flowrun/history/tree.py (summary, tree),
+ * flowrun/history/tree_patches.py (patches), flowrun_engine/events.py (events) and the
+ * design §5 error object of flowrun/runs/errors.py; pure, imports nothing.
  */
 
 export const Requests = {
@@ -25,31 +27,53 @@ export const ServerCommands = {
   installDependencies: 'flowrun.installDependencies',
 } as const;
 
+/** flowrun/status.py ExecutionStatus */
 export type ExecutionStatus =
-  'queued' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'timed_out' | 'interrupted';
+  | 'queued'
+  | 'running'
+  | 'paused'
+  | 'succeeded'
+  | 'failed'
+  | 'stopped'
+  | 'timed_out'
+  | 'interrupted';
 
-export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'stopped';
+/** flowrun/status.py NodeStatus: of nodes and stages. */
+export type NodeStatus =
+  'pending' | 'running' | 'paused' | 'succeeded' | 'failed' | 'skipped' | 'stopped';
 
 export type Status = ExecutionStatus | NodeStatus;
 
+/** The design §5 error object: of a node, an execution, or a refused request (`data`). */
 export interface ErrorInfo {
   type: string;
   message: string;
   traceback?: string | null;
   suggestion?: string | null;
   node?: string | null;
+  /** A failed run: every failure, the first one being the error itself. */
+  errors?: ErrorInfo[];
+  /** A run refused for inputs the request lacks (the editor asks for them). */
+  missingInputs?: MissingInput[];
+  /** A DependencyError: the packages and the pip command that installs them. */
+  missing?: string[];
+  command?: string[];
 }
 
+export interface MissingInput {
+  name: string;
+  type?: string;
+  description?: string;
+}
+
+/** One line a node wrote (`info`: a note of flowrun's, such as a retry or a cut). */
 export interface LogEntry {
-  stream?: string | null;
+  stream: 'stdout' | 'stderr' | 'info' | null;
   text: string;
-  /** Epoch seconds in events, ISO-8601 in trees from the store. */
-  t?: number | string | null;
-  attempt?: number | null;
+  /** ISO-8601 */
+  t: string | null;
+  attempt: number | null;
 }
-
-/** A log line as the server sends it: a structured entry or plain text. */
-export type LogLine = LogEntry | string;
 
 export interface NodeTree {
   kind: 'node';
@@ -63,7 +87,7 @@ export interface NodeTree {
   input?: unknown;
   output?: unknown;
   error?: ErrorInfo | null;
-  logs?: LogLine[];
+  logs?: LogEntry[];
   stage?: string | null;
   iteration?: number | null;
   finishedAt?: string | null;
@@ -74,10 +98,12 @@ export interface NodeTree {
 export interface StageTree {
   kind: 'stage';
   id: string;
-  status: string;
+  status: NodeStatus;
   loop?: boolean;
   /** How many iterations of a loop stage ran (null outside loops). */
   iterations?: number | null;
+  /** The stage's own error (a loop that never met `until`). */
+  error?: ErrorInfo | null;
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
@@ -109,8 +135,9 @@ export interface ExecutionSummary {
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
+  /** `POST /path` for a request, else `manual`. */
   trigger?: string | null;
-  error?: { type: string; message: string } | null;
+  error?: Pick<ErrorInfo, 'type' | 'message'> | null;
 }
 
 export interface ExecuteParams {
@@ -157,29 +184,56 @@ export interface PythonEnvironmentResult {
   missing: string[];
 }
 
-/** One engine event (design §5 and docs/internals.md "Events"). */
+/** One engine event (design §5 and docs/internals.md "Events"); the tree comes in `patch`. */
 export interface EngineEvent {
-  event: string;
+  event:
+    | 'execution_started'
+    | 'execution_finished'
+    | 'stage_started'
+    | 'stage_finished'
+    | 'node_started'
+    | 'node_log'
+    | 'node_retry'
+    | 'node_finished';
   t?: number;
+  node?: string;
+  stage?: string | null;
+  iteration?: number | null;
+  attempt?: number;
+  status?: Status;
   [key: string]: unknown;
+}
+
+/** Log lines appended to one node (a `node_log` event). */
+export interface LogAppend {
+  stage: string | null;
+  node: string;
+  iteration: number | null;
+  lines: LogEntry[];
+}
+
+/**
+ * The part of the tree an event changed: the whole execution, one stage (with its nodes)
+ * or one node, all without `logs`, or log lines to append. Replace by key.
+ */
+export interface TreePatch {
+  execution?: ExecutionTree;
+  stage?: StageTree;
+  node?: NodeTree;
+  logs?: LogAppend;
 }
 
 export interface ExecutionEventParams {
   executionId: string;
   event: EngineEvent;
+  patch?: TreePatch | null;
 }
 
+/** Ended executions (flowrun/status.py: not ACTIVE). */
 export const TERMINAL_EXECUTION: ReadonlySet<string> = new Set([
   'succeeded',
   'failed',
   'stopped',
   'timed_out',
   'interrupted',
-]);
-
-export const TERMINAL_NODE: ReadonlySet<string> = new Set([
-  'succeeded',
-  'failed',
-  'skipped',
-  'stopped',
 ]);

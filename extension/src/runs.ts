@@ -4,18 +4,19 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ExecuteParams, ExecuteResult, Requests, ServerCommands } from './protocol';
+import {
+  ErrorInfo,
+  ExecuteParams,
+  ExecuteResult,
+  MissingInput,
+  Requests,
+  ServerCommands,
+} from './protocol';
 
 export interface RunHost {
   sendRequest<R>(method: string, params: object): Promise<R>;
   /** A run was accepted: show it. */
   started(executionId: string, uri: string): void;
-}
-
-export interface MissingInput {
-  name: string;
-  type?: string;
-  description?: string;
 }
 
 interface ErrorLike {
@@ -25,15 +26,9 @@ interface ErrorLike {
 }
 
 /** The design §5 error object a FlowrunError carries as JSON-RPC `data`. */
-export function errorData(error: unknown): {
-  type?: string;
-  message?: string;
-  suggestion?: string;
-  missingInputs?: MissingInput[];
-  missing?: string[];
-} {
+export function errorData(error: unknown): Partial<ErrorInfo> {
   const data = (error as ErrorLike | undefined)?.data;
-  return typeof data === 'object' && data !== null ? (data as ReturnType<typeof errorData>) : {};
+  return typeof data === 'object' && data !== null ? (data as Partial<ErrorInfo>) : {};
 }
 
 export function errorMessage(error: unknown): string {
@@ -85,31 +80,9 @@ export async function execute(host: RunHost, params: ExecuteParams): Promise<str
   }
 }
 
-const MISSING_INPUT = /missing required input `([A-Za-z_][A-Za-z0-9_]*)`(?: \(([^)]*)\))?/g;
-/** The server's words for input types (flowrun.spec.models.INPUT_TYPE_WORDS). */
-const TYPE_WORDS: Record<string, string> = {
-  text: 'string',
-  'a number': 'number',
-  'true or false': 'boolean',
-  'a JSON object': 'object',
-  'a JSON array': 'array',
-};
-
-/**
- * The inputs a refused run lacks: `data.missingInputs` when the server sends it, else the
- * names in its message ("missing required input `who` (text)").
- */
+/** The inputs a refused run lacks, as the server names them (`data.missingInputs`). */
 export function missingInputs(error: unknown): MissingInput[] {
-  const data = errorData(error);
-  if (Array.isArray(data.missingInputs)) {
-    return data.missingInputs;
-  }
-  const found: MissingInput[] = [];
-  for (const match of errorMessage(error).matchAll(MISSING_INPUT)) {
-    const type = match[2] ? TYPE_WORDS[match[2]] : undefined;
-    found.push(type ? { name: match[1], type } : { name: match[1] });
-  }
-  return found;
+  return errorData(error).missingInputs ?? [];
 }
 
 /** Shows a refused run; asks for missing inputs and retries when the server names them. */

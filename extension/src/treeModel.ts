@@ -3,10 +3,10 @@
  * workflow → execution (newest first) → stage → node → Input / Output / Error / Logs.
  * `executionsTree.ts` turns an ItemSpec into a vscode.TreeItem.
  */
-import { allNodes, ExecutionState } from './eventReducer';
-import { ExecutionModel } from './executionModel';
+import { ExecutionModel, UNKNOWN_WORKFLOW } from './executionModel';
 import { DetailPart, formatUri } from './flowrunUri';
-import { LogLine, NodeTree, StageTree, TERMINAL_EXECUTION } from './protocol';
+import { NodeTree, StageTree, TERMINAL_EXECUTION } from './protocol';
+import { ExecutionState, findNode } from './treePatch';
 
 export type TreeElement =
   | { kind: 'workflow'; workflowId: string }
@@ -51,8 +51,6 @@ export interface ItemSpec {
   file?: string;
 }
 
-const UNKNOWN_WORKFLOW = '(unknown workflow)';
-
 export function elementKey(e: TreeElement): string {
   switch (e.kind) {
     case 'workflow':
@@ -77,6 +75,8 @@ export function statusToIcon(status: string): IconSpec {
       return { id: 'circle-outline', color: 'disabledForeground' };
     case 'running':
       return { id: 'loading~spin' };
+    case 'paused':
+      return { id: 'debug-pause' };
     case 'succeeded':
       return { id: 'pass', color: 'testing.iconPassed' };
     case 'failed':
@@ -94,11 +94,9 @@ export function statusToIcon(status: string): IconSpec {
   }
 }
 
-const STOPPABLE = new Set(['queued', 'running']);
-
 export function executionContextValue(status: string): string {
   const flags = ['flowrun.execution', status];
-  flags.push(STOPPABLE.has(status) ? 'stoppable' : 'rerunnable');
+  flags.push(TERMINAL_EXECUTION.has(status) ? 'rerunnable' : 'stoppable');
   if (status === 'failed' || status === 'timed_out' || status === 'stopped') {
     flags.push('hasFailedNode');
   }
@@ -168,10 +166,6 @@ export function preview(value: unknown, max = 60): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-export function logText(line: LogLine): string {
-  return typeof line === 'string' ? line : line.text;
 }
 
 // ---------------------------------------------------------------- children
@@ -273,20 +267,8 @@ export function findNodeIn(
   model: ExecutionModel,
   element: Omit<NodeElement, 'kind'>,
 ): NodeTree | undefined {
-  const state = model.get(element.executionId);
-  if (state === undefined) {
-    return undefined;
-  }
-  for (const [stage, node] of allNodes(state.tree)) {
-    if (
-      stage === element.stageId &&
-      node.id === element.nodeId &&
-      (node.iteration ?? null) === element.iteration
-    ) {
-      return node;
-    }
-  }
-  return undefined;
+  const tree = model.get(element.executionId)?.tree;
+  return tree && findNode(tree, element.nodeId, element.iteration, element.stageId);
 }
 
 // ---------------------------------------------------------------- items
@@ -337,7 +319,7 @@ function executionItem(
   }
   const tree = state.tree;
   const newest = model.executionsOf(tree.workflowId || UNKNOWN_WORKFLOW)[0]?.tree.id;
-  const expand = STOPPABLE.has(tree.status) || newest === executionId;
+  const expand = !TERMINAL_EXECUTION.has(tree.status) || newest === executionId;
   const lines = [
     `Execution ${tree.id}`,
     `Status: ${tree.status}`,
@@ -466,7 +448,10 @@ function detailText(node: NodeTree, part: DetailPart): { description: string; to
       const logs = node.logs ?? [];
       return {
         description: `${logs.length} line${logs.length === 1 ? '' : 's'}`,
-        tooltip: logs.slice(-20).map(logText).join('\n'),
+        tooltip: logs
+          .slice(-20)
+          .map((line) => line.text)
+          .join('\n'),
       };
     }
   }

@@ -11,8 +11,8 @@ import {
   registerCommands,
 } from '../commands';
 import { ExecutionModel } from '../executionModel';
-import { ServerCommands } from '../protocol';
-import { finished, FLAT_PLAN, nodeFinished, started, T0, tree } from './fixtures';
+import { ExecutionTree, ServerCommands } from '../protocol';
+import { node, ran, started, tree } from './fixtures';
 import { answers, calls, registered, reset, workspace } from './vscodeFake';
 
 const PACKAGE = JSON.parse(
@@ -35,6 +35,7 @@ class Host implements CommandHost {
   requests: Array<[string, object]> = [];
   replies: Record<string, unknown> = {};
   loaded: string[] = [];
+  trees: Record<string, ExecutionTree> = {};
   revealed: string[] = [];
   restarted = 0;
   async sendRequest<R>(method: string, params: object): Promise<R> {
@@ -48,7 +49,7 @@ class Host implements CommandHost {
   started(): void {}
   async loadTree(id: string): Promise<void> {
     this.loaded.push(id);
-    this.model.setTree(tree({ id }));
+    this.model.setTree(this.trees[id] ?? tree({ id }));
   }
   async loadHistory(): Promise<void> {}
   async revealExecution(id: string): Promise<void> {
@@ -117,7 +118,7 @@ describe('client commands', () => {
 
   it('asks which running execution to stop', async () => {
     const host = new Host();
-    host.model.applyEvent('live', started(FLAT_PLAN));
+    host.model.applyPatch('live', started({ id: 'live' }));
     host.replies['flowrun/history'] = {
       executions: [
         { id: 'other', workflowId: 'w', file: '/w', status: 'running', startedAt: null },
@@ -177,14 +178,8 @@ describe('client commands', () => {
   it('re-runs from the failed node, or says there is none', async () => {
     const host = new Host();
     host.replies['flowrun/execute'] = { executionId: 'new' };
-    for (const event of [
-      started(FLAT_PLAN),
-      nodeFinished('fetch', T0, 'succeeded'),
-      nodeFinished('clean', T0 + 1, 'failed'),
-      finished('failed', T0 + 2),
-    ]) {
-      host.model.applyEvent('bad', event);
-    }
+    const children = [ran('fetch', 'succeeded'), ran('clean', 'failed'), node('last')];
+    host.trees.bad = tree({ id: 'bad', status: 'failed', children });
     registerCommands(host);
     await command(ClientCommands.rerunFromFailed)('bad');
     assert.equal((host.requests[0][1] as { fromNode: string }).fromNode, 'clean');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExecutionModel, ModelChange } from '../executionModel';
 import { ExecutionSummary } from '../protocol';
-import { flatRun, started, FLAT_PLAN, tree } from './fixtures';
+import { flatRun, logs, started, tree } from './fixtures';
 
 function summary(
   id: string,
@@ -49,13 +49,12 @@ describe('ExecutionModel', () => {
     assert.equal(model.workflows()[1].file, '/w/hello.workflow.yml');
   });
 
-  it('reports which execution an event changed, and that it is new', () => {
+  it('reports which execution a patch changed, and that it is new', () => {
     const model = new ExecutionModel();
     const changes = watch(model);
     const [first, second] = flatRun();
-    model.applyEvent('e1', first);
-    model.applyEvent('e1', second);
-    model.applyEvent('e1', second);
+    assert.equal(model.applyPatch('e1', first), true);
+    assert.equal(model.applyPatch('e1', second), true);
     assert.deepEqual(changes, [
       { executionId: 'e1', workflowId: 'hello', added: true, finished: false },
       { executionId: 'e1', workflowId: 'hello', added: false, finished: false },
@@ -65,17 +64,22 @@ describe('ExecutionModel', () => {
   it('says when an execution finishes, once', () => {
     const model = new ExecutionModel();
     const changes = watch(model);
-    for (const event of flatRun()) {
-      model.applyEvent('e1', event);
+    for (const patch of [...flatRun(), flatRun()[6]]) {
+      model.applyPatch('e1', patch);
     }
-    model.applyEvent('e1', { ...flatRun()[6], t: 99 });
     assert.deepEqual(changes.filter((c) => c.finished).length, 1);
     assert.equal(model.running().length, 0);
   });
 
+  it('says a patch it cannot place needs the whole tree', () => {
+    const model = new ExecutionModel();
+    assert.equal(model.applyPatch('x', logs('a', 'hi')), false);
+    assert.equal(model.get('x')!.loaded, false);
+  });
+
   it('keeps live executions the history does not list yet, and drops finished ones', () => {
     const model = new ExecutionModel();
-    model.applyEvent('live', started(FLAT_PLAN));
+    model.applyPatch('live', started({ id: 'live' }));
     model.setTree(tree({ id: 'old' }));
     model.setHistory([summary('a', 'hello', 'succeeded', '2024-01-01T00:00:00Z')]);
     assert.deepEqual(
@@ -88,22 +92,22 @@ describe('ExecutionModel', () => {
     assert.equal(model.running().length, 1);
   });
 
-  it('does not let a stale summary undo a finished status', () => {
+  it('fetches again a tree whose status the history contradicts', () => {
     const model = new ExecutionModel();
-    for (const event of flatRun()) {
-      model.applyEvent('e1', event);
-    }
+    model.setTree(tree({ status: 'running' }));
     model.setHistory([summary('e1', 'hello', 'running', '2024-01-01T00:00:00Z')]);
-    assert.equal(model.get('e1')!.tree.status, 'succeeded');
-    assert.equal(model.get('e1')!.loaded, true);
+    assert.equal(model.get('e1')!.loaded, true, 'the same status: the tree stays');
     model.setHistory([
       {
         ...summary('e1', 'hello', 'failed', '2024-01-01T00:00:00Z'),
         error: { type: 'X', message: 'y' },
       },
     ]);
-    assert.equal(model.get('e1')!.tree.status, 'failed');
-    assert.equal(model.get('e1')!.tree.error?.type, 'X');
+    const state = model.get('e1')!;
+    assert.equal(state.tree.status, 'failed');
+    assert.equal(state.tree.error?.type, 'X');
+    assert.equal(state.loaded, false, 'the provider fetches it when it is next shown');
+    assert.equal(state.tree.children.length, 1, 'what it showed stays until then');
   });
 
   it('notes a run this client started before its first event', () => {
@@ -117,11 +121,11 @@ describe('ExecutionModel', () => {
     assert.deepEqual(model.all()[0].tree.id, 'e9');
   });
 
-  it('refreshes everything when the first event names another workflow', () => {
+  it('refreshes everything when the first patch names another workflow', () => {
     const model = new ExecutionModel();
     model.noteStarted('e1', 'guess', '/w/guess.workflow.yml');
     const changes = watch(model);
-    model.applyEvent('e1', started(FLAT_PLAN));
+    model.applyPatch('e1', started());
     assert.deepEqual(changes, [{ finished: false }]);
     assert.deepEqual(
       model.workflows().map((w) => w.workflowId),
@@ -132,7 +136,7 @@ describe('ExecutionModel', () => {
   it('groups executions without a workflow id and forgets all on clear', () => {
     const model = new ExecutionModel();
     const changes = watch(model);
-    model.applyEvent('x', { event: 'node_log', node: 'a', text: 'hi' });
+    model.applyPatch('x', logs('a', 'hi'));
     assert.deepEqual(model.workflows(), [{ workflowId: '(unknown workflow)', file: '' }]);
     assert.equal(model.executionsOf('(unknown workflow)').length, 1);
     const sub = model.onDidChange(() => undefined);

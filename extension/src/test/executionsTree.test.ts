@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { ExecutionModel } from '../executionModel';
 import { ExecutionsTreeProvider, toTreeItem } from '../executionsTree';
 import { TreeElement } from '../treeModel';
-import { finished, FLAT_PLAN, nodeFinished, nodeStarted, started, T0, tree } from './fixtures';
+import { flatRun, ran, started, tree } from './fixtures';
 import { EventEmitter, ThemeIcon, TreeItem, Uri } from './vscodeFake';
 
 const NOW = Date.parse('2023-11-14T22:16:20.000Z');
@@ -112,21 +112,21 @@ describe('ExecutionsTreeProvider', () => {
   it('refreshes only the execution an event touched, batched', async () => {
     const model = new ExecutionModel();
     const provider = new ExecutionsTreeProvider(model, async () => undefined, Date.now, 1_000_000);
-    model.applyEvent('e1', started(FLAT_PLAN));
+    model.applyPatch('e1', started());
     provider.flush();
     assert.deepEqual(fired(provider), [undefined], 'a new workflow refreshes the root');
     const [workflow] = await provider.getChildren();
     const [execution] = await provider.getChildren(workflow);
-    model.applyEvent('e1', nodeStarted('fetch', T0 + 1));
-    model.applyEvent('e1', nodeFinished('fetch', T0 + 2));
-    model.applyEvent('e1', finished('succeeded', T0 + 3));
+    for (const patch of flatRun().slice(1)) {
+      model.applyPatch('e1', patch);
+    }
     provider.flush();
     assert.equal(fired(provider).length, 2);
     assert.equal(fired(provider)[1], execution, 'the same execution element, once');
-    model.applyEvent('e2', started(FLAT_PLAN, T0 + 10));
+    model.applyPatch('e2', started({ id: 'e2', startedAt: '2023-11-14T22:14:00.000Z' }));
     provider.flush();
     assert.equal(fired(provider)[2], workflow, 'a new execution refreshes its workflow');
-    model.applyEvent('e3', { ...started(FLAT_PLAN), workflow_id: 'other' });
+    model.applyPatch('e3', started({ id: 'e3', workflowId: 'other' }));
     provider.flush();
     assert.equal(fired(provider)[3], undefined, 'a new workflow refreshes the root');
     provider.flush();
@@ -140,7 +140,7 @@ describe('ExecutionsTreeProvider', () => {
   it('flushes by itself after the delay', async () => {
     const model = new ExecutionModel();
     const provider = new ExecutionsTreeProvider(model, async () => undefined, Date.now, 1);
-    model.applyEvent('e1', started(FLAT_PLAN));
+    model.applyPatch('e1', started());
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(fired(provider), [undefined]);
     provider.dispose();
@@ -150,10 +150,9 @@ describe('ExecutionsTreeProvider', () => {
     const model = new ExecutionModel();
     model.setTree(tree());
     const provider = new ExecutionsTreeProvider(model, async () => undefined, Date.now, 1_000_000);
-    model.applyEvent('e1', nodeStarted('late', T0 + 9));
+    model.applyPatch('e1', { node: ran('fetch', 'running') });
     provider.flush();
     assert.deepEqual(fired(provider), []);
-    model.applyEvent('e1', nodeStarted('later', T0 + 9));
     provider.dispose();
   });
 });

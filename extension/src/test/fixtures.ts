@@ -1,92 +1,66 @@
-/** Engine events and trees shaped as docs/internals.md describes them. */
-import { EngineEvent, ExecutionTree } from '../protocol';
+/** Trees and tree patches shaped as the server sends them (history/tree.py, tree_patches.py). */
+import { ErrorInfo, ExecutionTree, LogEntry, NodeTree, StageTree, TreePatch } from '../protocol';
 
 export const T0 = 1_700_000_000;
 
-export function started(plan: unknown, t = T0): EngineEvent {
-  return { event: 'execution_started', t, execution_id: 'e1', workflow_id: 'hello', plan };
+/** ISO-8601 of T0 + `seconds`, as the server writes times. */
+export function at(seconds: number): string {
+  return new Date((T0 + seconds) * 1000).toISOString();
 }
 
-export const FLAT_PLAN = {
-  stages: [
-    {
-      id: null,
-      loop: false,
-      nodes: [
-        { id: 'fetch', type: 'http', name: null },
-        { id: 'clean', type: 'transform', name: 'Clean up' },
-      ],
-    },
-  ],
+export const BOOM: ErrorInfo = {
+  type: 'ExecutionError',
+  message: 'boom',
+  traceback: 'Traceback…',
+  suggestion: 'Fix it',
 };
 
-export const STAGED_PLAN = {
-  stages: [
-    { id: 'plan', loop: false, nodes: [{ id: 'think', type: 'llm', name: null }] },
-    { id: 'review', loop: true, nodes: [{ id: 'check', type: 'shell', name: null }] },
-  ],
-};
-
-export function nodeStarted(
-  node: string,
-  t: number,
-  extra: Record<string, unknown> = {},
-): EngineEvent {
+export function node(id: string, overrides: Partial<NodeTree> = {}): NodeTree {
   return {
-    event: 'node_started',
-    t,
-    node,
-    attempt: 1,
-    input: { n: node },
+    kind: 'node',
+    id,
+    type: 'shell',
+    name: null,
     stage: null,
     iteration: null,
-    ...extra,
+    status: 'pending',
+    attempts: 0,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    input: null,
+    output: null,
+    error: null,
+    retries: [],
+    given: false,
+    ...overrides,
   };
 }
 
-export function nodeFinished(
-  node: string,
-  t: number,
-  status = 'succeeded',
-  extra: Record<string, unknown> = {},
-): EngineEvent {
-  return {
-    event: 'node_finished',
-    t,
-    node,
+export function ran(id: string, status: NodeTree['status'], overrides: Partial<NodeTree> = {}) {
+  return node(id, {
     status,
-    output: status === 'succeeded' ? { from: node } : null,
-    error:
-      status === 'failed'
-        ? { type: 'ExecutionError', message: 'boom', traceback: 'Traceback…', suggestion: 'Fix it' }
-        : null,
-    attempt: 1,
-    duration_ms: 12,
-    stage: null,
-    iteration: null,
-    ...extra,
-  };
+    attempts: 1,
+    startedAt: at(1),
+    durationMs: 12,
+    input: { n: id },
+    output: status === 'succeeded' ? { from: id } : null,
+    error: status === 'failed' ? BOOM : null,
+    ...overrides,
+  });
 }
 
-export function log(node: string, t: number, text: string, stream = 'stdout'): EngineEvent {
-  return { event: 'node_log', t, node, stream, text, stage: null, iteration: null };
+export function stage(id: string, children: NodeTree[], overrides: Partial<StageTree> = {}) {
+  const staged = children.map((n) => ({ ...n, stage: id }));
+  return { kind: 'stage', id, status: 'running', children: staged, ...overrides } as StageTree;
 }
 
-export function finished(status: string, t: number, error: unknown = null): EngineEvent {
-  return { event: 'execution_finished', t, status, outputs: { ok: status === 'succeeded' }, error };
+export function line(text: string, stream: LogEntry['stream'] = 'stdout'): LogEntry {
+  return { t: at(0.2), stream, text, attempt: 1 };
 }
 
-/** A whole successful flat run, in order. */
-export function flatRun(): EngineEvent[] {
-  return [
-    started(FLAT_PLAN, T0),
-    nodeStarted('fetch', T0 + 0.1),
-    log('fetch', T0 + 0.2, 'GET /x'),
-    nodeFinished('fetch', T0 + 0.3),
-    nodeStarted('clean', T0 + 0.4),
-    nodeFinished('clean', T0 + 0.5),
-    finished('succeeded', T0 + 1),
-  ];
+export function logs(nodeId: string, text: string, stream: LogEntry['stream'] = 'stdout') {
+  return { logs: { stage: null, node: nodeId, iteration: null, lines: [line(text, stream)] } };
 }
 
 export function tree(overrides: Partial<ExecutionTree> = {}): ExecutionTree {
@@ -95,29 +69,41 @@ export function tree(overrides: Partial<ExecutionTree> = {}): ExecutionTree {
     workflowId: 'hello',
     file: '/w/hello.workflow.yml',
     status: 'succeeded',
-    startedAt: '2023-11-14T22:13:20.000Z',
-    finishedAt: '2023-11-14T22:13:21.000Z',
+    startedAt: at(0),
+    finishedAt: at(1),
     durationMs: 1000,
     trigger: { method: 'POST', path: '/x', headers: {}, query: {}, body: { a: 1 } },
     inputs: { style: 'short' },
     outputs: { ok: true },
     error: null,
     children: [
-      {
-        kind: 'node',
-        id: 'fetch',
+      ran('fetch', 'succeeded', {
         type: 'http',
-        status: 'succeeded',
-        attempts: 1,
-        startedAt: '2023-11-14T22:13:20.100Z',
-        durationMs: 12,
         input: { url: 'http://x' },
         output: { status: 200 },
-        error: null,
-        logs: [{ stream: 'stdout', text: 'GET /x', t: T0 + 0.2 }],
-        iteration: null,
-      },
+        logs: [line('GET /x')],
+      }),
     ],
     ...overrides,
   };
+}
+
+/** An execution patch: the tree without logs. */
+export function started(overrides: Partial<ExecutionTree> = {}): TreePatch {
+  const children = [node('fetch', { type: 'http' }), node('clean', { type: 'transform' })];
+  return { execution: tree({ status: 'running', finishedAt: null, children, ...overrides }) };
+}
+
+/** The patches of a whole successful flat run, in order. */
+export function flatRun(): TreePatch[] {
+  const done = [ran('fetch', 'succeeded'), ran('clean', 'succeeded')];
+  return [
+    started(),
+    { node: ran('fetch', 'running', { durationMs: null }) },
+    logs('fetch', 'GET /x'),
+    { node: done[0] },
+    { node: ran('clean', 'running', { durationMs: null }) },
+    { node: done[1] },
+    { execution: tree({ children: done }) },
+  ];
 }

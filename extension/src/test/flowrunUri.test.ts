@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderDocument, renderError, renderLogs } from '../documentContent';
 import { formatRef, formatUri, parseRef } from '../flowrunUri';
-import { tree } from './fixtures';
+import { line, tree } from './fixtures';
 
 describe('flowrun: URIs', () => {
   it('formats and parses a whole execution', () => {
@@ -45,6 +45,11 @@ describe('flowrun: URIs', () => {
       assert.equal(parseRef(path), undefined, path);
     }
     assert.equal(parseRef('/e1/n.output.json', 'iteration=x')?.iteration, null);
+  });
+
+  it('rejects malformed escapes instead of throwing URIError', () => {
+    assert.equal(parseRef('/%E0%A4%A/execution.json'), undefined);
+    assert.equal(parseRef('/e1/%zz.output.json'), undefined);
   });
 });
 
@@ -99,7 +104,7 @@ describe('document content', () => {
     );
     assert.equal(renderError({ type: 'Stopped', message: 'stopped' }), 'Stopped: stopped\n');
     assert.equal(
-      renderLogs(['a\n', { stream: 'stderr', text: 'b\n' }, { text: 'c' }]),
+      renderLogs([line('a\n'), line('b\n', 'stderr'), line('c', null)]),
       'a\n[stderr] b\nc\n',
     );
     assert.equal(renderLogs([]), '');

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import * as vscode from 'vscode';
 import { ExecutionModel } from '../executionModel';
 import { ExecutionDocuments } from '../jsonDocuments';
-import { finished, FLAT_PLAN, nodeStarted, started, T0, tree } from './fixtures';
+import { flatRun, started, tree } from './fixtures';
 import { EventEmitter, Uri } from './vscodeFake';
 
 function provide(docs: ExecutionDocuments, uri: string): Promise<string> {
@@ -46,11 +46,11 @@ describe('ExecutionDocuments', () => {
       },
       () => [],
     );
-    model.applyEvent('e1', started(FLAT_PLAN));
+    model.applyPatch('e1', started());
     await provide(docs, 'flowrun:/e1/execution.json');
     await provide(docs, 'flowrun:/e1/fetch.input.json');
     assert.deepEqual(loaded, [], 'a running execution shows its live tree');
-    model.applyEvent('e1', finished('succeeded', T0 + 5));
+    model.applyPatch('e1', flatRun()[6]);
     const text = await provide(docs, 'flowrun:/e1/execution.json');
     assert.deepEqual(JSON.parse(text).inputs, { style: 'short' });
     await provide(docs, 'flowrun:/e1/execution.json');
@@ -94,8 +94,8 @@ describe('ExecutionDocuments', () => {
       () => open as unknown as vscode.TextDocument[],
     );
     const emitter = (docs as unknown as { emitter: EventEmitter<Uri> }).emitter;
-    model.applyEvent('e1', started(FLAT_PLAN));
-    model.applyEvent('e1', nodeStarted('fetch', T0 + 1));
+    model.applyPatch('e1', started());
+    model.applyPatch('e1', flatRun()[1]);
     assert.deepEqual(emitter.fired.map(String), [
       'flowrun:/e1/fetch.logs.txt',
       'flowrun:/e1/fetch.logs.txt',

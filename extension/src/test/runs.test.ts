@@ -67,36 +67,17 @@ describe('execute', () => {
     assert.deepEqual(prompts, ['Value of the workflow input "count" (number)', 'Who to greet']);
   });
 
-  it('reads missing inputs from the message when the server sends no list', async () => {
-    const refusal = (name: string, kind: string) =>
-      rpcError('x', {
-        type: 'ValidationError',
-        message: `a.workflow.yml: missing required input \`${name}\` (${kind}); give it with --input`,
-      });
-    const host = new Host([
-      refusal('who', 'text'),
-      refusal('count', 'a number'),
-      { executionId: 'abc' },
-    ]);
-    answers.input = '7';
-    assert.equal(await execute(host, { uri: 'file:///a' }), 'abc');
-    assert.deepEqual(host.requests.at(-1), [
-      'flowrun/execute',
-      { uri: 'file:///a', inputs: { who: '7', count: 7 } },
-    ]);
-    assert.deepEqual(missingInputs(refusal('who', 'text')), [{ name: 'who', type: 'string' }]);
-    assert.deepEqual(missingInputs(refusal('on', 'true or false')), [
-      { name: 'on', type: 'boolean' },
-    ]);
-    assert.deepEqual(missingInputs(refusal('o', 'a JSON object')), [{ name: 'o', type: 'object' }]);
-    assert.deepEqual(missingInputs(refusal('a', 'a JSON array')), [{ name: 'a', type: 'array' }]);
-    assert.deepEqual(missingInputs(new Error('missing required input `n`')), [{ name: 'n' }]);
+  it('reads missing inputs only from the list the server sends, never from its prose', () => {
+    const list = [{ name: 'who', type: 'string' }];
+    assert.deepEqual(missingInputs(rpcError('x', { missingInputs: list })), list);
+    assert.deepEqual(missingInputs(new Error('missing required input `n` (text)')), []);
   });
 
   it('does not ask twice for an input the server still refuses', async () => {
     const refusal = rpcError('x', {
       type: 'ValidationError',
       message: 'missing required input `who` (text)',
+      missingInputs: [{ name: 'who', type: 'string' }],
     });
     const host = new Host([refusal]);
     assert.equal(await execute(host, { uri: 'file:///a', inputs: { who: '' } }), undefined);

@@ -15,16 +15,7 @@ import {
   statusToIcon,
   TreeElement,
 } from '../treeModel';
-import {
-  finished,
-  FLAT_PLAN,
-  nodeFinished,
-  nodeStarted,
-  STAGED_PLAN,
-  started,
-  T0,
-  tree,
-} from './fixtures';
+import { BOOM, line, node, ran, stage, started, tree } from './fixtures';
 
 const NOW = Date.parse('2023-11-14T22:16:20.000Z'); // three minutes after the fixture's start
 
@@ -40,16 +31,11 @@ function labels(model: ExecutionModel, e?: TreeElement): string[] {
 
 function failedRun(): ExecutionModel {
   const model = new ExecutionModel();
-  for (const event of [
-    started(FLAT_PLAN),
-    nodeStarted('fetch', T0 + 1),
-    { event: 'node_log', t: T0 + 1.5, node: 'fetch', stream: 'stderr', text: 'oops' },
-    nodeFinished('fetch', T0 + 2, 'failed'),
-    nodeFinished('clean', T0 + 2, 'skipped'),
-    finished('failed', T0 + 3, { type: 'ExecutionError', message: 'boom', node: 'fetch' }),
-  ]) {
-    model.applyEvent('e1', event);
-  }
+  const fetch = ran('fetch', 'failed', { logs: [line('oops', 'stderr')] });
+  const error = { ...BOOM, node: 'fetch' };
+  model.setTree(
+    tree({ status: 'failed', error, children: [fetch, node('clean', { status: 'skipped' })] }),
+  );
   return model;
 }
 
@@ -75,22 +61,20 @@ describe('tree levels', () => {
 
   it('shows stages with loop iterations', () => {
     const model = new ExecutionModel();
-    model.applyEvent('e1', started(STAGED_PLAN));
-    model.applyEvent('e1', { event: 'stage_started', t: T0 + 3, stage: 'review', iteration: 2 });
+    const checks = [
+      ran('check', 'failed', { iteration: 1 }),
+      ran('check', 'running', { iteration: 2 }),
+    ];
+    const review = stage('review', checks, { loop: true, iterations: 2 });
+    model.applyPatch('e1', started({ children: [stage('plan', [node('think')]), review] }));
     const [execution] = childrenOf(model, { kind: 'workflow', workflowId: 'hello' });
     assert.deepEqual(labels(model, execution), ['plan', 'review']);
-    const review = childrenOf(model, execution)[1];
-    // The plan's placeholder becomes the first iteration seen; an earlier one arriving late is added.
-    assert.deepEqual(labels(model, review), ['check #2']);
-    model.applyEvent(
-      'e1',
-      nodeFinished('check', T0 + 2, 'failed', { stage: 'review', iteration: 1 }),
-    );
-    assert.deepEqual(labels(model, review), ['check #1', 'check #2']);
-    assert.equal(item(model, review).description, 'running · 2 iterations');
-    const node = childrenOf(model, review)[1];
-    assert.deepEqual(parentOf(model, node), review);
-    assert.deepEqual(parentOf(model, review), execution);
+    const reviewElement = childrenOf(model, execution)[1];
+    assert.deepEqual(labels(model, reviewElement), ['check #1', 'check #2']);
+    assert.equal(item(model, reviewElement).description, 'running · 2 iterations');
+    const second = childrenOf(model, reviewElement)[1];
+    assert.deepEqual(parentOf(model, second), reviewElement);
+    assert.deepEqual(parentOf(model, reviewElement), execution);
   });
 
   it('returns nothing for unknown executions, stages and nodes', () => {
@@ -141,10 +125,7 @@ describe('tree items', () => {
     model.setTree(tree({ id: 'old', startedAt: '2023-11-14T20:00:00.000Z' }));
     model.setTree(tree({ id: 'new' }));
     assert.equal(item(model, { kind: 'execution', executionId: 'old' }).collapsible, 'collapsed');
-    // A stale snapshot does not undo a finished status...
-    model.setTree(tree({ id: 'old', status: 'running', startedAt: '2023-11-14T20:00:00.000Z' }));
-    assert.equal(model.get('old')!.tree.status, 'succeeded');
-    // ...but an older execution that is still running is expanded.
+    // An older execution that is still running is expanded.
     model.setTree(tree({ id: 'older', status: 'running', startedAt: '2023-11-14T19:00:00.000Z' }));
     const running = item(model, { kind: 'execution', executionId: 'older' });
     assert.equal(running.collapsible, 'expanded');
@@ -190,32 +171,29 @@ describe('tree items', () => {
 
   it('shows attempts, reuse and a running node that cannot be re-run yet', () => {
     const model = new ExecutionModel();
-    model.applyEvent('e1', started(FLAT_PLAN));
-    model.applyEvent('e1', nodeStarted('fetch', T0 + 1, { attempt: 3 }));
-    model.applyEvent('e1', nodeFinished('clean', T0 + 1, 'succeeded', { given: true }));
-    const node = {
+    model.applyPatch('e1', started());
+    model.applyPatch('e1', { node: ran('fetch', 'running', { attempts: 3, durationMs: null }) });
+    model.applyPatch('e1', { node: ran('clean', 'succeeded', { given: true }) });
+    const fetch = {
       kind: 'node',
       executionId: 'e1',
       stageId: null,
       nodeId: 'fetch',
       iteration: null,
     } as const;
-    const spec = item(model, node);
+    const spec = item(model, fetch);
     assert.equal(spec.description, 'running · attempt 3');
     assert.equal(spec.contextValue, 'flowrun.node running');
     assert.equal(
-      item(model, { ...node, nodeId: 'clean' }).description,
+      item(model, { ...fetch, nodeId: 'clean' }).description,
       'succeeded · 12 ms · reused',
     );
   });
 
   it('puts stage and iteration in detail URIs', () => {
     const model = new ExecutionModel();
-    model.applyEvent('e1', started(STAGED_PLAN));
-    model.applyEvent(
-      'e1',
-      nodeFinished('check', T0 + 1, 'succeeded', { stage: 'review', iteration: 1 }),
-    );
+    const review = stage('review', [ran('check', 'succeeded', { iteration: 1 })], { loop: true });
+    model.applyPatch('e1', started({ children: [review] }));
     const spec = item(model, {
       kind: 'detail',
       executionId: 'e1',
@@ -235,6 +213,7 @@ describe('presentation helpers', () => {
       'queued',
       'pending',
       'running',
+      'paused',
       'succeeded',
       'failed',
       'stopped',
@@ -247,6 +226,7 @@ describe('presentation helpers', () => {
       'clock',
       'circle-outline',
       'loading~spin',
+      'debug-pause',
       'pass',
       'error',
       'circle-slash',
