@@ -13,6 +13,38 @@ import { ServerOptions as FlowrunServerOptions } from './settings';
 
 export type ServerState = 'starting' | 'running' | 'stopped' | 'needsSetup';
 
+/** How long a request waits for a server that is starting. */
+const START_WAIT_MS = 30_000;
+
+/** A request while the server is not running: why, and the commands that help. */
+export class ServerNotReady extends Error {
+  constructor(
+    message: string,
+    readonly actions: Array<{ title: string; command: string }>,
+  ) {
+    super(message);
+  }
+}
+
+const OUTPUT = { title: 'Show Output', command: 'flowrun.showOutput' };
+
+function notReady(state: ServerState): ServerNotReady {
+  switch (state) {
+    case 'starting':
+      return new ServerNotReady('The Flowrun server is still starting.', [OUTPUT]);
+    case 'needsSetup':
+      return new ServerNotReady(
+        'The Flowrun server needs a Python interpreter with flowrun installed.',
+        [{ title: 'Select Python Interpreter', command: 'flowrun.selectInterpreter' }],
+      );
+    default:
+      return new ServerNotReady(
+        'The Flowrun server is not running (it starts when a *.workflow.yml file is open).',
+        [{ title: 'Start Server', command: 'flowrun.restartServer' }, OUTPUT],
+      );
+  }
+}
+
 export type LspState = 'starting' | 'running' | 'stopped';
 
 export interface Launch {
@@ -78,13 +110,27 @@ export class FlowrunClient implements vscode.Disposable {
     return this.client?.state() === 'running';
   }
 
+  /** Waits for a server that is starting; says why when there is none. */
   async sendRequest<R>(method: string, params: object): Promise<R> {
+    if (this.state === 'starting') {
+      await this.leftStarting(START_WAIT_MS);
+    }
     if (this.client === undefined || !this.isRunning()) {
-      throw new Error(
-        'The Flowrun server is not running. Run "Flowrun: Restart Server" or check the Flowrun output.',
-      );
+      throw notReady(this.state);
     }
     return this.client.sendRequest<R>(method, params);
+  }
+
+  private leftStarting(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const listener = this.onDidChangeState((state) => state !== 'starting' && done());
+      function done(): void {
+        clearTimeout(timer);
+        listener.dispose();
+        resolve();
+      }
+    });
   }
 
   private setState(state: ServerState): void {

@@ -1,7 +1,7 @@
 /**
- * Client commands: the ones that need UI (quick picks, input boxes, the tree). Server
- * commands (flowrun.runTest, flowrun.stop, flowrun.runFromNode, flowrun.installDependencies)
- * are registered by vscode-languageclient and must not be registered here.
+ * Every command, registered at activation: the client's own (quick picks, input boxes, the
+ * tree) and the server's (serverCommands.ts). A command that needs the server while it is not
+ * running says why, with the action that helps (client.ts `ServerNotReady`).
  */
 import * as vscode from 'vscode';
 import { ExecutionModel } from './executionModel';
@@ -16,7 +16,9 @@ import {
   StopResult,
   TERMINAL_EXECUTION,
 } from './protocol';
+import { ServerNotReady } from './client';
 import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
+import { serverCommands } from './serverCommands';
 import { formatDuration, formatRelative, shortId, statusToIcon, TreeElement } from './treeModel';
 import { allNodes } from './treePatch';
 
@@ -64,13 +66,12 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
         return await fn(...args);
       } catch (error) {
         host.logger.error(String(error));
-        void vscode.window.showErrorMessage(
-          `Flowrun: ${(error as Error).message ?? String(error)}`,
-        );
+        void showError(error);
         return undefined;
       }
     };
   const table: Record<string, (...args: unknown[]) => unknown> = {
+    ...serverCommands(host),
     [ClientCommands.stopExecution]: (arg) => stopExecution(host, executionIdOf(arg)),
     [ClientCommands.showHistory]: () => showHistory(host),
     [ClientCommands.selectInterpreter]: () => host.selectInterpreter(),
@@ -87,6 +88,16 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [ClientCommands.showOutput]: () => host.showOutput(),
   };
   return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guard(fn)));
+}
+
+async function showError(error: unknown): Promise<void> {
+  const message = `Flowrun: ${(error as Error).message ?? String(error)}`;
+  const actions = error instanceof ServerNotReady ? error.actions : [];
+  const choice = await vscode.window.showErrorMessage(message, ...actions.map((a) => a.title));
+  const action = actions.find((a) => a.title === choice);
+  if (action !== undefined) {
+    await vscode.commands.executeCommand(action.command);
+  }
 }
 
 /** The stored tree (with the trigger and inputs that live events do not carry). */

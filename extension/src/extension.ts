@@ -18,7 +18,6 @@ import { PythonExtensionProvider, pythonExtensionProvider } from './pythonProvid
 import { ExecutionDocuments } from './jsonDocuments';
 import { createLogger } from './logger';
 import { languageClientFactory } from './languageClient';
-import { commandMiddleware } from './middleware';
 import { notifyFailure, reportStartFailure } from './notifications';
 import { needsRestart } from './settings';
 import { FlowrunStatusBar } from './statusBar';
@@ -93,7 +92,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = new FlowrunClient({
     logger,
     resolveLaunch: () => setup.resolveLaunch(),
-    createClient: languageClientFactory(outputChannel, commandMiddleware(host)),
+    createClient: languageClientFactory(outputChannel),
     onNotification: (method, params) => onNotification(method, params),
     reportStartFailure: (launch) => reportStartFailure(launch, outputChannel),
   });

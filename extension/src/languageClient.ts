@@ -4,9 +4,9 @@
  */
 import * as vscode from 'vscode';
 import {
+  ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
-  Middleware,
   ServerOptions,
   State,
 } from 'vscode-languageclient/node';
@@ -35,7 +35,6 @@ function stateOf(state: State): LspState {
 
 export function languageClientFactory(
   outputChannel: vscode.LogOutputChannel,
-  middleware: Middleware,
 ): (launch: Launch) => LspClient {
   return (launch) => {
     // No `transport`: TransportKind.stdio would append `--stdio` to the command line.
@@ -49,10 +48,12 @@ export function languageClientFactory(
       outputChannel,
       synchronize: { configurationSection: 'flowrun' },
       initializationOptions: launch.options,
-      middleware,
     };
     // Client id "flowrun": the library reads the flowrun.trace.server setting by that name.
     const client = new LanguageClient('flowrun', 'Flowrun', serverOptions, clientOptions);
+    // The extension registers the server's commands at activation (serverCommands.ts), so
+    // that they exist before the server runs; registering them again would fail.
+    client.getFeature(ExecuteCommandRequest.method).register = () => undefined;
     return {
       start: () => client.start(),
       stop: (timeoutMs) => client.stop(timeoutMs),

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ServerNotReady } from './client';
 import {
   ErrorInfo,
   ExecuteParams,
@@ -76,6 +77,9 @@ export async function execute(host: RunHost, params: ExecuteParams): Promise<str
     host.started(result.executionId, params.uri);
     return result.executionId;
   } catch (error) {
+    if (error instanceof ServerNotReady) {
+      throw error; // not a refused run: the command says what to do about the server
+    }
     return handleRunError(host, params, error);
   }
 }

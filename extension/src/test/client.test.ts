@@ -1,7 +1,7 @@
 import './setup';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FlowrunClient, Launch, LspClient, LspState, ServerState } from '../client';
+import { FlowrunClient, Launch, LspClient, LspState, ServerNotReady, ServerState } from '../client';
 import { launchFor } from '../python';
 
 class FakeLsp implements LspClient {
@@ -13,10 +13,12 @@ class FakeLsp implements LspClient {
   constructor(
     readonly launch: Launch,
     private readonly failStart = false,
+    private readonly gate?: Promise<void>,
   ) {}
   async start(): Promise<void> {
     this.started += 1;
     this.set('starting');
+    await this.gate;
     if (this.failStart) {
       this.set('stopped');
       throw new Error('exited with code 2');
@@ -54,7 +56,9 @@ function launch(python = '/py'): Launch {
   };
 }
 
-function setup(options: { launches?: Array<Launch | undefined>; failStart?: boolean } = {}) {
+function setup(
+  options: { launches?: Array<Launch | undefined>; failStart?: boolean; gate?: Promise<void> } = {},
+) {
   const launches = options.launches ?? [launch()];
   const clients: FakeLsp[] = [];
   const notifications: Array<[string, unknown]> = [];
@@ -70,7 +74,7 @@ function setup(options: { launches?: Array<Launch | undefined>; failStart?: bool
     },
     resolveLaunch: async () => launches[Math.min(resolved++, launches.length - 1)],
     createClient: (l) => {
-      const fake = new FakeLsp(l, options.failStart);
+      const fake = new FakeLsp(l, options.failStart, options.gate);
       clients.push(fake);
       return fake;
     },
@@ -152,10 +156,41 @@ describe('FlowrunClient', () => {
     assert.equal(clients.length, 0);
     assert.equal(client.state, 'needsSetup');
     assert.deepEqual(states, ['needsSetup']);
-    await assert.rejects(
-      client.sendRequest('flowrun/history', {}),
-      /Flowrun server is not running/,
-    );
+    await assert.rejects(client.sendRequest('flowrun/history', {}), (error: ServerNotReady) => {
+      assert.match(error.message, /needs a Python interpreter/);
+      assert.deepEqual(
+        error.actions.map((a) => a.command),
+        ['flowrun.selectInterpreter'],
+      );
+      return true;
+    });
+  });
+
+  it('says how to start a server that was never started', async () => {
+    const { client } = setup();
+    await assert.rejects(client.sendRequest('flowrun/history', {}), (error: ServerNotReady) => {
+      assert.match(
+        error.message,
+        /not running \(it starts when a \*\.workflow\.yml file is open\)/,
+      );
+      assert.deepEqual(
+        error.actions.map((a) => a.title),
+        ['Start Server', 'Show Output'],
+      );
+      return true;
+    });
+  });
+
+  it('holds a request until a starting server runs', async () => {
+    let open = (): void => undefined;
+    const { client } = setup({ gate: new Promise((resolve) => (open = resolve)) });
+    const started = client.requestRestart();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(client.state, 'starting');
+    const answer = client.sendRequest('flowrun/history', { limit: 1 });
+    open();
+    await started;
+    assert.deepEqual(await answer, { method: 'flowrun/history', params: { limit: 1 } });
   });
 
   it('reports a server that does not start', async () => {

@@ -10,6 +10,7 @@ import {
   failedNode,
   registerCommands,
 } from '../commands';
+import { ServerNotReady } from '../client';
 import { ExecutionModel } from '../executionModel';
 import { ExecutionTree, ServerCommands } from '../protocol';
 import { node, ran, started, tree } from './fixtures';
@@ -74,12 +75,10 @@ beforeEach(() => {
 });
 
 describe('registerCommands', () => {
-  it('registers every client command and none of the server commands', () => {
+  it("registers every command at activation, the server's too", () => {
     const disposables = registerCommands(new Host());
-    assert.deepEqual([...registered.keys()].sort(), Object.values(ClientCommands).sort());
-    for (const id of Object.values(ServerCommands)) {
-      assert.equal(registered.has(id), false, `${id} belongs to the server`);
-    }
+    const all = [...Object.values(ClientCommands), ...Object.values(ServerCommands)];
+    assert.deepEqual([...registered.keys()].sort(), all.sort());
     disposables.forEach((d) => d.dispose());
     assert.equal(registered.size, 0);
   });
@@ -238,6 +237,24 @@ describe('client commands', () => {
       fn: 'showErrorMessage',
       args: ['Flowrun: The Flowrun server is not running.'],
     });
+  });
+
+  it('explains a server that is not ready, with the action that helps', async () => {
+    const host = new Host();
+    const action = { title: 'Start Server', command: 'flowrun.restartServer' };
+    host.replies['flowrun/execute'] = new ServerNotReady('The Flowrun server is not running.', [
+      action,
+    ]);
+    registerCommands(host);
+    answers.message = 'Start Server';
+    await command(ServerCommands.runTest)({ uri: 'file:///w/a.workflow.yml' });
+    assert.deepEqual(calls.slice(-2), [
+      {
+        fn: 'showErrorMessage',
+        args: ['Flowrun: The Flowrun server is not running.', 'Start Server'],
+      },
+      { fn: 'executeCommand', args: ['flowrun.restartServer'] },
+    ]);
   });
 
   it('restarts the server', async () => {
