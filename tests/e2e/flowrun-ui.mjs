@@ -1,8 +1,10 @@
 // The Flowrun parts of the VS Code UI, as a person sees them: CodeLens above a workflow, and the
-// Flowrun Executions tree (workflow → execution → node → Input / Output / Error / Logs).
+// Executions tree of the Flowrun view container (workflow → execution → node → Input / Output /
+// Error / Logs).
 import { pickQuickItem, quickPickRows, runCommand, TIMEOUT, until } from "./vscode.mjs";
 
-export const VIEW_TITLE = "Flowrun Executions";
+export const VIEW_TITLE = "Executions";
+const ENDED = ["succeeded", "failed", "stopped", "timed_out", "interrupted"];
 
 /** The Problems panel's aria-label of a marker ("… at line 5 and character 11. …"). */
 export function problemAt(ariaLabel, line, column) {
@@ -19,6 +21,13 @@ export async function clickCodeLens(page, text) {
 
 function viewPane(page) {
   return page.locator(".pane", { has: page.locator(".pane-header", { hasText: VIEW_TITLE }) });
+}
+
+/** The words above the view: the side bar's title and the view's own header. */
+export async function viewHeading(page) {
+  const title = await page.locator(".part.sidebar .composite.title").first().textContent();
+  const header = await viewPane(page).locator(".pane-header").first().textContent();
+  return `${title ?? ""} / ${header ?? ""}`.replace(/\s+/g, " ").trim();
 }
 
 /** Make the Flowrun Executions view visible (its view container may be closed). */
@@ -85,6 +94,29 @@ export async function waitForExecution(page, workflowId, status, timeoutMs = TIM
       return execution && statusOf(execution[0]) === status && execution;
     },
     `the ${VIEW_TITLE} view shows no ${status} execution of workflow "${workflowId}"`,
+    timeoutMs,
+  );
+}
+
+/**
+ * The first picture of the tree in which the newest execution of `workflowId` has ended:
+ * {execution: its row, nodes: {id: status}}. Taken as often as the tree can be read, so a node
+ * that the view shows late (a stale tree) is caught.
+ */
+export async function firstEndedPicture(page, workflowId, timeoutMs = TIMEOUT) {
+  return until(
+    async () => {
+      const execution = newestExecution(await rows(page), workflowId);
+      if (!execution || !ENDED.includes(statusOf(execution[0]))) {
+        return null;
+      }
+      const nodes = execution.filter((row) => row.level === 3);
+      return {
+        execution: statusOf(execution[0]),
+        nodes: Object.fromEntries(nodes.map((row) => [row.name, statusOf(row)])),
+      };
+    },
+    `the ${VIEW_TITLE} view shows no ended execution of workflow "${workflowId}"`,
     timeoutMs,
   );
 }

@@ -292,4 +292,26 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
       });
     },
   );
+
+  it(
+    "7. the moment a run ends, the tree shows every node's final status (read-your-writes)",
+    STEP,
+    async () => {
+      await step("ended-at-once", async () => {
+        await openFile(page, "ends.workflow.yml");
+        await flowrun.clickCodeLens(page, "Run Test");
+        const picture = await flowrun.firstEndedPicture(page, "ends");
+        assert.deepEqual(
+          picture,
+          {
+            execution: "succeeded",
+            nodes: { one: "succeeded", two: "succeeded", three: "succeeded", never: "skipped" },
+          },
+          "the first picture of the ended run in the tree is not final (no refresh was asked for)",
+        );
+        const heading = await flowrun.viewHeading(page);
+        assert.doesNotMatch(heading, /flowrun:? flowrun executions/i, `the view reads "${heading}"`);
+      });
+    },
+  );
 });
