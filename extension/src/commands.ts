@@ -7,19 +7,13 @@ import * as vscode from 'vscode';
 import { ExecutionModel } from './executionModel';
 import { formatUri } from './flowrunUri';
 import { Logger } from './logger';
-import { findNodeDefinition, findNodeSymbol, SymbolLike } from './nodeLocation';
-import {
-  ExecutionSummary,
-  ExecutionTree,
-  HistoryResult,
-  Requests,
-  StopResult,
-  TERMINAL_EXECUTION,
-} from './protocol';
+import { findNodeSymbol, SymbolLike } from './nodeLocation';
+import { ExecutionTree, Requests, StopResult } from './protocol';
 import { ServerNotReady } from './client';
 import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
 import { serverCommands } from './serverCommands';
-import { formatDuration, formatRelative, shortId, statusToIcon, TreeElement } from './treeModel';
+import { history, pickExecution, pickFrom, showHistory } from './executionPicks';
+import { shortId, TreeElement } from './treeModel';
 import { allNodes } from './treePatch';
 
 export const ClientCommands = {
@@ -73,7 +67,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   const table: Record<string, (...args: unknown[]) => unknown> = {
     ...serverCommands(host),
     [ClientCommands.stopExecution]: (arg) => stopExecution(host, executionIdOf(arg)),
-    [ClientCommands.showHistory]: () => showHistory(host),
+    [ClientCommands.showHistory]: () => showHistory(host, host),
     [ClientCommands.selectInterpreter]: () => host.selectInterpreter(),
     [ClientCommands.restartServer]: () => host.restartServer(),
     [ClientCommands.openExecutionJson]: (arg) => openExecutionJson(host, executionIdOf(arg)),
@@ -100,73 +94,10 @@ async function showError(error: unknown): Promise<void> {
   }
 }
 
-/** The stored tree (with the trigger and inputs that live events do not carry). */
-async function treeOf(host: CommandHost, executionId: string): Promise<ExecutionTree> {
-  await host.loadTree(executionId);
-  const state = host.model.get(executionId);
-  if (state === undefined) {
-    throw new Error(`execution ${executionId} is not in the history.`);
-  }
-  return state.tree;
-}
-
-async function history(host: CommandHost, params: object): Promise<ExecutionSummary[]> {
-  const result = await host.sendRequest<HistoryResult>(Requests.history, params);
-  return result.executions;
-}
-
-interface ExecutionPick extends vscode.QuickPickItem {
-  executionId: string;
-}
-
-function pickItem(summary: ExecutionSummary, now: number): ExecutionPick {
-  const icon = statusToIcon(summary.status).id.replace('~spin', '');
-  return {
-    label: `$(${icon}) ${summary.workflowId} · ${shortId(summary.id)}`,
-    description: [
-      summary.status,
-      formatDuration(summary.durationMs),
-      formatRelative(summary.startedAt, now),
-    ]
-      .filter(Boolean)
-      .join(' · '),
-    detail: summary.error ? `${summary.error.type}: ${summary.error.message}` : summary.file,
-    executionId: summary.id,
-  };
-}
-
-function summaryOf(tree: ExecutionTree): ExecutionSummary {
-  return { ...tree, trigger: null, error: tree.error ?? null };
-}
-
 async function stopExecution(host: CommandHost, executionId: string | undefined): Promise<void> {
-  let id = executionId;
-  if (id === undefined) {
-    const known = new Map<string, ExecutionSummary>();
-    for (const state of host.model.running()) {
-      known.set(state.tree.id, summaryOf(state.tree));
-    }
-    for (const status of ['running', 'queued']) {
-      for (const summary of await history(host, { status, limit: 100 })) {
-        known.set(summary.id, summary);
-      }
-    }
-    const running = [...known.values()].filter((s) => !TERMINAL_EXECUTION.has(s.status));
-    if (running.length === 0) {
-      void vscode.window.showInformationMessage('Flowrun: no execution is running.');
-      return;
-    }
-    const now = Date.now();
-    const pick = await vscode.window.showQuickPick(
-      running.map((s) => pickItem(s, now)),
-      {
-        title: 'Flowrun: Stop Execution…',
-        placeHolder: 'Select the execution to stop',
-        matchOnDescription: true,
-      },
-    );
-    id = pick?.executionId;
-  }
+  const running = host.model.running().map((s) => ({ ...s.tree, trigger: null }));
+  const id =
+    executionId ?? (await pickFrom(running, 'Flowrun: Stop Execution…', 'no execution is running'));
   if (id === undefined) {
     return;
   }
@@ -176,100 +107,14 @@ async function stopExecution(host: CommandHost, executionId: string | undefined)
   }
 }
 
-const STATUSES = [
-  'running',
-  'queued',
-  'paused',
-  'succeeded',
-  'failed',
-  'stopped',
-  'timed_out',
-  'interrupted',
-];
-
-async function showHistory(host: CommandHost): Promise<void> {
-  const quickPick = vscode.window.createQuickPick<ExecutionPick>();
-  const byWorkflow: vscode.QuickInputButton = {
-    iconPath: new vscode.ThemeIcon('type-hierarchy'),
-    tooltip: 'Filter by workflow',
-  };
-  const byStatus: vscode.QuickInputButton = {
-    iconPath: new vscode.ThemeIcon('filter'),
-    tooltip: 'Filter by status',
-  };
-  const filter: { workflowId?: string; status?: string } = {};
-  quickPick.title = 'Flowrun: Show History…';
-  quickPick.placeholder = 'Pick an execution to open it in the Flowrun Executions view';
-  quickPick.matchOnDescription = true;
-  quickPick.matchOnDetail = true;
-  quickPick.buttons = [byWorkflow, byStatus];
-  const reload = async (): Promise<void> => {
-    quickPick.busy = true;
-    try {
-      const summaries = await history(host, { ...filter, limit: 200 });
-      const now = Date.now();
-      quickPick.items = summaries.map((s) => pickItem(s, now));
-      const shown = [filter.workflowId, filter.status].filter(Boolean).join(', ');
-      quickPick.title = `Flowrun: Show History…${shown ? ` (${shown})` : ''}`;
-    } finally {
-      quickPick.busy = false;
-    }
-  };
-  const picked = new Promise<string | undefined>((resolve) => {
-    quickPick.onDidAccept(() => {
-      resolve(quickPick.selectedItems[0]?.executionId);
-      quickPick.hide();
-    });
-    quickPick.onDidHide(() => resolve(undefined));
-    quickPick.onDidTriggerButton(async (button) => {
-      const names =
-        button === byStatus
-          ? STATUSES
-          : [...new Set((await history(host, { limit: 1000 })).map((s) => s.workflowId))].sort();
-      const choice = await vscode.window.showQuickPick(['(all)', ...names], {
-        title: button === byStatus ? 'Filter by status' : 'Filter by workflow',
-      });
-      quickPick.show();
-      if (choice !== undefined) {
-        const value = choice === '(all)' ? undefined : choice;
-        if (button === byStatus) {
-          filter.status = value;
-        } else {
-          filter.workflowId = value;
-        }
-        await reload();
-      }
-    });
-  });
-  quickPick.show();
-  await reload();
-  const executionId = await picked;
-  quickPick.dispose();
-  if (executionId !== undefined) {
-    await host.loadTree(executionId);
-    await host.revealExecution(executionId);
+/** The stored tree (with the trigger and inputs that live events do not carry). */
+async function treeOf(host: CommandHost, executionId: string): Promise<ExecutionTree> {
+  await host.loadTree(executionId);
+  const state = host.model.get(executionId);
+  if (state === undefined) {
+    throw new Error(`execution ${executionId} is not in the history.`);
   }
-}
-
-async function pickExecution(
-  host: CommandHost,
-  title: string,
-  status?: string,
-): Promise<string | undefined> {
-  const summaries = await history(host, { limit: 200, ...(status ? { status } : {}) });
-  if (summaries.length === 0) {
-    void vscode.window.showInformationMessage('Flowrun: no execution matches.');
-    return undefined;
-  }
-  const now = Date.now();
-  const pick = await vscode.window.showQuickPick(
-    summaries.map((s) => pickItem(s, now)),
-    {
-      title,
-      matchOnDescription: true,
-    },
-  );
-  return pick?.executionId;
+  return state.tree;
 }
 
 async function openExecutionJson(
@@ -379,7 +224,6 @@ async function revealNode(
   } catch {
     at = undefined;
   }
-  at ??= findNodeDefinition(doc.getText(), arg.nodeId);
   const position = new vscode.Position(at?.line ?? 0, at?.character ?? 0);
   await vscode.window.showTextDocument(doc, {
     selection: new vscode.Range(position, position),

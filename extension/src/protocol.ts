@@ -112,7 +112,8 @@ export interface StageTree {
 
 export type ExecutionChild = StageTree | NodeTree;
 
-export interface ExecutionTree {
+/** What a summary and a tree share (history/models.py). */
+interface ExecutionHeader {
   id: string;
   workflowId: string;
   file: string;
@@ -120,6 +121,9 @@ export interface ExecutionTree {
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
+}
+
+export interface ExecutionTree extends ExecutionHeader {
   trigger?: unknown;
   inputs?: unknown;
   outputs?: unknown;
@@ -127,14 +131,8 @@ export interface ExecutionTree {
   children: ExecutionChild[];
 }
 
-export interface ExecutionSummary {
-  id: string;
-  workflowId: string;
-  file: string;
-  status: ExecutionStatus;
-  startedAt?: string | null;
-  finishedAt?: string | null;
-  durationMs?: number | null;
+/** One line of `flowrun/history`. */
+export interface ExecutionSummary extends ExecutionHeader {
   /** `POST /path` for a request, else `manual`. */
   trigger?: string | null;
   error?: Pick<ErrorInfo, 'type' | 'message'> | null;

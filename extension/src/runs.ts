@@ -123,41 +123,21 @@ export async function handleRunError(
   return undefined;
 }
 
-/** Parses what the user typed for an input of a given type. */
-export function parseInputValue(text: string, type: string | undefined): unknown {
-  switch (type) {
-    case 'number':
-      return Number(text);
-    case 'boolean':
-      return text.trim().toLowerCase() === 'true';
-    case 'object':
-    case 'array':
-      return JSON.parse(text);
-    default:
-      return text;
-  }
+function jsonType(value: unknown): string {
+  return Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
 }
 
-export function validateInputValue(text: string, type: string | undefined): string | undefined {
-  switch (type) {
-    case 'number':
-      return text.trim() !== '' && Number.isFinite(Number(text)) ? undefined : 'Enter a number.';
-    case 'boolean':
-      return /^(true|false)$/i.test(text.trim()) ? undefined : 'Enter true or false.';
-    case 'object':
-    case 'array':
-      try {
-        const value: unknown = JSON.parse(text);
-        const ok =
-          type === 'array'
-            ? Array.isArray(value)
-            : typeof value === 'object' && value !== null && !Array.isArray(value);
-        return ok ? undefined : `Enter a JSON ${type}.`;
-      } catch {
-        return `Enter a JSON ${type}.`;
-      }
-    default:
-      return undefined;
+/** What the user typed for an input: the text for a string input, else JSON of its type. */
+export function parseInputValue(text: string, type?: string): { value: unknown } | string {
+  if (type === undefined || type === 'string') {
+    return { value: text };
+  }
+  const problem = `Enter ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} (as JSON).`;
+  try {
+    const value: unknown = JSON.parse(text);
+    return jsonType(value) === type ? { value } : problem;
+  } catch {
+    return problem;
   }
 }
 
@@ -173,12 +153,15 @@ async function askInputs(
         input.description ??
         `Value of the workflow input "${input.name}" (${input.type ?? 'string'})`,
       ignoreFocusOut: true,
-      validateInput: (value) => validateInputValue(value, input.type),
+      validateInput: (value) => {
+        const parsed = parseInputValue(value, input.type);
+        return typeof parsed === 'string' ? parsed : undefined;
+      },
     });
     if (text === undefined) {
       return undefined;
     }
-    inputs[input.name] = parseInputValue(text, input.type);
+    inputs[input.name] = (parseInputValue(text, input.type) as { value: unknown }).value;
   }
   return inputs;
 }

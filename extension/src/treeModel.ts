@@ -66,32 +66,22 @@ export function elementKey(e: TreeElement): string {
   }
 }
 
+const ICONS: Record<string, IconSpec> = {
+  queued: { id: 'clock' },
+  pending: { id: 'circle-outline', color: 'disabledForeground' },
+  running: { id: 'loading~spin' },
+  paused: { id: 'debug-pause' },
+  succeeded: { id: 'pass', color: 'testing.iconPassed' },
+  failed: { id: 'error', color: 'testing.iconFailed' },
+  stopped: { id: 'circle-slash', color: 'testing.iconSkipped' },
+  timed_out: { id: 'watch', color: 'testing.iconFailed' },
+  interrupted: { id: 'debug-disconnect', color: 'testing.iconErrored' },
+  skipped: { id: 'debug-step-over', color: 'disabledForeground' },
+};
+
 /** The one place where a status becomes an icon. */
 export function statusToIcon(status: string): IconSpec {
-  switch (status) {
-    case 'queued':
-      return { id: 'clock' };
-    case 'pending':
-      return { id: 'circle-outline', color: 'disabledForeground' };
-    case 'running':
-      return { id: 'loading~spin' };
-    case 'paused':
-      return { id: 'debug-pause' };
-    case 'succeeded':
-      return { id: 'pass', color: 'testing.iconPassed' };
-    case 'failed':
-      return { id: 'error', color: 'testing.iconFailed' };
-    case 'stopped':
-      return { id: 'circle-slash', color: 'testing.iconSkipped' };
-    case 'timed_out':
-      return { id: 'watch', color: 'testing.iconFailed' };
-    case 'interrupted':
-      return { id: 'debug-disconnect', color: 'testing.iconErrored' };
-    case 'skipped':
-      return { id: 'debug-step-over', color: 'disabledForeground' };
-    default:
-      return { id: 'question' };
-  }
+  return ICONS[status] ?? { id: 'question' };
 }
 
 export function executionContextValue(status: string): string {

@@ -14,7 +14,7 @@ import { ServerNotReady } from '../client';
 import { ExecutionModel } from '../executionModel';
 import { ExecutionTree, ServerCommands } from '../protocol';
 import { node, ran, started, tree } from './fixtures';
-import { answers, calls, registered, reset, workspace } from './vscodeFake';
+import { answers, calls, registered, reset } from './vscodeFake';
 
 const PACKAGE = JSON.parse(
   readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
@@ -118,18 +118,14 @@ describe('client commands', () => {
   it('asks which running execution to stop', async () => {
     const host = new Host();
     host.model.applyPatch('live', started({ id: 'live' }));
-    host.replies['flowrun/history'] = {
-      executions: [
-        { id: 'other', workflowId: 'w', file: '/w', status: 'running', startedAt: null },
-      ],
-    };
+    host.model.setTree(tree({ id: 'done' }));
     host.replies['flowrun/stop'] = { stopped: false };
     registerCommands(host);
     answers.quickPick = { executionId: 'live' };
     await command(ClientCommands.stopExecution)();
     const pick = calls.find((c) => c.fn === 'showQuickPick')!;
     const labels = (pick.args[0] as Array<{ label: string }>).map((i) => i.label);
-    assert.deepEqual(labels.sort(), ['$(loading) hello · live', '$(loading) w · other']);
+    assert.deepEqual(labels, ['$(loading) hello · live'], 'the runs this server runs');
     assert.deepEqual(host.requests.at(-1), ['flowrun/stop', { executionId: 'live' }]);
     assert.ok(
       calls.some(
@@ -219,7 +215,8 @@ describe('client commands', () => {
     registerCommands(host);
     await command(ClientCommands.copyExecutionId)({ executionId: 'e1' });
     assert.ok(calls.some((c) => c.fn === 'clipboard.writeText' && c.args[0] === 'e1'));
-    workspace.documentText = 'version: 1\nnodes:\n  - id: fetch\n';
+    const at = { line: 2, character: 8 };
+    answers.command = [{ name: 'fetch', selectionRange: { start: at, end: at } }];
     await command(ClientCommands.revealNode)({ executionId: 'e1', nodeId: 'fetch' });
     const shown = calls.find((c) => c.fn === 'showTextDocument')!;
     const selection = (

@@ -1,26 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findNodeDefinition, findNodeSymbol } from '../nodeLocation';
-
-const TEXT = [
-  'version: 1',
-  'id: demo',
-  'nodes:',
-  '  - id: fetch   # comment',
-  '    type: http',
-  '  - type: shell',
-  '    id: "clean-up"',
-  '    needs: [fetch]',
-].join('\n');
-
-describe('findNodeDefinition', () => {
-  it('finds list-item and key forms, quoted or not', () => {
-    assert.deepEqual(findNodeDefinition(TEXT, 'fetch'), { line: 3, character: 8 });
-    assert.deepEqual(findNodeDefinition(TEXT, 'clean-up'), { line: 6, character: 9 });
-    assert.equal(findNodeDefinition(TEXT, 'fet'), undefined);
-    assert.equal(findNodeDefinition(TEXT, 'needs'), undefined);
-  });
-});
+import { findNodeSymbol } from '../nodeLocation';
 
 describe('findNodeSymbol', () => {
   const at = (line: number) => ({ start: { line, character: 2 } });

@@ -10,7 +10,6 @@ import {
   parseInputValue,
   RunHost,
   uriArgument,
-  validateInputValue,
 } from '../runs';
 import { answers, calls, reset, Uri, window, workspace } from './vscodeFake';
 
@@ -133,21 +132,18 @@ describe('helpers', () => {
     assert.equal(errorMessage('text'), 'text');
   });
 
-  it('parses and validates typed inputs', () => {
-    assert.equal(parseInputValue('2.5', 'number'), 2.5);
-    assert.equal(parseInputValue('TRUE', 'boolean'), true);
-    assert.deepEqual(parseInputValue('{"a":1}', 'object'), { a: 1 });
-    assert.deepEqual(parseInputValue('[1]', 'array'), [1]);
-    assert.equal(parseInputValue(' x ', undefined), ' x ');
-    assert.equal(validateInputValue('x', 'number'), 'Enter a number.');
-    assert.equal(validateInputValue('', 'number'), 'Enter a number.');
-    assert.equal(validateInputValue('4', 'number'), undefined);
-    assert.equal(validateInputValue('yes', 'boolean'), 'Enter true or false.');
-    assert.equal(validateInputValue('false', 'boolean'), undefined);
-    assert.equal(validateInputValue('[1]', 'object'), 'Enter a JSON object.');
-    assert.equal(validateInputValue('{', 'array'), 'Enter a JSON array.');
-    assert.equal(validateInputValue('[]', 'array'), undefined);
-    assert.equal(validateInputValue('anything', 'string'), undefined);
+  it('parses typed inputs as JSON of their type', () => {
+    assert.deepEqual(parseInputValue('2.5', 'number'), { value: 2.5 });
+    assert.deepEqual(parseInputValue('true', 'boolean'), { value: true });
+    assert.deepEqual(parseInputValue('{"a":1}', 'object'), { value: { a: 1 } });
+    assert.deepEqual(parseInputValue('[1]', 'array'), { value: [1] });
+    assert.deepEqual(parseInputValue(' x ', undefined), { value: ' x ' });
+    assert.deepEqual(parseInputValue('anything', 'string'), { value: 'anything' });
+    assert.equal(parseInputValue('x', 'number'), 'Enter a number (as JSON).');
+    assert.equal(parseInputValue('', 'number'), 'Enter a number (as JSON).');
+    assert.equal(parseInputValue('yes', 'boolean'), 'Enter a boolean (as JSON).');
+    assert.equal(parseInputValue('[1]', 'object'), 'Enter an object (as JSON).');
+    assert.equal(parseInputValue('null', 'object'), 'Enter an object (as JSON).');
   });
 
   it('finds the workflow URI of a command argument or the active editor', () => {

@@ -102,7 +102,8 @@ export class Uri {
 }
 
 export const calls: Array<{ fn: string; args: unknown[] }> = [];
-export const answers: { message?: string; quickPick?: unknown; input?: string } = {};
+export const answers: { message?: string; quickPick?: unknown; input?: string; command?: unknown } =
+  {};
 
 export class StatusBarItemFake {
   text = '';
@@ -183,7 +184,7 @@ export const registered = new Map<string, (...args: unknown[]) => unknown>();
 export const commands = {
   executeCommand: async (...args: unknown[]): Promise<unknown> => {
     calls.push({ fn: 'executeCommand', args });
-    return undefined;
+    return answers.command;
   },
   registerCommand: (id: string, handler: (...args: unknown[]) => unknown): Disposable => {
     registered.set(id, handler);
@@ -218,6 +219,7 @@ export function reset(): void {
   delete answers.message;
   delete answers.quickPick;
   delete answers.input;
+  delete answers.command;
   window.activeTextEditor = undefined;
   workspace.workspaceFolders = undefined;
   workspace.textDocuments = [];
