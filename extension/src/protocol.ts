@@ -93,6 +93,8 @@ export interface NodeTree {
   finishedAt?: string | null;
   retries?: Array<{ attempt: number; error: ErrorInfo | null }>;
   given?: boolean;
+  /** Its output came from the workflow file (`pin:`), it did not run. */
+  pinned?: boolean;
 }
 
 export interface StageTree {

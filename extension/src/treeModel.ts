@@ -371,6 +371,7 @@ function nodeItem(model: ExecutionModel, element: NodeElement): ItemSpec | undef
       formatDuration(node.durationMs),
       attempts,
       node.given ? 'reused' : undefined,
+      node.pinned ? '📌 pinned' : undefined,
     ),
     tooltip: join(node.name ?? undefined, node.type ? `${node.type} node` : undefined, node.status),
     icon: statusToIcon(node.status),

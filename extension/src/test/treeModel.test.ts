@@ -188,6 +188,9 @@ describe('tree items', () => {
       item(model, { ...fetch, nodeId: 'clean' }).description,
       'succeeded · 12 ms · reused',
     );
+    model.applyPatch('e1', { node: ran('clean', 'succeeded', { pinned: true }) });
+    const pinned = item(model, { ...fetch, nodeId: 'clean' }).description;
+    assert.equal(pinned, 'succeeded · 12 ms · 📌 pinned');
   });
 
   it('puts stage and iteration in detail URIs', () => {
