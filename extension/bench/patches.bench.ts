@@ -8,7 +8,8 @@
 import { performance } from 'node:perf_hooks';
 import { ExecutionModel } from '../src/executionModel';
 import { ExecutionTree, NodeTree, TreePatch } from '../src/protocol';
-import { childrenOf, describe, TreeElement } from '../src/treeModel';
+import { describe } from '../src/treeItems';
+import { childrenOf, TreeElement } from '../src/treeModel';
 
 const NODES = 200;
 const LOGS = 50_000;

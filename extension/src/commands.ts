@@ -13,7 +13,8 @@ import { ServerNotReady } from './client';
 import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
 import { serverCommands } from './serverCommands';
 import { history, pickExecution, pickFrom, showHistory } from './executionPicks';
-import { shortId, TreeElement } from './treeModel';
+import { shortId } from './treeItems';
+import { TreeElement } from './treeModel';
 import { allNodes } from './treePatch';
 
 export const ClientCommands = {

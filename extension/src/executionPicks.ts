@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { ExecutionSummary, HistoryResult, Requests } from './protocol';
 import { RunHost } from './runs';
-import { formatDuration, formatRelative, shortId, statusToIcon } from './treeModel';
+import { formatDuration, formatRelative, shortId, statusToIcon } from './treeItems';
 
 type Host = Pick<RunHost, 'sendRequest'>;
 

@@ -4,15 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { ExecutionModel, ModelChange, UNKNOWN_WORKFLOW } from './executionModel';
-import {
-  childrenOf,
-  Collapsible,
-  describe,
-  elementKey,
-  ItemSpec,
-  parentOf,
-  TreeElement,
-} from './treeModel';
+import { Collapsible, describe, ItemSpec } from './treeItems';
+import { childrenOf, elementKey, parentOf, TreeElement } from './treeModel';
 
 const COLLAPSIBLE: Record<Collapsible, vscode.TreeItemCollapsibleState> = {
   none: vscode.TreeItemCollapsibleState.None,

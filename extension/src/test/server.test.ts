@@ -28,7 +28,8 @@ import {
   Requests,
   TERMINAL_EXECUTION,
 } from '../protocol';
-import { childrenOf, describe as describeItem } from '../treeModel';
+import { describe as describeItem } from '../treeItems';
+import { childrenOf } from '../treeModel';
 import { allNodes, ExecutionState } from '../treePatch';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');

@@ -2,19 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExecutionModel } from '../executionModel';
 import {
-  childrenOf,
   describe as describeItem,
-  elementKey,
   executionContextValue,
   formatDuration,
   formatRelative,
   ItemSpec,
   nodeContextValue,
-  parentOf,
   preview,
   statusToIcon,
-  TreeElement,
-} from '../treeModel';
+} from '../treeItems';
+import { childrenOf, elementKey, parentOf, TreeElement } from '../treeModel';
 import { BOOM, line, node, ran, stage, started, tree } from './fixtures';
 
 const NOW = Date.parse('2023-11-14T22:16:20.000Z'); // three minutes after the fixture's start
