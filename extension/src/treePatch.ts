@@ -21,16 +21,9 @@ export function emptyExecution(executionId: string, workflowId = '', file = ''):
   };
 }
 
-export function nodeKey(
-  stage: string | null | undefined,
-  id: string,
-  iteration?: number | null,
-): string {
-  return JSON.stringify([stage ?? null, id, iteration ?? null]);
-}
-
+/** A node's key: its stage (the node's own field, else the stage it is in), id and iteration. */
 function keyOf(node: NodeTree, stage: string | null): string {
-  return nodeKey(node.stage ?? stage, node.id, node.iteration);
+  return JSON.stringify([node.stage ?? stage, node.id, node.iteration ?? null]);
 }
 
 /** Every node of a tree with its stage id (null for workflows without stages). */
