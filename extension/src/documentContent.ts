@@ -43,7 +43,7 @@ export function renderError(error: ErrorInfo): string {
 
 export function renderLogs(logs: LogEntry[]): string {
   const lines = logs.map((line) => {
-    const text = line.text.replace(/\r?\n$/, '');
+    const text = (line.text ?? '').replace(/\r?\n$/, '');
     return line.stream === 'stderr' ? `[stderr] ${text}` : text;
   });
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;

@@ -119,7 +119,8 @@ export class ExecutionModel {
     }
     const { trigger: _trigger, error, ...header } = summary;
     const tree: ExecutionTree = { ...(state?.tree ?? { children: [] }), ...header };
-    tree.error = error ? { ...error, ...(state?.tree.error ?? {}) } : null;
+    const summarized = error && { type: error.type ?? 'Error', message: error.message ?? '' };
+    tree.error = summarized ? { ...summarized, ...(state?.tree.error ?? {}) } : null;
     return { tree, loaded: false };
   }
 

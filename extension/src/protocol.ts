@@ -1,8 +1,9 @@
 /**
  * Method names and payload types of the Flowrun language server (design §7). Mirrors
- * server/flowrun/lsp/protocol.py (methods, params), flowrun/history/tree.py (summary, tree),
- * flowrun/history/tree_patches.py (patches), flowrun_engine/events.py (events) and the
- * design §5 error object of flowrun/runs/errors.py; pure, imports nothing.
+ * server/flowrun/lsp/protocol.py (methods, params), flowrun/history/models.py (summary, tree,
+ * error), flowrun/status.py (statuses), flowrun/history/tree_patches.py (patches),
+ * flowrun_engine/events.py (events) and the design §5 error object of flowrun/runs/errors.py
+ * (refused requests); pure, imports nothing.
  */
 
 export const Requests = {
@@ -69,7 +70,7 @@ export interface MissingInput {
 /** One line a node wrote (`info`: a note of flowrun's, such as a retry or a cut). */
 export interface LogEntry {
   stream: 'stdout' | 'stderr' | 'info' | null;
-  text: string;
+  text: string | null;
   /** ISO-8601 */
   t: string | null;
   attempt: number | null;
@@ -137,7 +138,7 @@ export interface ExecutionTree extends ExecutionHeader {
 export interface ExecutionSummary extends ExecutionHeader {
   /** `POST /path` for a request, else `manual`. */
   trigger?: string | null;
-  error?: Pick<ErrorInfo, 'type' | 'message'> | null;
+  error?: { type: string | null; message: string | null } | null;
 }
 
 export interface ExecuteParams {

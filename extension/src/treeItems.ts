@@ -309,7 +309,7 @@ function detailText(node: NodeTree, part: DetailPart): { description: string; to
         description: `${logs.length} line${logs.length === 1 ? '' : 's'}`,
         tooltip: logs
           .slice(-20)
-          .map((line) => line.text)
+          .map((line) => line.text ?? '')
           .join('\n'),
       };
     }
