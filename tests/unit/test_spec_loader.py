@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flowrun.spec.loader import MAX_DEPTH, load_yaml
+from flowrun.spec.loader import MAX_DEPTH, MAX_EXPANDED, load_data, load_yaml
 from flowrun.spec.positions import Range
 
 
@@ -8,15 +8,47 @@ def spans_text(text: str, span: tuple[int, int]) -> str:
     return text[span[0] : span[1]]
 
 
-def test_scalars_become_json_values_like_yaml_1_1() -> None:
+def test_scalars_are_typed_by_the_yaml_1_2_core_schema() -> None:
     result = load_yaml(
-        "a: 1\nb: 1.5\nc: yes\nd: ~\ne: '1'\nf: 0x10\ng: 2024-01-01\nh: !custom x\ni: .inf\n"
+        "a: 1\nb: 1.5\nc: yes\nd: ~\ne: '1'\nf: 0x10\ng: 2024-01-01\nh: !custom x\n"
+        "i: NO\nj: 012\nk: 0o12\nl: 1:30\nm: 1_000\nn: TRUE\no: off\np: False\n"
     )
     assert result.problems == []
-    data = result.data
-    assert data["a"] == 1 and data["b"] == 1.5 and data["c"] is True and data["d"] is None
-    assert data["e"] == "1" and data["f"] == 16 and data["g"] == "2024-01-01"
-    assert data["h"] == "x" and data["i"] == float("inf")
+    assert result.data == {
+        "a": 1,
+        "b": 1.5,
+        "c": "yes",
+        "d": None,
+        "e": "1",
+        "f": 16,
+        "g": "2024-01-01",
+        "h": "x",
+        "i": "NO",
+        "j": 12,
+        "k": 10,
+        "l": "1:30",
+        "m": "1_000",
+        "n": True,
+        "o": "off",
+        "p": False,
+    }
+
+
+def test_numbers_json_cannot_carry_are_a_problem_at_the_value() -> None:
+    text = "a: .inf\nb: -.Inf\nc: .nan\nd: 1e999\ne: '.inf'\n"
+    result = load_yaml(text)
+    assert [spans_text(text, p.span) for p in result.problems] == [".inf", "-.Inf", ".nan", "1e999"]
+    assert all(p.code == "schema" and "finite" in p.message for p in result.problems)
+    assert result.data["e"] == ".inf"
+
+
+def test_load_data_shares_the_alias_limit() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 7):
+        bomb += f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]\n"
+    assert load_data(bomb) is None
+    assert load_data("a: [1, yes]") == {"a": [1, "yes"]}
+    assert MAX_EXPANDED < 10**6
 
 
 def test_keys_are_kept_as_written() -> None:

@@ -69,9 +69,9 @@ def test_exactly_one_of_nodes_or_stages() -> None:
         models.Workflow.model_validate({"version": 1})
     stage = {"id": "s", "nodes": [{"id": "a", "type": "shell"}]}
     workflow = models.Workflow.model_validate({"version": 1, "stages": [stage]})
-    assert [n.id for n in workflow.all_nodes()] == ["a"]
+    assert workflow.stages is not None and [n.id for n in workflow.stages[0].nodes] == ["a"]
     flat = models.Workflow.model_validate({"version": 1, "nodes": [{"id": "b", "type": "llm"}]})
-    assert [n.id for n in flat.all_nodes()] == ["b"]
+    assert flat.nodes is not None and [n.id for n in flat.nodes] == ["b"]
 
 
 @pytest.mark.parametrize("text", ["90", "1.5s", "500ms", "1m30s", " 2H ", "soon", "5 sec", "1x"])
@@ -86,3 +86,21 @@ def test_the_schema_duration_pattern_matches_the_engine_parser(text: str) -> Non
     except ValueError:
         accepted = False
     assert bool(re.match(models.DURATION_PATTERN, text)) == accepted
+
+
+def test_json_schema_refuses_input_names_the_validator_refuses() -> None:
+    inputs = models.json_schema()["properties"]["inputs"]
+    assert inputs["additionalProperties"] is False
+    assert list(inputs["patternProperties"]) == [models.NAME_PATTERN]
+
+
+def test_a_whole_float_is_a_whole_number_as_json_schema_integer_says() -> None:
+    """`attempts: 2.0`: JSON Schema's `integer` (what editors check) accepts it, so must we;
+    `2.5` is refused by both."""
+    schema = models.json_schema()["$defs"]
+    assert schema["Retry"]["properties"]["attempts"]["type"] == "integer"
+    assert schema["Loop"]["properties"]["max_iters"]["type"] == "integer"
+    assert models.Retry.model_validate({"attempts": 2.0}).attempts == 2
+    assert models.Loop.model_validate({"max_iters": 3.0}).max_iters == 3
+    with pytest.raises(ValidationError):
+        models.Retry.model_validate({"attempts": 2.5})

@@ -45,6 +45,7 @@ def test_the_validator_reports_its_own_bug_instead_of_raising(
     result = check(VALID)
     [d] = result.diagnostics
     assert d.message.startswith("flowrun could not check this file (RuntimeError: boom)")
+    assert d.code == "internal-error"  # not `schema`: the file may well be valid
     assert result.workflow is None
 
 

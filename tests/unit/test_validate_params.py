@@ -79,3 +79,31 @@ def test_nodes_of_unknown_type_or_bad_with_are_left_to_the_schema_rules() -> Non
 def test_an_empty_parameter_is_missing() -> None:
     text = "version: 1\nnodes:\n  - id: a\n    type: shell\n    with:\n      run:\n"
     assert only(text, "missing-parameter").message.startswith("shell node `a` needs")
+
+
+def test_code_and_function_together_contradict_each_other() -> None:
+    text = """
+    version: 1
+    nodes:
+      - id: calc
+        type: python
+        with:
+          code: "def main(): return 1"
+          function: json:dumps
+    """
+    d = only(text, "conflicting-parameters")
+    assert covered(text, d) == "function"
+    assert d.message == (
+        "python node `calc` gives both `code` and `function`; they contradict each other: keep one"
+    )
+    assert [r.message for r in d.related] == ["`code` is given here"]
+
+
+def test_json_and_body_together_contradict_each_other() -> None:
+    text = """
+    version: 1
+    nodes:
+      - {id: post, type: http, with: {url: "http://x", json: {a: 1}, body: text}}
+    """
+    d = only(text, "conflicting-parameters")
+    assert covered(text, d) == "body"

@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flowrun.validate.api import MAX_FILE_BYTES
 from flowrun.validate import Diagnostic, Range, validate_text
 from unit.helpers import VALID
 
@@ -92,9 +93,13 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
     assert_sound(text, validate_text(text, "p.workflow.yml").diagnostics)
 
 
-def test_a_ten_megabyte_file_is_validated(tmp_path: Path) -> None:
-    filler = "".join(f"  k{i}: {'x' * 90}\n" for i in range(100_000))
+def test_a_file_over_the_size_limit_gets_one_diagnostic_instead_of_a_validation() -> None:
+    filler = "".join(f"  k{i}: {'x' * 90}\n" for i in range(25_000))
     text = "version: 1\nx-filler:\n" + filler + "nodes: [{id: a, type: shell, with: {run: ls}}]\n"
-    assert len(text) > 10_000_000
-    result = validate_text(text, "big.workflow.yml")
-    assert result.diagnostics == [] and result.workflow is not None
+    assert len(text) > MAX_FILE_BYTES
+    [d] = validate_text(text, "big.workflow.yml").diagnostics
+    assert d.code == "file-too-large" and "over 2 MB are not validated" in d.message
+    under = "version: 1\nx-filler:\n" + filler[: MAX_FILE_BYTES - 200] + "\n"
+    under = under[: under.rfind("\n", 0, MAX_FILE_BYTES - 100) + 1]
+    under += "nodes: [{id: a, type: shell, with: {run: ls}}]\n"
+    assert validate_text(under, "big.workflow.yml").diagnostics == []

@@ -372,3 +372,29 @@ def test_an_empty_node_type_asks_for_one() -> None:
         "node `a` needs a `type`: one of `shell`, `python`, `http`, `llm`, `agent`, `transform`"
     )
     assert covered(text, d) == "type"
+
+
+def test_a_fractional_whole_number_says_so_without_contradiction() -> None:
+    assert (
+        check(
+            "version: 1\nnodes: [{id: a, type: shell, retry: {attempts: 2.0}, with: {run: ls}}]\n"
+        ).diagnostics
+        == []
+    )
+    d = only(
+        "version: 1\nnodes: [{id: a, type: shell, retry: {attempts: 2.5}, with: {run: ls}}]\n",
+        "schema",
+    )
+    assert d.message == "`retry.attempts` in node `a` must be a whole number, not the number `2.5`"
+
+
+def test_yaml_1_1_words_are_text_for_the_validator_as_for_editors() -> None:
+    text = """
+    version: 1
+    env: {FLAG: yes, COUNTRY: NO}
+    nodes:
+      - {id: a, type: shell, timeout: 1:30, with: {run: ls}}
+    """
+    result = check(text)
+    assert [d.code for d in result.diagnostics] == ["bad-duration"]
+    assert check(text.replace("1:30", "90")).workflow.env == {"FLAG": "yes", "COUNTRY": "NO"}  # type: ignore[union-attr]

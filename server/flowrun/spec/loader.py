@@ -3,19 +3,28 @@
 `yaml.compose` keeps the marks of every node; this module walks the node tree itself, so
 that it sees duplicate keys (compose keeps both), merge keys, aliases and tags, and records
 where each key and value was written.
+
+Plain scalars are typed with the YAML 1.2 core schema (as yaml-language-server and the JSON
+Schema see them), not PyYAML's YAML 1.1: only `true`/`false` (`True`, `TRUE`...) are booleans
+(`yes`, `no`, `on`, `off` are text), `012` is the integer 12, `0o12` is octal, and `1:30`,
+`1_000` and dates are text. A number JSON cannot carry (`.inf`, `.nan`, `1e999`) is a problem.
+
+Every reader of YAML in the server goes through `load_yaml` or `load_data`, so one alias
+expansion limit (`MAX_EXPANDED`) protects all of them.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from yaml._yaml import CParser
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import BaseResolver, Resolver
+from yaml.resolver import BaseResolver
 
 from flowrun.spec.positions import LineIndex, Range
 
@@ -27,14 +36,21 @@ MAX_EXPANDED = 200_000  # values an alias-heavy document may expand to (beyond i
 
 _TAG = "tag:yaml.org,2002:"
 _STR = _TAG + "str"
-_CONSTRUCTOR = SafeConstructor()
 _DEFAULT_TAGS = {ScalarNode: _STR, SequenceNode: _TAG + "seq", MappingNode: _TAG + "map"}
-_IMPLICIT = Resolver.yaml_implicit_resolvers  # first character → (tag, regexp)
+# The YAML 1.2 core schema's implicit types (https://yaml.org/spec/1.2.2/#1023-core-schema).
+_CORE = re.compile(
+    r"(?P<null>~|null|Null|NULL|)"
+    r"|(?P<bool>true|True|TRUE|false|False|FALSE)"
+    r"|(?P<int>[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)"
+    r"|(?P<float>[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))"
+)
+_CORE_FIRST = frozenset("~nNtTfF-+.0123456789")
 
 
 class _Loader(CParser, BaseResolver):
     """libyaml without implicit typing: keys stay text, and values are typed in `_scalar`
-    (as YAML 1.1 / PyYAML's SafeLoader would), which skips that work for every key."""
+    with the YAML 1.2 core schema, which skips that work for every key."""
 
     def __init__(self, stream: str) -> None:
         CParser.__init__(self, stream)
@@ -252,6 +268,9 @@ class _Builder:
             value = _scalar(node)
             if isinstance(value, str):
                 self.source.strings.append((path, value))
+            elif isinstance(value, float) and not math.isfinite(value):
+                self.problems.append(_not_finite(node, self.source.text))
+                return node.value
             return value
         if id(node) in self.active:
             self.problems.append(
@@ -368,27 +387,50 @@ def _node_span(node: Node, text: str) -> Span:
 def _scalar(node: ScalarNode) -> Any:
     tag, value = node.tag, node.value
     if tag == _STR and not node.style:
-        tag = _implicit_tag(value)
-    if tag == _STR or not tag.startswith(_TAG):
-        return value  # text, and values of other tags as written
+        return _core_value(value)
+    if not tag.startswith(_TAG):
+        return value  # values of other tags as written
     name = tag[len(_TAG) :]
-    try:
-        if name == "null":
-            return None
-        if name == "bool":
-            return _CONSTRUCTOR.construct_yaml_bool(node)
-        if name == "int":
-            return _CONSTRUCTOR.construct_yaml_int(node)
-        if name == "float":
-            return _CONSTRUCTOR.construct_yaml_float(node)
-    except (ValueError, yaml.YAMLError):
+    if name in ("null", "bool", "int", "float"):  # an explicit `!!int 3`
+        typed = _core_value(value)
+        return typed if typed != value else value
+    return value  # text, timestamps, binary... stay as written
+
+
+def _core_value(value: str) -> Any:
+    """A plain scalar typed by the YAML 1.2 core schema; text when it is none of its types."""
+    if value[:1] not in _CORE_FIRST and value:
         return value
-    return value  # timestamps, binary, merge... stay as written
+    match = _CORE.fullmatch(value)
+    if match is None:
+        return value
+    kind = match.lastgroup
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return value[0] in "tT"
+    if kind == "int":
+        if value.startswith(("0o", "0x")):
+            return int(value[2:], 8 if value[1] == "o" else 16)
+        return int(value)
+    lowered = value.lower()
+    if lowered.endswith(("inf", "nan")):
+        return float(lowered.replace(".", ""))
+    return float(value)
 
 
-def _implicit_tag(value: str) -> str:
-    """The tag PyYAML's resolver gives a plain scalar (null, bool, int, float, ...)."""
-    for tag, pattern in _IMPLICIT.get(value[:1], ()):
-        if pattern.match(value):
-            return str(tag)
-    return _STR
+def _not_finite(node: ScalarNode, text: str) -> LoadProblem:
+    message = (
+        f"`{node.value}` is not a finite number, and JSON (the history, the editor, the "
+        "engine) has no Infinity or NaN; write a finite number, or quote it to mean text"
+    )
+    return LoadProblem("schema", message, _node_span(node, text))
+
+
+def load_data(text: str) -> Any:
+    """The data of a YAML text read as workflow files are (YAML 1.2 core, the same alias
+    limit); None when the text is not valid YAML or expands beyond MAX_EXPANDED values."""
+    loaded = load_yaml(text)
+    if loaded.fatal:
+        return None
+    return loaded.data

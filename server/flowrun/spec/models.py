@@ -58,6 +58,18 @@ def _to_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _whole(value: Any) -> Any:
+    """`2.0` is the whole number 2: JSON Schema's `integer` (what editors check) accepts it,
+    so the validator does too; `2.5` stays a float and is refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# A whole number; `2.0` counts (see `_whole`).
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
 Duration = Annotated[
     float,
     BeforeValidator(_to_seconds),
@@ -93,7 +105,7 @@ class Model(BaseModel):
 
 
 class Retry(Model):
-    attempts: int = Field(default=1, ge=1, description="Total tries (1 = no retry).")
+    attempts: WholeNumber = Field(default=1, ge=1, description="Total tries (1 = no retry).")
     backoff: Duration = 1.0
     factor: float = Field(default=2.0, ge=1)
     max_delay: Duration = 30.0
@@ -119,7 +131,7 @@ class Node(Model):
 
 
 class Loop(Model):
-    max_iters: int = Field(ge=1, le=100)
+    max_iters: WholeNumber = Field(ge=1, le=100)
     until: ExpressionOrBool | None = None
     fallback: str | None = Field(
         default=None, description="A later stage to go on at when exhausted."
@@ -219,11 +231,6 @@ class Workflow(Model):
             )
         return self
 
-    def all_nodes(self) -> list[Node]:
-        if self.nodes is not None:
-            return list(self.nodes)
-        return [node for stage in self.stages or [] for node in stage.nodes]
-
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of workflow files (`flowrun schema`), for editors: the models, plus
@@ -233,6 +240,8 @@ def json_schema() -> dict[str, Any]:
     schema["title"] = "Flowrun workflow"
     schema["patternProperties"] = {f"^{EXTENSION_PREFIX}": {}}
     schema["$defs"]["Node"]["allOf"] = [_with_schema(spec) for spec in NODE_TYPE_SPECS.values()]
+    # input names that do not match the name pattern are refused, as the validator does
+    schema["properties"]["inputs"]["additionalProperties"] = False
     return schema
 
 

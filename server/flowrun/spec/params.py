@@ -1,5 +1,5 @@
 """The `with` parameters of each node type (design §3): one table, used by the validator,
-hover and completion."""
+the JSON Schema, hover and completion."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ class NodeTypeSpec:
     doc: str
     output: str
     params: tuple[Param, ...]
-    # each group is satisfied when one of its parameters is present: ("code", "function")
+    # a node needs one parameter of each group: (("code", "function"),) is "code or function"
     required: tuple[tuple[str, ...], ...] = ()
+    # parameters that contradict each other: a node may give at most one of each group
+    exclusive: tuple[tuple[str, ...], ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -58,7 +60,9 @@ _SPECS = (
             Param("code", "Python source that defines `main(**args)`."),
             Param("function", 'A function to call, as "package.module:attr".'),
             Param("args", "Keyword arguments for the function."),
+            Param("env", "Extra environment variables (read with os.environ)."),
         ),
+        (("code", "function"),),
         (("code", "function"),),
     ),
     NodeTypeSpec(
@@ -75,6 +79,7 @@ _SPECS = (
             Param("expect_status", "Accepted status codes (default: any 2xx)."),
         ),
         (("url",),),
+        (("json", "body"),),
     ),
     NodeTypeSpec(
         "llm",

@@ -25,6 +25,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 WORKFLOW_SUFFIXES = (".workflow.yml", ".workflow.yaml")
+# Larger files are not validated (one diagnostic says so): a workflow that big is generated,
+# and checking it would hold an editor's diagnostics for seconds.
+MAX_FILE_BYTES = 2 * 1024 * 1024
 SKIPPED_DIRS = frozenset({".git", "node_modules", ".flowrun", ".venv", "venv", "__pycache__"})
 
 
@@ -40,6 +43,9 @@ class ValidationResult:
 
 
 def validate_text(text: str, path: str | Path) -> ValidationResult:
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        return _too_large(size)
     # Loading allocates many small objects and creates no cycles worth collecting: pausing
     # the cyclic GC makes validation about a third faster.
     gc_was_enabled = gc.isenabled()
@@ -53,7 +59,7 @@ def validate_text(text: str, path: str | Path) -> ValidationResult:
         )
         where = Range(Position(0, 0), Position(0, 0))
         return ValidationResult(
-            [Diagnostic(where, Severity.ERROR, codes.SCHEMA, message)], None, None
+            [Diagnostic(where, Severity.ERROR, codes.INTERNAL_ERROR, message)], None, None
         )
     finally:
         if gc_was_enabled:
@@ -77,6 +83,17 @@ def validate_file(path: Path) -> ValidationResult:
         )
         return _single_problem(message, Position(line, column))
     return validate_text(text, path)
+
+
+def _too_large(size: int) -> ValidationResult:
+    message = (
+        f"this file is {size / (1024 * 1024):.1f} MB; files over "
+        f"{MAX_FILE_BYTES // (1024 * 1024)} MB are not validated (nor run): split the workflow"
+    )
+    where = Range(Position(0, 0), Position(0, 1))
+    return ValidationResult(
+        [Diagnostic(where, Severity.ERROR, codes.FILE_TOO_LARGE, message)], None, None
+    )
 
 
 def _single_problem(message: str, at: Position | None = None) -> ValidationResult:

@@ -19,6 +19,12 @@ LOOP_BOUNDS = "loop-bounds"
 UNKNOWN_PROVIDER = "unknown-provider"
 SECRET_LITERAL = "secret-literal"
 MISSING_DEPENDENCY = "missing-dependency"  # daemon only (flowrun.pyenv), reserved here
+CONFLICTING_PARAMETERS = "conflicting-parameters"
+DUPLICATE_WORKFLOW_ID = "duplicate-workflow-id"  # workspace rule (validate.workspace)
+TEMPLATE_INJECTION = "template-injection"
+SECRET_IN_COMMAND = "secret-in-command"
+FILE_TOO_LARGE = "file-too-large"
+INTERNAL_ERROR = "internal-error"
 
 ALL_CODES = (
     YAML_SYNTAX,
@@ -38,4 +44,10 @@ ALL_CODES = (
     UNKNOWN_PROVIDER,
     SECRET_LITERAL,
     MISSING_DEPENDENCY,
+    CONFLICTING_PARAMETERS,
+    DUPLICATE_WORKFLOW_ID,
+    TEMPLATE_INJECTION,
+    SECRET_IN_COMMAND,
+    FILE_TOO_LARGE,
+    INTERNAL_ERROR,
 )

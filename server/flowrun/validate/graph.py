@@ -6,7 +6,7 @@ from collections import deque
 
 from flowrun.validate import codes
 from flowrun.validate.context import NodeRef, RuleContext, StageRef
-from flowrun.validate.diagnostic import Related
+from flowrun.validate.diagnostic import Range, Related
 from flowrun.validate.suggest import closest, did_you_mean
 
 
@@ -135,19 +135,48 @@ def _find_cycles(edges: dict[str, list[tuple[int | None, str]]]) -> list[list[st
     return cycles
 
 
+CYCLE_SHOWN = 8  # ids of a cycle written out in its message; longer cycles are shortened
+CYCLE_RELATED = 20  # other `needs` items of a cycle listed as related information
+
+
 def _report_cycle(ctx: RuleContext, cycle: list[str]) -> None:
+    """Once per cycle, on the `needs` item of the cycle's first node in the file; the message
+    never grows with the cycle (a 5,000-node cycle is one short line)."""
     ring = cycle[:-1]
-    for position, name in enumerate(ring):
-        target = cycle[position + 1]
-        node = ctx.by_id[name]
-        rotated = [*ring[position:], *ring[:position], name]
-        message = f"cycle: {' → '.join(rotated)}; remove one of these `needs`"
-        if len(ring) == 1:
-            message = f"cycle: {name} → {name}: node `{name}` needs itself; remove it from `needs`"
-        for index, needed in node.needs():
-            if needed == target:
-                ctx.report(codes.CYCLE, message, ctx.token(node.needs_path(index)))
-                break
+    order = {node.id: i for i, node in enumerate(ctx.nodes) if ctx.by_id[node.id] is node}
+    start = min(range(len(ring)), key=lambda i: order.get(ring[i], 0))
+    ring = [*ring[start:], *ring[:start]]
+    edges = [(name, ring[(i + 1) % len(ring)]) for i, name in enumerate(ring)]
+    spans = [_needs_range(ctx, name, target) for name, target in edges]
+    if spans[0] is None:
+        return
+    first = ring[0]
+    if len(ring) == 1:
+        message = f"cycle: {first} → {first}: node `{first}` needs itself; remove it from `needs`"
+    else:
+        message = f"cycle: {_cycle_path([*ring, first])}; remove one of these `needs`"
+    related = tuple(
+        Related(where, f"`{name}` needs `{target}`")
+        for (name, target), where in zip(edges[1:], spans[1:], strict=True)
+        if where is not None
+    )[:CYCLE_RELATED]
+    ctx.report(codes.CYCLE, message, spans[0], related=related)
+
+
+def _cycle_path(ids: list[str]) -> str:
+    if len(ids) <= CYCLE_SHOWN + 1:
+        return " → ".join(ids)
+    head, tail = ids[: CYCLE_SHOWN // 2], ids[-(CYCLE_SHOWN // 2) :]
+    hidden = len(ids) - len(head) - len(tail)
+    return f"{' → '.join(head)} → … ({hidden:,} more) … → {' → '.join(tail)}"
+
+
+def _needs_range(ctx: RuleContext, name: str, target: str) -> Range | None:
+    node = ctx.by_id[name]
+    for index, needed in node.needs():
+        if needed == target:
+            return ctx.token(node.needs_path(index))
+    return None
 
 
 def _fallback(ctx: RuleContext, stage: StageRef) -> None:

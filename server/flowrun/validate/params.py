@@ -7,6 +7,7 @@ from typing import Any
 from flowrun.spec.params import NODE_TYPE_SPECS, NodeTypeSpec
 from flowrun.validate import codes
 from flowrun.validate.context import NodeRef, RuleContext
+from flowrun.validate.diagnostic import Related
 from flowrun.validate.suggest import closest, did_you_mean, quoted
 
 
@@ -19,6 +20,7 @@ def check(ctx: RuleContext) -> None:
             continue
         params = params or {}
         _missing(ctx, node, spec, params)
+        _contradictions(ctx, node, spec, params)
         for name, value in params.items():
             _check_param(ctx, node, spec, name, value)
 
@@ -36,6 +38,25 @@ def _missing(ctx: RuleContext, node: NodeRef, spec: NodeTypeSpec, params: dict[s
         else:
             where = ctx.token((*node.path, "type"))
         ctx.report(codes.MISSING_PARAMETER, message, where)
+
+
+def _contradictions(
+    ctx: RuleContext, node: NodeRef, spec: NodeTypeSpec, params: dict[str, Any]
+) -> None:
+    """`code` and `function` (or `json` and `body`) together: one would silently win."""
+    for group in spec.exclusive:
+        given = [name for name in group if name in params]
+        if len(given) < 2:
+            continue
+        first, *others = given
+        related = Related(ctx.key((*node.path, "with", first)), f"`{first}` is given here")
+        for name in others:
+            message = (
+                f"{spec.name} node `{node.id}` gives both `{first}` and `{name}`; "
+                f"they contradict each other: keep one"
+            )
+            where = ctx.key((*node.path, "with", name))
+            ctx.report(codes.CONFLICTING_PARAMETERS, message, where, related=(related,))
 
 
 def _check_param(
