@@ -164,6 +164,8 @@ def test_inputs_get_defaults_and_text_is_converted_to_the_declared_type() -> Non
         ({"name": "a", "tags": {}}, "input `tags` must be a JSON array"),
         ({"name": "a", "extra": []}, "input `extra` must be a JSON object"),
         ({"name": "a", "nme": 1}, "unknown input `nme`: this workflow declares `name`, `count`"),
+        ({"name": "a", "count": "1e999"}, "input `count` holds a number that is not finite"),
+        ({"name": "a", "extra": {"x": [float("nan")]}}, "input `extra` holds a number that is not"),
     ],
 )
 def test_bad_inputs_raise_input_error(given: dict[str, Any], message: str) -> None:
@@ -233,6 +235,9 @@ def test_given_trigger_wins_and_method_defaults_follow_the_body() -> None:
         ([1], "must be a JSON object"),
         ({"verb": "GET"}, "unknown trigger key `verb`"),
         ({"headers": [1]}, "must be JSON objects"),
+        ({"method": 5}, 'the trigger\'s `method` must be text such as "POST", not a number'),
+        ({"path": ["/"]}, 'the trigger\'s `path` must be text such as "/hook", not a list'),
+        ({"body": {"n": float("inf")}}, "the trigger holds a number that is not finite"),
     ],
 )
 def test_bad_triggers_raise_trigger_error(trigger: Any, message: str) -> None:

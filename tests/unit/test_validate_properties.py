@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowrun.validate.api import MAX_FILE_BYTES
 from flowrun.validate import Diagnostic, Range, validate_text
+from flowrun.validate.api import MAX_FILE_BYTES
 from unit.helpers import VALID
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -7,6 +7,7 @@ the trigger is the given one or the file's `trigger.sample`.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,9 @@ def resolve_inputs(declared: dict[str, Input], given: dict[str, Any]) -> dict[st
             values[name] = spec.default
     if missing:
         raise InputError(_missing_message(declared, missing), missing=missing)
+    for name, value in values.items():
+        if not _finite(value):
+            raise InputError(_NOT_FINITE.format(what=f"input `{name}`"))
     return values
 
 
@@ -250,11 +254,19 @@ def resolve_trigger(workflow: Workflow, given: dict[str, Any] | None) -> dict[st
             + ", ".join(f"`{k}`" for k in _TRIGGER_KEYS)
         )
     body = request.get("body")
+    for key, example in (("method", '"POST"'), ("path", '"/hook"')):
+        if request.get(key) is not None and not isinstance(request[key], str):
+            raise TriggerError(
+                f"the trigger's `{key}` must be text such as {example}, "
+                f"not {_json_kind(request[key])}"
+            )
     method = request.get("method") or declared.method or ("POST" if body is not None else "GET")
     headers = request.get("headers") or {}
     query = request.get("query") or {}
     if not isinstance(headers, dict) or not isinstance(query, dict):
         raise TriggerError("the trigger's `headers` and `query` must be JSON objects")
+    if not _finite(request):
+        raise TriggerError(_NOT_FINITE.format(what="the trigger"))
     return {
         "method": str(method).upper(),
         "path": str(request.get("path") or declared.path or "/"),
@@ -266,3 +278,32 @@ def resolve_trigger(workflow: Workflow, given: dict[str, Any] | None) -> dict[st
 
 def _header_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+_NOT_FINITE = (
+    "{what} holds a number that is not finite (Infinity or NaN, or too large for a float); "
+    "JSON has no such number: give a finite number or text"
+)
+
+
+def _finite(value: Any) -> bool:
+    """Whether `value` holds no Infinity/NaN anywhere (json.loads accepts them; JSON does not)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else "a value"
