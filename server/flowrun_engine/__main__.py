@@ -38,7 +38,6 @@ def main() -> int:
         print(f"flowrun_engine: stdin is not the resolved workflow JSON: {exc}", file=sys.stderr)
         return 2
     workflow = resolved.get("workflow") or {}
-    os.environ.update({k: str(v) for k, v in (workflow.get("env") or {}).items()})
     secrets = [os.environ[n] for n in workflow.get("secrets") or [] if n in os.environ]
     sink = ev.FdSink(EVENTS_FD, secrets)
     try:
@@ -51,6 +50,8 @@ def main() -> int:
 
 async def _run(resolved: dict[str, Any], sink: ev.FdSink) -> None:
     runner = Runner(resolved, sink)
+    # python nodes run in this process and read os.environ: give them the evaluated `env:`
+    os.environ.update(runner.env.workflow_env)
     loop = asyncio.get_running_loop()
     _watch_children_with_pidfds(loop)
     loop.add_signal_handler(signal.SIGTERM, runner.stop)

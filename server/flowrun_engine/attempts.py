@@ -56,12 +56,19 @@ class NodeExecutor:
         self.emitter.emit(name, node=node.id, stage=node.stage, iteration=iteration, **fields)
 
     async def run(
-        self, node: PlanNode, iteration: int | None, context: Mapping[str, Any]
+        self,
+        node: PlanNode,
+        iteration: int | None,
+        context: Mapping[str, Any],
+        status: Mapping[str, bool] | None = None,
     ) -> Outcome:
-        """Never raises: a cancelled node finishes `stopped` (started) or `skipped`."""
+        """Never raises: a cancelled node finishes `stopped` (started) or `skipped`.
+
+        `status` answers the status functions in `when` (`ExecutionState.status_functions`).
+        """
         started: list[float] = []
         try:
-            if node.when is not None and not truthy(render_value(node.when, context)):
+            if node.when is not None and not self._when(node, context, status):
                 return self.finish(node, iteration, Outcome(NodeStatus.SKIPPED), attempt=0)
             params = render_value(dict(node.params), context)
             return await self._attempts(node, iteration, params, started)
@@ -75,6 +82,14 @@ class NodeExecutor:
         except asyncio.CancelledError:
             status = NodeStatus.STOPPED if started else NodeStatus.SKIPPED
             return self.finish(node, iteration, Outcome(status), started=started)
+
+    def _when(
+        self, node: PlanNode, context: Mapping[str, Any], status: Mapping[str, bool] | None
+    ) -> bool:
+        """The node's `when`; without a status function it implies `success()`, which the
+        state already checked for the nodes it uses (GitHub Actions' implicit default)."""
+        status = status or {"success": True, "failure": False, "cancelled": False}
+        return truthy(render_value(node.when, {**context, expr.STATUS_KEY: status}))
 
     async def _attempts(
         self, node: PlanNode, iteration: int | None, params: dict[str, Any], started: list[float]

@@ -32,6 +32,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from flowrun_engine import jsonfinite
+
 EXECUTION_STARTED = "execution_started"
 EXECUTION_FINISHED = "execution_finished"
 STAGE_STARTED = "stage_started"
@@ -79,7 +81,7 @@ class FdSink:
         ]
 
     def emit(self, event: dict[str, Any]) -> None:
-        line = json.dumps(event, default=repr)
+        line = jsonfinite.dumps_event(event, default=repr)
         for escaped, mask in self._escaped:
             line = line.replace(escaped, mask)
         with self._lock:

@@ -57,6 +57,9 @@ class PlanNode:
     pin: Any = None
     given: bool = False
     code_line: int | None = None
+    # `when` calls a status function or reads `nodes.<id>.status`: the node runs (its `when`
+    # decides) even when a node it uses did not succeed or the run is failing
+    self_deciding: bool = False
 
     @property
     def fixed(self) -> bool:
@@ -167,6 +170,7 @@ def _node(
         pin=raw.get("pin"),
         given=raw["id"] in given,
         code_line=raw.get("code_line"),
+        self_deciding=uses_status(raw.get("when")),
     )
 
 
@@ -187,6 +191,41 @@ def referenced_nodes(value: Any) -> frozenset[str]:
                 continue
             found.update(str(r.path[0]) for r in refs if r.context == "nodes" and _reads_output(r))
     return frozenset(found)
+
+
+def uses_status(when: Any) -> bool:
+    """Whether a `when` calls success()/failure()/always()/cancelled() or reads a status."""
+    if not isinstance(when, str):
+        return False
+    texts = [t.text for t in expr.find_expressions(when)] if "${{" in when else [when]
+    for text in texts:
+        try:
+            tree = expr.parse(text)
+        except expr.ExprSyntaxError:
+            continue
+        if _calls_status(tree) or any(
+            r.context == "nodes" and len(r.path) >= 2 and r.path[1] == "status"
+            for r in expr.references(tree)
+        ):
+            return True
+    return False
+
+
+def _calls_status(tree: expr.Expr) -> bool:
+    if isinstance(tree, expr.Call):
+        return tree.func in expr.STATUS_FUNCTIONS or any(_calls_status(a) for a in tree.args)
+    children: list[expr.Expr] = []
+    if isinstance(tree, expr.Attr):
+        children = [tree.obj]
+    elif isinstance(tree, expr.Index):
+        children = [tree.obj, tree.index]
+    elif isinstance(tree, expr.ListExpr):
+        children = list(tree.items)
+    elif isinstance(tree, expr.Unary):
+        children = [tree.operand]
+    elif isinstance(tree, expr.Binary):
+        children = [tree.left, tree.right]
+    return any(_calls_status(child) for child in children)
 
 
 def _reads_output(ref: expr.Reference) -> bool:

@@ -51,14 +51,17 @@ class Runner:
         )
         self.cwd = str(self.options.get("cwd") or os.getcwd())
         self.scratch = self.options.get("scratch") or environ.get("FLOWRUN_SCRATCH")
-        self.env = self._environment(environ)
+        inputs = {
+            "inputs": resolved.get("inputs") or {},
+            "trigger": resolved.get("trigger") or {},
+        }
+        self.env = self._environment(environ, inputs)
         self.emitter = ev.Emitter(sink, self.env.secrets.values())
         self.plan: Plan = build_plan(self.workflow, self.options.get("given_outputs"))
         self.state = ExecutionState(self.plan)
         self.base_context = {
-            "inputs": resolved.get("inputs") or {},
-            "trigger": resolved.get("trigger") or {},
-            "env": {**environ, **(self.workflow.get("env") or {})},
+            **inputs,
+            "env": {**environ, **self.env.workflow_env},
             "secrets": self.env.secrets,
         }
         workspace = Workspace(self.env, self.cwd, self.scratch, self.workflow.get("file"))
@@ -72,7 +75,9 @@ class Runner:
         self._stop_requested = False
         self._run_error: dict[str, Any] | None = None
 
-    def _environment(self, environ: Mapping[str, str]) -> RunEnvironment:
+    def _environment(
+        self, environ: Mapping[str, str], context: Mapping[str, Any]
+    ) -> RunEnvironment:
         flowrun_vars = {
             "FLOWRUN_EXECUTION_ID": self.execution_id,
             "FLOWRUN_WORKFLOW_ID": str(self.workflow.get("id") or ""),
@@ -84,6 +89,7 @@ class Runner:
             secret_names=self.workflow.get("secrets") or [],
             cwd=self.cwd,
             flowrun_vars=flowrun_vars,
+            context=context,
         )
 
     # -- the execution -------------------------------------------------------------------
@@ -108,6 +114,8 @@ class Runner:
         return {"status": status, "outputs": outputs, "error": error}
 
     async def _supervised(self) -> tuple[str, dict[str, Any] | None]:
+        if self.env.error is not None:  # `env:` or a secret: no node may start
+            return "failed", {**self.env.error, "errors": [self.env.error]}
         timeout = float(self.options.get("timeout") or DEFAULT_TIMEOUT)
         self._main = asyncio.create_task(self._run_stages())
         if self._stop_requested:
@@ -149,13 +157,21 @@ class Runner:
         return "failed", {**errors[0], "errors": errors}
 
     async def _run_stages(self) -> None:
+        """Once the run is halted, only stages with self-deciding nodes (a `when` using a status
+        function) still run, for those nodes; the rest is skipped at the end."""
         index = 0
-        try:
-            while index < len(self.plan.stages) and not self.state.halted:
-                index = await self._run_stage(self.plan.stages[index])
-        except _Halted as halted:
-            self._run_error = halted.error
-            self.state.halt()
+        while index < len(self.plan.stages):
+            stage = self.plan.stages[index]
+            if self.state.halted and not self.state.has_self_deciding(index):
+                index += 1
+                continue
+            try:
+                index = await self._run_stage(stage)
+            except _Halted as halted:
+                self._run_error = halted.error
+                self.state.failed_outside_nodes = True
+                self.state.halt()
+                index = stage.index + 1
 
     async def _run_stage(self, stage: PlanStage) -> int:
         """Run a stage (all its iterations); returns the index of the next stage."""
@@ -210,6 +226,8 @@ class Runner:
         self.state.begin_stage(stage.index)
         if stage.id is not None:
             self.emitter.emit(ev.STAGE_STARTED, stage=stage.id, iteration=iteration)
+        if self.state.halted:
+            self._halt(iteration)  # only the self-deciding nodes of this stage run
         running: dict[asyncio.Task[Outcome], str] = {}
         try:
             while True:
@@ -229,7 +247,8 @@ class Runner:
         for node_id, action in self.state.release():
             node = self.plan.nodes[node_id]
             if action is Action.RUN:
-                run = self.nodes.run(node, iteration, self._context(iteration))
+                status = self.state.status_functions(node_id, self._stop_requested)
+                run = self.nodes.run(node, iteration, self._context(iteration), status)
                 task = asyncio.create_task(run, name=node_id)
                 running[task] = node_id
             elif action is Action.FIXED:
@@ -246,8 +265,9 @@ class Runner:
     ) -> None:
         if self.state.finish(node_id, outcome.status, output=outcome.output, error=outcome.error):
             self._halt(iteration)
-            for task in running:
-                task.cancel()
+            for task, other in running.items():
+                if not self.plan.nodes[other].self_deciding:  # failure handlers go on
+                    task.cancel()
 
     async def _stop_running(
         self, running: dict[asyncio.Task[Outcome], str], iteration: int | None

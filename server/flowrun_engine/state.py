@@ -4,6 +4,10 @@ The scheduler runs one stage (iteration) at a time: `begin_stage`, then `release
 `finish` until `stage_done`. A loop iteration begins the same stage again, which resets its
 nodes, so a node's status is always that of its latest iteration; the run fails when a
 node's latest status is `failed`.
+
+A self-deciding node (its `when` uses a status function, `plan.uses_status`) is never skipped
+for a node it uses, and still runs once the run is halted (a failure with `on_failure: stop`,
+a run-level error): its `when` decides, with `status_functions` (GitHub Actions' semantics).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class ExecutionState:
         self.outputs: dict[str, Any] = {}
         self.errors: dict[str, dict[str, Any]] = {}
         self.halted = False
+        self.failed_outside_nodes = False  # a run-level error (loop exhausted, bad `until`)
+        self._upstream: dict[str, frozenset[str]] = {}
         self._failure_order: list[str] = []
         self._stage: tuple[str, ...] = ()
         self._released: set[str] = set()
@@ -58,10 +64,12 @@ class ExecutionState:
         """Nodes of the current stage that can go now; skips and fixed outputs are applied."""
         released: list[tuple[str, Action]] = []
         progress = True
-        while progress and not self.halted:
+        while progress:
             progress = False
             for node_id in self._stage:
                 if node_id in self._released or not self._after_done(node_id):
+                    continue
+                if self.halted and not self.plan.nodes[node_id].self_deciding:
                     continue
                 self._released.add(node_id)
                 action = self._action(self.plan.nodes[node_id])
@@ -76,7 +84,9 @@ class ExecutionState:
         if node.fixed:
             self.statuses[node.id] = NodeStatus.SUCCEEDED
             return Action.FIXED
-        if any(self.statuses.get(n) is not NodeStatus.SUCCEEDED for n in node.data):
+        if not node.self_deciding and any(
+            self.statuses.get(n) is not NodeStatus.SUCCEEDED for n in node.data
+        ):
             self.statuses[node.id] = NodeStatus.SKIPPED
             return Action.SKIP
         self.statuses[node.id] = NodeStatus.RUNNING
@@ -112,9 +122,48 @@ class ExecutionState:
         return False
 
     def halt(self) -> list[str]:
-        """Stop releasing; the current stage's nodes not yet released are now skipped."""
+        """Stop releasing; the current stage's nodes not yet released are now skipped, but
+        for self-deciding ones, which are released when ready."""
         self.halted = True
-        return self._skip([n for n in self._stage if n not in self._released])
+        nodes = self.plan.nodes
+        return self._skip(
+            [n for n in self._stage if n not in self._released and not nodes[n].self_deciding]
+        )
+
+    def has_self_deciding(self, index: int) -> bool:
+        return any(self.plan.nodes[n].self_deciding for n in self.plan.stages[index].node_ids)
+
+    def upstream(self, node_id: str) -> frozenset[str]:
+        """Every node `node_id` comes after: its `needs` and the nodes its `with` reads,
+        transitively, and every node of the earlier stages."""
+        cached = self._upstream.get(node_id)
+        if cached is not None:
+            return cached
+        node = self.plan.nodes[node_id]
+        found = {n for s in self.plan.stages[: node.stage_index] for n in s.node_ids}
+        todo = list(node.after | node.data)
+        while todo:
+            other = todo.pop()
+            if other in found or other not in self.plan.nodes:
+                continue
+            found.add(other)
+            todo.extend(self.plan.nodes[other].after | self.plan.nodes[other].data)
+        self._upstream[node_id] = frozenset(found)
+        return self._upstream[node_id]
+
+    def status_functions(self, node_id: str, cancelled: bool) -> dict[str, bool]:
+        """What `success()`, `failure()` and `cancelled()` answer in `node_id`'s `when`.
+
+        success: every upstream node succeeded and the run is neither failing nor stopped;
+        failure: an upstream node failed, or the run failed outside any node."""
+        statuses = [self.statuses[n] for n in self.upstream(node_id)]
+        failed = any(s is NodeStatus.FAILED for s in statuses) or self.failed_outside_nodes
+        succeeded = all(s is NodeStatus.SUCCEEDED for s in statuses)
+        return {
+            "success": succeeded and not self.halted and not cancelled,
+            "failure": failed,
+            "cancelled": cancelled,
+        }
 
     def skip_stage(self, index: int) -> list[str]:
         return self._skip(list(self.plan.stages[index].node_ids))

@@ -30,6 +30,8 @@ from flowrun_engine.expr.refs import Reference, references
 from flowrun_engine.expr.syntax import (
     CONTEXTS,
     FUNCTIONS,
+    STATUS_FUNCTIONS,
+    STATUS_KEY,
     Attr,
     Binary,
     Call,
@@ -49,6 +51,8 @@ __all__ = [
     "FUNCTIONS",
     "MAX_DEPTH",
     "MAX_TOKENS",
+    "STATUS_FUNCTIONS",
+    "STATUS_KEY",
     "Attr",
     "Binary",
     "Call",

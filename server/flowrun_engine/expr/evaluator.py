@@ -4,18 +4,34 @@
 * `and`/`or` return one of their operands, like Python; `==` never equates booleans and numbers.
 * `+` adds numbers and joins two strings or two lists; `< <= > >=` need two numbers or two
   strings; `in` looks in a string, a list or an object's keys.
-* Functions: `len contains default json to_json` (arity is checked by the parser).
+* Functions: `len contains default json to_json` (arity is checked by the parser), and the
+  status functions `success failure always cancelled`, which read `context[STATUS_KEY]` (set
+  only while a node's `when` is evaluated).
+* A result that is not a finite number (`1e308 * 10`) is an error: JSON has no Infinity/NaN.
 * Errors are ExprEvalError, whose messages name types and never values (secrets).
 """
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flowrun_engine import jsonfinite
 from flowrun_engine.expr.errors import ExprEvalError
-from flowrun_engine.expr.syntax import Attr, Binary, Call, Const, Expr, Index, ListExpr, Name, Unary
+from flowrun_engine.expr.syntax import (
+    STATUS_FUNCTIONS,
+    STATUS_KEY,
+    Attr,
+    Binary,
+    Call,
+    Const,
+    Expr,
+    Index,
+    ListExpr,
+    Name,
+    Unary,
+)
 from flowrun_engine.expr.values import is_number, to_text, type_name
 
 
@@ -32,6 +48,8 @@ def evaluate(expr: Expr, context: Mapping[str, Any]) -> Any:
     if isinstance(expr, ListExpr):
         return [evaluate(item, context) for item in expr.items]
     if isinstance(expr, Call):
+        if expr.func in STATUS_FUNCTIONS:
+            return _status(expr.func, context)
         return _call(expr.func, [evaluate(arg, context) for arg in expr.args])
     if isinstance(expr, Unary):
         return _unary(expr.op, evaluate(expr.operand, context))
@@ -136,11 +154,23 @@ def _arithmetic(op: str, a: Any, b: Any) -> Any:
             f" it needs two numbers{hint if op == '+' else ''}"
         )
     try:
-        return _ARITHMETIC[op](a, b)
+        result = _ARITHMETIC[op](a, b)
     except ZeroDivisionError:
         raise ExprEvalError(f"division by zero in '{op}'") from None
     except OverflowError:
         raise ExprEvalError(f"number too large in '{op}'") from None
+    if isinstance(result, float) and not math.isfinite(result):
+        raise ExprEvalError(f"number too large in '{op}': JSON has no Infinity")
+    return result
+
+
+def _status(func: str, context: Mapping[str, Any]) -> bool:
+    if func == "always":
+        return True
+    status = context.get(STATUS_KEY)
+    if not isinstance(status, Mapping):
+        raise ExprEvalError(f"{func}() can only be used in a node's `when`")
+    return bool(status.get(func))
 
 
 def _call(func: str, args: list[Any]) -> Any:
@@ -155,7 +185,12 @@ def _call(func: str, args: list[Any]) -> Any:
             return to_text(args[1]) in args[0]
         return _contains(args[0], args[1], "contains")
     if func == "to_json":
-        return json.dumps(args[0], default=str)
+        try:
+            return jsonfinite.dumps(args[0], default=str)
+        except ValueError:
+            raise ExprEvalError(
+                "to_json() got a number JSON cannot write (Infinity or NaN)"
+            ) from None
     return _parse_json(args[0])
 
 
@@ -163,6 +198,6 @@ def _parse_json(text: Any) -> Any:
     if not isinstance(text, str):
         raise ExprEvalError(f"json() needs a string of JSON text, got a {type_name(text)}")
     try:
-        return json.loads(text)
+        return jsonfinite.loads(text)
     except ValueError as exc:
         raise ExprEvalError(f"json() got text that is not valid JSON: {exc}") from None

@@ -233,7 +233,7 @@ class _Parser:
                 name.end - name.start,
             )
         if len(args) != arity:
-            plural = "s" if arity > 1 else ""
+            plural = "" if arity == 1 else "s"
             raise ExprSyntaxError(
                 f"{name.value}() takes {arity} argument{plural}, {len(args)} given",
                 name.start,

@@ -8,7 +8,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-FUNCTIONS: dict[str, int] = {"len": 1, "contains": 2, "default": 2, "json": 1, "to_json": 1}
+FUNCTIONS: dict[str, int] = {
+    "len": 1,
+    "contains": 2,
+    "default": 2,
+    "json": 1,
+    "to_json": 1,
+    "success": 0,
+    "failure": 0,
+    "always": 0,
+    "cancelled": 0,
+}
+# Only meaningful in a node's `when`: they read the node's upstream statuses (GitHub Actions'
+# status check functions). A `when` that calls one decides for itself (see flowrun_engine.state).
+STATUS_FUNCTIONS: frozenset[str] = frozenset({"success", "failure", "always", "cancelled"})
+# The context key holding `{success, failure, cancelled}` for the node whose `when` is
+# evaluated; `$` cannot start a name, so no expression can read it directly.
+STATUS_KEY = "$status"
 CONTEXTS: tuple[str, ...] = ("inputs", "trigger", "nodes", "env", "secrets", "loop")
 
 

@@ -8,6 +8,7 @@ say what to write instead.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,8 @@ def _number(text: str, match: re.Match[str]) -> Token:
         raise ExprSyntaxError(f"invalid number '{text[i : j + 1]}'", i, j + 1 - i)
     raw = match.group()
     value: int | float = float(raw) if match.group(1) or match.group(2) else int(raw)
+    if value == math.inf:
+        raise ExprSyntaxError(f"the number '{raw}' is too large: JSON has no Infinity", i, j - i)
     return Token("num", value, i, j)
 
 

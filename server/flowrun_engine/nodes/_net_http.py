@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
+from flowrun_engine import jsonfinite
+
 MAX_BODY = 10 * 1024 * 1024
 USER_AGENT = "flowrun"
 
@@ -53,7 +55,7 @@ class Response:
 
     def json(self) -> Any:
         """The parsed body; raises ValueError when it is not JSON."""
-        return json.loads(self.text())
+        return jsonfinite.loads(self.text())
 
 
 class NetworkError(Exception):

@@ -87,7 +87,7 @@ def _body(params: dict[str, Any], headers: dict[str, str], node_id: str) -> byte
     if has_json:
         if not any(name.lower() == "content-type" for name in headers):
             headers["Content-Type"] = "application/json"
-        return json.dumps(params["json"]).encode()
+        return json.dumps(params["json"], allow_nan=False).encode()
     if has_body:
         return to_text(params["body"]).encode()
     return None

@@ -69,7 +69,7 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
             "POST",
             request.url,
             headers=request.headers,
-            body=json.dumps(request.body).encode(),
+            body=json.dumps(request.body, allow_nan=False).encode(),
             timeout=ctx.timeout,
         )
     except NetworkError as exc:

@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import linecache
+import math
 import os
 import sys
 import threading
@@ -190,6 +191,12 @@ def _trim(tb: traceback.TracebackException, seen: set[int]) -> None:
 
 def _check_serialisable(value: Any, node_id: str) -> None:
     bad = _unserialisable(value)
+    if isinstance(bad, float):
+        raise NodeError(
+            "ExecutionError",
+            f"node `{node_id}` returned {bad!r}, a number JSON cannot carry",
+            suggestion="return a finite number, or None or text for 'no value'",
+        )
     if bad is not None:
         raise NodeError(
             "ExecutionError",
@@ -200,6 +207,8 @@ def _check_serialisable(value: Any, node_id: str) -> None:
 
 
 def _unserialisable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
     if value is None or isinstance(value, str | int | float | bool):
         return None
     if isinstance(value, list | tuple):
@@ -213,7 +222,7 @@ def _unserialisable(value: Any) -> Any:
                 return bad
         return None
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)  # Infinity/NaN are not JSON
     except (TypeError, ValueError):
         return value
     return None  # pragma: no cover - json only accepts the types above

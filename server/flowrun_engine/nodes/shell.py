@@ -10,6 +10,7 @@ import json
 import signal
 from typing import Any
 
+from flowrun_engine import jsonfinite
 from flowrun_engine.context import NodeContext, ProcessResult
 from flowrun_engine.errors import NodeError
 from flowrun_engine.expr import to_text
@@ -71,7 +72,7 @@ def _output(result: ProcessResult, parse: str, node_id: str) -> dict[str, Any]:
         output["lines"] = stdout.splitlines()
     elif parse == "json" and result.exit_code == 0:
         try:
-            output["json"] = json.loads(stdout)
+            output["json"] = jsonfinite.loads(stdout)
         except ValueError as exc:
             raise NodeError(
                 "ExecutionError",
