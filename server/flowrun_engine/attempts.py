@@ -80,8 +80,8 @@ class NodeExecutor:
             }
             return self.finish(node, iteration, Outcome(NodeStatus.FAILED, error=error), 0)
         except asyncio.CancelledError:
-            status = NodeStatus.STOPPED if started else NodeStatus.SKIPPED
-            return self.finish(node, iteration, Outcome(status), started=started)
+            ended = NodeStatus.STOPPED if started else NodeStatus.SKIPPED
+            return self.finish(node, iteration, Outcome(ended), started=started)
 
     def _when(
         self, node: PlanNode, context: Mapping[str, Any], status: Mapping[str, bool] | None
