@@ -203,29 +203,12 @@ def uses_status(when: Any) -> bool:
             tree = expr.parse(text)
         except expr.ExprSyntaxError:
             continue
-        if _calls_status(tree) or any(
+        if any(expr.status_calls(tree)) or any(
             r.context == "nodes" and len(r.path) >= 2 and r.path[1] == "status"
             for r in expr.references(tree)
         ):
             return True
     return False
-
-
-def _calls_status(tree: expr.Expr) -> bool:
-    if isinstance(tree, expr.Call):
-        return tree.func in expr.STATUS_FUNCTIONS or any(_calls_status(a) for a in tree.args)
-    children: list[expr.Expr] = []
-    if isinstance(tree, expr.Attr):
-        children = [tree.obj]
-    elif isinstance(tree, expr.Index):
-        children = [tree.obj, tree.index]
-    elif isinstance(tree, expr.ListExpr):
-        children = list(tree.items)
-    elif isinstance(tree, expr.Unary):
-        children = [tree.operand]
-    elif isinstance(tree, expr.Binary):
-        children = [tree.left, tree.right]
-    return any(_calls_status(child) for child in children)
 
 
 def _reads_output(ref: expr.Reference) -> bool:

@@ -199,3 +199,13 @@ def test_node_ranges_for_flat_and_staged_workflows() -> None:
     staged = "stages:\n  - id: s\n    nodes:\n      - id: x\n  - 3\n"
     assert set(load_yaml(staged).source.node_ranges()) == {"x"}
     assert load_yaml("- 1\n").source.node_ranges() == {}
+
+
+def test_a_yaml_error_on_a_line_with_an_expression_hints_to_quote_it() -> None:
+    text = "version: 1\nnodes:\n  - id: a\n    with:\n      value: ${{ json('{\"k\": 1}') }}\n"
+    [problem] = load_yaml(text).problems
+    assert problem.code == "yaml-syntax"
+    assert "mapping values are not allowed" in problem.message
+    assert "quote the whole value" in problem.message and "`>-`" in problem.message
+    [plain] = load_yaml("a: b: c\n").problems
+    assert "quote" not in plain.message

@@ -312,3 +312,71 @@ def test_not_upstream_fix_in_a_flow_mapping_node() -> None:
     fixed = apply_fix(text, only(text, "not-upstream"))
     assert "  - {id: b, needs: [fetch], type: transform," in fixed
     assert check(fixed).diagnostics == []
+
+
+def test_status_functions_are_valid_in_when_only() -> None:
+    text = """
+    version: 1
+    nodes:
+      - {id: risky, type: shell, with: {run: "exit 1"}}
+      - id: notify
+        type: transform
+        needs: [risky]
+        when: ${{ failure() || always() }}
+        with: {value: "${{ success() }}"}
+    outputs:
+      x: ${{ cancelled() }}
+    """
+    found = [(d.code, covered(text, d), d.message) for d in check(text).diagnostics]
+    assert found[0][0] == "expression-syntax" and "use `or`" in found[0][2]
+    fixed = text.replace("||", "or")
+    found = [(d.code, covered(fixed, d), d.message) for d in check(fixed).diagnostics]
+    assert found == [
+        (
+            "expression-syntax",
+            "success()",
+            "`success()` can only be used in a node's `when`, where it decides whether the "
+            "node runs",
+        ),
+        (
+            "expression-syntax",
+            "cancelled()",
+            "`cancelled()` can only be used in a node's `when`, where it decides whether the "
+            "node runs",
+        ),
+    ]
+
+
+def test_status_functions_take_no_arguments_and_unknown_ones_are_named() -> None:
+    text = "version: 1\nnodes: [{id: a, type: transform, when: '${{ failure(1) }}', with: {value: 1}}]\n"
+    assert only(text, "expression-syntax").message == (
+        "invalid expression: failure() takes 0 arguments, 1 given"
+    )
+    text = text.replace("failure(1)", "failed()")
+    message = only(text, "expression-syntax").message
+    assert message.startswith("invalid expression: unknown function 'failed': the functions are")
+    assert "failure, always, cancelled" in message
+
+
+def test_when_always_suggests_the_status_function() -> None:
+    text = "version: 1\nnodes: [{id: a, type: transform, when: always, with: {value: 1}}]\n"
+    d = only(text, "expression-syntax")
+    assert d.message.endswith("write the condition as an expression: `${{ always() }}`")
+    assert "when: '${{ always() }}'" in apply_fix(text, d)
+    assert check(apply_fix(text, d)).diagnostics == []
+
+
+def test_top_level_env_cannot_read_nodes_or_loop() -> None:
+    text = """
+    version: 1
+    inputs: {who: {default: x}}
+    secrets: [TOKEN]
+    env:
+      OK: "${{ inputs.who }} ${{ secrets.TOKEN }} ${{ trigger.path }} ${{ env.HOME }}"
+      BAD: ${{ nodes.a.output }}
+    nodes:
+      - {id: a, type: transform, with: {value: 1}}
+    """
+    d = only(text, "unknown-reference")
+    assert covered(text, d) == "nodes.a.output"
+    assert d.message.startswith("`nodes` is not available in the top-level `env:`")

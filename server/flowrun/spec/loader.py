@@ -210,6 +210,8 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> LoadProblem:
         message = f"{problem} ({exc.context})"
     if offset < len(text) and text[offset] == "\t":
         message = f"{message}: a tab cannot indent YAML; use spaces"
+    elif "${{" in _line_at(text, offset):
+        message += _EXPRESSION_HINT
     related = None
     context = exc.context_mark
     if exc.context and context is not None and context.index != offset:
@@ -217,6 +219,19 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> LoadProblem:
     return LoadProblem(
         "yaml-syntax", f"YAML syntax error: {message}", _char_span(text, offset), related
     )
+
+
+_EXPRESSION_HINT = (
+    "; the `${{ }}` on this line holds characters YAML reads as syntax (`: `, `{`, `}`, `#`):"
+    ' quote the whole value (`"${{ … }}"`, with inner `"` written `\\"`), or write it'
+    " on the next line after `>-`"
+)
+
+
+def _line_at(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> LoadProblem:

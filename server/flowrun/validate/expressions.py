@@ -17,12 +17,14 @@ from flowrun.validate.diagnostic import Fix, Related
 from flowrun.validate.graph import Upstream
 from flowrun.validate.suggest import closest, did_you_mean, quoted
 from flowrun_engine.expr import (
+    STATUS_FUNCTIONS,
     ExprSyntaxError,
     Reference,
     TemplateExpression,
     find_expressions,
     parse,
     references,
+    status_calls,
 )
 
 CONTEXTS = ("inputs", "trigger", "nodes", "env", "secrets", "loop")
@@ -36,6 +38,8 @@ class Owner:
 
     node: NodeRef | None = None
     stage: StageRef | None = None
+    env: bool = False  # the top-level `env:`, evaluated before any node runs
+    when: bool = False  # a node's `when`: the only place for status functions
 
     @property
     def in_loop(self) -> bool:
@@ -62,14 +66,21 @@ def _plain_conditions(ctx: RuleContext) -> None:
             continue
         path = (*owner_path, key)
         where = ctx.token(path)
+        condition = value.strip()
+        if key == "when" and condition in STATUS_FUNCTIONS:
+            condition += "()"  # `when: always` means the status function
+        wrapped = f"${{{{ {condition} }}}}"
         message = (
             f"`{key}` of {owner} is plain text, which is always true; "
-            f"write the condition as an expression: `${{{{ {value} }}}}`"
+            f"write the condition as an expression: `{wrapped}`"
         )
         fix = None
         span = ctx.source.values.get(path)
         if span is not None and ctx.text[span[0] : span[1]] == value:
-            fix = ctx.replace_fix("Make it an expression", where, f"${{{{ {value} }}}}")
+            parent = ctx.source.values.get(owner_path, (0, 0))
+            in_flow = ctx.text.startswith("{", parent[0])  # `{...}`: `{`/`}` must be quoted
+            new_text = "'" + wrapped.replace("'", "''") + "'" if in_flow else wrapped
+            fix = ctx.replace_fix("Make it an expression", where, new_text)
         ctx.report(codes.EXPRESSION_SYNTAX, message, where, fix=fix)
 
 
@@ -87,8 +98,10 @@ def _scopes(ctx: RuleContext) -> Iterator[tuple[JsonPath, str, Owner]]:
 
 def _owner_of(ctx: RuleContext, path: JsonPath, nodes: dict[JsonPath, NodeRef]) -> Owner | None:
     head = path[0]
-    if head in ("outputs", "env"):
+    if head == "outputs":
         return Owner()
+    if head == "env":
+        return Owner(env=True)
     if head == "stages" and len(path) == 4 and path[2:] == ("loop", "until"):
         stage = ctx.stages.get(path[1]) if isinstance(path[1], int) else None
         return Owner(None, stage) if stage is not None else None
@@ -96,7 +109,7 @@ def _owner_of(ctx: RuleContext, path: JsonPath, nodes: dict[JsonPath, NodeRef]) 
     if len(path) > size and path[size] in ("with", "when"):
         node = nodes.get(path[:size])
         if node is not None:
-            return Owner(node, ctx.stage_of(node))
+            return Owner(node, ctx.stage_of(node), when=path[size] == "when")
     return None
 
 
@@ -104,7 +117,7 @@ class _Checker:
     def __init__(self, ctx: RuleContext) -> None:
         self.ctx = ctx
         self.upstream = Upstream(ctx)
-        self.parsed: dict[str, list[Reference] | ExprSyntaxError] = {}
+        self.parsed: dict[str, Parsed | ExprSyntaxError] = {}
         inputs = ctx.data.get("inputs")
         self.inputs = list(inputs) if isinstance(inputs, dict) else []
         secrets = ctx.data.get("secrets")
@@ -124,7 +137,7 @@ class _Checker:
             message = "expression `${{` is not closed; add `}}` after it"
             self.ctx.report(codes.EXPRESSION_SYNTAX, message, self.ctx.range(where.span))
             return
-        result = self._references(found.text)
+        result = self._parse(found.text)
         if isinstance(result, ExprSyntaxError):
             span = where.sub(shift + result.offset, result.length)
             if not found.text.strip():
@@ -132,17 +145,29 @@ class _Checker:
             message = f"invalid expression: {result.message}"
             self.ctx.report(codes.EXPRESSION_SYNTAX, message, span)
             return
-        for ref in result:
+        if not owner.when:
+            for name, start, end in result.status_calls:
+                message = (
+                    f"`{name}()` can only be used in a node's `when`, where it decides "
+                    "whether the node runs"
+                )
+                self.ctx.report(
+                    codes.EXPRESSION_SYNTAX, message, where.sub(shift + start, end - start)
+                )
+        for ref in result.references:
             span = where.sub(shift + ref.start, ref.end - ref.start)
             self._check_reference(ref, found.text[ref.start : ref.end], span, owner)
 
-    def _references(self, text: str) -> list[Reference] | ExprSyntaxError:
+    def _parse(self, text: str) -> Parsed | ExprSyntaxError:
         cached = self.parsed.get(text)
         if cached is None:
-            cached = _simple_reference(text)
-            if cached is None:
+            simple = _simple_reference(text)
+            if simple is not None:
+                cached = Parsed(simple, ())
+            else:
                 try:
-                    cached = references(parse(text))
+                    tree = parse(text)
+                    cached = Parsed(references(tree), tuple(status_calls(tree)))
                 except ExprSyntaxError as exc:
                     cached = exc
             self.parsed[text] = cached
@@ -151,7 +176,14 @@ class _Checker:
     def _check_reference(self, ref: Reference, written: str, span: Span, owner: Owner) -> None:
         where = span
         first = ref.path[0] if ref.path else None
-        if ref.context not in CONTEXTS:
+        if owner.env and ref.context in ("nodes", "loop"):
+            message = (
+                f"`{ref.context}` is not available in the top-level `env:`, which is evaluated "
+                "before any node runs; use inputs, trigger, secrets or env there, or set the "
+                "variable in the node's `with.env`"
+            )
+            self.ctx.report(codes.UNKNOWN_REFERENCE, message, where)
+        elif ref.context not in CONTEXTS:
             suggestion = closest(ref.context, CONTEXTS)
             message = f"unknown context `{ref.context}` in expression" + did_you_mean(
                 suggestion, CONTEXTS
@@ -241,6 +273,12 @@ class _Checker:
             return None
         replaced = written.replace(wrong, suggestion, 1)
         return self.ctx.replace_fix(f"Change to `{suggestion}`", self.ctx.range(where), replaced)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    references: list[Reference]
+    status_calls: tuple[tuple[str, int, int], ...]  # (name, start, end) in the expression
 
 
 _SIMPLE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*")

@@ -26,7 +26,7 @@ Import from this package, not from the modules.
 from flowrun_engine.expr.errors import ExprEvalError, ExprSyntaxError
 from flowrun_engine.expr.evaluator import evaluate
 from flowrun_engine.expr.parser import MAX_DEPTH, MAX_TOKENS, parse
-from flowrun_engine.expr.refs import Reference, references
+from flowrun_engine.expr.refs import Reference, references, status_calls
 from flowrun_engine.expr.syntax import (
     CONTEXTS,
     FUNCTIONS,
@@ -71,6 +71,7 @@ __all__ = [
     "parse",
     "references",
     "render",
+    "status_calls",
     "to_text",
     "type_name",
     "unparse",

@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flowrun_engine.expr.syntax import Attr, Binary, Call, Const, Expr, Index, ListExpr, Name, Unary
+from flowrun_engine.expr.syntax import (
+    STATUS_FUNCTIONS,
+    Attr,
+    Binary,
+    Call,
+    Const,
+    Expr,
+    Index,
+    ListExpr,
+    Name,
+    Unary,
+)
 
 
 @dataclass(frozen=True)
@@ -75,3 +86,12 @@ def _collect(expr: Expr, refs: list[Reference]) -> None:
         return
     for child in _children(expr):
         _collect(child, refs)
+
+
+def status_calls(expr: Expr) -> Iterator[tuple[str, int, int]]:
+    """Calls of success()/failure()/always()/cancelled(): (name, start, end), in order."""
+    if isinstance(expr, Call) and expr.func in STATUS_FUNCTIONS:
+        yield expr.func, expr.start, expr.end
+        return
+    for child in _children(expr):
+        yield from status_calls(child)
