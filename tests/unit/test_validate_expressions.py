@@ -348,7 +348,8 @@ def test_status_functions_are_valid_in_when_only() -> None:
 
 
 def test_status_functions_take_no_arguments_and_unknown_ones_are_named() -> None:
-    text = "version: 1\nnodes: [{id: a, type: transform, when: '${{ failure(1) }}', with: {value: 1}}]\n"
+    text = "version: 1\nnodes: [{id: a, type: transform, when: '${{ failure(1) }}', "
+    text += "with: {value: 1}}]\n"
     assert only(text, "expression-syntax").message == (
         "invalid expression: failure() takes 0 arguments, 1 given"
     )
