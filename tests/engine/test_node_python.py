@@ -174,3 +174,23 @@ async def test_endless_lines_are_logged_in_pieces(tmp_path: Path) -> None:
     await call({"code": code}, c)
     assert "".join(t for _, t in c.logs) == "x" * 200_000
     assert max(len(t) for _, t in c.logs) == 16 * 1024
+
+
+def test_with_env_is_read_through_os_environ(engine: Engine) -> None:
+    code = (
+        "import os\ndef main():\n    return os.environ['WHO'] + '|' + os.environ.get('GONE', '-')"
+    )
+    run = engine(
+        workflow(
+            node("py", "python", with_={"code": code, "env": {"WHO": "${{ inputs.who }}"}}),
+            node(
+                "after",
+                "python",
+                needs=["py"],
+                with_={"code": "import os\ndef main():\n    return os.environ.get('WHO')"},
+            ),
+            inputs={"who": 'x"; echo INJECTED'},
+        )
+    )
+    assert run.output("py") == 'x"; echo INJECTED|-'
+    assert run.output("after") is None  # the variable was the node's own

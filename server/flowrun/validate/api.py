@@ -11,7 +11,7 @@ from pathlib import Path
 from flowrun.spec.loader import LoadProblem, SourceMap, load_yaml
 from flowrun.spec.models import Workflow
 from flowrun.spec.positions import Position
-from flowrun.validate import codes, expressions, graph, params, schema, secrets
+from flowrun.validate import codes, expressions, graph, injection, params, schema, secrets
 from flowrun.validate.context import RuleContext
 from flowrun.validate.diagnostic import Diagnostic, Range, Related, Severity
 
@@ -21,6 +21,7 @@ RULES: tuple[Rule, ...] = (
     params.check,
     graph.check,
     expressions.check,
+    injection.check,
     secrets.check,
 )
 

@@ -25,6 +25,7 @@ from typing import Any
 from flowrun_engine import stdio
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
+from flowrun_engine.expr import to_text
 
 _ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SERIALISABLE = "return dicts, lists, strings, numbers, booleans or None"
@@ -38,9 +39,33 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
             f"node `{ctx.node_id}`: `args` must be a mapping of names to values",
             suggestion="write `args: {name: value}`; main() receives them as keyword arguments",
         )
-    result = await _in_thread(lambda: _call(params, args, ctx), ctx)
+    env = {str(k): to_text(v) for k, v in (params.get("env") or {}).items()}
+    ctx.env = {**ctx.env, **env}
+    result = await _in_thread(lambda: _with_environ(env, lambda: _call(params, args, ctx)), ctx)
     _check_serialisable(result, ctx.node_id)
     return result
+
+
+# `with.env` of python nodes: their code runs in this process and reads os.environ, so the
+# variables are set there while it runs; nodes with `env` take turns (the lock), so two of
+# them never see each other's values.
+_ENVIRON_LOCK = threading.Lock()
+
+
+def _with_environ(env: dict[str, str], fn: Callable[[], Any]) -> Any:
+    if not env:
+        return fn()
+    with _ENVIRON_LOCK:
+        saved = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        try:
+            return fn()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 async def _in_thread(fn: Callable[[], Any], ctx: NodeContext) -> Any:
