@@ -145,3 +145,37 @@ def test_colour_on_a_terminal(tmp_path: Path) -> None:
     assert process.wait(timeout=60) == 1
     output = b"".join(chunks).decode()
     assert "\x1b[" in output and "unknown-node-type" in output
+
+
+def test_two_workflows_with_one_id_in_a_folder_are_both_reported(tmp_path: Path) -> None:
+    text = "version: 1\nnodes: [{id: a, type: shell, with: {run: ls}}]\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "deploy.workflow.yml").write_text(text)
+    (tmp_path / "b" / "deploy.workflow.yml").write_text(text)
+    (tmp_path / "c.workflow.yml").write_text("id: deploy\n" + text)
+    result = flowrun("validate", str(tmp_path))
+    assert result.returncode == 1
+    lines = [LINE.match(line) for line in result.stdout.splitlines()[:-1]]
+    assert sorted((m["path"], m["line"], m["code"]) for m in lines if m) == [
+        (str(tmp_path / "a" / "deploy.workflow.yml"), "1", "duplicate-workflow-id"),
+        (str(tmp_path / "b" / "deploy.workflow.yml"), "1", "duplicate-workflow-id"),
+        (str(tmp_path / "c.workflow.yml"), "1", "duplicate-workflow-id"),
+    ]
+    assert f"is also the id of {tmp_path / 'a' / 'deploy.workflow.yml'}" in result.stdout
+
+
+def test_the_cli_reads_yaml_1_2_like_editors(tmp_path: Path) -> None:
+    """`yes`, `NO` stay text and `012` is 12 for the run too, not YAML 1.1's true/false/10."""
+    path = tmp_path / "flags.workflow.yml"
+    path.write_text(
+        "version: 1\n"
+        "env: {FLAG: yes, COUNTRY: NO, ZIP: 012, BIG: 1_000}\n"
+        "nodes:\n"
+        "  - {id: sh, type: shell, with: {run: 'echo \"$FLAG $COUNTRY $ZIP $BIG\"'}}\n"
+        "outputs: {seen: '${{ nodes.sh.output.stdout }}'}\n"
+    )
+    assert flowrun("validate", str(path)).returncode == 0
+    result = flowrun("run", str(path), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "yes NO 12 1_000" in result.stdout

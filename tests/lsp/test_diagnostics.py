@@ -170,3 +170,64 @@ async def test_workspace_folders_added_and_removed(workspace: Path, session: Ses
         await session.diagnostics.wait_for(
             lambda p, uri=uri: p.uri == uri and not p.diagnostics, since=mark
         )
+
+
+async def test_two_files_with_one_workflow_id_each_get_a_diagnostic(workspace: Path) -> None:
+    write(workspace, "a/deploy.workflow.yml", QUICK)
+    write(workspace, "b/deploy.workflow.yml", QUICK)
+    session = await start_session(workspace)
+    try:
+        for mine, other in (("a", "b"), ("b", "a")):
+            found = await session.wait_diagnostics(f"{mine}/deploy.workflow.yml", lambda d: d != [])
+            [d] = found
+            assert d.code == "duplicate-workflow-id"
+            assert d.message.startswith("workflow id `deploy` (from the file name) is also the id")
+            assert d.related_information is not None
+            assert d.related_information[0].location.uri == session.uri(
+                f"{other}/deploy.workflow.yml"
+            )
+        mark = session.diagnostics.mark()
+        session.open("b/deploy.workflow.yml", "id: other\n" + QUICK, version=1)
+        assert (
+            await session.wait_diagnostics("a/deploy.workflow.yml", lambda d: d == [], mark) == []
+        )
+    finally:
+        await session.stop()
+
+
+YAML_1_1_TRAPS = """version: 1
+env: {FLAG: yes, ZIP: 012, BIG: 1_000}
+nodes:
+  - id: a
+    type: shell
+    timeout: 1:30
+    retry: {attempts: 2.0}
+    with: {run: ls}
+  - {id: b, type: transform, with: {value: .inf}}
+"""
+
+
+async def test_the_editor_and_the_cli_say_the_same_about_yaml_1_1_traps(workspace: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    write(workspace, "traps.workflow.yml", YAML_1_1_TRAPS)
+    cli = subprocess.run(
+        [sys.executable, "-m", "flowrun", "validate", "--format", "json", "traps.workflow.yml"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    expected = [
+        (d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"])
+        for d in json.loads(cli.stdout)
+    ]
+    assert [c for c, *_ in expected] == ["bad-duration", "schema"]
+    session = await start_session(workspace)
+    try:
+        found = await session.wait_diagnostics("traps.workflow.yml")
+        assert [(d.code, d.range.start.line, d.range.start.character) for d in found] == expected
+    finally:
+        await session.stop()

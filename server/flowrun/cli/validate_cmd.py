@@ -39,6 +39,7 @@ def run_schema(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from flowrun.validate import find_workflow_files, validate_file
+    from flowrun.validate.workspace import workspace_diagnostics
 
     paths: list[Path] = args.paths
     missing = [p for p in paths if not p.exists()]
@@ -48,6 +49,8 @@ def run_validate(args: argparse.Namespace) -> int:
         return 2
     files = find_workflow_files(paths)
     results = [(path, validate_file(path)) for path in files]
+    for path, extra in workspace_diagnostics(results).items():  # duplicate workflow ids
+        next(result for p, result in results if p == path).diagnostics.extend(extra)
     if args.format == "json":
         items = [d.to_json(str(path)) for path, result in results for d in result.diagnostics]
         json.dump(items, sys.stdout, indent=2)

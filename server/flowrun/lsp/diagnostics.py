@@ -3,12 +3,15 @@
 At start-up every `*.workflow.y{a,}ml` under the workspace folders is validated, open or not.
 An open file is validated when it opens and ~150 ms after the last edit (per file); closing
 it re-validates what is on disk. The watcher module calls `validate_uri` on disk changes.
+Whenever a file's validation changes, the workspace rules (`flowrun.validate.workspace`:
+duplicate workflow ids) run over every known file, under their own diagnostics source.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.15
 SOURCE_KEY = "validate"
+WORKSPACE_KEY = "workspace"
 BATCH = 25
 WORKFLOW_SUFFIXES = (".workflow.yml", ".workflow.yaml")
 
@@ -67,6 +71,27 @@ def setup(server: FlowrunServer) -> None:
             server.forget_document(uri)
 
     server.on_initialized("diagnostics", lambda: validate_workspace(server))
+    server.document_listeners.append(_workspace_rules(server))
+
+
+def _workspace_rules(server: FlowrunServer) -> Callable[[Any], None]:
+    from flowrun.validate.workspace import workspace_diagnostics
+
+    published: dict[str, list[Any]] = {}
+
+    def on_document(_: Any) -> None:
+        states = list(server.documents.values())
+        extra = workspace_diagnostics((s.path, s.result) for s in states if s.result is not None)
+        for state in states:
+            mine = extra.get(state.path, [])
+            if published.get(state.uri, []) != mine:
+                published[state.uri] = mine
+                server.set_diagnostics(
+                    WORKSPACE_KEY, state.uri, [to_lsp(d, state.uri) for d in mine]
+                )
+                server.sync_diagnostics(state.uri)
+
+    return on_document
 
 
 async def validate_uri(server: FlowrunServer, uri: str) -> None:

@@ -41,6 +41,11 @@ def workflow_id(workflow: Workflow, path: Path) -> str:
     """The workflow's `id`, else the file name without `.workflow.yml`/`.workflow.yaml`."""
     if workflow.id:
         return workflow.id
+    return id_from_file_name(path)
+
+
+def id_from_file_name(path: Path) -> str:
+    """`deploy` for `deploy.workflow.yml`: the id of a workflow without `id:`."""
     name = path.name
     for suffix in (".workflow.yml", ".workflow.yaml", ".yml", ".yaml"):
         if name.endswith(suffix):
