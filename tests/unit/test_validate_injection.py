@@ -141,7 +141,7 @@ def test_python_code_gets_os_environ_and_an_import() -> None:
             return "Hello ${{ inputs.who }}!"
 """
     )
-    secret = [d for d in check(text).diagnostics if d.code == "secret-in-command"][0]
+    secret = next(d for d in check(text).diagnostics if d.code == "secret-in-command")
     first = apply_fix(text, secret)
     assert "import os\n        def main():" in first
     assert 'token = os.environ["API_KEY"]' in first
