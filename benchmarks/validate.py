@@ -21,7 +21,12 @@ FAN_OUT = 4
 
 
 def generate(count: int) -> str:
-    lines = ["version: 1", f"name: Generated {count} nodes", "inputs:", "  seed: {default: 1}"]
+    lines = [
+        "version: 1",
+        f"name: Generated {count} nodes",
+        "inputs:",
+        "  seed: {type: number, default: 1}",
+    ]
     lines.append("nodes:")
     hub = None
     for i in range(count):
