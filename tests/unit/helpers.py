@@ -72,7 +72,8 @@ nodes:
     type: shell
     needs: [first]
     with:
-      run: echo "${{ nodes.first.output }}"
+      run: echo "$TEXT"
+      env: {TEXT: "${{ nodes.first.output }}"}
 outputs:
   text: ${{ nodes.second.output.stdout }}
 """
