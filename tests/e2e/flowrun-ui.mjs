@@ -98,16 +98,22 @@ export async function waitForExecution(page, workflowId, status, timeoutMs = TIM
   );
 }
 
+/** The short id of the newest execution of `workflowId` in the tree, or null. */
+export async function newestExecutionId(page, workflowId) {
+  return newestExecution(await rows(page), workflowId)?.[0].name ?? null;
+}
+
 /**
- * The first picture of the tree in which the newest execution of `workflowId` has ended:
- * {execution: its row, nodes: {id: status}}. Taken as often as the tree can be read, so a node
- * that the view shows late (a stale tree) is caught.
+ * The first picture of the tree in which the newest execution of `workflowId`, other than
+ * `before` (a short id), has ended: {execution: its status, nodes: {id: status}}. Taken as
+ * often as the tree can be read, so a node that the view shows late (a stale tree) is caught.
  */
-export async function firstEndedPicture(page, workflowId, timeoutMs = TIMEOUT) {
+export async function firstEndedPicture(page, workflowId, before, timeoutMs = TIMEOUT) {
   return until(
     async () => {
       const execution = newestExecution(await rows(page), workflowId);
-      if (!execution || !ENDED.includes(statusOf(execution[0]))) {
+      const fresh = execution && execution[0].name !== before;
+      if (!fresh || !ENDED.includes(statusOf(execution[0]))) {
         return null;
       }
       const nodes = execution.filter((row) => row.level === 3);

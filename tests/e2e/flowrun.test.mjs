@@ -299,8 +299,9 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
     async () => {
       await step("ended-at-once", async () => {
         await openFile(page, "ends.workflow.yml");
+        const before = await flowrun.newestExecutionId(page, "ends");
         await flowrun.clickCodeLens(page, "Run Test");
-        const picture = await flowrun.firstEndedPicture(page, "ends");
+        const picture = await flowrun.firstEndedPicture(page, "ends", before);
         assert.deepEqual(
           picture,
           {

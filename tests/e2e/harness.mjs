@@ -182,6 +182,9 @@ export function prepareWorkspace(cfg) {
   const workspace = path.join(cfg.artifacts, "workspace");
   rmSync(workspace, { recursive: true, force: true });
   cpSync(cfg.fixtures, workspace, { recursive: true });
+  // Its own history: without a .flowrun folder here the server would use the repository's
+  // (the nearest .git), and runs of earlier test runs would show in the tree.
+  mkdirSync(path.join(workspace, ".flowrun"));
   return workspace;
 }
 
