@@ -315,4 +315,14 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
       });
     },
   );
+
+  it("8. a failure handler (`when: ${{ failure() }}`) runs after its node failed", STEP, async () => {
+    await step("failure-handler", async () => {
+      await openFile(page, "notify.workflow.yml");
+      await flowrun.clickCodeLens(page, "Run Test");
+      await flowrun.waitForExecution(page, "notify", "failed");
+      await flowrun.waitForNode(page, "notify", "risky", "failed");
+      await flowrun.waitForNode(page, "notify", "notify", "succeeded");
+    });
+  });
 });
