@@ -19,6 +19,7 @@ STATUS_STYLES: dict[str, StatusStyle] = {
     "queued": StatusStyle("…", "dim"),
     "pending": StatusStyle("·", "dim"),
     "running": StatusStyle("▶", "yellow"),
+    "paused": StatusStyle("⏸", "cyan"),
     "succeeded": StatusStyle("✓", "green"),
     "failed": StatusStyle("✗", "bold red"),
     "skipped": StatusStyle("↷", "dim"),

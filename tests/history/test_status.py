@@ -29,3 +29,9 @@ def test_the_engine_keeps_its_own_names_but_the_same_values() -> None:
 
 def test_the_protocol_spells_the_same_execution_statuses() -> None:
     assert list(typing.get_args(protocol.Status)) == [str(s) for s in ExecutionStatus]
+
+
+def test_every_status_has_one_style() -> None:
+    from flowrun.status_style import STATUS_STYLES
+
+    assert {str(s) for s in ExecutionStatus} | {str(s) for s in NodeStatus} == set(STATUS_STYLES)

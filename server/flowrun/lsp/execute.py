@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
@@ -22,6 +23,7 @@ from flowrun.lsp import protocol as p
 from flowrun.lsp.server import FlowrunServer, uri_to_path
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 READY_TIMEOUT = 30.0
 
@@ -39,14 +41,16 @@ def setup(server: FlowrunServer) -> None:
 
     @server.feature(p.HISTORY)
     async def history(params: Any) -> dict[str, Any]:
-        return (await list_history(server, p.parse(p.HistoryParams, params))).wire()
+        args = p.parse(p.HistoryParams, params)
+        return (await _explained(list_history(server, args))).wire()
 
     @server.feature(p.EXECUTION)
     async def execution(params: Any) -> dict[str, Any]:
         ref = p.parse(p.ExecutionRef, params)
         store = (await _services(server)).store
         await store.flush()
-        tree: dict[str, Any] = await store.execution_tree(await resolve(server, ref.execution_id))
+        execution_id = await resolve(server, ref.execution_id)
+        tree: dict[str, Any] = await _explained(store.execution_tree(execution_id))
         return tree
 
     @server.feature(p.PYTHON_ENVIRONMENT)
@@ -78,6 +82,16 @@ def _commands(server: FlowrunServer) -> None:
     @server.command(p.CMD_INSTALL_DEPENDENCIES)
     async def install_dependencies(*args: Any) -> Any:
         return await _as_command(server, install(server, p.parse(p.DocumentRef, _first(args))))
+
+
+async def _explained(work: Awaitable[T]) -> T:
+    """A history that cannot be read (damaged) answers with its explanation (-32001)."""
+    from flowrun.runs.errors import FlowrunError
+
+    try:
+        return await work
+    except FlowrunError as exc:
+        raise p.flowrun_error(exc.error) from None
 
 
 def _first(args: tuple[Any, ...]) -> Any:
