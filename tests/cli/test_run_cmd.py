@@ -201,6 +201,12 @@ def test_a_trigger_the_workflow_refuses_is_a_clean_error(
     assert code == 1 and out == ""
     assert err.startswith("error: InvalidTrigger: ok.workflow.yml: ")
     assert "Traceback" not in err and "→ Give a trigger matching" in err
+    code, out, err = run_main([str(path), "--json", "--trigger", '{"method": 5}'], capsys)
+    assert code == 1
+    assert "error: InvalidTrigger: ok.workflow.yml: the trigger's `method`" in err
+    error = json.loads(out)["error"]
+    assert error["type"] == "InvalidTrigger" and "`method`" in error["message"]
+    assert executions(tmp_path) == []
 
 
 def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -146,7 +146,7 @@ def _resolve(
     except TriggerError as exc:
         raise InvalidTrigger(
             f"{path.name}: {exc}",
-            suggestion="Give a trigger matching the file's `trigger:` (--trigger FILE|JSON).",
+            suggestion="Give a trigger matching the file's `trigger:` (--trigger FILE|JSON|-).",
         ) from None
     except InputError as exc:
         raise InvalidInput(
