@@ -16,6 +16,7 @@ import threading
 import traceback
 from typing import Any
 
+from flowrun_engine import containment, proctree
 from flowrun_engine import events as ev
 from flowrun_engine.scheduler import Runner
 
@@ -54,8 +55,13 @@ async def _run(resolved: dict[str, Any], sink: ev.FdSink) -> None:
     os.environ.update(runner.env.workflow_env)
     loop = asyncio.get_running_loop()
     _watch_children_with_pidfds(loop)
-    loop.add_signal_handler(signal.SIGTERM, runner.stop)
-    loop.add_signal_handler(signal.SIGINT, runner.stop)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(sig, runner.stop)
+    if containment.enable():  # detached descendants come back to us: reap them
+        loop.add_signal_handler(signal.SIGCHLD, containment.reap_orphans)
+    parent = os.getppid()
+    if proctree.die_with_parent(signal.SIGTERM) and os.getppid() != parent:
+        runner.stop()  # the supervisor died before we asked to be told
     await runner.execute()
 
 

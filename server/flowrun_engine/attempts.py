@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flowrun_engine import containment, expr
 from flowrun_engine import events as ev
-from flowrun_engine import expr
 from flowrun_engine.context import NodeContext
 from flowrun_engine.environment import RunEnvironment
 from flowrun_engine.errors import NodeError
@@ -36,6 +36,7 @@ class Workspace:
     cwd: str
     scratch: str | None
     workflow_file: str | None
+    execution_id: str
 
 
 class NodeExecutor:
@@ -141,11 +142,13 @@ class NodeExecutor:
             self.emit(ev.NODE_LOG, node, iteration, stream=stream, text=text)
 
         ws = self.workspace
+        token = containment.node_token(ws.execution_id, node.id, attempt, iteration)
         return NodeContext(
             node_id=node.id,
             attempt=attempt,
             timeout=node.timeout,
             env={**ws.env.variables, "FLOWRUN_NODE_ID": node.id},
+            token=token,
             cwd=ws.cwd,
             scratch=ws.scratch,
             secrets=ws.env.secrets,

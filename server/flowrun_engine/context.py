@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flowrun_engine import containment, proctree
 from flowrun_engine.errors import NodeError
 from flowrun_engine.events import Redactor
 
@@ -24,7 +24,8 @@ CAPTURE_LIMIT = 10 * 1024 * 1024
 LOG_BYTES_LIMIT = 2 * 1024 * 1024
 LOG_LINES_LIMIT = 20_000
 LINE_LIMIT = 16 * 1024
-DRAIN_GRACE = 0.5  # seconds to read what is left after the process exited
+QUIET = 0.05  # seconds for the pipes to reach EOF once the process exited (nothing holds them)
+DRAIN_GRACE = 0.5  # seconds to read what is left once what it left running is ended
 _CHUNK = 64 * 1024
 
 LogFn = Callable[[str, str], None]
@@ -35,6 +36,7 @@ class ProcessResult:
     exit_code: int
     stdout: str
     stderr: str
+    result: bytes | None = None  # what was written to the result pipe (`result_pipe=True`)
 
 
 class NodeContext:
@@ -53,6 +55,7 @@ class NodeContext:
         on_log: LogFn | None = None,
         workflow_file: str | None = None,
         code_line: int | None = None,
+        token: str | None = None,
     ) -> None:
         self.node_id = node_id
         self.attempt = attempt
@@ -63,6 +66,8 @@ class NodeContext:
         self.secrets = {} if secrets is None else secrets
         self.workflow_file = workflow_file  # for messages and python tracebacks
         self.code_line = code_line  # line of the node's `code` in the file (python nodes)
+        # FLOWRUN_NODE_TOKEN of this attempt's processes (containment.py)
+        self.token = token or f"{node_id}:{attempt}:{os.urandom(8).hex()}"
         self.logs: list[tuple[str, str]] = []
         self._on_log: LogFn = on_log if on_log is not None else self._keep
         self._log_bytes = 0
@@ -122,54 +127,154 @@ class NodeContext:
         cwd: str | None = None,
         env: dict[str, str] | None = None,
         stdin: bytes | None = None,
+        result_pipe: bool = False,
     ) -> ProcessResult:
         """Run `argv`, stream its lines as logs, return its exit code and (capped) text.
 
-        Raises FileNotFoundError/PermissionError when the program cannot be started.
+        The node ends when the process exits: what is already in its pipes is read (for a
+        short while), then every process it left running is ended. With `result_pipe`, the
+        number of a pipe's write end is appended to `argv`; what the process writes there is
+        `ProcessResult.result`. Raises FileNotFoundError/PermissionError when the program
+        cannot be started.
         """
-        loop = asyncio.get_running_loop()
-        transport, protocol = await loop.subprocess_exec(
-            lambda: _Protocol(loop),
-            *argv,
-            cwd=cwd or self.cwd,
-            env=self.env if env is None else env,
-            stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        proc = asyncio.subprocess.Process(transport, protocol, loop)
+        env = {**(self.env if env is None else env), containment.TOKEN_VAR: self.token}
+        result_fds = os.pipe() if result_pipe else None
         try:
-            return await self._communicate(proc, protocol.exited, stdin)
+            transport, proc, exited, result = await self._spawn(argv, cwd, env, stdin, result_fds)
+        finally:
+            if result_fds is not None:
+                os.close(result_fds[1])
+        try:
+            return await self._communicate(proc, exited, stdin, result)
         except BaseException:
-            await _kill_tree(proc, protocol.exited)
+            await asyncio.shield(self._end_processes(proc.pid))
             raise
         finally:
-            transport.close()  # pipes a background process may still hold
+            proctree.WAITED_FOR.discard(proc.pid)
+            transport.close()  # pipes a killed process may still hold
+            if result is not None:
+                result.close()
+
+    async def _spawn(
+        self,
+        argv: list[str],
+        cwd: str | None,
+        env: dict[str, str],
+        stdin: bytes | None,
+        result_fds: tuple[int, int] | None,
+    ) -> tuple[
+        asyncio.SubprocessTransport,
+        asyncio.subprocess.Process,
+        asyncio.Future[None],
+        _ResultReader | None,
+    ]:
+        loop = asyncio.get_running_loop()
+        result = None
+        if result_fds is not None:
+            argv = [*argv, str(result_fds[1])]
+            result = await _ResultReader.open(loop, result_fds[0])
+        try:
+            with containment.spawning() as waited:
+                transport, protocol = await loop.subprocess_exec(
+                    lambda: _Protocol(loop),
+                    *argv,
+                    cwd=cwd or self.cwd,
+                    env=env,
+                    stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                    pass_fds=() if result_fds is None else (result_fds[1],),
+                )
+                waited.add(transport.get_pid())
+        except BaseException:
+            if result is not None:
+                result.close()
+            raise
+        proc = asyncio.subprocess.Process(transport, protocol, loop)
+        return transport, proc, protocol.exited, result
+
+    async def _end_processes(self, root: int | None) -> None:
+        """SIGTERM then SIGKILL the process (when still running) and all it started."""
+        found = await containment.end_node(self.token, root)
+        left = [pid for pid in found if pid != root]
+        if left and not self._closed:
+            self.log("info", f"… ended {_processes(len(left))} the node left running")
 
     async def _communicate(
-        self, proc: asyncio.subprocess.Process, exited: asyncio.Future[None], stdin: bytes | None
+        self,
+        proc: asyncio.subprocess.Process,
+        exited: asyncio.Future[None],
+        stdin: bytes | None,
+        result: _ResultReader | None,
     ) -> ProcessResult:
         assert proc.stdout is not None and proc.stderr is not None
         out, err = _Capture(self, "stdout"), _Capture(self, "stderr")
         tasks = [out.pump(proc.stdout), err.pump(proc.stderr)]
+        if result is not None:
+            tasks.append(result.pump())
         if stdin is not None:
             tasks.append(_feed(proc, stdin))
         reading = asyncio.gather(*tasks)
         try:
-            waiting: list[asyncio.Future[Any]] = [reading, exited]
-            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            await asyncio.wait_for(asyncio.shield(reading), None if reading.done() else DRAIN_GRACE)
-            await exited
-        except TimeoutError:  # `cmd &`: a background process still holds the pipes
-            self.log("info", "… the command exited; its background processes keep running")
+            await exited  # the node's own process: never the pipes a descendant may hold
+            await _bounded(reading, QUIET)
+            await self._end_processes(None)  # what it left running, holding a pipe or not
+            await _bounded(reading, DRAIN_GRACE)
+            if not reading.done():
+                self.log("info", "… a process the node started still holds its output open")
         finally:
             reading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reading
         code = proc.returncode
         return ProcessResult(
-            exit_code=-1 if code is None else code, stdout=out.text(), stderr=err.text()
+            exit_code=-1 if code is None else code,
+            stdout=out.text(),
+            stderr=err.text(),
+            result=None if result is None else result.data(),
         )
+
+
+async def _bounded(task: asyncio.Future[Any], seconds: float) -> None:
+    """Wait for `task` at most `seconds` (it goes on)."""
+    if not task.done():
+        await asyncio.wait([task], timeout=seconds)
+
+
+def _processes(count: int) -> str:
+    return f"{count} process{'es' if count != 1 else ''}"
+
+
+class _ResultReader:
+    """Collects what a process writes to its result pipe (read while it runs: a big result
+    must not fill the pipe and block the writer)."""
+
+    def __init__(self, reader: asyncio.StreamReader, transport: asyncio.BaseTransport) -> None:
+        self._reader = reader
+        self._transport = transport
+        self._chunks: list[bytes] = []
+
+    @classmethod
+    async def open(cls, loop: asyncio.AbstractEventLoop, fd: int) -> _ResultReader:
+        reader = asyncio.StreamReader(limit=_CHUNK, loop=loop)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(fd, "rb", 0)
+        )
+        return cls(reader, transport)
+
+    async def pump(self) -> None:
+        try:
+            while chunk := await self._reader.read(_CHUNK):
+                self._chunks.append(chunk)
+        finally:
+            self._transport.close()
+
+    def data(self) -> bytes:
+        return b"".join(self._chunks)
+
+    def close(self) -> None:
+        if not self._transport.is_closing():
+            self._transport.close()
 
 
 class _Protocol(asyncio.subprocess.SubprocessStreamProtocol):
@@ -226,9 +331,12 @@ class _Capture:
             if self._ctx.logs_exhausted:
                 self._pending = b""
                 return
-        if len(self._pending) > LINE_LIMIT:
-            self._emit(self._pending)
-            self._pending = b""
+        while len(self._pending) > LINE_LIMIT:  # a line that never ends: log it in pieces
+            cut = LINE_LIMIT
+            while cut > 1 and self._pending[cut] & 0xC0 == 0x80:  # not inside a character
+                cut -= 1
+            self._emit(self._pending[:cut])
+            self._pending = self._pending[cut:]
 
     def _emit(self, line: bytes) -> None:
         text = line.decode("utf-8", errors="replace").rstrip("\r")
@@ -241,40 +349,3 @@ class _Capture:
         if self._dropped:
             text += f"\n… [output truncated: {self._dropped} more bytes not kept]"
         return text
-
-
-def _descendants(pid: int) -> list[int]:
-    """Children, grandchildren... of `pid` (Linux /proc; empty elsewhere)."""
-    parents: dict[int, list[int]] = {}
-    with contextlib.suppress(OSError):
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                ppid = _parent_of(int(entry))
-                if ppid is not None:
-                    parents.setdefault(ppid, []).append(int(entry))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _parent_of(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return int(fields[1]) if len(fields) > 1 else None
-
-
-async def _kill_tree(proc: asyncio.subprocess.Process, exited: asyncio.Future[None]) -> None:
-    if proc.returncode is None:
-        for pid in [*_descendants(proc.pid), proc.pid]:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(asyncio.shield(exited), 2.0)

@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -127,22 +127,22 @@ def descendants_of(pid: int) -> list[int]:
     return found
 
 
-def pids_with_env(name: str, value: str) -> list[int]:
-    """Live processes whose environment holds `name=value` (unreadable ones are skipped)."""
-    wanted = f"{name}={value}".encode()
+def has_env(pid: int, name: str, value: str) -> bool:
+    """`pid`'s environment (as it was exec'd) holds `name=value`; False when unreadable."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            entries = f.read().split(b"\0")
+    except OSError:
+        return False
+    return f"{name}={value}".encode() in entries
+
+
+def pids_with_env(name: str, value: str, among: Iterable[int] | None = None) -> list[int]:
+    """Live processes (all, or those in `among`) whose environment holds `name=value`;
+    unreadable ones and zombies are skipped, and so is this process."""
     me = os.getpid()
-    found: list[int] = []
-    for pid in _all_pids():
-        if pid == me:
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                entries = f.read().split(b"\0")
-        except OSError:
-            continue
-        if wanted in entries and is_alive(pid):
-            found.append(pid)
-    return found
+    candidates = _all_pids() if among is None else among
+    return [pid for pid in candidates if pid != me and has_env(pid, name, value) and is_alive(pid)]
 
 
 def reap(pid: int) -> bool:
@@ -208,15 +208,47 @@ def kill_tree(
     `keep_unreaped`: our children whose exit status someone else collects (asyncio); the
     pids in `WAITED_FOR` are never reaped either.
     """
+    steps = _kill_steps(pids, grace, rescan, set(keep_unreaped))
+    try:
+        while True:
+            time.sleep(next(steps))
+    except StopIteration as done:
+        return list(done.value)
+
+
+async def kill_tree_async(
+    pids: Iterable[int],
+    *,
+    grace: float = DEFAULT_GRACE,
+    rescan: Callable[[], Iterable[int]] | None = None,
+    keep_unreaped: Iterable[int] = (),
+) -> list[int]:
+    """`kill_tree` that waits with `asyncio.sleep`, for an event loop that must keep going."""
+    import asyncio  # the engine has it loaded; a plain caller of kill_tree does not pay for it
+
+    steps = _kill_steps(pids, grace, rescan, set(keep_unreaped))
+    try:
+        while True:
+            await asyncio.sleep(next(steps))
+    except StopIteration as done:
+        return list(done.value)
+
+
+def _kill_steps(
+    pids: Iterable[int],
+    grace: float,
+    rescan: Callable[[], Iterable[int]] | None,
+    keep: set[int],
+) -> Generator[float, None, list[int]]:
+    """The kill sequence; yields how long to wait before the next look at /proc."""
     protected = _protected()
-    keep = set(keep_unreaped)
     targets = _expand(pids, rescan, protected)
     for pid in targets:
         _signal(pid, signal.SIGTERM, protected)
     deadline = time.monotonic() + grace
     alive = _alive_after(targets, keep)
     while alive and time.monotonic() < deadline:
-        time.sleep(_POLL)
+        yield _POLL
         alive = _alive_after(alive, keep)
     survivors = _alive_after(_expand(alive, rescan, protected), keep)
     killed = list(survivors)
@@ -225,7 +257,9 @@ def kill_tree(
             break
         for pid in survivors:
             _signal(pid, signal.SIGKILL, protected)
-        _await_death(survivors, keep)
+        limit = time.monotonic() + 2.0  # SIGKILL takes effect asynchronously
+        while _alive_after(survivors, keep) and time.monotonic() < limit:
+            yield _POLL / 4
         survivors = _alive_after(_expand(survivors, rescan, protected), keep)
         killed.extend(p for p in survivors if p not in killed)
     return killed
@@ -242,12 +276,3 @@ def _expand(
         for child in descendants_of(pid):
             found[child] = None
     return [pid for pid in found if pid not in protected]
-
-
-def _await_death(pids: list[int], keep: set[int], limit: float = 2.0) -> None:
-    """SIGKILL takes effect asynchronously: wait (briefly) until the processes are gone."""
-    deadline = time.monotonic() + limit
-    alive = _alive_after(pids, keep)
-    while alive and time.monotonic() < deadline:
-        time.sleep(_POLL / 4)
-        alive = _alive_after(alive, keep)

@@ -15,8 +15,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from flowrun_engine import containment, expr
 from flowrun_engine import events as ev
-from flowrun_engine import expr, stdio
 from flowrun_engine.attempts import NodeExecutor, Outcome, Workspace, render_value, truthy
 from flowrun_engine.environment import RunEnvironment, build_environment
 from flowrun_engine.plan import Plan, PlanNode, PlanStage, build_plan
@@ -64,7 +64,9 @@ class Runner:
             "env": {**environ, **self.env.workflow_env},
             "secrets": self.env.secrets,
         }
-        workspace = Workspace(self.env, self.cwd, self.scratch, self.workflow.get("file"))
+        workspace = Workspace(
+            self.env, self.cwd, self.scratch, self.workflow.get("file"), self.execution_id
+        )
         self.nodes = NodeExecutor(
             self.emitter,
             workspace,
@@ -108,6 +110,7 @@ class Runner:
             plan=self.plan.to_event(),
         )
         status, error = await self._supervised()
+        await containment.end_run(self.execution_id)  # nothing the run started outlives it
         self._skip_rest()
         outputs = self._outputs()
         self.emitter.emit(ev.EXECUTION_FINISHED, status=status, outputs=outputs, error=error)
@@ -122,8 +125,7 @@ class Runner:
             self._main.cancel()
         try:
             async with asyncio.timeout(timeout):
-                with stdio.redirected():
-                    await asyncio.shield(self._main)
+                await asyncio.shield(self._main)
         except TimeoutError:
             await self._cancel_main()
             return "timed_out", {

@@ -1,253 +1,78 @@
 """`python`: `code` defining `main(**args)`, or `function: "package.module:attr"`.
 
-The user's code runs in a daemon worker thread (a timeout or a stop stops waiting for it;
-a daemon thread does not keep the engine alive). Its prints become this node's logs. The
-code is compiled with the file name `<file.workflow.yml:node_id>` and padded so line numbers
-are those of the workflow file when the resolved node carries `code_line`.
+The user's code runs in its own process (`flowrun_engine.pyrunner`, started with the
+engine's interpreter), so a timeout or a stop ends it, and everything it started, like a
+shell command; and what it writes to its file descriptors 1 and 2, by any means, is this
+node's stdout/stderr logs. The job goes in on stdin and the result comes back as JSON on a
+pipe of its own. The code is compiled with the file name `<file.workflow.yml:node_id>` and
+padded so line numbers are those of the workflow file when the node carries `code_line`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import importlib
-import inspect
 import json
-import linecache
-import math
 import os
 import sys
-import threading
-import traceback
-from collections.abc import Callable
 from typing import Any
 
-from flowrun_engine import stdio
-from flowrun_engine.context import NodeContext
+from flowrun_engine.context import NodeContext, ProcessResult
 from flowrun_engine.errors import NodeError
-from flowrun_engine.expr import to_text
 
-_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_SERIALISABLE = "return dicts, lists, strings, numbers, booleans or None"
+# the package's parent as the engine imported it (the run's scratch link, or the source tree)
+_ENGINE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_BOOT = (
+    f"import sys;sys.path.insert(0,{_ENGINE_PARENT!r});"
+    "from flowrun_engine.pyrunner import main;main(int(sys.argv[1]))"
+)
+STDERR_TAIL_LINES = 20
 
 
 async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
-    args = params.get("args") or {}
-    if not isinstance(args, dict):
-        raise NodeError(
-            "ExecutionError",
-            f"node `{ctx.node_id}`: `args` must be a mapping of names to values",
-            suggestion="write `args: {name: value}`; main() receives them as keyword arguments",
-        )
-    env = {str(k): to_text(v) for k, v in (params.get("env") or {}).items()}
-    ctx.env = {**ctx.env, **env}
-    result = await _in_thread(lambda: _with_environ(env, lambda: _call(params, args, ctx)), ctx)
-    _check_serialisable(result, ctx.node_id)
-    return result
-
-
-# `with.env` of python nodes: their code runs in this process and reads os.environ, so the
-# variables are set there while it runs; nodes with `env` take turns (the lock), so two of
-# them never see each other's values.
-_ENVIRON_LOCK = threading.Lock()
-
-
-def _with_environ(env: dict[str, str], fn: Callable[[], Any]) -> Any:
-    if not env:
-        return fn()
-    with _ENVIRON_LOCK:
-        saved = {name: os.environ.get(name) for name in env}
-        os.environ.update(env)
-        try:
-            return fn()
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-
-
-async def _in_thread(fn: Callable[[], Any], ctx: NodeContext) -> Any:
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def deliver(ok: bool, value: Any) -> None:
-        if not future.done():
-            future.set_result(value) if ok else future.set_exception(value)
-
-    def work() -> None:
-        with stdio.node_output(ctx):
-            try:
-                outcome = (True, fn())
-            except BaseException as exc:  # delivered to the awaiting coroutine
-                outcome = (False, exc)
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(deliver, *outcome)
-
-    threading.Thread(target=work, name=f"flowrun-node-{ctx.node_id}", daemon=True).start()
-    return await future
-
-
-def _call(params: dict[str, Any], args: dict[str, Any], ctx: NodeContext) -> Any:
-    target, filename = _load(params, ctx)
-    try:
-        result = target(**args)
-        if inspect.iscoroutine(result):
-            result = asyncio.run(result)
-    except (Exception, SystemExit) as exc:
-        raise _user_error(exc, ctx, filename) from None
-    return result
-
-
-def _load(params: dict[str, Any], ctx: NodeContext) -> tuple[Callable[..., Any], str | None]:
-    if params.get("function"):
-        return _import_function(str(params["function"]), ctx), None
-    code = params.get("code")
-    if not isinstance(code, str) or not code.strip():
-        raise NodeError(
-            "ExecutionError",
-            f"node `{ctx.node_id}` has neither `code` nor `function`",
-            suggestion="add `code:` with a `def main(**args):`, or `function: package.module:name`",
-        )
-    return _compile_main(code, ctx)
-
-
-def code_filename(ctx: NodeContext) -> str:
-    base = os.path.basename(ctx.workflow_file) if ctx.workflow_file else "workflow"
-    return f"<{base}:{ctx.node_id}>"
-
-
-def _compile_main(code: str, ctx: NodeContext) -> tuple[Callable[..., Any], str]:
-    filename = code_filename(ctx)
-    source = "\n" * max(0, (ctx.code_line or 1) - 1) + code
-    lines = source.splitlines(keepends=True)
-    linecache.cache[filename] = (len(source), None, lines, filename)
-    namespace: dict[str, Any] = {"__name__": f"flowrun_node_{ctx.node_id}"}
-    try:
-        exec(compile(source, filename, "exec"), namespace)
-    except SyntaxError as exc:
-        raise NodeError(
-            "ExecutionError",
-            f"node `{ctx.node_id}`: syntax error in its code at line {exc.lineno}: {exc.msg}",
-            traceback="".join(traceback.format_exception_only(exc)),
-            suggestion=f"fix the code of node `{ctx.node_id}` at line {exc.lineno}",
-        ) from None
-    except (Exception, SystemExit) as exc:
-        raise _user_error(exc, ctx, filename) from None
-    main = namespace.get("main")
-    if not callable(main):
-        raise NodeError(
-            "ExecutionError",
-            f"node `{ctx.node_id}`: its code defines no main() function",
-            suggestion="define `def main(**args):` and return the node's output from it",
-        )
-    return main, filename
-
-
-def _import_function(spec: str, ctx: NodeContext) -> Callable[..., Any]:
-    module_name, _, attr = spec.partition(":")
-    if ctx.cwd not in sys.path:
-        sys.path.insert(0, ctx.cwd)
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in (attr or "main").split("."):
-            target = getattr(target, part)
-    except ImportError as exc:
-        raise NodeError(
-            "ExecutionError",
-            f"node `{ctx.node_id}` cannot import `{module_name}`: {exc}",
-            traceback=_user_traceback(exc),
-            suggestion=f"put the module in the workspace folder ({ctx.cwd}) or install it in "
-            f"{sys.executable} (add it to `requires`)",
-        ) from None
-    except AttributeError:
-        raise NodeError(
-            "ExecutionError",
-            f"node `{ctx.node_id}`: module `{module_name}` has no `{attr}`",
-            suggestion="write `function: package.module:function_name`",
-        ) from None
-    except (Exception, SystemExit) as exc:
-        raise _user_error(exc, ctx, None) from None
-    if not callable(target):
-        raise NodeError("ExecutionError", f"node `{ctx.node_id}`: `{spec}` is not callable")
-    return target  # type: ignore[no-any-return]
-
-
-def _user_error(exc: BaseException, ctx: NodeContext, filename: str | None) -> NodeError:
-    message = f"node `{ctx.node_id}` raised {type(exc).__name__}: {exc}"
-    return NodeError(
-        "ExecutionError",
-        message + _where(exc, ctx, filename),
-        traceback=_user_traceback(exc),
-        suggestion="fix the error in the node's code (see the traceback), or pin the node's "
-        "output to test the rest of the workflow",
+    job = {
+        "code": params.get("code"),
+        "function": params.get("function"),
+        "args": params.get("args"),
+        "node_id": ctx.node_id,
+        "workflow_file": ctx.workflow_file,
+        "code_line": ctx.code_line,
+        "cwd": ctx.cwd,
+    }
+    result = await ctx.run_process(
+        [sys.executable, "-u", "-c", _BOOT],
+        stdin=json.dumps(job).encode(),
+        result_pipe=True,
     )
-
-
-def _where(exc: BaseException, ctx: NodeContext, filename: str | None) -> str:
-    """` (line 12 of x.workflow.yml)` for inline code, ` (tasks.py, line 6)` for a function."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if filename is not None:
-        lines = [f.lineno for f in frames if f.filename == filename]
-        file = os.path.basename(ctx.workflow_file or "the workflow")
-        return f" (line {lines[-1]} of {file})" if lines else ""
-    user = [f for f in frames if not f.filename.startswith(_ENGINE_DIR)]
-    return f" ({os.path.basename(user[-1].filename)}, line {user[-1].lineno})" if user else ""
-
-
-def _user_traceback(exc: BaseException) -> str:
-    """The traceback without the engine's own frames."""
-    tb = traceback.TracebackException.from_exception(exc)
-    _trim(tb, set())
-    return "".join(tb.format())
-
-
-def _trim(tb: traceback.TracebackException, seen: set[int]) -> None:
-    if id(tb) in seen:
-        return
-    seen.add(id(tb))
-    kept = [f for f in tb.stack if not f.filename.startswith(_ENGINE_DIR)]
-    tb.stack = traceback.StackSummary.from_list(kept)
-    for other in (tb.__cause__, tb.__context__):
-        if other is not None:
-            _trim(other, seen)
-
-
-def _check_serialisable(value: Any, node_id: str) -> None:
-    bad = _unserialisable(value)
-    if isinstance(bad, float):
+    reply = _reply(result)
+    if reply is None:
         raise NodeError(
             "ExecutionError",
-            f"node `{node_id}` returned {bad!r}, a number JSON cannot carry",
-            suggestion="return a finite number, or None or text for 'no value'",
+            _died_message(ctx.node_id, result),
+            suggestion="the node's process ended before main() returned (os._exit, a crash "
+            "or a signal); look at its stderr",
         )
-    if bad is not None:
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
         raise NodeError(
-            "ExecutionError",
-            f"node `{node_id}` returned a {type(bad)!r}, which is not JSON-serialisable; "
-            + _SERIALISABLE,
-            suggestion="convert it first, e.g. list(a_set), str(a_date), a_dataclass.__dict__",
+            str(error.get("type") or "ExecutionError"),
+            str(error.get("message") or f"node `{ctx.node_id}` failed"),
+            suggestion=error.get("suggestion"),
+            traceback=error.get("traceback"),
         )
+    return reply.get("output")
 
 
-def _unserialisable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return value
-    if value is None or isinstance(value, str | int | float | bool):
-        return None
-    if isinstance(value, list | tuple):
-        return next((b for b in map(_unserialisable, value) if b is not None), None)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str | int | float | bool) and key is not None:
-                return key
-            bad = _unserialisable(item)
-            if bad is not None:
-                return bad
-        return None
+def _reply(result: ProcessResult) -> dict[str, Any] | None:
+    line = (result.result or b"").split(b"\n", 1)[0]
     try:
-        json.dumps(value, allow_nan=False)  # Infinity/NaN are not JSON
-    except (TypeError, ValueError):
-        return value
-    return None  # pragma: no cover - json only accepts the types above
+        reply = json.loads(line)
+    except ValueError:
+        return None
+    return reply if isinstance(reply, dict) else None
+
+
+def _died_message(node_id: str, result: ProcessResult) -> str:
+    code = result.exit_code
+    what = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    tail = result.stderr.rstrip("\r\n").splitlines()[-STDERR_TAIL_LINES:]
+    message = f"node `{node_id}`: its Python process {what} without returning a result"
+    return message + (":\n" + "\n".join(tail) if tail else "")

@@ -1,0 +1,232 @@
+"""The process a `python` node runs in: `python -u -c BOOT <result fd>` (see nodes/python.py).
+
+Reads one JSON job on stdin (`code` or `function`, `args`, `node_id`, `workflow_file`,
+`code_line`, `cwd`), then gives the user's code an empty stdin, calls `main(**args)` (or the
+function) and writes one JSON line to the result fd: `{"ok": true, "output": ...}` or
+`{"ok": false, "error": {type, message, traceback?, suggestion?}}`. Output needs no
+redirection: the node's logs are this process's fds 1 and 2, so `print`, `os.write(1, ...)`,
+`os.system` and subprocesses all land there. Imports are kept few: this starts once per node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from flowrun_engine.errors import NodeError
+
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+_SERIALISABLE = "return dicts, lists, strings, numbers, booleans or None"
+
+
+class Job:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.code: Any = data.get("code")
+        self.function: Any = data.get("function")
+        self.args: Any = data.get("args") or {}
+        self.node_id = str(data.get("node_id") or "node")
+        self.workflow_file: str | None = data.get("workflow_file")
+        self.code_line: int | None = data.get("code_line")
+        self.cwd = str(data.get("cwd") or os.getcwd())
+
+
+def main(result_fd: int) -> None:
+    os.set_inheritable(result_fd, False)  # not for the user's subprocesses
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # type: ignore[union-attr]
+    job = Job(json.loads(sys.stdin.buffer.read()))
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    try:
+        reply: dict[str, Any] = {"ok": True, "output": _checked(run(job), job.node_id)}
+    except NodeError as exc:
+        reply = {"ok": False, "error": exc.to_dict()}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    data = (json.dumps(reply) + "\n").encode()
+    with open(result_fd, "wb", closefd=True) as out:
+        out.write(data)
+
+
+def run(job: Job) -> Any:
+    if not isinstance(job.args, dict):
+        raise NodeError(
+            "ExecutionError",
+            f"node `{job.node_id}`: `args` must be a mapping of names to values",
+            suggestion="write `args: {name: value}`; main() receives them as keyword arguments",
+        )
+    target, filename = _load(job)
+    try:
+        result = target(**job.args)
+        if type(result).__name__ == "coroutine":
+            import asyncio
+
+            result = asyncio.run(result)
+    except (Exception, SystemExit) as exc:
+        raise _user_error(exc, job, filename) from None
+    return result
+
+
+def _load(job: Job) -> tuple[Callable[..., Any], str | None]:
+    if job.function:
+        return _import_function(str(job.function), job), None
+    if not isinstance(job.code, str) or not job.code.strip():
+        raise NodeError(
+            "ExecutionError",
+            f"node `{job.node_id}` has neither `code` nor `function`",
+            suggestion="add `code:` with a `def main(**args):`, or `function: package.module:name`",
+        )
+    return _compile_main(job.code, job)
+
+
+def code_filename(job: Job) -> str:
+    base = os.path.basename(job.workflow_file) if job.workflow_file else "workflow"
+    return f"<{base}:{job.node_id}>"
+
+
+def _compile_main(code: str, job: Job) -> tuple[Callable[..., Any], str]:
+    import linecache
+
+    filename = code_filename(job)
+    source = "\n" * max(0, (job.code_line or 1) - 1) + code
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    namespace: dict[str, Any] = {"__name__": f"flowrun_node_{job.node_id}"}
+    try:
+        exec(compile(source, filename, "exec"), namespace)
+    except SyntaxError as exc:
+        import traceback
+
+        raise NodeError(
+            "ExecutionError",
+            f"node `{job.node_id}`: syntax error in its code at line {exc.lineno}: {exc.msg}",
+            traceback="".join(traceback.format_exception_only(exc)),
+            suggestion=f"fix the code of node `{job.node_id}` at line {exc.lineno}",
+        ) from None
+    except (Exception, SystemExit) as exc:
+        raise _user_error(exc, job, filename) from None
+    main = namespace.get("main")
+    if not callable(main):
+        raise NodeError(
+            "ExecutionError",
+            f"node `{job.node_id}`: its code defines no main() function",
+            suggestion="define `def main(**args):` and return the node's output from it",
+        )
+    return main, filename
+
+
+def _import_function(spec: str, job: Job) -> Callable[..., Any]:
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    if job.cwd not in sys.path:
+        sys.path.insert(0, job.cwd)
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in (attr or "main").split("."):
+            target = getattr(target, part)
+    except ImportError as exc:
+        raise NodeError(
+            "ExecutionError",
+            f"node `{job.node_id}` cannot import `{module_name}`: {exc}",
+            traceback=_user_traceback(exc),
+            suggestion=f"put the module in the workspace folder ({job.cwd}) or install it in "
+            f"{sys.executable} (add it to `requires`)",
+        ) from None
+    except AttributeError:
+        raise NodeError(
+            "ExecutionError",
+            f"node `{job.node_id}`: module `{module_name}` has no `{attr}`",
+            suggestion="write `function: package.module:function_name`",
+        ) from None
+    except (Exception, SystemExit) as exc:
+        raise _user_error(exc, job, None) from None
+    if not callable(target):
+        raise NodeError("ExecutionError", f"node `{job.node_id}`: `{spec}` is not callable")
+    return target  # type: ignore[no-any-return]
+
+
+def _user_error(exc: BaseException, job: Job, filename: str | None) -> NodeError:
+    message = f"node `{job.node_id}` raised {type(exc).__name__}: {exc}"
+    return NodeError(
+        "ExecutionError",
+        message + _where(exc, job, filename),
+        traceback=_user_traceback(exc),
+        suggestion="fix the error in the node's code (see the traceback), or pin the node's "
+        "output to test the rest of the workflow",
+    )
+
+
+def _where(exc: BaseException, job: Job, filename: str | None) -> str:
+    """` (line 12 of x.workflow.yml)` for inline code, ` (tasks.py, line 6)` for a function."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if filename is not None:
+        lines = [f.lineno for f in frames if f.filename == filename]
+        file = os.path.basename(job.workflow_file or "the workflow")
+        return f" (line {lines[-1]} of {file})" if lines else ""
+    user = [f for f in frames if not _is_ours(f.filename)]
+    return f" ({os.path.basename(user[-1].filename)}, line {user[-1].lineno})" if user else ""
+
+
+def _is_ours(filename: str) -> bool:
+    return filename.startswith(_ENGINE_DIR)
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback without the engine's own frames."""
+    import traceback
+
+    tb = traceback.TracebackException.from_exception(exc)
+    _trim(tb, set())
+    return "".join(tb.format())
+
+
+def _trim(tb: Any, seen: set[int]) -> None:
+    import traceback
+
+    if id(tb) in seen:
+        return
+    seen.add(id(tb))
+    kept = [f for f in tb.stack if not _is_ours(f.filename)]
+    tb.stack = traceback.StackSummary.from_list(kept)
+    for other in (tb.__cause__, tb.__context__):
+        if other is not None:
+            _trim(other, seen)
+
+
+def _checked(value: Any, node_id: str) -> Any:
+    bad = _unserialisable(value)
+    if bad is not None:
+        raise NodeError(
+            "ExecutionError",
+            f"node `{node_id}` returned a {type(bad)!r}, which is not JSON-serialisable; "
+            + _SERIALISABLE,
+            suggestion="convert it first, e.g. list(a_set), str(a_date), a_dataclass.__dict__",
+        )
+    return value
+
+
+def _unserialisable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return None
+    if isinstance(value, list | tuple):
+        return next((b for b in map(_unserialisable, value) if b is not None), None)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                return key
+            bad = _unserialisable(item)
+            if bad is not None:
+                return bad
+        return None
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return value
+    return None  # pragma: no cover - json only accepts the types above
