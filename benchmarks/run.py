@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run.py [--repeat 7] [--peers]
 
 W1 one transform node; W2 100 independent transform nodes plus a join; W3 eight parallel
-`python` nodes that each `time.sleep(0.5)` (python nodes run in worker threads); W4 20
+`python` nodes that each `time.sleep(0.5)` (each python node is a process of its own); W4 20
 chained `shell` nodes running `true`. Each figure is the median wall time of `--repeat`
 cold runs (`flowrun run FILE --json`, a fresh process each time); "over floor"
 is the median of (run - the `python -c pass` run just before it), measured in this run.

@@ -3,8 +3,9 @@
 Logs are capped per attempt (`LOG_BYTES_LIMIT`, `LOG_LINES_LIMIT`): past the cap one
 "output truncated" line is logged and the rest is dropped from the event stream (it is still
 kept, up to `CAPTURE_LIMIT`, in the text a process returns). Processes run in the engine's own
-process group (the supervisor kills the whole group on stop); on cancel or timeout the engine
-kills the process and everything it started.
+process group (the supervisor kills the whole group on stop) with the attempt's
+`FLOWRUN_NODE_TOKEN`. An attempt ends when its process exits, or on cancel (timeout, stop);
+then the process, if still running, and everything it started are ended (containment.py).
 """
 
 from __future__ import annotations

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Engine, node, workflow
+from conftest import Child, Engine, node, workflow
 
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
@@ -179,3 +182,88 @@ def test_with_env_is_read_through_os_environ(engine: Engine) -> None:
     )
     assert run.output("py") == 'x"; echo INJECTED|-'
     assert run.output("after") is None  # the variable was the node's own
+
+
+def test_output_is_captured_at_the_file_descriptor_level_in_order(engine: Engine) -> None:
+    code = textwrap.dedent(
+        """\
+        import os, subprocess, sys
+        def main():
+            print("1 print")
+            subprocess.run(["echo", "2 subprocess"], check=True)
+            os.system("echo 3 os.system")
+            os.write(1, b"4 os.write\\n")
+            sys.__stdout__.write("5 sys.__stdout__\\n")
+            print("e1 print", file=sys.stderr)
+            os.system("echo e2 os.system >&2")
+            os.write(2, b"e3 os.write\\n")
+            sys.__stderr__.write("e4 sys.__stderr__\\n")
+            return "done"
+        """
+    )
+    run_ = engine(workflow(node("loud", "python", with_={"code": code})))
+    assert run_.output("loud") == "done"
+    logs = run_.of("node_log", "loud")
+    assert [e["text"] for e in logs if e["stream"] == "stdout"] == [
+        "1 print",
+        "2 subprocess",
+        "3 os.system",
+        "4 os.write",
+        "5 sys.__stdout__",
+    ]
+    assert [e["text"] for e in logs if e["stream"] == "stderr"] == [
+        "e1 print",
+        "e2 os.system",
+        "e3 os.write",
+        "e4 sys.__stderr__",
+    ]
+
+
+BUSY = {
+    "loop": "def main():\n    while True:\n        pass\n",
+    "regex": "import re\ndef main():\n    re.match(r'(a+)+$', 'a' * 64 + 'b')\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BUSY))
+def test_a_timed_out_node_stops_running_before_it_is_reported(tmp_path: Path, kind: str) -> None:
+    """Its process is gone by the time `node_finished` says NodeTimeout, while the run goes on
+    (the GIL-holding regex cannot be interrupted from inside the process)."""
+    pid_file = tmp_path / "pid"
+    code = f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n" + BUSY[kind]
+    child = Child.start(
+        workflow(
+            node("busy", "python", with_={"code": code}, timeout=2.0, on_failure="continue"),
+            node("other", "shell", with_={"run": "sleep 300"}),
+        )
+    )
+    try:
+        finished = child.wait_for(lambda e: e["event"] == "node_finished" and e["node"] == "busy")
+        assert finished["error"]["type"] == "NodeTimeout"
+        pid = int(pid_file.read_text())
+        assert pid != child.proc.pid
+        assert not os.path.exists(f"/proc/{pid}")  # not running, not even a zombie
+        assert child.proc.poll() is None  # the run is still going
+    finally:
+        os.kill(child.proc.pid, signal.SIGTERM)
+        assert child.finish().status == "stopped"
+
+
+def test_a_process_that_dies_without_a_result(engine: Engine) -> None:
+    code = "import os, sys\ndef main():\n    print('bye', file=sys.stderr)\n    os._exit(7)\n"
+    run_ = engine(workflow(node("gone", "python", with_={"code": code})))
+    error = run_.of("node_finished", "gone")[0]["error"]
+    assert error["type"] == "ExecutionError"
+    assert error["message"] == (
+        "node `gone`: its Python process exited with code 7 without returning a result:\nbye"
+    )
+
+
+def test_user_code_reads_an_empty_stdin(engine: Engine) -> None:
+    code = "import sys\ndef main():\n    return sys.stdin.read()\n"
+    assert engine(workflow(node("r", "python", with_={"code": code}))).output("r") == ""
+
+
+async def test_a_result_larger_than_a_pipe_comes_back_whole(tmp_path: Path) -> None:
+    code = "def main():\n    return {'x': 'x' * 1_000_000}\n"
+    assert await call({"code": code}, ctx(tmp_path)) == {"x": "x" * 1_000_000}
