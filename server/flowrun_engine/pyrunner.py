@@ -1,29 +1,52 @@
 """The process a `python` node runs in: `python -u -c BOOT <result fd>` (see nodes/python.py).
 
-Reads one JSON job on stdin (`code` or `function`, `args`, `node_id`, `workflow_file`,
+Reads one job on stdin (`code` or `function`, `args`, `node_id`, `workflow_file`,
 `code_line`, `cwd`), then gives the user's code an empty stdin, calls `main(**args)` (or the
-function) and writes one JSON line to the result fd: `{"ok": true, "output": ...}` or
-`{"ok": false, "error": {type, message, traceback?, suggestion?}}`. Output needs no
+function) and writes the reply to the result fd: `{"ok": True, "output": ...}` or
+`{"ok": False, "error": {type, message, traceback?, suggestion?}}`. Output needs no
 redirection: the node's logs are this process's fds 1 and 2, so `print`, `os.write(1, ...)`,
-`os.system` and subprocesses all land there. Imports are kept few: this starts once per node.
+`os.system` and subprocesses all land there.
+
+This starts once per node, so it imports almost nothing: the job and the reply are `marshal`
+data (built in; the engine runs the same interpreter), the output is checked and turned into
+plain JSON types here (as `json` would: tuples become lists, keys strings), and `typing`,
+`json`, `re`, `traceback` and `linecache` are only imported when something fails.
 """
 
-from __future__ import annotations
-
-import json
+import marshal
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
 
-from flowrun_engine.errors import NodeError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SERIALISABLE = "return dicts, lists, strings, numbers, booleans or None"
 
 
+class NodeError(Exception):
+    """A failure the user sees: becomes the reply's `error` (as flowrun_engine.errors)."""
+
+    def __init__(
+        self,
+        type: str,
+        message: str,
+        *,
+        suggestion: str | None = None,
+        traceback: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error = {"type": type, "message": message}
+        if traceback:
+            self.error["traceback"] = traceback
+        if suggestion:
+            self.error["suggestion"] = suggestion
+
+
 class Job:
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: "dict[str, Any]") -> None:
         self.code: Any = data.get("code")
         self.function: Any = data.get("function")
         self.args: Any = data.get("args") or {}
@@ -31,28 +54,38 @@ class Job:
         self.workflow_file: str | None = data.get("workflow_file")
         self.code_line: int | None = data.get("code_line")
         self.cwd = str(data.get("cwd") or os.getcwd())
+        self.source: tuple[str, str] | None = None  # (file name, padded code) of `code`
+
+
+def _register_source(job: Job) -> None:
+    """Let tracebacks show the lines of the node's code."""
+    import linecache
+
+    if job.source is not None:
+        filename, source = job.source
+        lines = source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(source), None, lines, filename)
 
 
 def main(result_fd: int) -> None:
     os.set_inheritable(result_fd, False)  # not for the user's subprocesses
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # type: ignore[union-attr]
-    job = Job(json.loads(sys.stdin.buffer.read()))
+    job = Job(marshal.loads(sys.stdin.buffer.read()))
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
     try:
-        reply: dict[str, Any] = {"ok": True, "output": _checked(run(job), job.node_id)}
+        reply: dict[str, Any] = {"ok": True, "output": plain(run(job), job.node_id)}
     except NodeError as exc:
-        reply = {"ok": False, "error": exc.to_dict()}
+        reply = {"ok": False, "error": exc.error}
     sys.stdout.flush()
     sys.stderr.flush()
-    data = (json.dumps(reply) + "\n").encode()
     with open(result_fd, "wb", closefd=True) as out:
-        out.write(data)
+        out.write(marshal.dumps(reply))
 
 
-def run(job: Job) -> Any:
+def run(job: Job) -> "Any":
     if not isinstance(job.args, dict):
         raise NodeError(
             "ExecutionError",
@@ -71,7 +104,7 @@ def run(job: Job) -> Any:
     return result
 
 
-def _load(job: Job) -> tuple[Callable[..., Any], str | None]:
+def _load(job: Job) -> "tuple[Callable[..., Any], str | None]":
     if job.function:
         return _import_function(str(job.function), job), None
     if not isinstance(job.code, str) or not job.code.strip():
@@ -88,13 +121,12 @@ def code_filename(job: Job) -> str:
     return f"<{base}:{job.node_id}>"
 
 
-def _compile_main(code: str, job: Job) -> tuple[Callable[..., Any], str]:
-    import linecache
-
+def _compile_main(code: str, job: Job) -> "tuple[Callable[..., Any], str]":
     filename = code_filename(job)
     source = "\n" * max(0, (job.code_line or 1) - 1) + code
-    lines = source.splitlines(keepends=True)
-    linecache.cache[filename] = (len(source), None, lines, filename)
+    job.source = (filename, source)
+    if "linecache" in sys.modules:  # else registered when a traceback is formatted
+        _register_source(job)
     namespace: dict[str, Any] = {"__name__": f"flowrun_node_{job.node_id}"}
     try:
         exec(compile(source, filename, "exec"), namespace)
@@ -119,7 +151,7 @@ def _compile_main(code: str, job: Job) -> tuple[Callable[..., Any], str]:
     return main, filename
 
 
-def _import_function(spec: str, job: Job) -> Callable[..., Any]:
+def _import_function(spec: str, job: Job) -> "Callable[..., Any]":
     import importlib
 
     module_name, _, attr = spec.partition(":")
@@ -151,6 +183,7 @@ def _import_function(spec: str, job: Job) -> Callable[..., Any]:
 
 
 def _user_error(exc: BaseException, job: Job, filename: str | None) -> NodeError:
+    _register_source(job)
     message = f"node `{job.node_id}` raised {type(exc).__name__}: {exc}"
     return NodeError(
         "ExecutionError",
@@ -187,7 +220,7 @@ def _user_traceback(exc: BaseException) -> str:
     return "".join(tb.format())
 
 
-def _trim(tb: Any, seen: set[int]) -> None:
+def _trim(tb: "Any", seen: set[int]) -> None:
     import traceback
 
     if id(tb) in seen:
@@ -200,33 +233,47 @@ def _trim(tb: Any, seen: set[int]) -> None:
             _trim(other, seen)
 
 
-def _checked(value: Any, node_id: str) -> Any:
-    bad = _unserialisable(value)
-    if bad is not None:
-        raise NodeError(
-            "ExecutionError",
-            f"node `{node_id}` returned a {type(bad)!r}, which is not JSON-serialisable; "
-            + _SERIALISABLE,
-            suggestion="convert it first, e.g. list(a_set), str(a_date), a_dataclass.__dict__",
-        )
-    return value
-
-
-def _unserialisable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return None
-    if isinstance(value, list | tuple):
-        return next((b for b in map(_unserialisable, value) if b is not None), None)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str | int | float | bool) and key is not None:
-                return key
-            bad = _unserialisable(item)
-            if bad is not None:
-                return bad
-        return None
+def plain(value: "Any", node_id: str) -> "Any":
+    """`value` as `json.loads(json.dumps(value))` would give it; fails on what JSON refuses."""
     try:
-        json.dumps(value)
-    except (TypeError, ValueError):
+        return _plain(value)
+    except _NotJson as exc:
+        bad = exc.args[0]
+    raise NodeError(
+        "ExecutionError",
+        f"node `{node_id}` returned a {type(bad)!r}, which is not JSON-serialisable; "
+        + _SERIALISABLE,
+        suggestion="convert it first, e.g. list(a_set), str(a_date), a_dataclass.__dict__",
+    )
+
+
+class _NotJson(Exception):
+    pass
+
+
+def _plain(value: "Any") -> "Any":
+    if value is None or value is True or value is False:
         return value
-    return None  # pragma: no cover - json only accepts the types above
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {_key(key): _plain(item) for key, item in value.items()}
+    raise _NotJson(value)
+
+
+def _key(key: "Any") -> str:
+    if isinstance(key, str):
+        return str(key)
+    if key is None or key is True or key is False:
+        return {None: "null", True: "true", False: "false"}[key]
+    if isinstance(key, int):
+        return str(int(key))
+    if isinstance(key, float):
+        return float.__repr__(float(key))
+    raise _NotJson(key)

@@ -267,3 +267,13 @@ def test_user_code_reads_an_empty_stdin(engine: Engine) -> None:
 async def test_a_result_larger_than_a_pipe_comes_back_whole(tmp_path: Path) -> None:
     code = "def main():\n    return {'x': 'x' * 1_000_000}\n"
     assert await call({"code": code}, ctx(tmp_path)) == {"x": "x" * 1_000_000}
+
+
+async def test_the_node_process_imports_almost_nothing(tmp_path: Path) -> None:
+    """It starts once per python node: json, typing, re... are the user's to import."""
+    code = (
+        "import sys\ndef main():\n"
+        "    heavy = ('json', 'typing', 're', 'linecache', 'traceback', 'asyncio', 'inspect')\n"
+        "    return [m for m in heavy if m in sys.modules]\n"
+    )
+    assert await call({"code": code}, ctx(tmp_path)) == []

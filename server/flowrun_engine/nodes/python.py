@@ -3,14 +3,15 @@
 The user's code runs in its own process (`flowrun_engine.pyrunner`, started with the
 engine's interpreter), so a timeout or a stop ends it, and everything it started, like a
 shell command; and what it writes to its file descriptors 1 and 2, by any means, is this
-node's stdout/stderr logs. The job goes in on stdin and the result comes back as JSON on a
-pipe of its own. The code is compiled with the file name `<file.workflow.yml:node_id>` and
-padded so line numbers are those of the workflow file when the node carries `code_line`.
+node's stdout/stderr logs. The job goes in on stdin and the result comes back on a pipe of
+its own (`marshal` data: the same interpreter writes and reads it). The code is compiled
+with the file name `<file.workflow.yml:node_id>` and padded so line numbers are those of the
+workflow file when the node carries `code_line`.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
 from typing import Any
@@ -39,7 +40,7 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     }
     result = await ctx.run_process(
         [sys.executable, "-u", "-c", _BOOT],
-        stdin=json.dumps(job).encode(),
+        stdin=marshal.dumps(job),
         result_pipe=True,
     )
     reply = _reply(result)
@@ -62,10 +63,9 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
 
 
 def _reply(result: ProcessResult) -> dict[str, Any] | None:
-    line = (result.result or b"").split(b"\n", 1)[0]
     try:
-        reply = json.loads(line)
-    except ValueError:
+        reply = marshal.loads(result.result or b"")
+    except (EOFError, ValueError, TypeError):  # it died before it wrote it all
         return None
     return reply if isinstance(reply, dict) else None
 
