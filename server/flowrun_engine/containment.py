@@ -53,8 +53,9 @@ def spawning() -> Iterator[set[int]]:
 
 
 def reap_orphans() -> None:
-    """Collect the exit status of re-parented orphans (SIGCHLD), so none stays a zombie."""
-    if _state["spawning"] == 0:
+    """Collect the exit status of re-parented orphans (SIGCHLD), so none stays a zombie.
+    Only as the subreaper: run in-process, our children are the host's to wait for."""
+    if is_subreaper() and _state["spawning"] == 0:
         proctree.reap_orphans()
 
 
