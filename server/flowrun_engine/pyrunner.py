@@ -7,13 +7,15 @@ function) and writes the reply to the result fd: `{"ok": True, "output": ...}` o
 redirection: the node's logs are this process's fds 1 and 2, so `print`, `os.write(1, ...)`,
 `os.system` and subprocesses all land there.
 
-This starts once per node, so it imports almost nothing: the job and the reply are `marshal`
+This starts once per node, so it imports almost nothing (`marshal` and `math` are built
+in): the job and the reply are `marshal`
 data (built in; the engine runs the same interpreter), the output is checked and turned into
 plain JSON types here (as `json` would: tuples become lists, keys strings), and `typing`,
 `json`, `re`, `traceback` and `linecache` are only imported when something fails.
 """
 
 import marshal
+import math
 import os
 import sys
 
@@ -234,11 +236,18 @@ def _trim(tb: "Any", seen: set[int]) -> None:
 
 
 def plain(value: "Any", node_id: str) -> "Any":
-    """`value` as `json.loads(json.dumps(value))` would give it; fails on what JSON refuses."""
+    """`value` as `json.loads(json.dumps(value))` would give it; fails on what JSON refuses
+    (Infinity and NaN too: JSON has no such numbers)."""
     try:
         return _plain(value)
     except _NotJson as exc:
         bad = exc.args[0]
+    if isinstance(bad, float):
+        raise NodeError(
+            "ExecutionError",
+            f"node `{node_id}` returned {bad!r}, a number JSON cannot carry",
+            suggestion="return a finite number, or None or text for 'no value'",
+        )
     raise NodeError(
         "ExecutionError",
         f"node `{node_id}` returned a {type(bad)!r}, which is not JSON-serialisable; "
@@ -259,6 +268,8 @@ def _plain(value: "Any") -> "Any":
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _NotJson(float(value))
         return float(value)
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]

@@ -18,6 +18,7 @@ from typing import Any
 
 from flowrun_engine.context import NodeContext, ProcessResult
 from flowrun_engine.errors import NodeError
+from flowrun_engine.expr import to_text
 
 # the package's parent as the engine imported it (the run's scratch link, or the source tree)
 _ENGINE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,8 +39,10 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
         "code_line": ctx.code_line,
         "cwd": ctx.cwd,
     }
+    env = {str(k): to_text(v) for k, v in (params.get("env") or {}).items()}
     result = await ctx.run_process(
         [sys.executable, "-u", "-c", _BOOT],
+        env={**ctx.env, **env},  # `with.env`: the node's own process, so no other node sees it
         stdin=marshal.dumps(job),
         result_pipe=True,
     )
