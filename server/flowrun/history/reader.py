@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flowrun.history import payloads, tree
@@ -83,7 +84,25 @@ async def execution_part(
     )
     stage_where = where.format("stage_id")
     stages = await db.all(f"SELECT * FROM stage_executions WHERE {stage_where}", params)
+    execution["plan"] = _plan_part(execution["plan"], stage, node_id)
     return tree.build_tree(execution, nodes, stages)
+
+
+def _plan_part(plan_text: str | None, stage: Any, node_id: str | None) -> str | None:
+    """The plan cut to the stage or node asked for: the tree of a part costs that part only."""
+    if stage is ... and node_id is None:
+        return plan_text
+    plan = payloads.load(plan_text)
+    if not isinstance(plan, dict) or not isinstance(plan.get("stages"), list):
+        return plan_text
+    stages = [s for s in plan["stages"] if stage is ... or s.get("id") == stage]
+    if node_id is not None:
+        stages = [
+            {**s, "nodes": [n for n in s.get("nodes") or [] if n.get("id") == node_id]}
+            for s in stages
+        ]
+        stages = [s for s in stages if s["nodes"]]
+    return json.dumps({**plan, "stages": stages})
 
 
 async def resolve_id(db: Database, prefix: str) -> str:
