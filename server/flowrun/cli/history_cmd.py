@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
 
 STATUSES = tuple(str(status) for status in ExecutionStatus)
+MODES = ("test", "production", "batch")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -29,6 +30,9 @@ def register(subparsers: Any) -> None:
         "workflow", nargs="?", metavar="WORKFLOW", help="a workflow id or workflow file"
     )
     history.add_argument("--status", choices=STATUSES, help="only executions with this status")
+    history.add_argument(
+        "--mode", choices=MODES, help="only executions of this mode (test, production, batch)"
+    )
     history.add_argument(
         "--since", metavar="AGE", help="only newer ones: 30m, 2h, 2d, 1w or a date"
     )
@@ -50,7 +54,12 @@ async def _history(store: HistoryStore, args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise FlowrunError(f"--limit must be at least 1, not {args.limit}.")
     executions = await store.list_executions(
-        workflow_id=workflow_id, file=file, status=args.status, since=since, limit=args.limit
+        workflow_id=workflow_id,
+        file=file,
+        status=args.status,
+        since=since,
+        limit=args.limit,
+        mode=args.mode,
     )
     if args.json:
         print_json({"executions": executions})
@@ -96,13 +105,14 @@ def _print_history(executions: Sequence[Mapping[str, Any]], now: float) -> None:
     from flowrun.cli.render import badge, duration
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("ID", "WORKFLOW", "STATUS", "STARTED", "DURATION", "TRIGGER"):
+    for column in ("ID", "WORKFLOW", "STATUS", "MODE", "STARTED", "DURATION", "TRIGGER"):
         table.add_column(column, no_wrap=column != "WORKFLOW")
     for item in executions:
         table.add_row(
             item["id"][:8],
             item["workflowId"],
             badge(item["status"]),
+            item.get("mode") or "test",
             relative_time(epoch(item["startedAt"]), now),
             duration(item["durationMs"]),
             item["trigger"],

@@ -169,6 +169,7 @@ class RunService:
                 trigger=resolved.get("trigger"),
                 inputs=resolved.get("inputs"),
                 status="queued",
+                mode=self.mode,
             )
         except BaseException:
             await self._abandon(run)

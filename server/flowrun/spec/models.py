@@ -195,11 +195,48 @@ class TriggerSample(Model):
     body: Any = None
 
 
+class TriggerResponse(Model):
+    """What `flowrun serve` answers once the execution succeeded (values may be expressions)."""
+
+    status: int | str = Field(default=200, description="HTTP status, 100-599, or an expression.")
+    headers: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    body: Any = Field(default=None, description="JSON body; default: the workflow's outputs.")
+
+
+class HmacAuth(Model):
+    header: str = Field(description="The request header holding the signature.")
+    secret: str = Field(description="`${{ secrets.NAME }}`: the shared signing secret.")
+    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+    prefix: str = Field(default="", description='Before the hex digest, e.g. "sha256=".')
+
+
+class TriggerAuth(Model):
+    bearer: str | None = Field(
+        default=None, description="`${{ secrets.NAME }}`: the token of `Authorization: Bearer`."
+    )
+    hmac: HmacAuth | None = None
+
+    @model_validator(mode="after")
+    def _one_scheme(self) -> TriggerAuth:
+        if (self.bearer is None) == (self.hmac is None):
+            raise PydanticCustomError("auth_scheme", "give exactly one of `bearer` or `hmac`")
+        return self
+
+
 class Trigger(Model):
     type: Literal["manual", "http"] = "manual"
     method: str | None = Field(default=None, pattern=r"^[A-Za-z]+$")
     path: str | None = Field(default=None, pattern=r"^/")
     sample: TriggerSample | None = None
+    respond: Literal["wait", "accepted"] = Field(
+        default="wait",
+        description="`flowrun serve`: wait for the execution (200) or answer 202 at once.",
+    )
+    response: TriggerResponse | None = None
+    timeout: Duration | None = Field(
+        default=None, description="`flowrun serve`, respond: wait: 504 after this (30s)."
+    )
+    auth: TriggerAuth | None = None
 
 
 class Defaults(Model):

@@ -25,6 +25,7 @@ TEMPLATE_INJECTION = "template-injection"
 SECRET_IN_COMMAND = "secret-in-command"
 FILE_TOO_LARGE = "file-too-large"
 INTERNAL_ERROR = "internal-error"
+ROUTE_CONFLICT = "route-conflict"  # across files (flowrun.validate.routes)
 
 ALL_CODES = (
     YAML_SYNTAX,
@@ -50,4 +51,5 @@ ALL_CODES = (
     SECRET_IN_COMMAND,
     FILE_TOO_LARGE,
     INTERNAL_ERROR,
+    ROUTE_CONFLICT,
 )

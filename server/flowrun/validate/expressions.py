@@ -28,7 +28,7 @@ from flowrun_engine.expr import (
 )
 
 CONTEXTS = ("inputs", "trigger", "nodes", "env", "secrets", "loop")
-TRIGGER_FIELDS = ("method", "path", "headers", "query", "body")
+TRIGGER_FIELDS = ("method", "path", "headers", "query", "body", "params")
 NODE_FIELDS = ("output", "status")
 
 
@@ -86,7 +86,8 @@ def _plain_conditions(ctx: RuleContext) -> None:
 
 def _scopes(ctx: RuleContext) -> Iterator[tuple[JsonPath, str, Owner]]:
     """The strings whose expressions are evaluated: in a node's `with`/`when`, a loop's
-    `until`, `outputs` and `env` (not in `pin`, `trigger.sample` or input defaults)."""
+    `until`, `outputs`, `env`, `trigger.response` and `trigger.auth` (not in `pin`,
+    `trigger.sample` or input defaults)."""
     nodes = {node.path: node for node in ctx.nodes}
     for path, value in ctx.source.strings:
         if "${{" not in value:
@@ -102,6 +103,8 @@ def _owner_of(ctx: RuleContext, path: JsonPath, nodes: dict[JsonPath, NodeRef]) 
         return Owner()
     if head == "env":
         return Owner(env=True)
+    if head == "trigger" and len(path) > 1 and path[1] in ("response", "auth"):
+        return Owner()  # evaluated by `flowrun serve`, after the run / before it
     if head == "stages" and len(path) == 4 and path[2:] == ("loop", "until"):
         stage = ctx.stages.get(path[1]) if isinstance(path[1], int) else None
         return Owner(None, stage) if stage is not None else None

@@ -239,6 +239,9 @@ def model_at(path: JsonPath) -> type[BaseModel] | None:
     table: dict[tuple[str, ...], type[BaseModel]] = {
         ("trigger",): models.Trigger,
         ("trigger", "sample"): models.TriggerSample,
+        ("trigger", "response"): models.TriggerResponse,
+        ("trigger", "auth"): models.TriggerAuth,
+        ("trigger", "auth", "hmac"): models.HmacAuth,
         ("defaults",): models.Defaults,
         ("defaults", "retry"): models.Retry,
         ("stages", "#"): models.Stage,

@@ -1,0 +1,145 @@
+"""The warm engine pool: interpreters started ahead, the engine imported, waiting on stdin.
+
+A warm child knows nothing of its execution until it is taken: the first line of its stdin
+is a header (the execution's environment, secrets included, and its working folder), the
+rest the resolved workflow, as for a cold child. Each execution takes one child and a new
+one is started behind it; a child is never reused, so isolation is that of a cold child
+(own process group, own scratch folder). Secrets travel only on stdin, never in argv.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import subprocess
+from collections import deque
+from pathlib import Path
+
+from flowrun.runs import process_groups
+from flowrun.runs.launch import (
+    LaunchSpec,
+    child_environment,
+    engine_location,
+    make_scratch,
+)
+from flowrun.runs.prespawn import Prespawned
+
+log = logging.getLogger(__name__)
+
+# As `flowrun.runs.launch.WRAPPER` (fd 3, parent-death signal, parent check), then the
+# engine is imported before the header arrives.
+WARM_WRAPPER = (
+    "import os,sys\n"
+    "fd=int(sys.argv.pop(1));pp=int(sys.argv.pop(1))\n"
+    "if fd!=3:\n os.dup2(fd,3,inheritable=False);os.close(fd)\n"
+    "else:\n os.set_inheritable(3,False)\n"
+    "try:\n import ctypes;ctypes.CDLL(None).prctl(1,15)\n"
+    "except Exception:\n pass\n"
+    "if os.getppid()!=pp:\n sys.exit('flowrun: the supervisor is gone')\n"
+    "import json\n"
+    "import flowrun_engine.__main__ as m\n"
+    "import flowrun_engine.scheduler\n"
+    "h=json.loads(sys.stdin.readline() or 'null')\n"
+    "if not h:\n sys.exit(0)\n"
+    "os.environ.update(h['env']);os.chdir(h['cwd'])\n"
+    "m._exit(m.main())\n"
+)
+
+
+class WarmChild:
+    """A started interpreter waiting for its header; `prespawned(spec)` hands it over."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], scratch: Path, read_fd: int) -> None:
+        self.popen = popen
+        self.scratch = scratch
+        self.read_fd = read_fd
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def prespawned(self, spec: LaunchSpec) -> Prespawned:
+        """Send the execution's header; the `EngineChild` that adopts the result writes the
+        workflow after it."""
+        env = child_environment(spec, self.scratch, environ={})
+        for name in ("PYTHONPATH", "TMPDIR", "FLOWRUN_SCRATCH", "PYTHONUNBUFFERED"):
+            env.pop(name, None)
+        header = json.dumps({"env": env, "cwd": spec.cwd}).encode("utf-8") + b"\n"
+        assert self.popen.stdin is not None
+        self.popen.stdin.write(header)
+        self.popen.stdin.flush()
+        return Prespawned(spec, self.popen, self.scratch, self.read_fd)
+
+    def discard(self) -> None:
+        Prespawned(None, self.popen, self.scratch, self.read_fd).discard()  # type: ignore[arg-type]
+
+
+def spawn_warm(python: str) -> WarmChild:
+    engine = engine_location()
+    scratch = make_scratch(engine)
+    read_fd, write_fd = os.pipe()
+    placeholder = LaunchSpec(python, {}, "", "", str(scratch), mode="production")
+    try:
+        process_groups.install_exit_handlers()
+        popen = subprocess.Popen(
+            [python, "-c", WARM_WRAPPER, str(write_fd), str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(write_fd,),
+            start_new_session=True,
+            env=child_environment(placeholder, scratch),
+            cwd=str(scratch),
+        )
+    except OSError:
+        os.close(read_fd)
+        process_groups.remove_scratch(scratch)
+        raise
+    finally:
+        os.close(write_fd)
+    process_groups.add_group(popen.pid)
+    process_groups.add_scratch(scratch)
+    return WarmChild(popen, scratch, read_fd)
+
+
+class WarmPool:
+    """`size` warm children of one interpreter; `take()` one, another starts behind it."""
+
+    def __init__(self, python: str, size: int) -> None:
+        self.python = python
+        self.size = max(0, size)
+        self._ready: deque[WarmChild] = deque()
+        self._closed = False
+
+    def fill(self) -> None:
+        while not self._closed and len(self._ready) < self.size:
+            try:
+                self._ready.append(spawn_warm(self.python))
+            except OSError:
+                log.exception("could not start a warm engine child with %s", self.python)
+                return
+
+    def take(self) -> WarmChild:
+        """A ready child if there is one (else a new one); refill behind it."""
+        child: WarmChild | None = None
+        while self._ready:
+            candidate = self._ready.popleft()
+            if candidate.alive():
+                child = candidate
+                break
+            candidate.discard()
+        if child is None:
+            child = spawn_warm(self.python)
+        self.fill()
+        return child
+
+    @property
+    def ready(self) -> int:
+        return len(self._ready)
+
+    def close(self) -> None:
+        self._closed = True
+        while self._ready:
+            with contextlib.suppress(Exception):
+                self._ready.popleft().discard()

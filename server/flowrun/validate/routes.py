@@ -1,0 +1,78 @@
+"""`route-conflict`: two http workflows of one workspace on the same method and path.
+
+A rule over several files (the others look at one): `flowrun serve` refuses to start on a
+conflict, `flowrun validate` and the editor report it on both files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from flowrun.spec.models import Workflow
+from flowrun.validate import codes
+from flowrun.validate.api import ValidationResult
+from flowrun.validate.diagnostic import Diagnostic, Position, Range, Related, Severity
+
+DEFAULT_METHOD = "POST"
+_PARAM = re.compile(r"\{[^{}/]*\}")
+
+
+class RouteKey(NamedTuple):
+    method: str
+    shape: str  # the path with every `{param}` as `{}`: `/a/{x}` and `/a/{y}` are one route
+
+
+def route_key(workflow: Workflow) -> RouteKey | None:
+    """Where `flowrun serve` serves `workflow`; None for a workflow that is not http."""
+    trigger = workflow.trigger
+    if trigger.type != "http" or trigger.path is None:
+        return None
+    method = (trigger.method or DEFAULT_METHOD).upper()
+    return RouteKey(method, _PARAM.sub("{}", trigger.path.rstrip("/") or "/"))
+
+
+def route_conflicts(results: Mapping[Path, ValidationResult]) -> dict[Path, list[Diagnostic]]:
+    """The `route-conflict` diagnostics of each file (only files with a conflict)."""
+    owners: dict[RouteKey, list[Path]] = {}
+    for path, result in results.items():
+        key = route_key(result.workflow) if result.workflow is not None else None
+        if key is not None:
+            owners.setdefault(key, []).append(path)
+    found: dict[Path, list[Diagnostic]] = {}
+    for key, paths in owners.items():
+        if len(paths) < 2:
+            continue
+        for path in paths:
+            others = [p for p in paths if p != path]
+            found.setdefault(path, []).append(_diagnostic(key, path, others, results))
+    return found
+
+
+def _diagnostic(
+    key: RouteKey, path: Path, others: list[Path], results: Mapping[Path, ValidationResult]
+) -> Diagnostic:
+    where = path_range(results[path])
+    names = ", ".join(f"{other}:{path_range(results[other]).start.line + 1}" for other in others)
+    related = tuple(
+        Related(path_range(results[other]), "the same route", str(other)) for other in others
+    )
+    message = (
+        f"route `{key.method} {key.shape}` is also served by {names}; "
+        "give each workflow its own `trigger.method` + `trigger.path`"
+    )
+    return Diagnostic(where, Severity.ERROR, codes.ROUTE_CONFLICT, message, related)
+
+
+def path_range(result: ValidationResult) -> Range:
+    """The `trigger.path` value (else `trigger`) in that file."""
+    source = result.source
+    if source is None:
+        return Range(Position(0, 0), Position(0, 0))
+    for where in (("trigger", "path"), ("trigger",)):
+        span = source.values.get(where)
+        if span is not None:
+            return source.range(span)
+    return Range(Position(0, 0), Position(0, 0))
