@@ -53,7 +53,7 @@ def create_app(state: ServeState, lifespan: Any = None) -> FastAPI:
         answer = await handler.handle(state, request)
         return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
-    app.add_middleware(AccessMiddleware, state=state)  # type: ignore[arg-type]
+    app.add_middleware(AccessMiddleware, state=state)
     return app
 
 

@@ -94,7 +94,7 @@ def _responses(route: Route) -> dict[str, Any]:
     if route.workflow.trigger.respond == "accepted":
         responses: dict[str, Any] = {"202": {"description": "Accepted; see Location."}}
     else:
-        outputs = {name: {} for name in route.workflow.outputs}
+        outputs: dict[str, Any] = {name: {} for name in route.workflow.outputs}
         schema = {"type": "object", "properties": outputs}
         responses = {
             "200": {
