@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from tests.serve.conftest import Served, write
+from served import Served, write
 
 ECHO = """\
 version: 1
@@ -101,6 +100,7 @@ outputs:
   value: ${{ nodes.real.output.stdout }}
 """
 
+HISTORY = (sys.executable, "-m", "flowrun", "history", "--json")
 TOKEN = "tok-Zq81-never-shown"
 
 
@@ -175,8 +175,10 @@ def test_over_the_timeout_is_a_504_and_the_execution_is_recorded_timed_out(
     execution_id = answer.json()["executionId"]
     served.wait_for(
         "timed_out",
-        lambda: served.rows("SELECT status FROM executions WHERE id = ?", execution_id)
-        == [("timed_out",)],
+        lambda: (
+            served.rows("SELECT status FROM executions WHERE id = ?", execution_id)
+            == [("timed_out",)]
+        ),
     )
 
 
@@ -225,8 +227,7 @@ def test_history_lists_production_executions(served: Served) -> None:
     with served.client() as client:
         client.put("/orders")
     listed = subprocess.run(
-        [sys.executable, "-m", "flowrun", "history", "--mode", "production", "--json"]
-        + ["--db", str(served.db), "--limit", "100"],
+        [*HISTORY, "--mode", "production", "--db", str(served.db), "--limit", "100"],
         capture_output=True,
         text=True,
         check=True,
@@ -234,8 +235,7 @@ def test_history_lists_production_executions(served: Served) -> None:
     executions = json.loads(listed.stdout)["executions"]
     assert executions and {e["mode"] for e in executions} == {"production"}
     tested = subprocess.run(
-        [sys.executable, "-m", "flowrun", "history", "--mode", "test", "--json"]
-        + ["--db", str(served.db)],
+        [*HISTORY, "--mode", "test", "--db", str(served.db)],
         capture_output=True,
         text=True,
         check=True,

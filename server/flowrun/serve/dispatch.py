@@ -9,7 +9,6 @@ running ones `interrupted`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -219,18 +218,17 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         while self.started() and loop.time() < deadline:
             pending = [e.done for e in self.started()]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*pending, return_exceptions=True), deadline - loop.time()
-                )
+            # asyncio.wait, not wait_for(gather): a timeout must not cancel the futures
+            await asyncio.wait(pending, timeout=deadline - loop.time())
 
     async def stop_all(self) -> None:
         """Stop the started executions (their whole process groups); they are recorded
         `stopped`. Queued ones stay `queued`: the next start runs them."""
         started = self.started()
         await asyncio.gather(*(self.stop(e) for e in started), return_exceptions=True)
-        await asyncio.gather(*(e.done for e in started), return_exceptions=True)
-        for task in list(self._tasks):
+        if started:
+            await asyncio.wait([e.done for e in started])
+        for task in list(self._tasks):  # the queued ones, waiting for a slot
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.store.flush()

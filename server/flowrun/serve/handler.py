@@ -13,7 +13,7 @@ from flowrun.serve.dispatch import Execution, QueueFull, unstarted
 from flowrun.serve.respond import Answer, error_body
 from flowrun.serve.routes import Route
 from flowrun.serve.state import ServeState
-from flowrun.serve.trigger import given_inputs, trigger_of
+from flowrun.serve.trigger import given_inputs, masked, trigger_of
 from flowrun.spec.resolve import InputError
 
 RETRY_AFTER = "1"
@@ -41,8 +41,11 @@ async def handle(state: ServeState, request: Request) -> Answer:
     headers = {k.lower(): v for k, v in request.headers.items()}
     if not authorized(route.workflow.trigger.auth, route.secrets, headers, body):
         return Answer(401, {"error": {"type": "Unauthorized"}})
-    trigger = trigger_of(
-        method, path, request.headers.items(), request.query_params.multi_items(), body, params
+    trigger = masked(
+        trigger_of(
+            method, path, request.headers.items(), request.query_params.multi_items(), body, params
+        ),
+        route.secrets,
     )
     try:
         execution = await state.dispatcher.submit(

@@ -54,3 +54,27 @@ def given_inputs(workflow: Workflow, trigger: Mapping[str, Any]) -> dict[str, An
         elif name in query:
             given[name] = query[name]
     return given
+
+
+SENSITIVE_HEADERS = ("authorization", "proxy-authorization")
+
+
+def masked(trigger: dict[str, Any], secrets: Mapping[str, str]) -> dict[str, Any]:
+    """The trigger as recorded and given to the workflow: credentials headers and secret
+    values replaced by `***` (the server checked them; nothing downstream needs them)."""
+    headers = dict(trigger["headers"])
+    for name in SENSITIVE_HEADERS:
+        if name in headers:
+            scheme, _, rest = headers[name].partition(" ")
+            headers[name] = f"{scheme} ***" if rest else "***"
+    result = {**trigger, "headers": headers}
+    values = [v for v in secrets.values() if v]
+    if not values:
+        return result
+    text = json.dumps(result)
+    if not any(json.dumps(v)[1:-1] in text for v in values):
+        return result
+    for value in values:
+        text = text.replace(json.dumps(value)[1:-1], "***")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
