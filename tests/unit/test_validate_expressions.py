@@ -57,7 +57,8 @@ def test_unknown_input_secret_and_trigger_field() -> None:
         ("secrets.OTHER", "secret `OTHER` is not declared; add `OTHER` to `secrets:`"),
         (
             "trigger.bdy",
-            "`trigger.bdy` does not exist; use `method`, `path`, `headers`, `query`, `body`",
+            "`trigger.bdy` does not exist; use `method`, `path`, `headers`, `query`, `body`, "
+            "`params`",
         ),
         (
             "inputs.zzzzzz",

@@ -63,7 +63,7 @@ def summary(row: Row) -> ExecutionSummary:
         "workflowId": row["workflow_id"],
         "file": row["file"],
         "status": row["status"],
-        "mode": row["mode"],
+        "mode": row.get("mode") or "test",
         "startedAt": iso(row["started_at"] or row["created_at"]),
         "finishedAt": iso(row["finished_at"]),
         "durationMs": row["duration_ms"],
