@@ -101,7 +101,15 @@ def test_history_table_newest_first(db: Path, capsys: Any) -> None:
     code, out, _ = run_cli(capsys, "history", "--db", str(db))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["ID", "WORKFLOW", "STATUS", "MODE", "STARTED", "DURATION", "TRIGGER"]
+    assert lines[0].split() == [
+        "ID",
+        "WORKFLOW",
+        "STATUS",
+        "MODE",
+        "STARTED",
+        "DURATION",
+        "TRIGGER",
+    ]
     assert [line.split()[0] for line in lines[1:]] == ["cccc3333", "bbbb2222", "aaaa1111"]
     assert "failed" in lines[2] and "POST /hook" in lines[2] and "s ago" in lines[2]
 
