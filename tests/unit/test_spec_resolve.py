@@ -213,6 +213,7 @@ def test_trigger_defaults_to_the_sample() -> None:
         "headers": {"content-type": "application/json", "x-n": "1"},
         "query": {"q": "a"},
         "body": {"text": "hi"},
+        "params": {},
     }
 
 
@@ -225,8 +226,25 @@ def test_given_trigger_wins_and_method_defaults_follow_the_body() -> None:
         "headers": {},
         "query": {},
         "body": {"a": 1},
+        "params": {},
     }
     assert resolve(workflow, Path("m.workflow.yml"))["trigger"]["method"] == "GET"
+
+
+def test_path_parameters_come_from_the_path_or_are_given() -> None:
+    text = HTTP.replace("path: /hook", "path: /orders/{id}/lines/{n}")
+    workflow, _ = load(text)
+    given = {"path": "/orders/7/lines/2"}
+    assert resolve(workflow, Path("h.workflow.yml"), trigger=given)["trigger"]["params"] == {
+        "id": "7",
+        "n": "2",
+    }
+    other = {"path": "/elsewhere"}
+    assert resolve(workflow, Path("h.workflow.yml"), trigger=other)["trigger"]["params"] == {}
+    stored = {"path": "/orders/7/lines/2", "params": {"id": "x"}}  # a production trigger
+    assert resolve(workflow, Path("h.workflow.yml"), trigger=stored)["trigger"]["params"] == {
+        "id": "x"
+    }
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flowrun.spec.models import Workflow
+from flowrun.spec.resolve import path_pattern
 from flowrun.validate import ValidationResult, find_workflow_files, validate_file
 from flowrun.validate.routes import RouteKey, path_range, route_conflicts, route_key
 
@@ -95,15 +96,7 @@ class RouteTable:
 
 
 def compile_path(path: str) -> re.Pattern[str]:
-    parts: list[str] = []
-    position = 0
-    trimmed = path.rstrip("/") or "/"
-    for found in PARAM.finditer(trimmed):
-        parts.append(re.escape(trimmed[position : found.start()]))
-        parts.append(f"(?P<{found.group(1)}>[^/]+)")
-        position = found.end()
-    parts.append(re.escape(trimmed[position:]))
-    return re.compile("".join(parts))
+    return path_pattern(path)
 
 
 def diagnostics_lines(file: Path, result: ValidationResult) -> tuple[str, ...]:
@@ -163,6 +156,11 @@ def route_of(file: Path, result: ValidationResult) -> tuple[Route | None, Proble
         names = ", ".join(found.missing)
         message = f"{file}:{line}:1: error: secret(s) {names} not found; the route is not served"
         return None, Problem(file, (message,))
+    try:
+        pattern = compile_path(workflow.trigger.path)
+    except re.error:
+        message = f"{file}:{line}:1: error: trigger.path parameters must be names like {{id}}"
+        return None, Problem(file, (message,))
     route = Route(
         key=key,
         path=workflow.trigger.path,
@@ -172,7 +170,7 @@ def route_of(file: Path, result: ValidationResult) -> tuple[Route | None, Proble
         resolved=resolved,
         secrets=found.values,
         pinned=pinned,
-        pattern=compile_path(workflow.trigger.path),
+        pattern=pattern,
     )
     return route, None
 

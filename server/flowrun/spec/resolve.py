@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ DEFAULT_NODE_TIMEOUT = 60.0
 DEFAULT_EXECUTION_TIMEOUT = 600.0
 DEFAULT_MAX_PARALLEL = 16
 _RETRY_DEFAULTS = {"attempts": 1, "backoff": 1.0, "factor": 2.0, "max_delay": 30.0}
-_TRIGGER_KEYS = ("method", "path", "headers", "query", "body")
+_TRIGGER_KEYS = ("method", "path", "headers", "query", "body", "params")
+_PATH_PARAM = re.compile(r"\{([^{}/]*)\}")
 
 
 class InputError(ValueError):
@@ -268,17 +270,46 @@ def resolve_trigger(workflow: Workflow, given: dict[str, Any] | None) -> dict[st
     method = request.get("method") or declared.method or ("POST" if body is not None else "GET")
     headers = request.get("headers") or {}
     query = request.get("query") or {}
-    if not isinstance(headers, dict) or not isinstance(query, dict):
-        raise TriggerError("the trigger's `headers` and `query` must be JSON objects")
+    path = str(request.get("path") or declared.path or "/")
+    params = request.get("params")
+    if params is None:
+        params = path_params(declared.path, path)
+    if not all(isinstance(v, dict) for v in (headers, query, params)):
+        raise TriggerError("the trigger's `headers`, `query` and `params` must be JSON objects")
     if not _finite(request):
         raise TriggerError(_NOT_FINITE.format(what="the trigger"))
     return {
         "method": str(method).upper(),
-        "path": str(request.get("path") or declared.path or "/"),
+        "path": path,
         "headers": {str(k).lower(): _header_text(v) for k, v in headers.items()},
         "query": dict(query),
         "body": body,
+        "params": dict(params),
     }
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """`/orders/{id}` → a pattern whose groups are the path parameters (no trailing `/`)."""
+    parts: list[str] = []
+    position = 0
+    trimmed = template.rstrip("/") or "/"
+    for found in _PATH_PARAM.finditer(trimmed):
+        parts.append(re.escape(trimmed[position : found.start()]))
+        parts.append(f"(?P<{found.group(1)}>[^/]+)")
+        position = found.end()
+    parts.append(re.escape(trimmed[position:]))
+    return re.compile("".join(parts))
+
+
+def path_params(template: str | None, path: str) -> dict[str, str]:
+    """The parameters of `path` under `template`; empty when it does not match."""
+    if not template or "{" not in template:
+        return {}
+    try:
+        found = path_pattern(template).fullmatch(path.split("?", 1)[0].rstrip("/") or "/")
+    except re.error:
+        return {}
+    return found.groupdict() if found is not None else {}
 
 
 def _header_text(value: Any) -> str:
