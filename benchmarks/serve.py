@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import serve_n8n  # noqa: E402
+import serve_n8n
 
 PYTHON = sys.executable
 _SCRIPT = Path(PYTHON).parent / "flowrun"

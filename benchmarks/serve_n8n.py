@@ -11,6 +11,7 @@ When any step fails, the row says why (the rest of the benchmark still runs).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import sqlite3
@@ -94,7 +95,7 @@ def workflows() -> list[dict[str, Any]]:
 def _workflow(wid: str, name: str, nodes: list[dict[str, Any]]) -> dict[str, Any]:
     connections = {
         a["name"]: {"main": [[{"node": b["name"], "type": "main", "index": 0}]]}
-        for a, b in zip(nodes, nodes[1:], strict=False)
+        for a, b in itertools.pairwise(nodes)
     }
     return {"id": wid, "name": name, "active": False, "nodes": nodes,
             "connections": connections, "settings": {}}  # fmt: skip
