@@ -25,6 +25,7 @@ from flowrun.runs.launch import (
     make_scratch,
 )
 from flowrun.runs.prespawn import Prespawned
+from flowrun.serve.zygote import ForkedChild, Zygote
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,9 @@ WARM_WRAPPER = (
 class WarmChild:
     """A started interpreter waiting for its header; `prespawned(spec)` hands it over."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], scratch: Path, read_fd: int) -> None:
+    def __init__(
+        self, popen: subprocess.Popen[bytes] | ForkedChild, scratch: Path, read_fd: int
+    ) -> None:
         self.popen = popen
         self.scratch = scratch
         self.read_fd = read_fd
@@ -63,16 +66,27 @@ class WarmChild:
         """Send the execution's header; the `EngineChild` that adopts the result writes the
         workflow after it."""
         env = child_environment(spec, self.scratch, environ={})
-        for name in ("PYTHONPATH", "TMPDIR", "FLOWRUN_SCRATCH", "PYTHONUNBUFFERED"):
-            env.pop(name, None)
+        env.pop("PYTHONPATH", None)
         header = json.dumps({"env": env, "cwd": spec.cwd}).encode("utf-8") + b"\n"
         assert self.popen.stdin is not None
         self.popen.stdin.write(header)
         self.popen.stdin.flush()
-        return Prespawned(spec, self.popen, self.scratch, self.read_fd)
+        return Prespawned(spec, self.popen, self.scratch, self.read_fd)  # type: ignore[arg-type]
 
     def discard(self) -> None:
         Prespawned(None, self.popen, self.scratch, self.read_fd).discard()  # type: ignore[arg-type]
+
+
+def fork_warm(zygote: Zygote) -> WarmChild:
+    """A warm child forked by the zygote, with its own scratch folder (TMPDIR)."""
+    scratch = make_scratch(engine_location())
+    try:
+        child, read_fd = zygote.fork()
+    except OSError:
+        process_groups.remove_scratch(scratch)
+        raise
+    process_groups.add_scratch(scratch)
+    return WarmChild(child, scratch, read_fd)
 
 
 def spawn_warm(python: str) -> WarmChild:
@@ -104,21 +118,50 @@ def spawn_warm(python: str) -> WarmChild:
 
 
 class WarmPool:
-    """`size` warm children of one interpreter; `take()` one, another starts behind it."""
+    """`size` warm children of one interpreter; `take()` one, another starts behind it.
 
-    def __init__(self, python: str, size: int) -> None:
+    With `fork=True` the children are forked by a `Zygote` (started on the first fill);
+    when it cannot start or dies, children are started as interpreters again."""
+
+    def __init__(self, python: str, size: int, *, fork: bool = True) -> None:
         self.python = python
         self.size = max(0, size)
         self._ready: deque[WarmChild] = deque()
         self._closed = False
+        self._fork = fork
+        self._zygote: Zygote | None = None
 
     def fill(self) -> None:
         while not self._closed and len(self._ready) < self.size:
             try:
-                self._ready.append(spawn_warm(self.python))
+                self._ready.append(self._spawn())
             except OSError:
                 log.exception("could not start a warm engine child with %s", self.python)
                 return
+
+    def _spawn(self) -> WarmChild:
+        zygote = self._zygote_now()
+        if zygote is not None:
+            try:
+                return fork_warm(zygote)
+            except OSError:
+                log.warning("the engine fork server failed; starting interpreters instead")
+                self._fork = False
+        return spawn_warm(self.python)
+
+    def _zygote_now(self) -> Zygote | None:
+        if not self._fork or self._closed:
+            return None
+        if self._zygote is not None and not self._zygote.alive():
+            self._zygote.close()
+            self._zygote = None
+        if self._zygote is None:
+            try:
+                self._zygote = Zygote(self.python)
+            except OSError:
+                self._fork = False
+                return None
+        return self._zygote
 
     def take(self) -> WarmChild:
         """A ready child if there is one (else a new one); refill behind it."""
@@ -130,7 +173,7 @@ class WarmPool:
                 break
             candidate.discard()
         if child is None:
-            child = spawn_warm(self.python)
+            child = self._spawn()
         self.fill()
         return child
 
@@ -143,3 +186,6 @@ class WarmPool:
         while self._ready:
             with contextlib.suppress(Exception):
                 self._ready.popleft().discard()
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
