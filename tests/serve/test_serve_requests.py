@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -100,6 +101,7 @@ outputs:
   value: ${{ nodes.real.output.stdout }}
 """
 
+RUN = (sys.executable, "-m", "flowrun", "run")
 HISTORY = (sys.executable, "-m", "flowrun", "history", "--json")
 TOKEN = "tok-Zq81-never-shown"
 
@@ -264,3 +266,21 @@ def test_body_limit_and_full_queue(tmp_path: Path, serve_factory: Any) -> None:
 def test_the_server_answers_while_busy(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=60) as client:
         assert client.get("/metrics").status_code == 200
+
+
+def test_a_production_execution_re_runs_in_test_mode_with_its_request(served: Served) -> None:
+    with served.client() as client:
+        answer = client.post("/echo/99?color=blue", json={"a": 1}, headers={"X-Agent": "prod"})
+    execution_id = answer.headers["x-flowrun-execution-id"]
+    file = str(served.folder / "echo.workflow.yml")
+    rerun = subprocess.run(
+        [*RUN, file, "--from-execution", execution_id[:10], "--json", "--db", str(served.db)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MODE": "x"},
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    tree = json.loads(rerun.stdout)
+    assert tree["mode"] == "test" and tree["id"] != execution_id
+    assert tree["outputs"]["echo"] == answer.json()["echo"]
+    assert tree["outputs"]["mode"] == "test"

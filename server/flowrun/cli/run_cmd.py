@@ -57,6 +57,12 @@ def register(subparsers: Any) -> None:
         metavar="FILE|JSON|-",
         help="the trigger request: a JSON object, a file, or - for stdin; default: trigger.sample",
     )
+    parser.add_argument(
+        "--from-execution",
+        metavar="ID",
+        help="re-run (in test mode) with the trigger and inputs of a recorded execution, "
+        "e.g. a production one; --input values still win",
+    )
     parser.add_argument("--python", metavar="PATH", help="interpreter; default: python3 on PATH")
     parser.add_argument("--timeout", metavar="DURATION", help="execution timeout, e.g. 60s, 5m")
     parser.add_argument(
@@ -145,6 +151,31 @@ def _read_trigger_file(value: str) -> str:
         raise UsageError(f"--trigger {value}: cannot read it ({reason})") from None
 
 
+def recorded_request(
+    args: argparse.Namespace, inputs: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The trigger and inputs of `--from-execution` (debugging a production execution)."""
+    import asyncio
+
+    from flowrun.history.store import HistoryStore, default_db_path
+    from flowrun.runs.errors import FlowrunError
+
+    async def read() -> dict[str, Any]:
+        store = await HistoryStore.open(args.db or default_db_path(args.file.resolve().parent))
+        try:
+            return await store.execution_tree(await store.resolve_id(args.from_execution))
+        finally:
+            await store.close()
+
+    try:
+        tree = asyncio.run(read())
+    except FlowrunError as exc:
+        raise UsageError(f"--from-execution {args.from_execution}: {exc}") from None
+    recorded, trigger = tree.get("inputs"), tree.get("trigger")
+    given = dict(recorded) if isinstance(recorded, dict) else {}
+    return (trigger if isinstance(trigger, dict) else None), {**given, **inputs}
+
+
 def parse_timeout(value: str | None) -> float | None:
     if value is None:
         return None
@@ -165,6 +196,11 @@ def run_command(args: argparse.Namespace) -> int:
         return _usage_error(args, str(exc))
     if not args.file.is_file():
         return _usage_error(args, f"{args.file}: no such file")
+    if getattr(args, "from_execution", None):
+        try:
+            trigger, inputs = recorded_request(args, inputs)
+        except UsageError as exc:
+            return _usage_error(args, str(exc))
     from flowrun.runs.launch import default_python
     from flowrun.runs.prespawn import early_child
 
