@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import sqlite3
 from typing import Any
 
@@ -128,3 +129,18 @@ def test_secrets_are_never_in_answers_logs_metrics_or_history(served: Served) ->
     for text in texts:
         assert TOKEN not in text and SECRET not in text
     assert "flowrun_http_requests_total" in metrics
+
+
+def test_the_access_log_is_one_json_object_per_request(served: Served) -> None:
+    with served.client() as client:
+        answer = client.post("/bearer", headers={"Authorization": f"Bearer {TOKEN}"})
+    execution_id = answer.headers["x-flowrun-execution-id"]
+    line = next(line for line in served.output().splitlines() if execution_id in line)
+    record = json.loads(line)
+    assert {k: record[k] for k in ("method", "route", "status", "executionId")} == {
+        "method": "POST",
+        "route": "/bearer",
+        "status": 200,
+        "executionId": execution_id,
+    }
+    assert record["durationMs"] >= 0
