@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -160,7 +160,7 @@ def recorded_request(
     from flowrun.history.store import HistoryStore, default_db_path
     from flowrun.runs.errors import FlowrunError
 
-    async def read() -> dict[str, Any]:
+    async def read() -> Mapping[str, Any]:
         store = await HistoryStore.open(args.db or default_db_path(args.file.resolve().parent))
         try:
             return await store.execution_tree(await store.resolve_id(args.from_execution))

@@ -40,6 +40,7 @@ class HistoryBackend(Protocol):
         inputs: dict[str, Any] | None,
         status: str = ...,
         owner_pid: int | None = None,
+        mode: str = ...,
     ) -> None: ...
 
     async def set_process(self, execution_id: str, *, pgid: int) -> None: ...
@@ -75,6 +76,7 @@ class HistoryBackend(Protocol):
         since: float | None = None,
         before: str | None = None,
         limit: int = 50,
+        mode: str | None = None,
     ) -> list[ExecutionSummary]: ...
 
     async def execution_tree(self, execution_id: str) -> ExecutionTree: ...

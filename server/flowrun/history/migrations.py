@@ -128,7 +128,13 @@ V3: tuple[str, ...] = (
     "CREATE INDEX executions_by_workflow_file ON executions (workflow_id, file, seq)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
+# Version 4: the execution mode of design §9 (`test`, `production`, `batch`), filterable.
+V4: tuple[str, ...] = (
+    "ALTER TABLE executions ADD COLUMN mode TEXT NOT NULL DEFAULT 'test'",
+    "CREATE INDEX executions_by_mode ON executions (mode, seq)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4)
 LATEST = len(MIGRATIONS)
 
 

@@ -33,6 +33,7 @@ class ExecutionSummary(TypedDict):
     workflowId: str
     file: str
     status: str  # flowrun.status.ExecutionStatus
+    mode: str  # test | production | batch
     startedAt: str | None
     finishedAt: str | None
     durationMs: int | None

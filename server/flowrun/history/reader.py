@@ -12,7 +12,7 @@ from flowrun.runs.errors import UnknownExecution
 
 SUMMARY_COLUMNS = (
     "id, workflow_id, file, status, trigger, error, created_at, started_at, finished_at, "
-    "duration_ms"
+    "duration_ms, mode"
 )
 LIST_HINT = "List executions with `flowrun history`."
 NODE_COLUMNS_WITHOUT_LOGS = (
@@ -30,10 +30,12 @@ async def list_executions(
     since: float | None = None,
     before: str | None = None,
     limit: int = 50,
+    mode: str | None = None,
 ) -> list[ExecutionSummary]:
     clauses: list[str] = []
     params: list[Any] = []
-    for column, value in (("workflow_id", workflow_id), ("file", file), ("status", status)):
+    filters = (("workflow_id", workflow_id), ("file", file), ("status", status), ("mode", mode))
+    for column, value in filters:
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)

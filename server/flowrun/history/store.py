@@ -96,6 +96,7 @@ class HistoryStore:
         inputs: dict[str, Any] | None,
         status: str = ExecutionStatus.QUEUED,
         owner_pid: int | None = None,
+        mode: str = "test",
     ) -> None:
         now = time.time()
         record = rows.ExecutionRecord(
@@ -108,6 +109,7 @@ class HistoryStore:
             created_at=now,
             started_at=None if status == ExecutionStatus.QUEUED else now,
             owner_pid=os.getpid() if owner_pid is None else owner_pid,
+            mode=mode,
         )
         await self._db.write(lambda conn: rows.insert_execution(conn, record))
         self._active[execution_id] = record  # given again to a fresh file after damage
@@ -157,7 +159,8 @@ class HistoryStore:
 
     async def mark_interrupted(self) -> list[str]:
         """Mark `interrupted` every active execution whose owner process is gone; its duration
-        runs until now, when that was found (issue 11.9)."""
+        runs until now, when that was found (issue 11.9). Queued production executions are
+        left alone: `flowrun serve` runs them when it restarts (nothing accepted is lost)."""
         if self.read_only:
             return []
         await self.flush()
@@ -165,7 +168,8 @@ class HistoryStore:
 
         async def work(conn: aiosqlite.Connection) -> list[str]:
             cursor = await conn.execute(
-                f"SELECT id, owner_pid, updated_at FROM executions WHERE status IN ({marks})",
+                f"SELECT id, owner_pid, updated_at FROM executions WHERE status IN ({marks}) "
+                "AND NOT (status = 'queued' AND mode = 'production')",
                 ACTIVE_VALUES,
             )
             found = [tuple(row) for row in await cursor.fetchall()]
@@ -177,6 +181,20 @@ class HistoryStore:
                     conn, execution_id, ExecutionStatus.INTERRUPTED, None, error, now
                 )
             return [str(row[0]) for row in dead]
+
+        return await self._db.write(work)
+
+    async def claim(self, execution_id: str) -> bool:
+        """Make this process the owner of a queued execution (a restarted `flowrun serve`
+        taking over its predecessor's queue); False when it is no longer queued."""
+
+        async def work(conn: aiosqlite.Connection) -> bool:
+            cursor = await conn.execute(
+                "UPDATE executions SET owner_pid = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'queued'",
+                (os.getpid(), time.time(), execution_id),
+            )
+            return bool(cursor.rowcount == 1)
 
         return await self._db.write(work)
 
@@ -196,10 +214,11 @@ class HistoryStore:
         since: float | None = None,
         before: str | None = None,
         limit: int = 50,
+        mode: str | None = None,
     ) -> list[ExecutionSummary]:
         return await reader.list_executions(
             self._db, workflow_id=workflow_id, file=file, status=status, since=since,
-            before=before, limit=limit,
+            before=before, limit=limit, mode=mode,
         )  # fmt: skip
 
     async def execution_tree(self, execution_id: str) -> ExecutionTree:
