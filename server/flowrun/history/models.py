@@ -95,6 +95,7 @@ class ExecutionTree(TypedDict):
     workflowId: str
     file: str
     status: str
+    mode: str
     startedAt: str | None
     finishedAt: str | None
     durationMs: int | None

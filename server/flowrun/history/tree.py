@@ -89,6 +89,7 @@ def build_tree(execution: Row, nodes: Sequence[Row], stages: Sequence[Row]) -> E
         "workflowId": head["workflowId"],
         "file": head["file"],
         "status": head["status"],
+        "mode": head["mode"],
         "startedAt": head["startedAt"],
         "finishedAt": head["finishedAt"],
         "durationMs": head["durationMs"],
