@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 
 from flowrun.runs.outcome import RunResult
 from flowrun.serve.auth import authorized
@@ -61,3 +62,27 @@ def test_error_answers_keep_one_line_without_paths_or_secrets() -> None:
     answer = failure("e1", result, {})
     assert answer.status == 504
     assert answer.body == {"executionId": "e1", "error": {"type": "TimedOut", "message": "late"}}
+
+
+def test_workspace_rules_report_route_conflicts_on_both_files(tmp_path: Path) -> None:
+    """What the editor shows too: the language server adds the workspace diagnostics."""
+    from flowrun.validate import validate_text
+    from flowrun.validate.workspace import workspace_diagnostics
+
+    def text(wid: str, path: str) -> str:
+        return (
+            f"version: 1\nid: {wid}\ntrigger: {{type: http, method: post, path: '{path}'}}\n"
+            "nodes: [{id: a, type: transform, with: {value: 1}}]\n"
+        )
+
+    files = {
+        tmp_path / "a.workflow.yml": text("a", "/x/{id}"),
+        tmp_path / "b.workflow.yml": text("b", "/x/{other}/"),
+        tmp_path / "c.workflow.yml": text("c", "/y"),
+    }
+    results = [(path, validate_text(body, path)) for path, body in files.items()]
+    extra = workspace_diagnostics(results)
+    assert sorted(p.name for p in extra) == ["a.workflow.yml", "b.workflow.yml"]
+    (first,) = extra[tmp_path / "a.workflow.yml"]
+    assert first.code == "route-conflict" and first.range.start.line == 2
+    assert "b.workflow.yml:3" in first.message and "POST /x/{}" in first.message

@@ -1,6 +1,7 @@
 """Workspace rules: problems no single file shows. `duplicate-workflow-id`: two files with the
 same workflow id (their `id:`, else their file name) would share one history and one set of
 statistics, so each of them gets a diagnostic, with related information at the other.
+`route-conflict` (`flowrun.validate.routes`): two http workflows on one method and path.
 
 Given the validation results of many files, `workspace_diagnostics` returns the extra
 diagnostics of each file; `flowrun validate` and the language server add them to the file's own.
@@ -23,6 +24,9 @@ RELATED_LIMIT = 10  # other files listed when many share one id
 def workspace_diagnostics(
     files: Iterable[tuple[Path, ValidationResult]],
 ) -> dict[Path, list[Diagnostic]]:
+    from flowrun.validate.routes import route_conflicts
+
+    files = list(files)
     by_id: dict[str, list[tuple[Path, Range, bool]]] = {}
     for path, result in files:
         found = workflow_id_of(path, result)
@@ -36,6 +40,8 @@ def workspace_diagnostics(
         for path, where, written in owners:
             others = [o for o in owners if o[0] != path]
             extra.setdefault(path, []).append(_duplicate(name, where, written, others))
+    for path, conflicts in route_conflicts(dict(files)).items():  # `route-conflict`
+        extra.setdefault(path, []).extend(conflicts)
     return extra
 
 
