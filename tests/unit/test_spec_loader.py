@@ -62,9 +62,8 @@ def test_key_and_value_spans_point_at_the_tokens() -> None:
     assert spans_text(text, source.keys[("top", "key")]) == "key"
     assert spans_text(text, source.values[("top", "key")]) == "value"
     assert spans_text(text, source.values[("top", "list", 1)]) == "'b'"
-    assert source.key_range(("top", "list")) == Range.of(2, 2, 2, 6)
-    assert source.value_range(("top", "list")) == Range.of(2, 8, 2, 16)
-    assert source.key_range(("nope",)) is None and source.value_range(("nope",)) is None
+    assert source.range(source.keys[("top", "list")]) == Range.of(2, 2, 2, 6)
+    assert source.range(source.values[("top", "list")]) == Range.of(2, 8, 2, 16)
 
 
 def test_block_scalar_spans_drop_trailing_line_breaks() -> None:
@@ -177,7 +176,7 @@ def test_binary_garbage_is_a_reader_problem() -> None:
 def test_bom_is_dropped_and_positions_follow_the_text_without_it() -> None:
     result = load_yaml("\ufeffa: 1\r\nb: 2\r\n")
     assert result.data == {"a": 1, "b": 2}
-    assert result.source.key_range(("b",)) == Range.of(1, 0, 1, 1)
+    assert result.source.range(result.source.keys[("b",)]) == Range.of(1, 0, 1, 1)
 
 
 def test_empty_and_comment_only_texts_have_no_data() -> None:
@@ -189,16 +188,6 @@ def test_empty_and_comment_only_texts_have_no_data() -> None:
 def test_multiple_documents_are_a_syntax_error() -> None:
     result = load_yaml("a: 1\n---\nb: 2\n")
     assert result.fatal
-
-
-def test_node_ranges_for_flat_and_staged_workflows() -> None:
-    text = "nodes:\n  - id: a\n    type: shell\n  - {id: b}\n  - 5\n  - id: a\n"
-    ranges = load_yaml(text).source.node_ranges()
-    assert ranges["a"] == (Range.of(1, 8, 1, 9), Range.of(1, 4, 2, 15))
-    assert set(ranges) == {"a", "b"}
-    staged = "stages:\n  - id: s\n    nodes:\n      - id: x\n  - 3\n"
-    assert set(load_yaml(staged).source.node_ranges()) == {"x"}
-    assert load_yaml("- 1\n").source.node_ranges() == {}
 
 
 def test_a_yaml_error_on_a_line_with_an_expression_hints_to_quote_it() -> None:

@@ -10,10 +10,8 @@ The workflow lenses sit on the `nodes:`/`stages:` line (line 0 without one); the
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import yaml
 from lsprotocol import types
 
 from flowrun.humanize import format_duration
@@ -40,13 +38,13 @@ def setup(server: FlowrunServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     async def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
         uri = params.text_document.uri
-        outline = server.outline(uri)
+        outline = await server.outline(uri)
         if outline is None:
             return []
         anchor = _line_range(outline.anchor_line)
         lenses = [_lens(anchor, "▶ Run Test", CMD_RUN_TEST, {"uri": uri})]
         if outline.http_trigger:
-            request = {"uri": uri, "trigger": _sample(server, uri)}
+            request = {"uri": uri, "trigger": outline.trigger_sample}
             lenses.append(
                 _lens(anchor, "▶ Run Test with Request…", CLIENT_CMD_RUN_WITH_REQUEST, request)
             )
@@ -68,17 +66,6 @@ def setup(server: FlowrunServer) -> None:
             for node in outline.nodes
         ]
         return lenses
-
-
-def _sample(server: FlowrunServer, uri: str) -> dict[str, Any] | None:
-    """The file's `trigger.sample` as JSON, for the user to edit before the run."""
-    try:
-        data = yaml.load(server.workspace.get_text_document(uri).source, Loader=yaml.CSafeLoader)
-        sample = data["trigger"]["sample"]
-        loaded: Any = json.loads(json.dumps(sample, default=str))
-    except (yaml.YAMLError, TypeError, KeyError, ValueError):
-        return None
-    return loaded if isinstance(loaded, dict) else None
 
 
 async def _stats(server: FlowrunServer, workflow_id: str, uri: str) -> dict[str, Any] | None:

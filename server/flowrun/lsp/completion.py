@@ -45,10 +45,11 @@ def setup(server: FlowrunServer) -> None:
         types.TEXT_DOCUMENT_COMPLETION,
         types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS),
     )
-    def completion(params: types.CompletionParams) -> types.CompletionList:
+    async def completion(params: types.CompletionParams) -> types.CompletionList:
         uri = params.text_document.uri
         text = server.document_text(uri) or ""
-        outline = server.outline(uri) or Outline(workflow_id="")
+        # The last outline is enough (and the text is often half-typed): do not wait.
+        outline = await server.outline(uri, fresh=False) or Outline(workflow_id="")
         lines = text.splitlines()
         line_no, column = params.position.line, params.position.character
         line = lines[line_no] if line_no < len(lines) else ""

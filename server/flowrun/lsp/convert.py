@@ -1,12 +1,19 @@
-"""Flowrun's own `Diagnostic` (validate/) → LSP `Diagnostic`, with the quick fix in `data`."""
+"""Flowrun's own `Diagnostic` (validate/) → LSP `Diagnostic`, with the quick fix in `data`.
+
+Any rule's `Fix` travels the same way (`data.fix`), so `code_actions` offers every quick fix
+the validator makes without knowing the rule.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 
-from flowrun.lsp.server import path_to_uri
+from flowrun.lsp.outline import to_lsp_range
+from flowrun.lsp.uris import path_to_uri
+from flowrun.validate import Diagnostic, Fix
 
 SOURCE = "flowrun"
 
@@ -18,13 +25,6 @@ _SEVERITY = {
 }
 
 
-def lsp_range(rng: Any) -> types.Range:
-    return types.Range(
-        start=types.Position(line=rng.start.line, character=rng.start.character),
-        end=types.Position(line=rng.end.line, character=rng.end.character),
-    )
-
-
 def range_json(rng: types.Range) -> dict[str, Any]:
     return {
         "start": {"line": rng.start.line, "character": rng.start.character},
@@ -32,18 +32,18 @@ def range_json(rng: types.Range) -> dict[str, Any]:
     }
 
 
-def to_lsp(diagnostic: Any, uri: str) -> types.Diagnostic:
+def to_lsp(diagnostic: Diagnostic, uri: str) -> types.Diagnostic:
     related = [
         types.DiagnosticRelatedInformation(
             location=types.Location(
-                uri=path_to_uri_or(item.file, uri), range=lsp_range(item.range)
+                uri=path_to_uri_or(item.file, uri), range=to_lsp_range(item.range)
             ),
             message=item.message,
         )
         for item in diagnostic.related
     ]
     return types.Diagnostic(
-        range=lsp_range(diagnostic.range),
+        range=to_lsp_range(diagnostic.range),
         severity=_SEVERITY.get(str(diagnostic.severity), types.DiagnosticSeverity.Error),
         code=diagnostic.code,
         source=SOURCE,
@@ -53,14 +53,14 @@ def to_lsp(diagnostic: Any, uri: str) -> types.Diagnostic:
     )
 
 
-def fix_data(fix: Any) -> dict[str, Any] | None:
+def fix_data(fix: Fix | None) -> dict[str, Any] | None:
     if fix is None:
         return None
     return {
         "fix": {
             "title": fix.title,
             "edits": [
-                {"range": range_json(lsp_range(rng)), "newText": text} for rng, text in fix.edits
+                {"range": range_json(to_lsp_range(rng)), "newText": text} for rng, text in fix.edits
             ],
             "command": fix.command,
         }
@@ -72,6 +72,4 @@ def path_to_uri_or(file: str | None, uri: str) -> str:
         return uri
     if "://" in file:
         return file
-    from pathlib import Path
-
     return path_to_uri(Path(file))

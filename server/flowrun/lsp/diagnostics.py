@@ -2,9 +2,13 @@
 
 At start-up every `*.workflow.y{a,}ml` under the workspace folders is validated, open or not.
 An open file is validated when it opens and ~150 ms after the last edit (per file); closing
-it re-validates what is on disk. The watcher module calls `validate_uri` on disk changes.
-Whenever a file's validation changes, the workspace rules (`flowrun.validate.workspace`:
-duplicate workflow ids) run over every known file, under their own diagnostics source.
+it re-validates what is on disk. The watcher calls `validate_uri` on disk changes.
+
+Validation runs in the worker process (`validation.py`), never on the event loop: requests
+are answered while a large file is checked. A newer edit cancels the older validation of the
+same file, whose result is then never published. Whenever a file's validation changes, the
+workspace rules (`flowrun.validate.workspace`: duplicate workflow ids) run over the identity
+the worker found for every known file (its id, its route), under their own diagnostics source.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ from typing import Any
 from lsprotocol import types
 
 from flowrun.lsp.convert import to_lsp
-from flowrun.lsp.server import FlowrunServer, path_to_uri, uri_to_path
+from flowrun.lsp.server import DocumentState, FlowrunServer, path_to_uri, uri_to_path
+from flowrun.lsp.validation import ValidationWorker, WorkerFailed
+from flowrun.lsp.worker import Checked, Item
+from flowrun.validate import Diagnostic, find_workflow_files
+from flowrun.validate.workspace import diagnostics_of_facts
 
 log = logging.getLogger(__name__)
 
@@ -33,31 +41,92 @@ def is_workflow(path_or_uri: str) -> bool:
     return path_or_uri.endswith(WORKFLOW_SUFFIXES)
 
 
-def setup(server: FlowrunServer) -> None:
-    pending: dict[str, asyncio.Task[Any]] = {}
+class DocumentChecker:
+    """One pending validation per file: a newer request replaces (cancels) the older one."""
 
-    def schedule(uri: str, delay: float) -> None:
-        if (task := pending.pop(uri, None)) is not None:
+    def __init__(self, server: FlowrunServer, worker: ValidationWorker) -> None:
+        self.server = server
+        self.worker = worker
+        self.pending: dict[str, asyncio.Task[Any]] = {}
+        self.checking: dict[str, str] = {}  # the text each pending validation checks
+
+    def schedule(self, uri: str, delay: float) -> asyncio.Task[Any]:
+        if (task := self.pending.pop(uri, None)) is not None:
             task.cancel()
-        pending[uri] = server.spawn(_later(uri, delay), name=f"validate {uri}")
+        task = self.server.spawn(self._later(uri, delay), name=f"validate {uri}")
+        self.pending[uri] = task
+        return task
 
-    async def _later(uri: str, delay: float) -> None:
+    async def check_now(self, uri: str) -> None:
+        """Validate `uri` unless a validation of its current text is already running."""
+        task = self.pending.get(uri)
+        if task is None or self.checking.get(uri) != self.server.document_text(uri):
+            task = self.schedule(uri, 0)
+        await asyncio.wait({task})  # never raises, even when a newer edit cancelled it
+
+    async def _later(self, uri: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
+        current = asyncio.current_task()
         try:
-            await validate_uri(server, uri)
+            await self.validate(uri)
         finally:
-            pending.pop(uri, None)
+            if self.pending.get(uri) is current:
+                del self.pending[uri]
+                self.checking.pop(uri, None)
+
+    async def validate(self, uri: str) -> None:
+        text = self.server.document_text(uri)
+        if text is None:
+            self.server.forget_document(uri)
+            return
+        self.checking[uri] = text
+        path = uri_to_path(uri) or Path(uri)
+        try:
+            [checked] = await self.worker.check([Item(uri, str(path), text)])
+        except WorkerFailed:
+            log.exception("Could not validate %s", uri)
+            return
+        publish(self.server, checked)
+
+    async def validate_workspace(self, roots: list[Path] | None = None) -> None:
+        """Validate every workflow file under `roots` (default: all workspace folders)."""
+        server = self.server
+        roots = server.workflow_roots() if roots is None else roots
+        if not roots:
+            return
+        files = await asyncio.to_thread(find_workflow_files, roots)
+        closed = [path for path in files if not server.is_open(path_to_uri(path))]
+        for start in range(0, len(closed), BATCH):
+            items = [Item(path_to_uri(p), str(p), None) for p in closed[start : start + BATCH]]
+            try:
+                batch = await self.worker.check(items, urgent=False)
+            except WorkerFailed:
+                log.exception("Could not validate %s", ", ".join(i.path for i in items))
+                continue
+            for checked in batch:
+                if not server.is_open(checked.uri):  # opened meanwhile: the editor's text wins
+                    publish(server, checked)
+
+    async def close(self) -> None:
+        for task in list(self.pending.values()):
+            task.cancel()
+        await self.worker.close()
+
+
+def setup(server: FlowrunServer) -> None:
+    checker = DocumentChecker(server, ValidationWorker())
+    server.checker = checker
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: types.DidOpenTextDocumentParams) -> None:
         if is_workflow(params.text_document.uri):
-            schedule(params.text_document.uri, 0)
+            checker.schedule(params.text_document.uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
         if is_workflow(params.text_document.uri):
-            schedule(params.text_document.uri, DEBOUNCE)
+            checker.schedule(params.text_document.uri, DEBOUNCE)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
@@ -66,22 +135,22 @@ def setup(server: FlowrunServer) -> None:
             return
         path = uri_to_path(uri)
         if path is not None and path.exists():
-            schedule(uri, 0)
+            checker.schedule(uri, 0)
         else:
             server.forget_document(uri)
 
-    server.on_initialized("diagnostics", lambda: validate_workspace(server))
+    server.on_initialized("diagnostics", checker.validate_workspace)
+    server.on_shutdown("diagnostics", checker.close)
     server.document_listeners.append(_workspace_rules(server))
 
 
-def _workspace_rules(server: FlowrunServer) -> Callable[[Any], None]:
-    from flowrun.validate.workspace import workspace_diagnostics
+def _workspace_rules(server: FlowrunServer) -> Callable[[DocumentState], None]:
+    published: dict[str, list[Diagnostic]] = {}
 
-    published: dict[str, list[Any]] = {}
-
-    def on_document(_: Any) -> None:
+    def on_document(_: DocumentState) -> None:
         states = list(server.documents.values())
-        extra = workspace_diagnostics((s.path, s.result) for s in states if s.result is not None)
+        known = [(state.path, state.facts) for state in states if state.facts is not None]
+        extra = diagnostics_of_facts(known)
         for state in states:
             mine = extra.get(state.path, [])
             if published.get(state.uri, []) != mine:
@@ -94,51 +163,21 @@ def _workspace_rules(server: FlowrunServer) -> Callable[[Any], None]:
     return on_document
 
 
+def _checker(server: FlowrunServer) -> DocumentChecker:
+    assert isinstance(server.checker, DocumentChecker)
+    return server.checker
+
+
 async def validate_uri(server: FlowrunServer, uri: str) -> None:
     """Validate the editor's text (or the file) of `uri` and publish its diagnostics."""
-    from flowrun.validate import validate_text
-
-    text = server.document_text(uri)
-    if text is None:
-        server.forget_document(uri)
-        return
-    path = uri_to_path(uri) or Path(uri)
-    result = await asyncio.to_thread(validate_text, text, path)
-    publish(server, uri, text, result)
-
-
-def publish(server: FlowrunServer, uri: str, text: str, result: Any) -> None:
-    server.set_diagnostics(SOURCE_KEY, uri, [to_lsp(d, uri) for d in result.diagnostics])
-    server.sync_diagnostics(uri)  # first: the editor waits for these, not for the outline
-    server.update_document(uri, text, result)
+    await _checker(server).check_now(uri)
 
 
 async def validate_workspace(server: FlowrunServer, roots: list[Path] | None = None) -> None:
-    """Validate every workflow file under `roots` (default: all workspace folders)."""
-    from flowrun.validate import find_workflow_files
-
-    roots = server.workflow_roots() if roots is None else roots
-    if not roots:
-        return
-    files = await asyncio.to_thread(find_workflow_files, roots)
-    closed = [path for path in files if not server.is_open(path_to_uri(path))]
-    for start in range(0, len(closed), BATCH):
-        batch = await asyncio.to_thread(_validate_files, closed[start : start + BATCH])
-        for path, text, result in batch:
-            uri = path_to_uri(path)
-            if not server.is_open(uri):  # opened meanwhile: the editor's text wins
-                publish(server, uri, text, result)
+    await _checker(server).validate_workspace(roots)
 
 
-def _validate_files(paths: list[Path]) -> list[tuple[Path, str, Any]]:
-    from flowrun.validate import validate_text
-
-    done = []
-    for path in paths:
-        try:
-            text = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            log.warning("Cannot read %s", path)
-            continue
-        done.append((path, text, validate_text(text, path)))
-    return done
+def publish(server: FlowrunServer, checked: Checked) -> None:
+    server.set_diagnostics(SOURCE_KEY, checked.uri, checked.diagnostics)
+    server.sync_diagnostics(checked.uri)  # first: the editor waits for these, not the outline
+    server.update_document(checked.uri, checked.text, checked.outline, checked.facts)

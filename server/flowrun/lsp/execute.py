@@ -243,7 +243,7 @@ async def install(server: FlowrunServer, ref: p.DocumentRef) -> p.InstallDepende
     )
 
     await server_ready(server)
-    outline = server.outline(ref.uri)
+    outline = await server.outline(ref.uri)
     if outline is None:
         raise JsonRpcInvalidParams(f"uri: no workflow file at {ref.uri}")
     info = await inspect_interpreter(server.settings.python)

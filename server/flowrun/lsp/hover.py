@@ -8,7 +8,7 @@ from typing import Any
 from lsprotocol import types
 
 from flowrun.lsp.catalog import NODE_TYPES
-from flowrun.lsp.outline import NodeRef, Outline, contains
+from flowrun.lsp.outline import ExpressionNodeRef, Outline, contains
 from flowrun.lsp.server import FlowrunServer
 
 MAX_VALUE_CHARS = 2000
@@ -17,7 +17,7 @@ MAX_VALUE_CHARS = 2000
 def setup(server: FlowrunServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(params: types.HoverParams) -> types.Hover | None:
-        outline = server.outline(params.text_document.uri)
+        outline = await server.outline(params.text_document.uri)
         if outline is None:
             return None
         ref = next((r for r in outline.refs if contains(r.range, params.position)), None)
@@ -35,7 +35,9 @@ def _type_hover(outline: Outline, position: types.Position) -> types.Hover | Non
     return None
 
 
-async def _value_hover(server: FlowrunServer, outline: Outline, ref: NodeRef) -> types.Hover:
+async def _value_hover(
+    server: FlowrunServer, outline: Outline, ref: ExpressionNodeRef
+) -> types.Hover:
     expression = "nodes." + ref.node_id + "".join(_segment(p) for p in ref.path)
     found = await last_output(server, outline.workflow_id, ref.node_id)
     if found is None:

@@ -33,17 +33,17 @@ def reference_ranges(outline: Outline, node_id: str) -> list[types.Range]:
 
 def setup(server: FlowrunServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    def definition(params: types.DefinitionParams) -> list[types.Location]:
+    async def definition(params: types.DefinitionParams) -> list[types.Location]:
         uri = params.text_document.uri
-        outline = server.outline(uri)
+        outline = await server.outline(uri)
         node_id = node_id_at(outline, params.position) if outline else None
         node = outline.node(node_id) if outline and node_id else None
         return [types.Location(uri=uri, range=node.id_range)] if node else []
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
-    def references(params: types.ReferenceParams) -> list[types.Location]:
+    async def references(params: types.ReferenceParams) -> list[types.Location]:
         uri = params.text_document.uri
-        outline = server.outline(uri)
+        outline = await server.outline(uri)
         node_id = node_id_at(outline, params.position) if outline else None
         if outline is None or node_id is None:
             return []

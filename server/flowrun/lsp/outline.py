@@ -1,25 +1,27 @@
 """Where things are in a workflow file: nodes, stages, needs, inputs, secrets, expressions.
 
-The LSP features need positions even while the file is half-typed and fails validation, so
-this reads the YAML node tree (PyYAML `compose`, which keeps marks) instead of the validated
-model. It never raises: text that is not YAML gives an empty outline.
+Built from the loader's source map of the one parse the validator made (in the validation
+worker), so symbols, definition, references, hover, CodeLens and diagnostics all see the same
+positions. References come from the expression parser. Text the loader could not read gives
+an outline with `parsed=False`; the server then keeps the last good one (see `DocumentState`).
 """
 
 from __future__ import annotations
 
-import re
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import yaml
 from lsprotocol import types
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: ~10x faster
-_EXPRESSION = re.compile(r"\$\{\{(.*?)(?:\}\}|$)")
-_NODE_REF = re.compile(
-    r"\bnodes\.([A-Za-z_][A-Za-z0-9_-]*)((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\['[^']*'\]|\[\"[^\"]*\"\])*)"
-)
-_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+from flowrun.spec.loader import JsonPath, SourceMap, Span, iter_raw_nodes
+from flowrun.spec.positions import Range
+from flowrun_engine.expr import ExprSyntaxError, find_expressions, parse, references
+
+# The trigger sample travels in a CodeLens argument: a bigger one is left out, not sent.
+MAX_SAMPLE_CHARS = 64_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class StageInfo:
 
 
 @dataclass(frozen=True)
-class NodeRef:
+class ExpressionNodeRef:
     """`nodes.<id>...` inside an expression; `path` is what follows the id."""
 
     node_id: str
@@ -62,15 +64,12 @@ class Outline:
     secrets: tuple[str, ...] = ()
     requires: tuple[tuple[str, types.Range], ...] = ()
     http_trigger: bool = False
+    trigger_sample: dict[str, Any] | None = None
     parsed: bool = False
-    refs: tuple[NodeRef, ...] = field(default=())
+    refs: tuple[ExpressionNodeRef, ...] = field(default=())
 
     def node(self, node_id: str) -> NodeInfo | None:
         return next((node for node in self.nodes if node.id == node_id), None)
-
-    def node_at(self, position: types.Position) -> NodeInfo | None:
-        inside = [node for node in self.nodes if contains(node.range, position)]
-        return inside[-1] if inside else None
 
 
 def workflow_stem(path: str | Path) -> str:
@@ -81,47 +80,30 @@ def workflow_stem(path: str | Path) -> str:
     return name
 
 
-def build_outline(text: str, path: str | Path) -> Outline:
-    try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError:
-        return Outline(workflow_id=workflow_stem(path), refs=tuple(node_refs(text)))
-    if not isinstance(root, yaml.MappingNode):
-        return Outline(workflow_id=workflow_stem(path), refs=tuple(node_refs(text)))
-    top = _entries(root)
-    nodes, stages = _collect_nodes(top)
-    anchor = top.get("nodes") or top.get("stages")
-    id_value = _scalar(top["id"][1]) if "id" in top else None
+def build_outline(source: SourceMap | None, path: str | Path) -> Outline:
+    """The outline of the data `source` was loaded into; unparsed when there is none."""
+    data = source.data if source is not None else None
+    if source is None or not isinstance(data, dict):
+        return Outline(workflow_id=workflow_stem(path))
+    positions = _Positions(source)
+    stage_ids = _stage_ids(data)
+    trigger: dict[str, Any] = data["trigger"] if isinstance(data.get("trigger"), dict) else {}
+    anchor = source.keys.get(("nodes",)) or source.keys.get(("stages",))
+    nodes = tuple(_nodes(data, positions, stage_ids))
+    workflow_id, stem = data.get("id"), workflow_stem(path)
     return Outline(
-        workflow_id=id_value or workflow_stem(path),
-        anchor_line=anchor[0].start_mark.line if anchor else 0,
-        nodes=tuple(nodes),
-        stages=tuple(stages),
-        inputs=tuple(_keys(top["inputs"][1])) if "inputs" in top else (),
-        secrets=tuple(name for name, _ in _items(top.get("secrets"))),
-        requires=tuple(_items(top.get("requires"))),
-        http_trigger=_scalar(_value(_entries(_value(top, "trigger")), "type")) == "http",
+        workflow_id=workflow_id if isinstance(workflow_id, str) and workflow_id else stem,
+        anchor_line=positions.range(anchor).start.line if anchor else 0,
+        nodes=nodes,
+        stages=tuple(_stages(data, positions, stage_ids, nodes)),
+        inputs=tuple(data["inputs"]) if isinstance(data.get("inputs"), dict) else (),
+        secrets=tuple(name for name, _ in _texts(data, positions, "secrets")),
+        requires=tuple(_texts(data, positions, "requires")),
+        http_trigger=trigger.get("type") == "http",
+        trigger_sample=_sample(trigger.get("sample")),
         parsed=True,
-        refs=tuple(node_refs(text)),
+        refs=tuple(_refs(source, positions)),
     )
-
-
-def node_refs(text: str) -> list[NodeRef]:
-    refs = []
-    for line_no, line in enumerate(text.splitlines()):
-        for expression in _EXPRESSION.finditer(line):
-            offset = expression.start(1)
-            for match in _NODE_REF.finditer(expression.group(1)):
-                start, id_end = offset + match.start(), offset + match.end(1)
-                refs.append(
-                    NodeRef(
-                        node_id=match.group(1),
-                        path=_path(match.group(2)),
-                        range=_line_range(line_no, start, offset + match.end()),
-                        id_range=_line_range(line_no, start + len("nodes."), id_end),
-                    )
-                )
-    return refs
 
 
 def contains(rng: types.Range, pos: types.Position) -> bool:
@@ -130,127 +112,130 @@ def contains(rng: types.Range, pos: types.Position) -> bool:
     return after_start and (pos.line, pos.character) <= (end.line, end.character)
 
 
-def to_range(node: yaml.Node) -> types.Range:
-    start, end = node.start_mark, _end(node)
+class _Positions:
+    def __init__(self, source: SourceMap) -> None:
+        self.source = source
+
+    def range(self, span: Span) -> types.Range:
+        return to_lsp_range(self.source.range(span))
+
+    def value(self, path: JsonPath) -> types.Range | None:
+        span = self.source.values.get(path)
+        return None if span is None else self.range(span)
+
+
+def to_lsp_range(rng: Range) -> types.Range:
     return types.Range(
-        start=types.Position(line=start.line, character=start.column),
-        end=types.Position(line=end.line, character=end.column),
+        start=types.Position(line=rng.start.line, character=rng.start.character),
+        end=types.Position(line=rng.end.line, character=rng.end.character),
     )
 
 
-def _end(node: yaml.Node) -> yaml.Mark:
-    """Where a block collection's last value ends (PyYAML's mark is the next token's)."""
-    if isinstance(node, yaml.MappingNode) and node.value and not node.flow_style:
-        return _end(node.value[-1][1])
-    if isinstance(node, yaml.SequenceNode) and node.value and not node.flow_style:
-        return _end(node.value[-1])
-    return node.end_mark
-
-
-Entries = dict[str, tuple[yaml.Node, yaml.Node]]
-
-
-def _entries(node: yaml.Node | None) -> Entries:
-    if not isinstance(node, yaml.MappingNode):
+def _stage_ids(data: dict[str, Any]) -> dict[int, str]:
+    stages = data.get("stages")
+    if not isinstance(stages, list):
         return {}
-    found: Entries = {}
-    for key, value in node.value:
-        if isinstance(key, yaml.ScalarNode):
-            found.setdefault(str(key.value), (key, value))
-    return found
+    return {
+        i: stage["id"]
+        for i, stage in enumerate(stages)
+        if isinstance(stage, dict) and isinstance(stage.get("id"), str) and stage["id"]
+    }
 
 
-def _value(entries: Entries, key: str) -> yaml.Node | None:
-    entry = entries.get(key)
-    return entry[1] if entry else None
-
-
-def _scalar(node: yaml.Node | None) -> str | None:
-    if isinstance(node, yaml.ScalarNode) and node.value != "":
-        return str(node.value)
-    return None
-
-
-def _keys(node: yaml.Node) -> list[str]:
-    return list(_entries(node))
-
-
-def _items(entry: tuple[yaml.Node, yaml.Node] | None) -> list[tuple[str, types.Range]]:
-    """A list (or a single scalar) of strings, with their ranges."""
-    if entry is None:
-        return []
-    value = entry[1]
-    items = value.value if isinstance(value, yaml.SequenceNode) else [value]
-    return [(str(item.value), to_range(item)) for item in items if _scalar(item) is not None]
-
-
-def _collect_nodes(top: Entries) -> tuple[list[NodeInfo], list[StageInfo]]:
-    nodes: list[NodeInfo] = []
-    stages: list[StageInfo] = []
-    if "nodes" in top:
-        nodes.extend(_nodes_of(top["nodes"][1], None))
-    for stage in _sequence(top.get("stages")):
-        entries = _entries(stage)
-        stage_id = _scalar(entries["id"][1]) if "id" in entries else None
-        if stage_id is None:
+def _nodes(data: dict[str, Any], at: _Positions, stage_ids: dict[int, str]) -> Iterator[NodeInfo]:
+    for path, raw in iter_raw_nodes(data):
+        stage = stage_ids.get(int(path[1])) if path[0] == "stages" else None
+        node_id, id_range, whole = raw.get("id"), at.value((*path, "id")), at.value(path)
+        if path[0] == "stages" and stage is None:
+            continue  # a stage without an id is not shown, nor are its nodes
+        if not isinstance(node_id, str) or not node_id or id_range is None or whole is None:
             continue
-        members = _nodes_of(entries["nodes"][1], stage_id) if "nodes" in entries else []
-        nodes.extend(members)
-        stages.append(
-            StageInfo(
-                id=stage_id,
-                id_range=to_range(entries["id"][1]),
-                range=to_range(stage),
-                nodes=tuple(node.id for node in members),
-            )
+        node_type = raw.get("type")
+        params = raw.get("with")
+        yield NodeInfo(
+            id=node_id,
+            type=node_type if isinstance(node_type, str) and node_type else None,
+            id_range=id_range,
+            range=whole,
+            type_range=at.value((*path, "type")),
+            needs=tuple(_texts(raw, at, "needs", path)),
+            stage=stage,
+            with_keys=tuple(params) if isinstance(params, dict) else (),
         )
-    return nodes, stages
 
 
-def _sequence(entry: tuple[yaml.Node, yaml.Node] | None) -> list[yaml.Node]:
-    if entry is None or not isinstance(entry[1], yaml.SequenceNode):
-        return []
-    return list(entry[1].value)
+def _stages(
+    data: dict[str, Any], at: _Positions, stage_ids: dict[int, str], nodes: tuple[NodeInfo, ...]
+) -> Iterator[StageInfo]:
+    for index, stage_id in stage_ids.items():
+        id_range, whole = at.value(("stages", index, "id")), at.value(("stages", index))
+        if id_range is not None and whole is not None:
+            members = tuple(node.id for node in nodes if node.stage == stage_id)
+            yield StageInfo(id=stage_id, id_range=id_range, range=whole, nodes=members)
 
 
-def _nodes_of(value: yaml.Node, stage: str | None) -> list[NodeInfo]:
-    if not isinstance(value, yaml.SequenceNode):
-        return []
-    found = []
-    for item in value.value:
-        entries = _entries(item)
-        node_id = _scalar(entries["id"][1]) if "id" in entries else None
-        if node_id is None:
+def _texts(
+    owner: dict[str, Any], at: _Positions, key: str, base: JsonPath = ()
+) -> Iterator[tuple[str, types.Range]]:
+    """The text items of a list (or a single text) under `key`, with their ranges."""
+    value = owner.get(key)
+    items = [(None, value)] if isinstance(value, str) else list(enumerate(value or []))
+    if not isinstance(value, str | list):
+        return
+    for index, item in items:
+        where = at.value((*base, key) if index is None else (*base, key, index))
+        if isinstance(item, str) and item and where is not None:
+            yield item, where
+
+
+def _refs(source: SourceMap, at: _Positions) -> Iterator[ExpressionNodeRef]:
+    for path, value in source.strings:
+        if "${{" not in value:
             continue
-        type_node = entries["type"][1] if "type" in entries else None
-        found.append(
-            NodeInfo(
-                id=node_id,
-                type=_scalar(type_node),
-                id_range=to_range(entries["id"][1]),
-                range=to_range(item),
-                type_range=to_range(type_node) if type_node is not None else None,
-                needs=tuple(_items(entries.get("needs"))),
-                stage=stage,
-                with_keys=tuple(_keys(entries["with"][1])) if "with" in entries else (),
-            )
-        )
-    return found
+        start, end = source.values.get(path, (0, 0))
+        written, cursor = source.text[start:end], 0
+        for expression in find_expressions(value):
+            if not expression.closed:
+                continue
+            try:
+                found = references(parse(expression.text))
+            except ExprSyntaxError:
+                continue
+            for ref in found:
+                text = expression.text[ref.start : ref.end]
+                offset = written.find(text, cursor)
+                if ref.context != "nodes" or not ref.path or offset < 0:
+                    continue
+                cursor = offset + len(text)
+                node_id = str(ref.path[0])
+                id_start = start + offset + max(text.find(node_id, len("nodes")), 0)
+                yield ExpressionNodeRef(
+                    node_id=node_id,
+                    path=ref.path[1:],
+                    range=at.range((start + offset, start + cursor)),
+                    id_range=at.range((id_start, id_start + len(node_id))),
+                )
 
 
-def _path(text: str) -> tuple[str | int, ...]:
-    parts: list[str | int] = []
-    for match in _PATH_PART.finditer(text):
-        attr, index, single, double = match.groups()
-        if index is not None:
-            parts.append(int(index))
-        else:
-            parts.append(attr or single or double or "")
-    return tuple(parts)
+def _sample(sample: Any) -> dict[str, Any] | None:
+    """The trigger sample as JSON, unless it is not a mapping or too big to send."""
+    if not isinstance(sample, dict):
+        return None
+    budget = [MAX_SAMPLE_CHARS]
+    if not _fits(sample, budget):
+        return None
+    loaded: dict[str, Any] = json.loads(json.dumps(sample, default=str))
+    return loaded
 
 
-def _line_range(line: int, start: int, end: int) -> types.Range:
-    return types.Range(
-        start=types.Position(line=line, character=start),
-        end=types.Position(line=line, character=end),
-    )
+def _fits(value: Any, budget: list[int]) -> bool:
+    """Whether `value` written out stays within the budget; stops as soon as it does not,
+    so a sample that aliases expand to millions of values is never written out."""
+    budget[0] -= len(value) + 2 if isinstance(value, str) else 8
+    if budget[0] < 0:
+        return False
+    if isinstance(value, dict):
+        return all(_fits(str(k), budget) and _fits(v, budget) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_fits(item, budget) for item in value)
+    return True

@@ -15,21 +15,24 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
 
 from flowrun import __version__
-from flowrun.lsp.outline import Outline, build_outline
+from flowrun.lsp.outline import Outline
 from flowrun.lsp.protocol import converter
 from flowrun.lsp.settings import Settings
+from flowrun.lsp.uris import path_to_uri, uri_to_path
+from flowrun.validate.workspace import Facts
 
 if TYPE_CHECKING:
+    # Only for types: services.py imports them (and this module) when the server starts.
     from flowrun.history.interface import HistoryBackend
     from flowrun.runs.service import RunService
-    from flowrun.validate import ValidationResult
+
+__all__ = ["DocumentState", "FlowrunServer", "build_server", "path_to_uri", "uri_to_path"]
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +57,23 @@ RunEventListener = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class DocumentState:
-    """The last validation of one workflow file (open in the editor or not)."""
+    """The last validation of one workflow file (open in the editor or not).
+
+    `outline` is the last good one while the text does not load (completion keeps working
+    in a half-typed file).
+    """
 
     uri: str
     path: Path
     text: str
     outline: Outline
-    result: ValidationResult | None
+    facts: Facts | None = None  # for the workspace rules (duplicate ids, route conflicts)
+
+
+class Checker(Protocol):
+    """Validates a document now (the `diagnostics` feature), for requests that need it."""
+
+    async def check_now(self, uri: str) -> None: ...
 
 
 class FlowrunServer(LanguageServer):
@@ -76,7 +89,7 @@ class FlowrunServer(LanguageServer):
         self.store: HistoryBackend | None = None
         self.runs: RunService | None = None
         self.documents: dict[str, DocumentState] = {}
-        self._good_outlines: dict[str, Outline] = {}
+        self.checker: Checker | None = None
         self.active_runs: dict[str, str] = {}  # execution id → uri
         self.document_listeners: list[DocumentListener] = []
         self.run_event_listeners: list[RunEventListener] = []
@@ -163,40 +176,42 @@ class FlowrunServer(LanguageServer):
     def is_open(self, uri: str) -> bool:
         return uri in self.workspace.text_documents
 
-    def update_document(self, uri: str, text: str, result: ValidationResult | None) -> None:
+    def update_document(
+        self, uri: str, text: str, outline: Outline, facts: Facts | None = None
+    ) -> None:
         path = uri_to_path(uri) or Path(uri)
-        outline = build_outline(text, path)
-        if outline.parsed:
-            self._good_outlines[uri] = outline
-        else:  # keep the last good positions for completion while the YAML is broken
-            outline = self._good_outlines.get(uri, outline)
-        state = DocumentState(uri=uri, path=path, text=text, outline=outline, result=result)
+        previous = self.documents.get(uri)
+        if not outline.parsed and previous is not None:
+            outline = previous.outline  # the last good positions while the YAML is broken
+        state = DocumentState(uri=uri, path=path, text=text, outline=outline, facts=facts)
         self.documents[uri] = state
         for listener in self.document_listeners:
             listener(state)
 
     def forget_document(self, uri: str) -> None:
         self.documents.pop(uri, None)
-        self._good_outlines.pop(uri, None)
         for key in [key for key in self._diagnostics if key[1] == uri]:
             del self._diagnostics[key]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
 
-    def outline(self, uri: str) -> Outline | None:
-        """Positions in the current text of `uri`; the last good ones while the YAML is broken."""
+    async def outline(self, uri: str, *, fresh: bool = True) -> Outline | None:
+        """Positions in `uri`; the last good ones while the YAML is broken.
+
+        With `fresh`, a text newer than the last validation is validated first (in the
+        worker: other requests go on meanwhile); without it, the last good outline is enough.
+        """
         text = self.document_text(uri)
         if text is None:
             return None
         state = self.documents.get(uri)
-        if state is not None and state.text == text:
-            return state.outline
-        outline = build_outline(text, uri_to_path(uri) or uri)
-        if outline.parsed:
-            self._good_outlines[uri] = outline
-            return outline
-        return self._good_outlines.get(uri, outline)
+        wanted = fresh or (state is not None and not state.outline.parsed)  # none good yet
+        stale = state is None or (wanted and state.text != text)
+        if stale and self.checker is not None:
+            await self.checker.check_now(uri)
+            state = self.documents.get(uri)
+        return state.outline if state is not None else None
 
     def workflow_roots(self) -> list[Path]:
         folders = [uri_to_path(f.uri) for f in self.workspace.folders.values()]
@@ -219,9 +234,6 @@ class FlowrunServer(LanguageServer):
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=items)
         )
-
-    def diagnostics_of(self, uri: str) -> list[types.Diagnostic]:
-        return [d for (_, key), diags in self._diagnostics.items() if key == uri for d in diags]
 
     # -- client helpers -----------------------------------------------------------------
 
@@ -261,15 +273,6 @@ async def _call_hooks(hooks: Iterable[tuple[str, Hook]]) -> None:
             await hook()
         except Exception:
             log.exception("Feature %s failed", name)
-
-
-def uri_to_path(uri: str) -> Path | None:
-    path = to_fs_path(uri)
-    return Path(path) if path else None
-
-
-def path_to_uri(path: Path) -> str:
-    return from_fs_path(str(path)) or path.as_uri()
 
 
 def build_server(features: Sequence[str] = DEFAULT_FEATURES) -> FlowrunServer:

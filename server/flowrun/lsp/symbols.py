@@ -10,8 +10,8 @@ from flowrun.lsp.server import FlowrunServer
 
 def setup(server: FlowrunServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
-        outline = server.outline(params.text_document.uri)
+    async def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        outline = await server.outline(params.text_document.uri)
         if outline is None:
             return []
         if not outline.stages:

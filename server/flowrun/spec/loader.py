@@ -82,14 +82,6 @@ class SourceMap:
     def range(self, span: Span) -> Range:
         return self.index.range(*span)
 
-    def key_range(self, path: JsonPath) -> Range | None:
-        span = self.keys.get(path)
-        return None if span is None else self.range(span)
-
-    def value_range(self, path: JsonPath) -> Range | None:
-        span = self.values.get(path)
-        return None if span is None else self.range(span)
-
     def token_span(self, path: JsonPath) -> Span:
         """The value of `path` (its key when the value is empty), else the nearest ancestor's."""
         for depth in range(len(path), -1, -1):
@@ -108,18 +100,6 @@ class SourceMap:
     def first_line_span(self) -> Span:
         end = self.index.line_end(0)
         return (0, end if end > 0 else 0)
-
-    def node_ranges(self) -> dict[str, tuple[Range, Range]]:
-        """`{node_id: (range of the id value, range of the node mapping)}`."""
-        result: dict[str, tuple[Range, Range]] = {}
-        for path, node in iter_raw_nodes(self.data):
-            node_id = node.get("id")
-            if isinstance(node_id, str) and node_id not in result:
-                id_span = self.values.get((*path, "id"))
-                whole = self.values.get(path)
-                if id_span is not None and whole is not None:
-                    result[node_id] = (self.range(id_span), self.range(whole))
-        return result
 
 
 @dataclass

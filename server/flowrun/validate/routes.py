@@ -34,31 +34,42 @@ def route_key(workflow: Workflow) -> RouteKey | None:
     return RouteKey(method, _PARAM.sub("{}", trigger.path.rstrip("/") or "/"))
 
 
+Route = tuple[RouteKey, Range]  # where a file is served, and where its `trigger.path` is
+
+
+def route_of(result: ValidationResult) -> Route | None:
+    key = route_key(result.workflow) if result.workflow is not None else None
+    return None if key is None else (key, path_range(result))
+
+
 def route_conflicts(results: Mapping[Path, ValidationResult]) -> dict[Path, list[Diagnostic]]:
     """The `route-conflict` diagnostics of each file (only files with a conflict)."""
+    return conflicts_of_routes({path: route_of(result) for path, result in results.items()})
+
+
+def conflicts_of_routes(routes: Mapping[Path, Route | None]) -> dict[Path, list[Diagnostic]]:
+    """The same, from each file's route (the language server keeps only that of a file)."""
     owners: dict[RouteKey, list[Path]] = {}
-    for path, result in results.items():
-        key = route_key(result.workflow) if result.workflow is not None else None
-        if key is not None:
-            owners.setdefault(key, []).append(path)
+    for path, route in routes.items():
+        if route is not None:
+            owners.setdefault(route[0], []).append(path)
     found: dict[Path, list[Diagnostic]] = {}
     for key, paths in owners.items():
         if len(paths) < 2:
             continue
+        ranges = {path: route[1] for path in paths if (route := routes[path]) is not None}
         for path in paths:
             others = [p for p in paths if p != path]
-            found.setdefault(path, []).append(_diagnostic(key, path, others, results))
+            found.setdefault(path, []).append(_diagnostic(key, path, others, ranges))
     return found
 
 
 def _diagnostic(
-    key: RouteKey, path: Path, others: list[Path], results: Mapping[Path, ValidationResult]
+    key: RouteKey, path: Path, others: list[Path], ranges: Mapping[Path, Range]
 ) -> Diagnostic:
-    where = path_range(results[path])
-    names = ", ".join(f"{other}:{path_range(results[other]).start.line + 1}" for other in others)
-    related = tuple(
-        Related(path_range(results[other]), "the same route", str(other)) for other in others
-    )
+    where = ranges[path]
+    names = ", ".join(f"{other}:{ranges[other].start.line + 1}" for other in others)
+    related = tuple(Related(ranges[other], "the same route", str(other)) for other in others)
     message = (
         f"route `{key.method} {key.shape}` is also served by {names}; "
         "give each workflow its own `trigger.method` + `trigger.path`"

@@ -10,6 +10,7 @@ diagnostics of each file; `flowrun validate` and the language server add them to
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from flowrun.spec.positions import Position, Range
@@ -17,19 +18,44 @@ from flowrun.spec.resolve import id_from_file_name
 from flowrun.validate import codes
 from flowrun.validate.api import ValidationResult
 from flowrun.validate.diagnostic import Diagnostic, Related, Severity
+from flowrun.validate.routes import Route, conflicts_of_routes, route_of
 
 RELATED_LIMIT = 10  # other files listed when many share one id
+
+
+Identity = tuple[str, Range, bool]  # (workflow id, where it is written, whether `id:` is)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the workspace rules need of one file (the language server keeps only this, made
+    where it validated the file, not the whole validation result)."""
+
+    identity: Identity | None
+    route: Route | None
+
+
+def facts_of(path: Path, result: ValidationResult) -> Facts:
+    return Facts(workflow_id_of(path, result), route_of(result))
 
 
 def workspace_diagnostics(
     files: Iterable[tuple[Path, ValidationResult]],
 ) -> dict[Path, list[Diagnostic]]:
-    from flowrun.validate.routes import route_conflicts
+    return diagnostics_of_facts([(path, facts_of(path, result)) for path, result in files])
 
-    files = list(files)
+
+def diagnostics_of_facts(files: list[tuple[Path, Facts]]) -> dict[Path, list[Diagnostic]]:
+    extra = duplicate_ids([(path, facts.identity) for path, facts in files])
+    routes = {path: facts.route for path, facts in files}
+    for path, conflicts in conflicts_of_routes(routes).items():  # `route-conflict`
+        extra.setdefault(path, []).extend(conflicts)
+    return extra
+
+
+def duplicate_ids(files: Iterable[tuple[Path, Identity | None]]) -> dict[Path, list[Diagnostic]]:
     by_id: dict[str, list[tuple[Path, Range, bool]]] = {}
-    for path, result in files:
-        found = workflow_id_of(path, result)
+    for path, found in files:
         if found is not None:
             name, where, written = found
             by_id.setdefault(name, []).append((path, where, written))
@@ -40,12 +66,10 @@ def workspace_diagnostics(
         for path, where, written in owners:
             others = [o for o in owners if o[0] != path]
             extra.setdefault(path, []).append(_duplicate(name, where, written, others))
-    for path, conflicts in route_conflicts(dict(files)).items():  # `route-conflict`
-        extra.setdefault(path, []).extend(conflicts)
     return extra
 
 
-def workflow_id_of(path: Path, result: ValidationResult) -> tuple[str, Range, bool] | None:
+def workflow_id_of(path: Path, result: ValidationResult) -> Identity | None:
     """(id, where it is written or the first line, whether `id:` is written) of a file."""
     source = result.source
     data = source.data if source is not None else None
@@ -53,7 +77,8 @@ def workflow_id_of(path: Path, result: ValidationResult) -> tuple[str, Range, bo
         return None
     raw = data.get("id")
     if isinstance(raw, str) and raw:
-        where = source.value_range(("id",)) or Range(Position(0, 0), Position(0, 0))
+        span = source.values.get(("id",))
+        where = source.range(span) if span is not None else Range(Position(0, 0), Position(0, 0))
         return raw, where, True
     if result.workflow is None and raw is not None:
         return None  # an id that is not text: the schema rule says so
