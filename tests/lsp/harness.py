@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.protocol import JsonRPCNotification, JsonRPCResponseMessage, default_converter
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    default_converter,
+)
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import (
     DEFAULT_CLIENT_FEATURES,
@@ -86,6 +93,17 @@ class Session:
         return await asyncio.wait_for(
             self.client.protocol.send_request_async(method, params), TIMEOUT
         )
+
+    async def raw_request(self, method: str, params: Any) -> Any:
+        """Send `params` as written, even ones the client's own types would refuse."""
+        protocol = self.client.protocol
+        msg_id = str(uuid.uuid4())
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        protocol._request_futures[msg_id] = future
+        protocol._send_data(
+            JsonRPCRequestMessage(id=msg_id, method=method, params=params, jsonrpc="2.0")
+        )
+        return await asyncio.wait_for(asyncio.wrap_future(future), TIMEOUT)
 
     async def command(self, name: str, *arguments: Any) -> Any:
         params = types.ExecuteCommandParams(command=name, arguments=list(arguments))

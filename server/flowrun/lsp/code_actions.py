@@ -1,4 +1,4 @@
-"""Quick fixes from the diagnostics' `data.fix` (set by `convert.fix_data` and `dependencies`).
+"""Quick fixes from the diagnostics' `data.fix` (set by `convert.fix_data` and `python_env`).
 
 Text edits become a `WorkspaceEdit`; a fix with a command (install missing dependencies)
 becomes a command with the document's uri as argument.

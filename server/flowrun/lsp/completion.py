@@ -47,6 +47,7 @@ def setup(server: FlowrunServer) -> None:
     )
     async def completion(params: types.CompletionParams) -> types.CompletionList:
         uri = params.text_document.uri
+        server.check_position(uri, params.position)
         text = server.document_text(uri) or ""
         # The last outline is enough (and the text is often half-typed): do not wait.
         outline = await server.outline(uri, fresh=False) or Outline(workflow_id="")

@@ -17,6 +17,7 @@ MAX_VALUE_CHARS = 2000
 def setup(server: FlowrunServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(params: types.HoverParams) -> types.Hover | None:
+        server.check_position(params.text_document.uri, params.position)
         outline = await server.outline(params.text_document.uri)
         if outline is None:
             return None

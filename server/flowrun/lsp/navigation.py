@@ -35,6 +35,7 @@ def setup(server: FlowrunServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(params: types.DefinitionParams) -> list[types.Location]:
         uri = params.text_document.uri
+        server.check_position(uri, params.position)
         outline = await server.outline(uri)
         node_id = node_id_at(outline, params.position) if outline else None
         node = outline.node(node_id) if outline and node_id else None
@@ -43,6 +44,7 @@ def setup(server: FlowrunServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     async def references(params: types.ReferenceParams) -> list[types.Location]:
         uri = params.text_document.uri
+        server.check_position(uri, params.position)
         outline = await server.outline(uri)
         node_id = node_id_at(outline, params.position) if outline else None
         if outline is None or node_id is None:

@@ -32,9 +32,8 @@ CMD_INSTALL_DEPENDENCIES = "flowrun.installDependencies"
 # The extension's own command (it asks for the request before it runs): not a server command.
 CLIENT_CMD_RUN_WITH_REQUEST = "flowrun.runTestWithRequest"
 
-# JSON-RPC error codes of the server-defined range for user-facing Flowrun errors.
+# The JSON-RPC error code (server-defined range) of user-facing Flowrun errors.
 FLOWRUN_ERROR = -32001
-UNKNOWN_EXECUTION = -32002
 
 
 class WireModel(BaseModel):

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from flowrun import __version__
 from flowrun.lsp.outline import Outline
 from flowrun.lsp.protocol import converter
+from flowrun.lsp.rpc import FlowrunProtocol
 from flowrun.lsp.settings import Settings
 from flowrun.lsp.uris import path_to_uri, uri_to_path
 from flowrun.validate.workspace import Facts
@@ -39,14 +41,15 @@ log = logging.getLogger(__name__)
 DEFAULT_FEATURES: tuple[str, ...] = (
     "flowrun.lsp.diagnostics",
     "flowrun.lsp.watcher",
-    "flowrun.lsp.dependencies",
+    "flowrun.lsp.python_env",
     "flowrun.lsp.codelens",
     "flowrun.lsp.symbols",
     "flowrun.lsp.navigation",
     "flowrun.lsp.hover",
     "flowrun.lsp.completion",
     "flowrun.lsp.code_actions",
-    "flowrun.lsp.execute",
+    "flowrun.lsp.runs",
+    "flowrun.lsp.history",
 )
 
 Hook = Callable[[], Awaitable[None]]
@@ -83,6 +86,7 @@ class FlowrunServer(LanguageServer):
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             converter_factory=converter,
+            protocol_cls=FlowrunProtocol,
         )
         self.settings = Settings()
         self.root: Path | None = None
@@ -172,6 +176,16 @@ class FlowrunServer(LanguageServer):
             return path.read_text(encoding="utf-8") if path else None
         except (OSError, UnicodeDecodeError):
             return None
+
+    def check_position(self, uri: str, position: types.Position) -> None:
+        """-32602 naming the field for a position past the end of the document."""
+        text = self.document_text(uri)
+        lines = text.count("\n") + 1 if text is not None else 0
+        if text is not None and position.line >= lines:
+            raise JsonRpcInvalidParams(
+                f"params.position.line: line {position.line} is past the end of {uri} "
+                f"({lines} lines)"
+            )
 
     def is_open(self, uri: str) -> bool:
         return uri in self.workspace.text_documents

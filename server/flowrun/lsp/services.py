@@ -9,20 +9,51 @@ and records every run before the store closes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
+from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types
 
-from flowrun.lsp.protocol import EXECUTIONS_CHANGED
+from flowrun.history.interface import HistoryBackend, open_history
+from flowrun.lsp import protocol as p
 from flowrun.lsp.server import FlowrunServer, uri_to_path
+from flowrun.runs.service import RunService
 from flowrun.runs.stopping import group_runs_execution
 
 log = logging.getLogger(__name__)
 
 CONFIGURATION_TIMEOUT = 5.0
+READY_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Services:
+    store: HistoryBackend
+    runs: RunService
+
+
+async def server_ready(server: FlowrunServer) -> None:
+    """Requests may come before `initialized` is done: wait for the settings and services."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(server.ready.wait(), READY_TIMEOUT)
+
+
+async def services(server: FlowrunServer) -> Services:
+    """The history store and run service, once started; a -32001 error when they failed."""
+    await server_ready(server)
+    if server.store is None or server.runs is None:
+        raise p.flowrun_error(
+            {
+                "type": "FlowrunError",
+                "message": "Running workflows is not available: the history store is not open.",
+                "suggestion": "Check flowrun.historyPath and the Flowrun output channel.",
+            }
+        )
+    return Services(server.store, server.runs)
 
 
 def setup(server: FlowrunServer) -> None:
@@ -85,9 +116,6 @@ async def load_configuration(server: FlowrunServer) -> None:
 
 
 async def start_services(server: FlowrunServer) -> None:
-    from flowrun.history.interface import open_history
-    from flowrun.runs.service import RunService
-
     path = server.settings.history_file(server.root)
     store = await open_history(path)
     for notice in store.notices:
@@ -105,7 +133,7 @@ async def start_services(server: FlowrunServer) -> None:
         mode="test",
     )
     if interrupted:
-        server.notify(EXECUTIONS_CHANGED, {})
+        server.notify(p.EXECUTIONS_CHANGED, {})
 
 
 async def _dispatch(server: FlowrunServer, execution_id: str, event: dict[str, Any]) -> None:
@@ -116,7 +144,7 @@ async def _dispatch(server: FlowrunServer, execution_id: str, event: dict[str, A
             log.exception("Handling event %s of %s failed", event.get("event"), execution_id)
 
 
-async def _kill_orphans(store: Any, execution_id: str) -> None:
+async def _kill_orphans(store: HistoryBackend, execution_id: str) -> None:
     """A daemon that was killed could not stop its runs: end what is left of them now."""
     _, pgid = await store.process_of(execution_id)
     if not pgid or pgid == os.getpgid(0):

@@ -1,11 +1,39 @@
-"""Re-running from a node: the outputs of an earlier execution given to the nodes upstream."""
+"""Re-running from a node: the outputs of an earlier execution given to the nodes upstream,
+and the inputs and trigger that execution ran with (so the re-run sees what they saw)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from flowrun.history.interface import HistoryBackend
+from flowrun.history.interface import HistoryBackend
+
+
+@dataclass(frozen=True)
+class RerunSource:
+    execution_id: str
+    inputs: dict[str, Any] | None
+    trigger: dict[str, Any] | None
+
+
+async def rerun_source(
+    store: HistoryBackend, workflow_id: str, from_execution: str | None
+) -> RerunSource | None:
+    """The execution a re-run starts from: `from_execution` (an id or a prefix) or else the
+    workflow's latest; None when the workflow never ran."""
+    source = from_execution
+    if source is None:
+        summaries = await store.list_executions(workflow_id=workflow_id, limit=1)
+        if not summaries:
+            return None
+        source = str(summaries[0]["id"])
+    tree = await store.execution_tree(await store.resolve_id(source))
+    inputs, trigger = tree.get("inputs"), tree.get("trigger")
+    return RerunSource(
+        execution_id=str(tree["id"]),
+        inputs=inputs if isinstance(inputs, dict) else None,
+        trigger=trigger if isinstance(trigger, dict) else None,
+    )
 
 
 async def given_outputs(

@@ -1,0 +1,158 @@
+"""Running workflows over JSON-RPC: `flowrun/execute`, `flowrun/stop`, their commands, events.
+
+`flowrun/execute` returns `{executionId}` at once; every engine event is forwarded as
+`flowrun/executionEvent`, and `flowrun/executionsChanged` goes out when a run is queued and
+when it ends. The work itself is `RunService`'s; this module only translates.
+
+What may be run: an absolute `file:` URI of a `*.workflow.y{a,}ml` inside a workspace folder
+(any folder when the client opened none), saved or open. Anything else is -32602 naming `uri`.
+"Run from here" (`fromNode`, optionally `fromExecution`) reuses the inputs and trigger of the
+execution it starts from unless the caller gives its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any
+
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from flowrun.history.tree_patches import patch_for
+from flowrun.lsp import protocol as p
+from flowrun.lsp.diagnostics import is_workflow
+from flowrun.lsp.server import FlowrunServer, uri_to_path
+from flowrun.lsp.services import services
+from flowrun.runs.errors import FlowrunError, UnknownExecution
+from flowrun.runs.rerun import rerun_source
+from flowrun.runs.service import RunService
+
+
+def setup(server: FlowrunServer) -> None:
+    server.run_event_listeners.append(lambda eid, event: forward_event(server, eid, event))
+
+    @server.feature(p.EXECUTE)
+    async def execute(params: Any) -> dict[str, Any]:
+        return (await start_run(server, p.parse(p.ExecuteParams, params))).wire()
+
+    @server.feature(p.STOP)
+    async def stop(params: Any) -> dict[str, Any]:
+        return (await stop_run(server, p.parse(p.ExecutionRef, params))).wire()
+
+    @server.command(p.CMD_RUN_TEST)
+    async def run_test(*args: Any) -> Any:
+        return await as_command(server, start_run(server, p.parse(p.ExecuteParams, first(args))))
+
+    @server.command(p.CMD_RUN_FROM_NODE)
+    async def run_from_node(*args: Any) -> Any:
+        params = p.parse(p.RunFromNodeArgs, first(args))
+        return await as_command(server, start_run(server, params))
+
+    @server.command(p.CMD_STOP)
+    async def stop_command(*args: Any) -> Any:
+        return await as_command(server, stop_run(server, p.parse(p.ExecutionRef, first(args))))
+
+
+def first(args: tuple[Any, ...]) -> Any:
+    return args[0] if args else {}
+
+
+async def as_command(server: FlowrunServer, work: Awaitable[p.WireModel]) -> Any:
+    """Commands come from CodeLens and the palette: a failure is shown, not thrown."""
+    try:
+        result = await work
+    except JsonRpcException as exc:
+        server.show_error(exc.message)
+        return None
+    return result.wire()
+
+
+async def resolve(server: FlowrunServer, execution_id: str, field: str = "executionId") -> str:
+    store = (await services(server)).store
+    try:
+        return await store.resolve_id(execution_id)
+    except UnknownExecution as exc:
+        raise JsonRpcInvalidParams(f"{field}: {exc.message}", data=exc.error) from None
+
+
+def workflow_path(server: FlowrunServer, uri: str) -> Path:
+    """The workflow file `uri` names, or -32602 naming `uri` (see the module's docstring)."""
+    path = uri_to_path(uri) if uri.startswith("file:") else None
+    if path is None or not path.is_absolute():
+        raise JsonRpcInvalidParams(f"uri: not an absolute file: URI: {uri}")
+    if not is_workflow(path.name):
+        raise JsonRpcInvalidParams(f"uri: not a workflow file (*.workflow.yml): {path}")
+    roots = server.workflow_roots()
+    if roots and not any(path.resolve().is_relative_to(root.resolve()) for root in roots):
+        folders = ", ".join(str(root) for root in roots)
+        raise JsonRpcInvalidParams(f"uri: {path} is outside the workspace folders ({folders})")
+    if not path.parent.is_dir():
+        raise JsonRpcInvalidParams(f"uri: the folder {path.parent} does not exist; save the file")
+    if not (path.is_file() or server.is_open(uri)):
+        raise JsonRpcInvalidParams(f"uri: no workflow file at {path}")
+    return path
+
+
+async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteResult:
+    runs = (await services(server)).runs
+    path = workflow_path(server, args.uri)
+    inputs, trigger, from_execution = args.inputs, args.trigger, args.from_execution
+    if from_execution:
+        from_execution = await resolve(server, from_execution, "fromExecution")
+    if args.from_node is not None:
+        await _check_node(server, args.uri, args.from_node)
+        outline = await server.outline(args.uri)
+        workflow_id = outline.workflow_id if outline else path.stem
+        source = await rerun_source((await services(server)).store, workflow_id, from_execution)
+        if source is not None:  # what the caller gives explicitly wins
+            inputs = source.inputs if inputs is None else inputs
+            trigger = source.trigger if trigger is None else trigger
+            from_execution = source.execution_id
+    document = server.workspace.text_documents.get(args.uri)
+    try:
+        execution_id = await runs.execute(
+            path,
+            inputs=inputs,
+            trigger=trigger,
+            python=server.settings.python,
+            from_execution=from_execution,
+            from_node=args.from_node,
+            text=document.source if document is not None else None,
+        )
+    except FlowrunError as exc:
+        raise p.flowrun_error(exc.error) from None
+    server.active_runs[execution_id] = args.uri
+    server.notify(p.EXECUTIONS_CHANGED, {})
+    server.refresh_code_lenses()
+    server.spawn(_follow(server, runs, execution_id), name=f"run {execution_id}")
+    return p.ExecuteResult(execution_id=execution_id)
+
+
+async def _check_node(server: FlowrunServer, uri: str, node_id: str) -> None:
+    outline = await server.outline(uri)
+    if outline is not None and outline.parsed and outline.node(node_id) is None:
+        known = ", ".join(node.id for node in outline.nodes) or "none"
+        raise JsonRpcInvalidParams(f"fromNode: no node `{node_id}` in {uri} (nodes: {known})")
+
+
+async def _follow(server: FlowrunServer, runs: RunService, execution_id: str) -> None:
+    try:
+        await runs.wait(execution_id)
+    finally:
+        server.active_runs.pop(execution_id, None)
+        server.notify(p.EXECUTIONS_CHANGED, {})
+        server.refresh_code_lenses()
+
+
+async def forward_event(server: FlowrunServer, execution_id: str, event: dict[str, Any]) -> None:
+    patch = await patch_for((await services(server)).store, execution_id, event)
+    message = p.ExecutionEvent(execution_id=execution_id, event=event, patch=patch)
+    server.notify(p.EXECUTION_EVENT, message.wire())
+    if event.get("event") == "execution_started":
+        server.refresh_code_lenses()
+
+
+async def stop_run(server: FlowrunServer, ref: p.ExecutionRef) -> p.StopResult:
+    execution_id = await resolve(server, ref.execution_id)
+    stopped = await (await services(server)).runs.stop(execution_id)
+    return p.StopResult(stopped=bool(stopped))
