@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from flowrun.lsp import catalog
+from flowrun.lsp import vocabulary as vocab
 from flowrun.lsp.outline import Outline
 from flowrun.lsp.server import FlowrunServer
 
@@ -22,15 +22,6 @@ _LINE = re.compile(r"^(\s*)(?:(-)(\s+|$))?(.*)$")
 _KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:(?:\s|$)")
 _EXPR_TAIL = re.compile(r"([A-Za-z_][\w]*)\.([A-Za-z_][\w-]*\.)?([\w-]*)$")
 _VALUE_AT = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:\s*(.*)$")
-
-VALUE_CHOICES: dict[str, tuple[str, ...]] = {
-    "on_failure": ("stop", "continue"),
-    "mode": ("sequential", "parallel"),
-    "parse": ("text", "json", "lines"),
-    "method": ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"),
-}
-INPUT_TYPES = ("string", "number", "boolean", "object", "array")
-TRIGGER_TYPES = ("manual", "http")
 
 
 @dataclass(frozen=True)
@@ -78,20 +69,20 @@ def complete(
 def keys_for(path: list[str], outline: Outline, line_no: int) -> tuple[str, ...]:
     tail = path[-2:]
     if not path:
-        return catalog.TOP_LEVEL_KEYS
+        return vocab.TOP_LEVEL_KEYS
     if tail == ["nodes", "[]"]:
-        return catalog.NODE_KEYS
+        return vocab.NODE_KEYS
     if path == ["stages", "[]"]:
-        return catalog.STAGE_KEYS
+        return vocab.STAGE_KEYS
     if tail == ["[]", "with"]:
-        return catalog.PARAMETERS.get(_node_type(outline, line_no) or "", ())
+        return vocab.parameter_names(_node_type(outline, line_no))
     if len(path) == 2 and path[0] == "inputs":
-        return catalog.INPUT_KEYS
+        return vocab.INPUT_KEYS
     named = {
-        "trigger": catalog.TRIGGER_KEYS,
-        "loop": catalog.LOOP_KEYS,
-        "retry": catalog.RETRY_KEYS,
-        "defaults": catalog.DEFAULTS_KEYS,
+        "trigger": vocab.TRIGGER_KEYS,
+        "loop": vocab.LOOP_KEYS,
+        "retry": vocab.RETRY_KEYS,
+        "defaults": vocab.DEFAULTS_KEYS,
     }
     return named.get(path[-1], ())
 
@@ -144,36 +135,32 @@ def _value_items(
         return _node_items(outline, line_no)
     if key == "type":
         if path[-1:] == ["[]"]:
-            return _items(tuple(catalog.NODE_TYPES), kind)
+            return _items(vocab.NODE_TYPES, kind)
         if path[:1] == ["trigger"]:
-            return _items(TRIGGER_TYPES, kind)
+            return _items(vocab.TRIGGER_TYPES, kind)
         if path[:1] == ["inputs"]:
-            return _items(INPUT_TYPES, kind)
+            return _items(vocab.INPUT_TYPES, kind)
     if key == "provider":
-        node_type = _node_type(outline, line_no)
-        choices = catalog.PROVIDERS.get(node_type or "")
-        if choices is None:
-            choices = tuple(p for group in catalog.PROVIDERS.values() for p in group)
-        return _items(choices, kind)
-    return _items(VALUE_CHOICES.get(key, ()), kind)
+        return _items(vocab.providers(_node_type(outline, line_no)), kind)
+    return _items(vocab.value_choices(key, _node_type(outline, line_no)), kind)
 
 
 def _expression_items(outline: Outline, expression: str) -> list[types.CompletionItem]:
     tail = _EXPR_TAIL.search(expression)
     var = types.CompletionItemKind.Variable
     if tail is None:
-        return _items(catalog.CONTEXTS, types.CompletionItemKind.Module) + _items(
-            catalog.FUNCTIONS, types.CompletionItemKind.Function
+        return _items(vocab.CONTEXTS, types.CompletionItemKind.Module) + _items(
+            tuple(vocab.FUNCTIONS), types.CompletionItemKind.Function
         )
     context, member = tail.group(1), tail.group(2)
     if context == "nodes" and member:
-        return _items(("output", "status"), types.CompletionItemKind.Field)
+        return _items(vocab.NODE_FIELDS, types.CompletionItemKind.Field)
     choices = {
         "nodes": tuple(node.id for node in outline.nodes),
         "inputs": outline.inputs,
         "secrets": outline.secrets,
-        "trigger": ("method", "path", "headers", "query", "body"),
-        "loop": ("iteration",),
+        "trigger": vocab.TRIGGER_FIELDS,
+        "loop": vocab.LOOP_FIELDS,
     }
     return _items(choices.get(context, ()) if not member else (), var)
 

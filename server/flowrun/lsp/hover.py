@@ -7,9 +7,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from flowrun.lsp.catalog import NODE_TYPES
 from flowrun.lsp.outline import ExpressionNodeRef, Outline, contains
 from flowrun.lsp.server import FlowrunServer
+from flowrun.lsp.vocabulary import node_type_doc
 
 MAX_VALUE_CHARS = 2000
 
@@ -30,8 +30,9 @@ def setup(server: FlowrunServer) -> None:
 def _type_hover(outline: Outline, position: types.Position) -> types.Hover | None:
     for node in outline.nodes:
         on_type = node.type_range is not None and contains(node.type_range, position)
-        if (on_type or contains(node.id_range, position)) and node.type in NODE_TYPES:
-            text = f"**{node.type}** node `{node.id}`\n\n{NODE_TYPES[node.type]}"
+        doc = node_type_doc(node.type) if node.type else None
+        if (on_type or contains(node.id_range, position)) and doc is not None:
+            text = f"**{node.type}** node `{node.id}`\n\n{doc}"
             return _markdown(text, node.type_range if on_type else node.id_range)
     return None
 

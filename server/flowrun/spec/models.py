@@ -6,7 +6,7 @@ valid and give the resolver typed values. Durations are converted to seconds her
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from flowrun.spec.params import NODE_TYPE_SPECS, NodeTypeSpec
+from flowrun.spec.params import NODE_TYPE_SPECS, NODE_TYPES, NodeTypeSpec
 
 WORKFLOW_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
@@ -28,7 +28,10 @@ DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|(\d+(\.\d+)?([mM][sS]|[sSmMhH]))+)\s*$"
 # Top-level keys starting with `x-` are ignored (a place for YAML anchors, as in Compose).
 EXTENSION_PREFIX = "x-"
 
-NodeType = Literal["shell", "python", "http", "llm", "agent", "transform"]
+if TYPE_CHECKING:
+    NodeType = str
+else:  # the node types are spelled once, in spec/params.py
+    NodeType = Literal[NODE_TYPES]
 OnFailure = Literal["stop", "continue"]
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 class Param:
     name: str
     doc: str
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # the only valid values (the validator enforces them)
+    suggestions: tuple[str, ...] = ()  # values completion offers; others are valid too
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class NodeTypeSpec:
         return tuple(p.name for p in self.params)
 
 
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 LLM_PROVIDERS = ("openai", "groq", "anthropic", "ollama", "openai-compatible")
 AGENT_PROVIDERS = ("claude-code", "codex", "gemini", "grok")
 
@@ -71,7 +73,7 @@ _SPECS = (
         "{status, headers, body}; JSON bodies are parsed",
         (
             Param("url", "The URL."),
-            Param("method", "HTTP method (default GET)."),
+            Param("method", "HTTP method (default GET).", suggestions=HTTP_METHODS),
             Param("headers", "Request headers."),
             Param("query", "Query parameters."),
             Param("json", "A JSON body."),

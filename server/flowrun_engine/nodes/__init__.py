@@ -1,8 +1,14 @@
-"""Node types: one module per type, looked up through REGISTRY and imported on first use."""
+"""Node types: one module per type, looked up through REGISTRY and imported on first use.
+
+Every public module of this package is a node type named after it (helpers start with `_`),
+so adding a type is its module here, its entry in the server's spec (`flowrun/spec/params.py`)
+and its docs; a test checks that the two lists agree.
+"""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,12 +16,9 @@ from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
 
 REGISTRY: dict[str, str] = {
-    "shell": "flowrun_engine.nodes.shell",
-    "python": "flowrun_engine.nodes.python",
-    "http": "flowrun_engine.nodes.http",
-    "llm": "flowrun_engine.nodes.llm",
-    "agent": "flowrun_engine.nodes.agent",
-    "transform": "flowrun_engine.nodes.transform",
+    module.name: f"{__name__}.{module.name}"
+    for module in pkgutil.iter_modules(__path__)
+    if not module.name.startswith("_")
 }
 
 NodeRunner = Callable[[dict[str, Any], NodeContext], Awaitable[Any]]
