@@ -87,7 +87,7 @@ class DocumentChecker:
         except WorkerFailed:
             log.exception("Could not validate %s", uri)
             return
-        publish(self.server, checked)
+        publish(self.server, checked, text)
 
     async def validate_workspace(self, roots: list[Path] | None = None) -> None:
         """Validate every workflow file under `roots` (default: all workspace folders)."""
@@ -105,8 +105,8 @@ class DocumentChecker:
                 log.exception("Could not validate %s", ", ".join(i.path for i in items))
                 continue
             for checked in batch:
-                if not server.is_open(checked.uri):  # opened meanwhile: the editor's text wins
-                    publish(server, checked)
+                if not server.is_open(checked.uri) and checked.text is not None:
+                    publish(server, checked, checked.text)  # unless opened: the editor's wins
 
     async def close(self) -> None:
         for task in list(self.pending.values()):
@@ -177,7 +177,7 @@ async def validate_workspace(server: FlowrunServer, roots: list[Path] | None = N
     await _checker(server).validate_workspace(roots)
 
 
-def publish(server: FlowrunServer, checked: Checked) -> None:
+def publish(server: FlowrunServer, checked: Checked, text: str) -> None:
     server.set_diagnostics(SOURCE_KEY, checked.uri, checked.diagnostics)
     server.sync_diagnostics(checked.uri)  # first: the editor waits for these, not the outline
-    server.update_document(checked.uri, checked.text, checked.outline, checked.facts)
+    server.update_document(checked.uri, text, checked.outline, checked.facts)

@@ -20,6 +20,7 @@ from lsprotocol import types
 
 from flowrun.history.interface import HistoryBackend, open_history
 from flowrun.lsp import protocol as p
+from flowrun.lsp.documents import faster_workspace
 from flowrun.lsp.server import FlowrunServer, uri_to_path
 from flowrun.runs.service import RunService
 from flowrun.runs.stopping import group_runs_execution
@@ -59,6 +60,7 @@ async def services(server: FlowrunServer) -> Services:
 def setup(server: FlowrunServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(params: types.InitializeParams) -> None:
+        server.protocol._workspace = faster_workspace(server.workspace)
         server.settings = server.settings.merged(params.initialization_options)
         folders = params.workspace_folders or []
         root_uri = folders[0].uri if folders else params.root_uri

@@ -107,7 +107,7 @@ class ValidationWorker:
                 continue
             self._running = job
             try:
-                result = await self._exchange(job.items)
+                result = await self._exchange(job)
             except Exception as exc:  # the worker broke, or its answer cannot be read
                 await self._stop_process()
                 if not job.future.done():
@@ -118,17 +118,20 @@ class ValidationWorker:
             finally:
                 self._running = None
 
-    async def _exchange(self, items: list[Item]) -> list[Checked]:
+    async def _exchange(self, job: _Job) -> list[Checked]:
         process = await self._ensure_process()
         assert process.stdin is not None and process.stdout is not None
-        body = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+        body = pickle.dumps(job.items, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             process.stdin.write(HEADER.pack(len(body)) + body)
             await process.stdin.drain()
             (size,) = HEADER.unpack(await process.stdout.readexactly(HEADER.size))
-            reply: list[Checked] = pickle.loads(await process.stdout.readexactly(size))
+            data = await process.stdout.readexactly(size)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             raise WorkerFailed("the validation worker ended before it answered") from exc
+        if job.future.done():
+            return []  # stale: not worth unpickling on the event loop
+        reply: list[Checked] = pickle.loads(data)
         return reply
 
     async def _ensure_process(self) -> asyncio.subprocess.Process:

@@ -41,7 +41,7 @@ class Item:
 @dataclass(frozen=True)
 class Checked:
     uri: str
-    text: str
+    text: str | None  # the file's text when it was read here; the server has the rest
     diagnostics: list[types.Diagnostic]
     outline: Outline
     facts: Facts  # what the workspace rules need (workflow id, route)
@@ -58,7 +58,8 @@ def check(item: Item) -> Checked | None:
     diagnostics = [to_lsp(d, item.uri) for d in result.diagnostics]
     outline = build_outline(result.source, item.path)
     facts = facts_of(Path(item.path), result)
-    return Checked(item.uri, text, diagnostics, outline, facts)
+    read_here = text if item.text is None else None
+    return Checked(item.uri, read_here, diagnostics, outline, facts)
 
 
 def write_frame(stream: BinaryIO, value: Any) -> None:
