@@ -6,10 +6,10 @@ becomes a command with the document's uri as argument.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lsprotocol import types
+from pydantic import ValidationError
 
+from flowrun.lsp import protocol as p
 from flowrun.lsp.protocol import to_plain
 from flowrun.lsp.server import FlowrunServer
 
@@ -30,32 +30,33 @@ def setup(server: FlowrunServer) -> None:
 
 
 def to_action(uri: str, diagnostic: types.Diagnostic) -> types.CodeAction | None:
-    data = to_plain(diagnostic.data)
-    fix: Any = data.get("fix") if isinstance(data, dict) else None
-    if not isinstance(fix, dict) or not fix.get("title"):
+    try:
+        fix = p.DiagnosticData.model_validate(to_plain(diagnostic.data) or {}).fix
+    except ValidationError:  # the client sent back data that is not ours
+        return None
+    if fix is None or not (fix.edits or fix.command):
         return None
     action = types.CodeAction(
-        title=str(fix["title"]),
+        title=fix.title,
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[diagnostic],
-        is_preferred=bool(fix.get("edits")),
+        is_preferred=bool(fix.edits),
     )
-    edits = [_edit(item) for item in fix.get("edits") or []]
-    if edits:
-        action.edit = types.WorkspaceEdit(changes={uri: edits})
-    if fix.get("command"):
+    if fix.edits:
+        action.edit = types.WorkspaceEdit(changes={uri: [_edit(edit) for edit in fix.edits]})
+    if fix.command:
         action.command = types.Command(
-            title=str(fix["title"]), command=str(fix["command"]), arguments=[{"uri": uri}]
+            title=fix.title, command=fix.command, arguments=[{"uri": uri}]
         )
-    return action if edits or action.command else None
+    return action
 
 
-def _edit(item: dict[str, Any]) -> types.TextEdit:
-    rng = item["range"]
+def _edit(edit: p.FixEdit) -> types.TextEdit:
+    start, end = edit.range.start, edit.range.end
     return types.TextEdit(
         range=types.Range(
-            start=types.Position(line=rng["start"]["line"], character=rng["start"]["character"]),
-            end=types.Position(line=rng["end"]["line"], character=rng["end"]["character"]),
+            start=types.Position(line=start.line, character=start.character),
+            end=types.Position(line=end.line, character=end.character),
         ),
-        new_text=str(item["newText"]),
+        new_text=edit.new_text,
     )

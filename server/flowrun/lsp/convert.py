@@ -11,6 +11,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from flowrun.lsp import protocol as p
 from flowrun.lsp.outline import to_lsp_range
 from flowrun.lsp.uris import path_to_uri
 from flowrun.validate import Diagnostic, Fix
@@ -25,11 +26,11 @@ _SEVERITY = {
 }
 
 
-def range_json(rng: types.Range) -> dict[str, Any]:
-    return {
-        "start": {"line": rng.start.line, "character": rng.start.character},
-        "end": {"line": rng.end.line, "character": rng.end.character},
-    }
+def wire_range(rng: types.Range) -> p.WireRange:
+    return p.WireRange(
+        start=p.WirePosition(line=rng.start.line, character=rng.start.character),
+        end=p.WirePosition(line=rng.end.line, character=rng.end.character),
+    )
 
 
 def to_lsp(diagnostic: Diagnostic, uri: str) -> types.Diagnostic:
@@ -56,15 +57,10 @@ def to_lsp(diagnostic: Diagnostic, uri: str) -> types.Diagnostic:
 def fix_data(fix: Fix | None) -> dict[str, Any] | None:
     if fix is None:
         return None
-    return {
-        "fix": {
-            "title": fix.title,
-            "edits": [
-                {"range": range_json(to_lsp_range(rng)), "newText": text} for rng, text in fix.edits
-            ],
-            "command": fix.command,
-        }
-    }
+    edits = [
+        p.FixEdit(range=wire_range(to_lsp_range(rng)), new_text=text) for rng, text in fix.edits
+    ]
+    return p.DiagnosticData(fix=p.Fix(title=fix.title, edits=edits, command=fix.command)).wire()
 
 
 def path_to_uri_or(file: str | None, uri: str) -> str:

@@ -8,8 +8,6 @@ other than `\\n` (`\\r\\n` included) is edited pygls' way, which treats them as 
 
 from __future__ import annotations
 
-from typing import Any
-
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
@@ -87,7 +85,7 @@ class FlowrunWorkspace(Workspace):
         )
 
 
-def faster_workspace(workspace: Any) -> FlowrunWorkspace:
+def faster_workspace(workspace: Workspace) -> FlowrunWorkspace:
     """The same workspace (pygls makes it in `initialize`), with `FastTextDocument`s."""
     return FlowrunWorkspace(
         workspace.root_uri,

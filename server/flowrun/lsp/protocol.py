@@ -111,6 +111,33 @@ class InstallDependenciesResult(WireModel):
     output: str
 
 
+class WirePosition(WireModel):
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
+
+
+class WireRange(WireModel):
+    start: WirePosition
+    end: WirePosition
+
+
+class FixEdit(WireModel):
+    range: WireRange
+    new_text: str
+
+
+class Fix(WireModel):
+    """A quick fix, carried in a diagnostic's `data.fix` and read back by code actions."""
+
+    title: str = Field(min_length=1)
+    edits: list[FixEdit] = Field(default_factory=list)
+    command: str | None = None
+
+
+class DiagnosticData(WireModel):
+    fix: Fix | None = None
+
+
 class ExecutionEvent(WireModel):
     execution_id: str
     event: dict[str, Any]

@@ -106,11 +106,7 @@ def setup(server: FlowrunServer) -> None:
 
 def _diagnostic(requirement: str, rng: types.Range, python: str) -> types.Diagnostic:
     command = display_command(pip_install_command(python, [requirement]))
-    fix = {
-        "title": "Install missing dependencies",
-        "edits": [],
-        "command": p.CMD_INSTALL_DEPENDENCIES,
-    }
+    fix = p.Fix(title="Install missing dependencies", command=p.CMD_INSTALL_DEPENDENCIES)
     return types.Diagnostic(
         range=rng,
         severity=types.DiagnosticSeverity.Warning,
@@ -120,7 +116,7 @@ def _diagnostic(requirement: str, rng: types.Range, python: str) -> types.Diagno
             f"Package '{requirement}' is not installed in {python}. "
             f"Use the quick fix to install it, or run: {command}"
         ),
-        data={"fix": fix},
+        data=p.DiagnosticData(fix=fix).wire(),
     )
 
 
