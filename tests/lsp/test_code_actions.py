@@ -51,3 +51,49 @@ async def test_diagnostics_without_fix(workspace: Path, session: Session) -> Non
         )
     )
     assert list(actions or []) == []
+
+
+INJECTION = """\
+version: 1
+inputs:
+  who: {type: string, default: world}
+nodes:
+  - id: greet
+    type: shell
+    with:
+      run: echo "Hello ${{ inputs.who }}"
+"""
+
+
+def apply(text: str, edits: list[types.TextEdit]) -> str:
+    """The text after `edits` (ranges in the original text, applied from the last)."""
+    lines = text.splitlines(keepends=True)
+
+    def offset(at: types.Position) -> int:
+        return sum(len(line) for line in lines[: at.line]) + at.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
+async def test_a_new_rule_s_quick_fix_needs_no_code_in_the_server(
+    workspace: Path, session: Session
+) -> None:
+    """`template-injection` (a validator rule) gets its quick fix through `data.fix` alone."""
+    uri = session.open("inject.workflow.yml", INJECTION)
+    [warning] = await session.wait_diagnostics("inject.workflow.yml", lambda d: d != [])
+    assert warning.code == "template-injection"
+    actions = await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=warning.range,
+            context=types.CodeActionContext(diagnostics=[warning]),
+        )
+    )
+    [action] = [a for a in actions or [] if isinstance(a, types.CodeAction)]
+    assert action.title.startswith("Move `${{ inputs.who }}` into `with.env`")
+    assert action.edit is not None and action.edit.changes is not None
+    mark = session.diagnostics.mark()
+    session.replace("inject.workflow.yml", apply(INJECTION, list(action.edit.changes[uri])), 2)
+    assert await session.wait_diagnostics("inject.workflow.yml", since=mark) == []

@@ -17,6 +17,7 @@ from flowrun.validate.diagnostic import Fix, Related
 from flowrun.validate.graph import Upstream
 from flowrun.validate.suggest import closest, did_you_mean, quoted
 from flowrun_engine.expr import (
+    CONTEXTS,
     STATUS_FUNCTIONS,
     ExprSyntaxError,
     Reference,
@@ -27,7 +28,6 @@ from flowrun_engine.expr import (
     status_calls,
 )
 
-CONTEXTS = ("inputs", "trigger", "nodes", "env", "secrets", "loop")
 TRIGGER_FIELDS = ("method", "path", "headers", "query", "body", "params")
 NODE_FIELDS = ("output", "status")
 
