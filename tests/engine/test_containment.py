@@ -56,15 +56,23 @@ def _nodes(tmp: Path, then_wait: bool, timeout: float = 60.0) -> list[dict[str, 
     nodes = []
     for style, template in SHELL_STYLES.items():
         run = template.format(esc=_escaper(tmp / style))
-        if then_wait:
-            run += "\nsleep 300"
+        # Return only once the escaped process has written its pid: on a loaded machine the
+        # node could otherwise end (and take it along) before it ever ran.
+        run += "\nsleep 300" if then_wait else f"\nuntil [ -s {tmp / style} ]; do sleep 0.02; done"
         nodes.append(node(style, "shell", with_={"run": run}, timeout=timeout, **CONTINUE))
     for style, statement in PYTHON_STYLES.items():
         code = (
             "import os, subprocess, time\n"
             f"ESC = {_escaper(tmp / style)!r}\n"
             f"def main():\n    {statement}\n"
-            + ("    time.sleep(300)\n" if then_wait else "    return 'started'\n")
+            + (
+                "    time.sleep(300)\n"
+                if then_wait
+                else f"    pid_file = {str(tmp / style)!r}\n"
+                "    while not (os.path.exists(pid_file) and os.path.getsize(pid_file)):\n"
+                "        time.sleep(0.02)\n"
+                "    return 'started'\n"
+            )
         )
         nodes.append(node(style, "python", with_={"code": code}, timeout=timeout, **CONTINUE))
     return nodes
