@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from flowrun.history.store import HistoryStore
-from flowrun.runs.stopping import group_runs_execution, stop_execution, terminate_group
+from flowrun.runs.stopping import end_processes, group_runs_execution, stop_execution
 
 
 async def test_owner_that_never_records_the_stop(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ async def test_owner_that_never_records_the_stop(tmp_path: Path) -> None:
         await store.set_process("silent", pgid=child.pid)
         outcome = await stop_execution(store, "silent", grace=1, owner_wait=0.2)
         assert outcome.ok and f"process {owner.pid} will record it" in outcome.message
-        assert child.wait(timeout=30) < 0
+        child.wait(timeout=30)  # ended (its status may be collected by the stopper)
         assert await store.status_of("silent") == "running"
     finally:
         await store.close()
@@ -38,7 +38,7 @@ async def test_owner_that_never_records_the_stop(tmp_path: Path) -> None:
 async def test_group_helpers_on_missing_processes(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
     proc.wait()
-    assert await terminate_group(proc.pid, 0.1) is False
+    assert await end_processes("no-such-execution", proc.pid, 0.1) == []
     assert group_runs_execution(proc.pid, "x") is False
     fake_proc = tmp_path / "proc"
     (fake_proc / "42").mkdir(parents=True)

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from flowrun.history.store import HistoryStore
-from flowrun.runs import resolved_cache
+from flowrun.runs import resolved_cache, supervisor
 from flowrun.runs.errors import PythonNotFound
 from flowrun.runs.launch import new_execution_id
 from flowrun.runs.prespawn import early_child, plain_executable
-from flowrun.runs.process_groups import live_groups
+from flowrun.runs.process_groups import live_pids
 from flowrun.runs.service import RunService
-from flowrun.runs.supervisor import EngineChild
 
 TOUCH = """\
 version: 1
@@ -82,17 +81,17 @@ async def test_the_early_child_is_adopted(
     assert await service.wait(await service.execute(path)) == "succeeded"  # now cached
 
     early = early_child(path, python=sys.executable)
-    assert early is not None and early.popen.pid in live_groups()
+    assert early is not None and early.popen.pid in live_pids()
 
     async def no_spawn(*args: object) -> None:
         raise AssertionError("spawned a second child")
 
-    monkeypatch.setattr(EngineChild, "_spawn", no_spawn)
+    monkeypatch.setattr(supervisor, "spawn_engine", no_spawn)
     execution_id = await service.execute(path, prespawned=early)
     assert early.adopted and execution_id == early.spec.execution_id
     assert await service.wait(execution_id) == "succeeded"
     assert (tmp_path / "ran.txt").read_text() == "ran\nran\n"
-    assert early.popen.pid not in live_groups() and not early.scratch.exists()
+    assert early.popen.pid not in live_pids() and not early.scratch.exists()
     tree = await service.store.execution_tree(execution_id)
     assert tree["status"] == "succeeded"
 
@@ -107,8 +106,9 @@ async def test_a_child_that_does_not_match_is_killed_before_it_runs(
     assert early is not None
     execution_id = await service.execute(path, prespawned=early)
     assert not early.adopted and early.popen.returncode is not None
-    assert not early.scratch.exists() and early.popen.pid not in live_groups()
-    assert await service.wait(execution_id) == "succeeded"
+    assert not early.scratch.exists() and early.popen.pid not in live_pids()
+    status = await service.wait(execution_id)
+    assert status == "succeeded", await service.store.execution_tree(execution_id)
     assert (tmp_path / "ran.txt").read_text() == "ran\nran\n"  # the early child ran nothing
 
 
@@ -182,7 +182,7 @@ async def test_an_adopted_child_stopped_before_it_starts_is_killed(
     async def on_event(event: dict[str, object]) -> None:
         pass
 
-    child = EngineChild(early.spec, on_event=on_event)
+    child = supervisor.EngineChild(early.spec, on_event=on_event)
     child.adopt(early)
     await child.stop()
     result = await child.run()

@@ -696,7 +696,7 @@ async def test_a_history_that_cannot_record_stops_the_started_child(
     monkeypatch.setattr(store, "create_execution", broken)
     with pytest.raises(OSError, match="disk full"):
         await service.execute(path)
-    assert process_groups.live_groups() == set()
+    assert process_groups.live_pids() == frozenset()
     monkeypatch.setattr(store, "create_execution", original)
     # the end of a run that cannot be recorded is logged; the run still ends
     monkeypatch.setattr(store, "finish", finish_fails)

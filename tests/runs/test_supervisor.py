@@ -13,8 +13,14 @@ from typing import Any
 
 import pytest
 
-from flowrun.runs import process_groups, supervisor
-from flowrun.runs.launch import EngineLocation, LaunchSpec, child_environment, engine_location
+from flowrun.runs import containment, process_groups, spawn
+from flowrun.runs.launch import (
+    EngineLocation,
+    LaunchSpec,
+    child_environment,
+    engine_location,
+    new_execution_id,
+)
 from flowrun.runs.supervisor import ChildState, EngineChild
 
 FAKE = EngineLocation(Path(__file__).parent / "fake_engines" / "fake_engine.py", "fake_engine")
@@ -64,7 +70,7 @@ def spec(tmp_path: Path, fake: str, **kwargs: Any) -> LaunchSpec:
     return LaunchSpec(
         python=sys.executable,
         payload=payload,
-        execution_id="e" * 32,
+        execution_id=new_execution_id(),  # unique: ending a run ends every process with its id
         workflow_id="wf",
         cwd=str(tmp_path),
         engine=FAKE,
@@ -92,7 +98,7 @@ async def test_successful_run_forwards_every_event(tmp_path: Path) -> None:
     ]
     assert started == [child.pid]
     assert child.state is ChildState.EXITED
-    assert child.pid not in process_groups.live_groups()
+    assert child.pid not in process_groups.live_pids()
 
 
 async def test_child_environment_is_only_what_the_run_declares(
@@ -113,7 +119,7 @@ async def test_child_environment_is_only_what_the_run_declares(
     assert "MY_TOKEN" in outputs["keys"]
     assert env["FLOWRUN_EXECUTION_MODE"] == "test"
     assert env["FLOWRUN_WORKFLOW_ID"] == "wf"
-    assert env["FLOWRUN_EXECUTION_ID"] == "e" * 32
+    assert env["FLOWRUN_EXECUTION_ID"] == launch.execution_id
     assert env["PYTHONUNBUFFERED"] == "1"
     assert env["TMPDIR"] == env["FLOWRUN_SCRATCH"]
     assert outputs["scratch_mode"] == "0o700"
@@ -268,13 +274,13 @@ async def test_missing_interpreter_raises_oserror(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[Path] = []
-    real = supervisor.make_scratch
+    real = spawn.make_scratch
 
     def spy(engine: EngineLocation) -> Path:
         made.append(real(engine))
         return made[-1]
 
-    monkeypatch.setattr(supervisor, "make_scratch", spy)
+    monkeypatch.setattr(spawn, "make_scratch", spy)
     launch = spec(tmp_path, "ok")
     launch.python = str(tmp_path / "no-python")
     with pytest.raises(OSError):
@@ -282,14 +288,18 @@ async def test_missing_interpreter_raises_oserror(
     assert len(made) == 1 and not made[0].exists()
 
 
-def test_kill_live_groups_kills_registered_groups() -> None:
+def test_end_live_ends_registered_executions() -> None:
     import subprocess
 
-    process = subprocess.Popen(["sh", "-c", "sleep 300 & wait"], start_new_session=True)
-    process_groups.add_group(process.pid)
-    process_groups.kill_live_groups(grace=0.2)
-    assert process.wait(10) == -signal.SIGTERM
-    assert process_groups.live_groups() == set()
+    process = subprocess.Popen(
+        ["sh", "-c", "sleep 300 & echo $!; wait"], start_new_session=True, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    sleeper = int(process.stdout.readline())
+    process_groups.add(containment.Scope("x" + new_execution_id(), process.pid, process.pid))
+    process_groups.end_live(grace=0.2)
+    assert wait_gone([process.pid, sleeper]) == []
+    assert process_groups.live() == []
 
 
 def test_exit_handlers_kill_children_when_the_supervisor_process_dies(tmp_path: Path) -> None:
@@ -305,12 +315,13 @@ def test_exit_handlers_kill_children_when_the_supervisor_process_dies(tmp_path: 
         "    if event['event'] == 'node_log':\n"
         "        print(event['text'], flush=True)\n"
         "async def main():\n"
-        f"    spec = LaunchSpec(sys.executable, {{'fake': 'sleep'}}, 'x', 'w', {str(tmp_path)!r},"
+        f"    spec = LaunchSpec(sys.executable, {{'fake': 'sleep'}}, 'x' * 32, 'w',"
+        f" {str(tmp_path)!r},"
         " engine=fake)\n"
         "    child = EngineChild(spec, on_event=on_event)\n"
         "    task = asyncio.create_task(child.run())\n"
         "    await asyncio.sleep(0.2)\n"
-        "    print(child.pid, child._scratch, flush=True)\n"
+        "    print(child.pid, child.scratch, flush=True)\n"
         "    await task\n"
         "asyncio.run(main())\n"
     )

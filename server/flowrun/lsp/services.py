@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ from flowrun.lsp import protocol as p
 from flowrun.lsp.documents import faster_workspace
 from flowrun.lsp.server import FlowrunServer, uri_to_path
 from flowrun.runs.service import RunService
-from flowrun.runs.stopping import group_runs_execution
+from flowrun.runs.stopping import end_processes, group_runs_execution
 
 log = logging.getLogger(__name__)
 
@@ -149,15 +148,10 @@ async def _dispatch(server: FlowrunServer, execution_id: str, event: dict[str, A
 async def _kill_orphans(store: HistoryBackend, execution_id: str) -> None:
     """A daemon that was killed could not stop its runs: end what is left of them now."""
     _, pgid = await store.process_of(execution_id)
-    if not pgid or pgid == os.getpgid(0):
-        return
-    if not group_runs_execution(pgid, execution_id):
-        return  # gone, or the group id now belongs to an unrelated program
-    try:
-        os.killpg(pgid, signal.SIGKILL)
+    if pgid == os.getpgid(0) or not (pgid and group_runs_execution(pgid, execution_id)):
+        pgid = None  # gone, or the group id now belongs to an unrelated program
+    if await end_processes(execution_id, pgid, grace=0.0):
         log.warning("Killed the processes left by interrupted execution %s", execution_id)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 async def stop_services(server: FlowrunServer) -> None:

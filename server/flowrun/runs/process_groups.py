@@ -1,6 +1,8 @@
-"""Every live engine process group and scratch folder, killed and removed when this process exits.
+"""The live executions of this process: ended (every process, `containment.end_execution`)
+and their scratch folders removed when this process exits or gets SIGTERM/SIGHUP unhandled.
 
-Also removes the scratch folders that killed supervisors left behind (their names hold the pid).
+Also removes what killed supervisors left behind: scratch folders (their names hold the pid)
+and cgroups (`cgroup.remove_stale`).
 """
 
 from __future__ import annotations
@@ -11,26 +13,31 @@ import os
 import shutil
 import signal
 import tempfile
-import time
 from pathlib import Path
 
+from flowrun.runs import cgroup, containment
+from flowrun.runs.containment import Scope
 from flowrun.runs.launch import SCRATCH_PREFIX
 
-_live_groups: set[int] = set()
+_live: dict[str, Scope] = {}
 _live_scratch: set[Path] = set()
 _handlers_installed = False
 
 
-def live_groups() -> set[int]:
-    return set(_live_groups)
+def live() -> list[Scope]:
+    return list(_live.values())
 
 
-def add_group(pgid: int) -> None:
-    _live_groups.add(pgid)
+def live_pids() -> frozenset[int]:
+    return frozenset(scope.pid for scope in _live.values() if scope.pid is not None)
 
 
-def discard_group(pgid: int) -> None:
-    _live_groups.discard(pgid)
+def add(scope: Scope) -> None:
+    _live[scope.execution_id] = scope
+
+
+def discard(execution_id: str) -> None:
+    _live.pop(execution_id, None)
 
 
 def add_scratch(scratch: Path) -> None:
@@ -42,31 +49,18 @@ def remove_scratch(scratch: Path) -> None:
     _live_scratch.discard(scratch)
 
 
-def signal_group(pgid: int, sig: int) -> bool:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def kill_live_groups(grace: float = 1.0) -> None:
-    """SIGTERM every live group, SIGKILL what is left after `grace` (atexit, signals)."""
-    groups = [pgid for pgid in list(_live_groups) if signal_group(pgid, signal.SIGTERM)]
-    deadline = time.monotonic() + grace
-    while groups and time.monotonic() < deadline:
-        time.sleep(0.02)
-        groups = [pgid for pgid in groups if signal_group(pgid, 0)]
-    for pgid in groups:
-        signal_group(pgid, signal.SIGKILL)
-    _live_groups.clear()
+def end_live(grace: float = containment.GRACE) -> None:
+    """End every live execution (atexit, fatal signals), remove every scratch folder."""
+    for scope in list(_live.values()):
+        containment.end_execution(scope, grace=grace)
+    _live.clear()
     for scratch in list(_live_scratch):
         shutil.rmtree(scratch, ignore_errors=True)
     _live_scratch.clear()
 
 
 def _on_fatal_signal(signum: int, frame: object) -> None:
-    kill_live_groups()
+    end_live()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
 
@@ -111,14 +105,16 @@ def _is_zombie(pid: int) -> bool:
 
 
 def install_exit_handlers() -> None:
-    """Once per process: kill live groups at exit and on SIGTERM/SIGHUP (if unhandled);
-    remove what killed supervisors left in the temp folder."""
+    """Once per process: become a child subreaper; end live executions at exit and on
+    SIGTERM/SIGHUP (if unhandled); remove what killed supervisors left behind."""
     global _handlers_installed
     if _handlers_installed:
         return
     _handlers_installed = True
+    containment.become_subreaper()
     remove_stale_scratch()
-    atexit.register(kill_live_groups)
+    cgroup.remove_stale()
+    atexit.register(end_live)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError):  # not the main thread
             if signal.getsignal(signum) == signal.SIG_DFL:

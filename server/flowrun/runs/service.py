@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowrun.runs.announcer import Announcer
+from flowrun.runs.engine_io import DRAIN_TIMEOUT
 from flowrun.runs.launch import EngineLocation, LaunchSpec, new_execution_id, spec_for_run
 from flowrun.runs.outcome import RunResult, stopped_result
 from flowrun.runs.prepare import PYTHON_SUGGESTION, prepare
@@ -151,6 +152,8 @@ class RunService:
         python_path = prepared.info.executable or prepared.info.path
         spec = spec_for_run(resolved, path, python_path, execution_id, secrets, self.mode)
         spec.engine = self.engine
+        if prespawned is not None and prespawned.spec != spec:
+            prespawned.discard()  # now: its processes carry this execution's id too
         run = _Run(execution_id, *self._child(spec))
         if prepared.known_valid and self._free_slots > self._queued():
             if prespawned is not None and prespawned.spec == spec:
@@ -203,6 +206,10 @@ class RunService:
         else:  # leave the queue at once
             async with self._slots_changed:
                 self._slots_changed.notify_all()
+        # answer once the end is recorded: a reader asking right after sees it
+        import asyncio
+
+        await asyncio.wait({run.task}, timeout=self.grace + DRAIN_TIMEOUT + 1.0)
         return True
 
     async def set_max_concurrent(self, limit: int) -> None:

@@ -1,23 +1,26 @@
 """Stop an execution that another flowrun process may own (`flowrun stop`), via the history.
 
-The store knows the owner (the flowrun process that runs it) and the child's process group.
-SIGTERM goes to the group, SIGKILL after the grace period; the owner notices its child end
-and records `stopped`. When the owner is gone, this records the end itself. A group is only
-signalled when its owner is alive or its leader is provably this execution's engine, so a
-recycled process group id of an unrelated program is never hit.
+The store knows the owner (the flowrun process that runs it) and the engine's process group.
+Every process of the execution is ended (`containment.end_execution`: its group, its
+cgroup, every process carrying its `FLOWRUN_EXECUTION_ID`; SIGTERM, SIGKILL after the grace
+period); the owner notices its engine end and records `stopped`. When the owner is gone,
+this records the end itself. The group is only counted when its owner is alive or its
+leader is provably this execution's engine, so a recycled process group id of an unrelated
+program is never hit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from flowrun.history.interface import HistoryBackend
-from flowrun.runs.process_groups import pid_alive, signal_group
+from flowrun.runs import cgroup
+from flowrun.runs.containment import Scope, end_execution
+from flowrun.runs.process_groups import pid_alive
 from flowrun.status import is_active
 
 POLL = 0.05
@@ -39,8 +42,8 @@ async def stop_execution(
         return StopOutcome(False, f"Execution {short} is not running (it is {status}).", status)
     owner, pgid = await store.process_of(execution_id)
     owner_alive = pid_alive(owner) and owner != os.getpid()
-    if pgid is not None and (owner_alive or group_runs_execution(pgid, execution_id)):
-        await terminate_group(pgid, grace)
+    trusted = pgid is not None and (owner_alive or group_runs_execution(pgid, execution_id))
+    await end_processes(execution_id, pgid if trusted else None, grace)
     if owner_alive:
         if pgid is None:
             return StopOutcome(
@@ -64,17 +67,10 @@ async def stop_execution(
     return StopOutcome(True, f"Stopped execution {short} (its owner process was gone).", "stopped")
 
 
-async def terminate_group(pgid: int, grace: float) -> bool:
-    """SIGTERM the group, SIGKILL what is left after `grace` s. True if it had processes."""
-    if not signal_group(pgid, signal.SIGTERM):
-        return False
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not signal_group(pgid, 0):
-            return True
-        await asyncio.sleep(POLL)
-    signal_group(pgid, signal.SIGKILL)
-    return True
+async def end_processes(execution_id: str, pgid: int | None, grace: float) -> list[int]:
+    """Every process of an execution this process does not own; returns those signalled."""
+    scope = Scope(execution_id, pgid, pgid, cgroup.find(execution_id))
+    return await asyncio.to_thread(end_execution, scope, grace=grace)
 
 
 def group_runs_execution(pgid: int, execution_id: str, proc: Path = Path("/proc")) -> bool:
