@@ -28,11 +28,11 @@ def spy(spec):
     seen["early"] = sorted(m for m in heavy if m in sys.modules and m not in before)
     return early(spec)
 prespawn.prespawn = spy
-usual = supervisor.EngineChild._spawn
-async def usual_spy(self, *args):
+usual = supervisor.spawn_engine
+def usual_spy(spec):
     seen["usual"] = True
-    return await usual(self, *args)
-supervisor.EngineChild._spawn = usual_spy
+    return usual(spec)
+supervisor.spawn_engine = usual_spy
 from flowrun.cli import main
 code = main(["run", sys.argv[1], "--json", "--python", sys.executable])
 print(json.dumps(seen), file=sys.stderr)
