@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowrun.runs.announcer import Announcer
-from flowrun.runs.engine_io import DRAIN_TIMEOUT
 from flowrun.runs.launch import EngineLocation, LaunchSpec, new_execution_id, spec_for_run
 from flowrun.runs.outcome import RunResult, stopped_result
 from flowrun.runs.prepare import PYTHON_SUGGESTION, prepare
@@ -37,6 +36,8 @@ def _log() -> logging.Logger:
 
     return logging.getLogger(__name__)
 
+
+STOP_RECORD_WAIT = 3.0  # beyond the grace: the pipes' drain and the history's write
 
 EventCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 
@@ -209,7 +210,7 @@ class RunService:
         # answer once the end is recorded: a reader asking right after sees it
         import asyncio
 
-        await asyncio.wait({run.task}, timeout=self.grace + DRAIN_TIMEOUT + 1.0)
+        await asyncio.wait({run.task}, timeout=self.grace + STOP_RECORD_WAIT)
         return True
 
     async def set_max_concurrent(self, limit: int) -> None:

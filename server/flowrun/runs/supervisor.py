@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from flowrun.runs import containment, outcome
-from flowrun.runs.engine_io import EngineIO
 from flowrun.runs.launch import LaunchSpec
 from flowrun.runs.outcome import RunResult
 from flowrun.runs.spawn import SpawnedEngine, spawn_engine
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     import asyncio
     import logging
 
+    from flowrun.runs.engine_io import EngineIO
     from flowrun.runs.prespawn import Prespawned
 
 
@@ -99,6 +99,8 @@ class EngineChild:
         else:
             engine = spawn_engine(self.spec)  # OSError: the interpreter cannot start
         self._engine, self.pid = engine, engine.pid
+        from flowrun.runs.engine_io import EngineIO  # asyncio: not before the early spawn
+
         try:
             self._io = await EngineIO.attach(engine, self._handle_line)
         except BaseException:
