@@ -57,67 +57,57 @@ def execution_pids(scope: Scope) -> set[int]:
         found.update(group_members(scope.pgid))
     if scope.pid is not None:
         found.update(proctree.descendants_of(scope.pid))
-        if _alive(scope.pid):
+        if proctree.is_alive(scope.pid):
             found.add(scope.pid)
     found.discard(os.getpid())
     return found
 
 
 def end_execution(scope: Scope, *, grace: float = GRACE) -> list[int]:
-    """SIGTERM every process of the execution, SIGKILL what is left after `grace`; remove
-    its cgroup. Returns the pids that were signalled. Blocks up to `grace` seconds."""
-    pids = execution_pids(scope)
-    ended = proctree.kill_tree(sorted(pids), grace=grace) if pids else []
-    late = execution_pids(scope) - set(ended)  # started while the others were stopping
-    if late:
-        ended += proctree.kill_tree(sorted(late), grace=0)
+    """SIGTERM every process of the execution, SIGKILL what is left after `grace` (and what
+    was started meanwhile); remove its cgroup. Blocks up to `grace` seconds (plus the
+    SIGKILL's effect). Returns the pids found at first."""
+    from flowrun.runs import process_groups
+
+    pids = sorted(execution_pids(scope))
+    if pids:
+        proctree.kill_tree(
+            pids,
+            grace=grace,
+            rescan=lambda: execution_pids(scope),
+            keep_unreaped=process_groups.live_pids(),  # engines: their `Popen` collects them
+        )
     if scope.cgroup is not None:
         cgroup.kill(scope.cgroup)
     reap_orphans()
-    return ended
+    return pids
 
 
 def group_members(pgid: int) -> list[int]:
-    members = []
-    for pid in _all_pids():
-        fields = _stat_fields(pid)
-        if fields is not None and fields[2] == str(pgid) and fields[0] != "Z":
-            members.append(pid)
-    return members
+    return [pid for pid in _all_pids() if proctree.group_of(pid) == pgid and proctree.is_alive(pid)]
 
 
-def reap_orphans(keep: frozenset[int] = frozenset()) -> list[int]:
-    """Collect our zombie children from other sessions (descendants of engines that came
-    back to us as subreaper and ended): our own subprocesses (same session) and engines
-    (`keep`, waited for by their owner) are left to whoever waits for them."""
+def reap_orphans() -> list[int]:
+    """Collect our zombie children from other sessions: descendants of engines that came
+    back to us as subreaper and ended. Our own subprocesses (same session: asyncio waits for
+    them) and live engines (their `Popen` does) are left alone."""
     from flowrun.runs import process_groups
 
-    keep = keep | process_groups.live_pids()
+    keep = process_groups.live_pids() | proctree.WAITED_FOR
     own_session = os.getsid(0)
     reaped = []
     for pid in proctree.children_of(os.getpid()):
-        fields = _stat_fields(pid)
-        if fields is None or fields[0] != "Z" or pid in keep or fields[3] == str(own_session):
+        if pid in keep or not proctree.is_zombie(pid) or _session(pid) == own_session:
             continue
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, os.WNOHANG)
+        if proctree.reap(pid):
             reaped.append(pid)
     return reaped
 
 
-def _alive(pid: int) -> bool:
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] != "Z"
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """state, ppid, pgrp, session… of /proc/<pid>/stat (after the command name)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return None
-    return text.rpartition(")")[2].split()
+def _session(pid: int) -> int | None:
+    with contextlib.suppress(OSError):
+        return os.getsid(pid)
+    return None
 
 
 def _all_pids() -> list[int]:
