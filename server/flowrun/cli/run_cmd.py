@@ -242,12 +242,26 @@ async def _main(
     service = RunService(
         cast("HistoryStore", store), python=python, on_event=forward, on_install=show_install
     )
+    _stop_on_signals()
     try:
         return await _run(service, args, inputs, trigger, timeout, forward, early)
     finally:
         with contextlib.suppress(FlowrunError):  # a history that never opened: said already
             await service.shutdown()
         await store.close()
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP (the terminal closed) end the run like Ctrl-C: the run is stopped,
+    every process of it ended, and the end recorded, before this process exits."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, main.cancel)
 
 
 async def _open_store(args: argparse.Namespace) -> HistoryStore:

@@ -169,7 +169,7 @@ def new_execution_id() -> str:
 
 
 def default_python() -> str | None:
-    """The interpreter when none is chosen: FLOWRUN_PYTHON, else python3 on PATH."""
+    """FLOWRUN_PYTHON when set; None lets the run pick python3 on PATH (`pyenv`)."""
     return os.environ.get("FLOWRUN_PYTHON") or None
 
 
