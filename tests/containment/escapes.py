@@ -15,7 +15,7 @@ PYTHON_STYLES = ("popen_new_session", "double_fork", "stubborn")
 STYLES = SHELL_STYLES + PYTHON_STYLES
 
 # `sh -c` that writes its pid as STYLE and becomes `sleep 300`
-_WRITE = "echo $$ > \"$PIDS/{0}.tmp\" && mv \"$PIDS/{0}.tmp\" \"$PIDS/{0}\" && exec sleep 300"
+_WRITE = 'echo $$ > "$PIDS/{0}.tmp" && mv "$PIDS/{0}.tmp" "$PIDS/{0}" && exec sleep 300'
 
 SHELL = "\n".join(
     [
@@ -23,8 +23,8 @@ SHELL = "\n".join(
         f"nohup sh -c '{_WRITE.format('nohup')}' > /dev/null 2>&1 &",
         f"(sh -c '{_WRITE.format('subshell')}' &)",
         f"sh -c '{_WRITE.format('amp')}' &",
-        "bash -c 'sleep 300 & echo $! > \"$PIDS/disown.tmp\"; mv \"$PIDS/disown.tmp\""
-        " \"$PIDS/disown\"; disown'",
+        'bash -c \'sleep 300 & echo $! > "$PIDS/disown.tmp"; mv "$PIDS/disown.tmp"'
+        ' "$PIDS/disown"; disown\'',
         f"for f in {' '.join(SHELL_STYLES)}; do",
         '  while [ ! -e "$PIDS/$f" ]; do sleep 0.05; done',
         "done",
@@ -32,7 +32,7 @@ SHELL = "\n".join(
     ]
 )
 
-PYTHON = '''\
+PYTHON = """\
 import os, signal, subprocess, sys, time
 
 def write(name, pid):
@@ -69,7 +69,7 @@ def main():
         while not os.path.exists(os.path.join(os.environ["PIDS"], name)):
             time.sleep(0.05)
     return "escaped"
-'''
+"""
 
 
 def _indent(text: str, spaces: int) -> str:

@@ -73,9 +73,7 @@ class Run:
         pytest.fail(f"the escapes did not all start: {sorted(self.pids_dir.iterdir())}")
 
     def pids(self) -> dict[str, int]:
-        return {
-            p.name: int(p.read_text()) for p in self.pids_dir.iterdir() if p.suffix != ".tmp"
-        }
+        return {p.name: int(p.read_text()) for p in self.pids_dir.iterdir() if p.suffix != ".tmp"}
 
     def execution_id(self, pid: int) -> str:
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
@@ -198,16 +196,16 @@ def test_run_timeout(tmp_path: Path, record: Callable[..., None]) -> None:
 # -- the `flowrun lsp` daemon --------------------------------------------------------------
 
 
-def daemon_run(tmp_path: Path) -> tuple[Daemon, Run, dict[str, int], str]:
+def daemon_run(tmp_path: Path) -> tuple[Daemon, dict[str, int], str]:
     run = Run(tmp_path, hold=True)
     daemon = Daemon(tmp_path)
     answer: Any = daemon.request("flowrun/execute", {"uri": run.file.as_uri()})
     pids = run.wait_for_pids()
-    return daemon, run, pids, str(answer["executionId"])
+    return daemon, pids, str(answer["executionId"])
 
 
 def test_lsp_stop(tmp_path: Path, record: Callable[..., None]) -> None:
-    daemon, run, pids, execution_id = daemon_run(tmp_path)
+    daemon, pids, execution_id = daemon_run(tmp_path)
     try:
         started = time.monotonic()
         answer = daemon.request("flowrun/stop", {"executionId": execution_id})
@@ -232,7 +230,7 @@ def test_lsp_stop(tmp_path: Path, record: Callable[..., None]) -> None:
 def test_end_of_the_daemon(
     tmp_path: Path, record: Callable[..., None], way: str, end: Callable[[Daemon], None]
 ) -> None:
-    daemon, run, pids, _ = daemon_run(tmp_path)
+    daemon, pids, _ = daemon_run(tmp_path)
     started = time.monotonic()
     end(daemon)
     try:

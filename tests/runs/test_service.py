@@ -24,6 +24,7 @@ from flowrun.runs.errors import (
     WorkflowInvalid,
 )
 from flowrun.runs.launch import EngineLocation
+from flowrun.runs.process_groups import pid_alive
 from flowrun.runs.rerun import upstream_nodes
 from flowrun.runs.service import RunService
 
@@ -718,3 +719,33 @@ async def test_stop_right_after_execute(tmp_path: Path, store: HistoryStore) -> 
     assert await service.stop(cached)
     assert await service.wait(cached) == "stopped"
     assert service.running() == []
+
+
+ESCAPES = """\
+version: 1
+nodes:
+  - id: leave
+    type: python
+    with:
+      code: |
+        import subprocess
+        def main():
+            return subprocess.Popen(["sleep", "300"], start_new_session=True).pid
+"""
+
+
+async def test_runs_that_leave_a_detached_process_do_not_hold_the_slots(
+    tmp_path: Path, store: HistoryStore
+) -> None:
+    """Issue 12.1: such runs used to last as long as the orphan held the engine's stdout."""
+    path = write(tmp_path, "leave.workflow.yml", ESCAPES)
+    service = RunService(store, python=sys.executable, max_concurrent=1, grace=1.0)
+    try:
+        ids = [await service.execute(path) for _ in range(3)]
+        assert [await service.wait(eid) for eid in ids] == ["succeeded"] * 3
+    finally:
+        await service.shutdown()
+    for execution_id in ids:
+        tree = await store.execution_tree(execution_id)
+        pid = tree["children"][0]["output"]
+        assert not pid_alive(pid), "the detached sleep outlived its run"

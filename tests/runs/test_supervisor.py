@@ -193,6 +193,16 @@ async def test_graceful_engine_reports_its_own_stop(tmp_path: Path) -> None:
     assert recorder.names().count("execution_finished") == 1
 
 
+@pytest.mark.parametrize(("fake", "status"), [("orphan", "succeeded"), ("orphan_crash", "failed")])
+async def test_the_run_ends_with_the_engine_not_with_a_descendant_holding_its_pipes(
+    tmp_path: Path, fake: str, status: str
+) -> None:
+    recorder = Recorder()
+    result = await EngineChild(spec(tmp_path, fake), on_event=recorder.on_event).run()
+    assert result.status == status
+    assert recorder.pids and wait_gone(recorder.pids) == [], "the detached sleep was ended"
+
+
 async def test_stop_before_start_spawns_nothing(tmp_path: Path) -> None:
     recorder = Recorder()
     child = EngineChild(spec(tmp_path, "sleep"), on_event=recorder.on_event)

@@ -3,7 +3,8 @@
 Run by the real supervisor exactly like the engine (symlinked onto PYTHONPATH, fd 3 for
 events). Modes: ok, env, sleep (spawns `sh -c 'sleep 300 & wait'` and waits), stubborn
 (also ignores SIGTERM), crash (exit 3 mid-run), flood (many large node_log events),
-garbage (non-JSON lines between events), graceful (reports `stopped` on SIGTERM).
+garbage (non-JSON lines between events), graceful (reports `stopped` on SIGTERM),
+orphan / orphan_crash (leave a `sleep 300` in a new session holding stdout, then finish / exit 3).
 """
 
 import json
@@ -106,6 +107,13 @@ def main():
         signal.signal(signal.SIGTERM, on_term)
         grandchild()
         time.sleep(300)
+    elif mode in ("orphan", "orphan_crash"):
+        # a detached descendant that keeps stdout and stderr open for 300 s
+        orphan = subprocess.Popen(["sleep", "300"], start_new_session=True)
+        emit("node_log", node="n1", stream="info", text=json.dumps([orphan.pid]))
+        if mode == "orphan_crash":
+            os._exit(3)
+        finish()
     elif mode == "crash":
         print("Traceback (most recent call last):\nRuntimeError: engine exploded", file=sys.stderr)
         sys.exit(3)
