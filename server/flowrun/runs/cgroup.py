@@ -21,6 +21,7 @@ PREFIX = "flowrun-"
 _EMPTY_WAIT = 1.0
 _base: Path | None = None
 _probed = False
+_stale_removed = False
 
 
 def base() -> Path | None:
@@ -119,6 +120,14 @@ def find(execution_id: str) -> Path | None:
         for path in folder.glob(f"{PREFIX}*-{execution_id}"):
             return path
     return None
+
+
+def remove_stale_once() -> None:
+    """`remove_stale()`, the first time in this process (from the first spawn's thread)."""
+    global _stale_removed
+    if not _stale_removed:
+        _stale_removed = True
+        remove_stale()
 
 
 def remove_stale() -> list[Path]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,15 +51,19 @@ def become_subreaper() -> bool:
 
 
 def execution_pids(scope: Scope) -> set[int]:
-    found: set[int] = set(proctree.pids_with_env(COOKIE, scope.execution_id))
-    if scope.cgroup is not None:
-        found.update(cgroup.pids(scope.cgroup))
-    if scope.pgid is not None:
-        found.update(group_members(scope.pgid))
-    if scope.pid is not None:
+    """The live processes of the execution. A cgroup, while it exists, is the closed box:
+    nothing in it leaves, so the scans of /proc (group, cookie) are skipped."""
+    found: set[int] = set()
+    if scope.pid is not None:  # also before it is in its cgroup (it joins as it boots)
         found.update(proctree.descendants_of(scope.pid))
         if proctree.is_alive(scope.pid):
             found.add(scope.pid)
+    if scope.cgroup is not None and scope.cgroup.is_dir():
+        found.update(cgroup.pids(scope.cgroup))
+    else:
+        found.update(proctree.pids_with_env(COOKIE, scope.execution_id))
+        if scope.pgid is not None:
+            found.update(group_members(scope.pgid))
     found.discard(os.getpid())
     return found
 
@@ -81,6 +86,15 @@ def end_execution(scope: Scope, *, grace: float = GRACE) -> list[int]:
         cgroup.kill(scope.cgroup)
     reap_orphans()
     return pids
+
+
+def cut_short(scope: Scope) -> None:
+    """SIGKILL the engine's group now, without waiting: its run is over (it wrote
+    `execution_finished`) and its teardown would only delay the result. `end_execution`
+    with grace 0 follows for everything else."""
+    if scope.pgid is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(scope.pgid, signal.SIGKILL)
 
 
 def group_members(pgid: int) -> list[int]:

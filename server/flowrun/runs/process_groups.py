@@ -1,8 +1,8 @@
 """The live executions of this process: ended (every process, `containment.end_execution`)
 and their scratch folders removed when this process exits or gets SIGTERM/SIGHUP unhandled.
 
-Also removes what killed supervisors left behind: scratch folders (their names hold the pid)
-and cgroups (`cgroup.remove_stale`).
+Also removes the scratch folders killed supervisors left behind (their names hold the pid);
+their cgroups are ended by `cgroup.remove_stale_once`, run by the first spawn.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import signal
 import tempfile
 from pathlib import Path
 
-from flowrun.runs import cgroup, containment
+from flowrun.runs import containment
 from flowrun.runs.containment import Scope
 from flowrun.runs.launch import SCRATCH_PREFIX
 
@@ -106,14 +106,13 @@ def _is_zombie(pid: int) -> bool:
 
 def install_exit_handlers() -> None:
     """Once per process: become a child subreaper; end live executions at exit and on
-    SIGTERM/SIGHUP (if unhandled); remove what killed supervisors left behind."""
+    SIGTERM/SIGHUP (if unhandled); remove the scratch folders killed supervisors left."""
     global _handlers_installed
     if _handlers_installed:
         return
     _handlers_installed = True
     containment.become_subreaper()
     remove_stale_scratch()
-    cgroup.remove_stale()
     atexit.register(end_live)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError):  # not the main thread

@@ -47,10 +47,13 @@ class SpawnedEngine:
         self.cgroup = cgroup_path
         self._joining: threading.Thread | None = None
         if cgroup_path is not None:
-            self._joining = threading.Thread(
-                target=cgroup.join, args=(cgroup_path, popen.pid), daemon=True
-            )
+            self._joining = threading.Thread(target=self._join, daemon=True)
             self._joining.start()
+
+    def _join(self) -> None:
+        if self.cgroup is not None and not cgroup.join(self.cgroup, self.pid):
+            cgroup.remove(self.cgroup)  # not a closed box then: the scans take over
+        cgroup.remove_stale_once()  # here: off the path to the run's result
 
     @property
     def scope(self) -> Scope:

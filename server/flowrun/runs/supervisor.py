@@ -130,8 +130,12 @@ class EngineChild:
             await self._wait_exit(io)
         finally:
             self._set_state(ChildState.EXITED)
-            # whatever the engine left behind, then the pipes nobody holds any more
-            await self._end_processes(grace=0.0)
+            # whatever the engine left behind (once: after `execution_finished` that has
+            # begun already), then the pipes nobody holds any more
+            if self._ending is None:
+                await self._end_processes(grace=0.0)
+            else:
+                await self._ending
             await io.close()
         return await self._result(exit_code=engine.popen.returncode)
 
@@ -182,6 +186,7 @@ class EngineChild:
             # The run is over; the engine's own teardown would only delay the result.
             import asyncio
 
+            containment.cut_short(self._engine.scope)
             self._ending = asyncio.create_task(self._end_processes(grace=0.0))
 
     def _track(self, event: dict[str, Any]) -> None:
