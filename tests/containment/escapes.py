@@ -31,6 +31,7 @@ SHELL = "\n".join(
         "echo escaped",
     ]
 )
+HOLD_SHELL = "\nsleep 300"
 
 PYTHON = """\
 import os, signal, subprocess, sys, time
@@ -78,28 +79,18 @@ def _indent(text: str, spaces: int) -> str:
 
 
 def workflow(pids: Path, *, hold: bool, node_timeout: str | None = None) -> str:
-    """The workflow text; `hold`: a last node sleeps (the run is still going when the test
-    ends it); `node_timeout`: that node's timeout."""
-    text = (
+    """The workflow text. `hold`: the escaping nodes keep running (300 s) after their escapes
+    started, so the run is still going when the test ends it; `node_timeout`: their timeout.
+    (The nodes themselves hold: an engine may end what a node left when the node ends.)"""
+    timeout = f"    timeout: {node_timeout}\n" if node_timeout else ""
+    return (
         "version: 1\n"
         "env:\n"
-        f"  PIDS: {str(pids)!r}\n"
-        "nodes:\n"
+        f"  PIDS: {str(pids)!r}\n" + ("  HOLD: '1'\n" if hold else "") + "nodes:\n"
         "  - id: shell_escapes\n"
-        "    type: shell\n"
-        "    with:\n"
-        "      run: |\n" + _indent(SHELL, 8) + "\n"
+        "    type: shell\n" + timeout + "    with:\n"
+        "      run: |\n" + _indent(SHELL + (HOLD_SHELL if hold else ""), 8) + "\n"
         "  - id: python_escapes\n"
-        "    type: python\n"
-        "    with:\n"
+        "    type: python\n" + timeout + "    with:\n"
         "      code: |\n" + _indent(PYTHON, 8)
     )
-    if hold:
-        text += (
-            "  - id: hold\n"
-            "    type: shell\n"
-            "    needs: [shell_escapes, python_escapes]\n"
-            + (f"    timeout: {node_timeout}\n" if node_timeout else "")
-            + "    with: {run: 'sleep 300'}\n"
-        )
-    return text

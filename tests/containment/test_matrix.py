@@ -8,6 +8,7 @@ the run must have returned without waiting for them (they sleep for 300 s).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -24,6 +25,13 @@ from containment.daemon import Daemon
 from containment.escapes import STYLES, workflow
 
 pytestmark = pytest.mark.timeout(240)
+
+# SIGKILL of the supervisor leaves the engine alone to end its tree (PDEATHSIG): that needs
+# the engine side of issue 12 (a subreaper engine that ends its descendants as it stops).
+ENGINE_CONTAINS = importlib.util.find_spec("flowrun_engine.containment") is not None
+needs_engine = pytest.mark.xfail(
+    not ENGINE_CONTAINS, reason="the engine does not end its own tree yet", strict=True
+)
 
 STARTED = 90.0  # for the escapes to write their pids (the machine may be loaded)
 GONE = 20.0  # for the survivors to go: the grace (3 s) plus an engine's own stop
@@ -140,7 +148,7 @@ def test_normal_end(tmp_path: Path, record: Callable[..., None]) -> None:
         ("Ctrl-C of flowrun run", signal.SIGINT),
         ("SIGTERM of flowrun run", signal.SIGTERM),
         ("SIGHUP of flowrun run", signal.SIGHUP),
-        ("SIGKILL of flowrun run", signal.SIGKILL),
+        pytest.param("SIGKILL of flowrun run", signal.SIGKILL, marks=needs_engine),
     ],
 )
 def test_signal_to_the_cli(
@@ -174,7 +182,7 @@ def test_flowrun_stop_from_another_process(tmp_path: Path, record: Callable[...,
 
 
 def test_node_timeout(tmp_path: Path, record: Callable[..., None]) -> None:
-    run = Run(tmp_path, hold=True, node_timeout="2s")
+    run = Run(tmp_path, hold=True, node_timeout="8s")
     started = time.monotonic()
     run.start_cli()
     pids = run.wait_for_pids()
@@ -223,7 +231,7 @@ def test_lsp_stop(tmp_path: Path, record: Callable[..., None]) -> None:
     ("way", "end"),
     [
         ("SIGTERM of flowrun lsp", lambda d: d.process.send_signal(signal.SIGTERM)),
-        ("SIGKILL of flowrun lsp", lambda d: d.process.kill()),
+        pytest.param("SIGKILL of flowrun lsp", lambda d: d.process.kill(), marks=needs_engine),
         ("stdin of flowrun lsp closed", lambda d: d.close_stdin()),
     ],
 )
