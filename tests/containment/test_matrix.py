@@ -8,7 +8,6 @@ the run must have returned without waiting for them (they sleep for 300 s).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -25,13 +24,6 @@ from containment.daemon import Daemon
 from containment.escapes import STYLES, workflow
 
 pytestmark = pytest.mark.timeout(240)
-
-# SIGKILL of the supervisor leaves the engine alone to end its tree (PDEATHSIG): that needs
-# the engine side of issue 12 (a subreaper engine that ends its descendants as it stops).
-ENGINE_CONTAINS = importlib.util.find_spec("flowrun_engine.containment") is not None
-needs_engine = pytest.mark.xfail(
-    not ENGINE_CONTAINS, reason="the engine does not end its own tree yet", strict=True
-)
 
 STARTED = 90.0  # for the escapes to write their pids (the machine may be loaded)
 GONE = 20.0  # for the survivors to go: the grace (3 s) plus an engine's own stop
@@ -148,7 +140,7 @@ def test_normal_end(tmp_path: Path, record: Callable[..., None]) -> None:
         ("Ctrl-C of flowrun run", signal.SIGINT),
         ("SIGTERM of flowrun run", signal.SIGTERM),
         ("SIGHUP of flowrun run", signal.SIGHUP),
-        pytest.param("SIGKILL of flowrun run", signal.SIGKILL, marks=needs_engine),
+        ("SIGKILL of flowrun run", signal.SIGKILL),  # the engine ends its own tree
     ],
 )
 def test_signal_to_the_cli(
@@ -231,7 +223,7 @@ def test_lsp_stop(tmp_path: Path, record: Callable[..., None]) -> None:
     ("way", "end"),
     [
         ("SIGTERM of flowrun lsp", lambda d: d.process.send_signal(signal.SIGTERM)),
-        pytest.param("SIGKILL of flowrun lsp", lambda d: d.process.kill(), marks=needs_engine),
+        ("SIGKILL of flowrun lsp", lambda d: d.process.kill()),
         ("stdin of flowrun lsp closed", lambda d: d.close_stdin()),
     ],
 )
