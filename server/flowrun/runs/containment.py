@@ -30,6 +30,10 @@ from flowrun_engine import proctree
 COOKIE = "FLOWRUN_EXECUTION_ID"
 GRACE = 3.0
 
+# A program that supervises engines (`flowrun run`, `flowrun lsp`) is their subreaper. A host
+# that only embeds the running side (the test suite) may switch this off: orphans would come
+# back to it, and it would have to reap them.
+SUBREAPER = True
 _subreaper: bool | None = None
 
 
@@ -45,9 +49,9 @@ class Scope(NamedTuple):
 def become_subreaper() -> bool:
     """Once per process: orphaned descendants of our engines come back to us, not to pid 1."""
     global _subreaper
-    if _subreaper is None:
+    if _subreaper is None and SUBREAPER:
         _subreaper = proctree.become_subreaper()
-    return _subreaper
+    return bool(_subreaper)
 
 
 def execution_pids(scope: Scope) -> set[int]:
