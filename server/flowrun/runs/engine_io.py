@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import subprocess
 import threading
 from collections.abc import Awaitable, Callable
 
@@ -88,6 +89,8 @@ class EngineIO:
     def _watch_exit(self) -> None:
         pid = self.engine.pid
         try:
+            if not isinstance(self.engine.popen, subprocess.Popen):
+                raise OSError("not our child: its own wait() says when it ended")
             pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):  # not Linux ≥ 5.3: a thread waits instead
             threading.Thread(

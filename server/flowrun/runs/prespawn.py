@@ -40,6 +40,10 @@ class Prespawned:
     def scratch(self) -> Path:
         return self.engine.scratch
 
+    @property
+    def read_fd(self) -> int:
+        return self.engine.read_fd
+
     def discard(self) -> None:
         if not self.discarded:
             self.discarded = True

@@ -40,6 +40,24 @@ def discard(execution_id: str) -> None:
     _live.pop(execution_id, None)
 
 
+def add_group(pgid: int) -> None:
+    """A process group (and tree) to end at exit that has no execution yet (a warm child or
+    the zygote of `flowrun serve`)."""
+    add(Scope(f"group-{pgid}", pgid, pgid))
+
+
+def discard_group(pgid: int) -> None:
+    discard(f"group-{pgid}")
+
+
+def signal_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 def add_scratch(scratch: Path) -> None:
     _live_scratch.add(scratch)
 

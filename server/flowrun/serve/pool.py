@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import subprocess
 from collections import deque
 from pathlib import Path
@@ -25,6 +26,7 @@ from flowrun.runs.launch import (
     make_scratch,
 )
 from flowrun.runs.prespawn import Prespawned
+from flowrun.runs.spawn import SpawnedEngine
 from flowrun.serve.zygote import ForkedChild, Zygote
 
 log = logging.getLogger(__name__)
@@ -71,10 +73,22 @@ class WarmChild:
         assert self.popen.stdin is not None
         self.popen.stdin.write(header)
         self.popen.stdin.flush()
-        return Prespawned(spec, self.popen, self.scratch, self.read_fd)  # type: ignore[arg-type]
+        process_groups.discard_group(self.popen.pid)
+        engine = SpawnedEngine(spec, self.popen, self.scratch, self.read_fd, None)  # type: ignore[arg-type]
+        process_groups.add(engine.scope)
+        return Prespawned(engine)
 
     def discard(self) -> None:
-        Prespawned(None, self.popen, self.scratch, self.read_fd).discard()  # type: ignore[arg-type]
+        process_groups.signal_group(self.popen.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.close(self.read_fd)
+        for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self.popen.wait()
+        process_groups.discard_group(self.popen.pid)
+        process_groups.remove_scratch(self.scratch)
 
 
 def fork_warm(zygote: Zygote) -> WarmChild:
