@@ -7,8 +7,8 @@ bash scripts/setup.sh
 export PATH="$root/.venv/bin:$PATH"
 
 echo "== ruff"
-ruff check server tests benchmarks
-ruff format --check server tests benchmarks
+ruff check --no-cache server tests benchmarks
+ruff format --no-cache --check server tests benchmarks
 
 echo "== mypy --strict"
 mypy

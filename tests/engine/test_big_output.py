@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import Engine, node, workflow
-
 from flowrun_engine.context import LOG_LINES_LIMIT
 
 FIFTY_MB_SHELL = "head -c 50000000 /dev/zero | tr '\\0' x | fold -w 99"

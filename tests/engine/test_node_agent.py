@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Engine, node, workflow
 from fakes_net import env_with_path, write_cli
 
+from conftest import Engine, node, workflow
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
 from flowrun_engine.nodes import agent

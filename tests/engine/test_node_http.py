@@ -11,9 +11,9 @@ from typing import Any
 from urllib.error import URLError
 
 import pytest
-from conftest import Engine, node, workflow
 from fakes_net import FakeServer, Recorded, Reply, closed_port, serve
 
+from conftest import Engine, node, workflow
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
 from flowrun_engine.nodes import _net_http, runner_for

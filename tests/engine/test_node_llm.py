@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Engine, node, workflow
 from fakes_net import (
     ANTHROPIC_401,
     ANTHROPIC_429,
@@ -23,6 +22,7 @@ from fakes_net import (
     serve,
 )
 
+from conftest import Engine, node, workflow
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
 from flowrun_engine.nodes import llm

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Child, Engine, node, workflow
 
+from conftest import Child, Engine, node, workflow
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
 from flowrun_engine.nodes.python import run

@@ -6,8 +6,8 @@ import json
 import os
 
 import pytest
-from conftest import Engine, node, workflow
 
+from conftest import Engine, node, workflow
 from flowrun_engine import expr
 from flowrun_engine.events import FdSink
 

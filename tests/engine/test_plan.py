@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import node, stage, workflow
-
 from flowrun_engine.plan import RetryPolicy, build_plan, referenced_nodes
 
 

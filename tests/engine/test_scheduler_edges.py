@@ -7,8 +7,8 @@ from pathlib import Path
 
 import fake_nodes
 import pytest
-from conftest import node, run_inproc, stage, workflow
 
+from conftest import node, run_inproc, stage, workflow
 from flowrun_engine import nodes
 from flowrun_engine.attempts import truthy
 from flowrun_engine.environment import read_dotenv

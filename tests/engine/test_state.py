@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import node, stage, workflow
-
 from flowrun_engine.plan import build_plan
 from flowrun_engine.state import Action, ExecutionState, NodeStatus
 

@@ -4,6 +4,7 @@ with GitHub Actions' semantics: a node whose `when` uses one decides for itself.
 from __future__ import annotations
 
 import pytest
+
 from conftest import Engine, node, stage, workflow
 
 FAIL = {"run": "echo boom >&2; exit 3"}

@@ -8,8 +8,8 @@ import signal
 from typing import Any
 
 import pytest
-from conftest import Child, EngineRun, node, workflow
 
+from conftest import Child, EngineRun, node, workflow
 from flowrun_engine.events import ListSink
 from flowrun_engine.scheduler import Runner
 
