@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from flowrun.cli.command import add_command
 from flowrun.cli.store_cmd import common_options, print_json, run_with_store
 
 if TYPE_CHECKING:
@@ -15,15 +16,16 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: Any) -> None:
-    diff = subparsers.add_parser(
+    diff = add_command(
+        subparsers,
         "diff",
+        lambda args: run_with_store(args, _diff),
         help="compare two executions node by node",
         description="Compare two executions node by node: status, duration and output.",
     )
     diff.add_argument("a", metavar="ID_A")
     diff.add_argument("b", metavar="ID_B")
     common_options(diff)
-    diff.set_defaults(func=lambda args: run_with_store(args, _diff))
 
 
 async def _diff(store: HistoryStore, args: argparse.Namespace) -> int:

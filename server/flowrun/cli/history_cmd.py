@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowrun.cli.command import add_command
 from flowrun.cli.store_cmd import common_options, print_json, run_with_store
 from flowrun.status import ExecutionStatus
 
@@ -21,8 +22,10 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def register(subparsers: Any) -> None:
-    history = subparsers.add_parser(
+    history = add_command(
+        subparsers,
         "history",
+        lambda args: run_with_store(args, _history, _no_history),
         help="list recorded executions, newest first",
         description="List recorded executions, newest first.",
     )
@@ -38,7 +41,6 @@ def register(subparsers: Any) -> None:
     )
     history.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (20)")
     common_options(history)
-    history.set_defaults(func=lambda args: run_with_store(args, _history, _no_history))
 
 
 def _no_history(args: argparse.Namespace, path: Path) -> int:

@@ -9,21 +9,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flowrun.cli.command import add_command, add_dir
 from flowrun.cli.starter import ENV_EXAMPLE_HEADER, GITIGNORE_ENTRIES, STARTER, STARTER_NAME
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "init",
+        init_command,
         help="set up a folder for Flowrun: a starter workflow, .gitignore, .env.example",
         description="Write a commented starter workflow (hello.workflow.yml), add `.flowrun/` "
         "and `.env` to .gitignore, and write .env.example listing the secrets your workflows "
         "declare. Existing files are never overwritten.",
     )
-    parser.add_argument(
-        "dir", nargs="?", type=Path, default=Path("."), metavar="DIR", help="default: ."
-    )
-    parser.set_defaults(func=init_command)
+    add_dir(parser)
 
 
 def init_command(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowrun.cli.command import add_command, add_dir
 from flowrun.cli.store_cmd import common_options, print_json, run_with_store
 
 if TYPE_CHECKING:
@@ -21,17 +22,16 @@ MAX_RUNS = 1000  # the history keeps at most this many per workflow
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "list",
+        list_command,
         help="list the workflows of the workspace with their last run",
         description="List the *.workflow.yml files of the workspace (the folder holding "
         ".git or .flowrun, from DIR up) with their trigger, last run and success rate.",
     )
-    parser.add_argument(
-        "dir", nargs="?", type=Path, default=Path("."), metavar="DIR", help="default: ."
-    )
+    add_dir(parser)
     common_options(parser)
-    parser.set_defaults(func=list_command)
 
 
 def list_command(args: argparse.Namespace) -> int:

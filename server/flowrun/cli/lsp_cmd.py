@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from flowrun.cli.command import add_command
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "lsp",
+        run,
         help="start the language server on stdin/stdout (editors start it for you)",
         description="Start the Flowrun language server on stdin/stdout.",
     )
@@ -18,7 +22,6 @@ def register(subparsers: Any) -> None:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="what the server logs on stderr (default: WARNING)",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

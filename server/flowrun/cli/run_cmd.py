@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+
+from flowrun.cli.command import add_command, add_db
+from flowrun.cli.run_options import (
+    UsageError,
+    parse_inputs,
+    parse_timeout,
+    parse_trigger,
+    positive_int,
+    recorded_request,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -34,8 +43,10 @@ exit codes:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "run",
+        run_command,
         help="run a workflow locally and show its execution tree",
         description="Run a workflow file in a child process on your Python interpreter; "
         "each node's output is streamed as it runs, prefixed by the node id, and the "
@@ -73,7 +84,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no node logs: progress and tree only"
     )
-    parser.add_argument("--db", type=Path, metavar="PATH", help="history database file")
+    add_db(parser, help="history database file")
     parser.add_argument(
         "--install-missing",
         action="store_true",
@@ -85,106 +96,6 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="nodes running at once, at least 1 (default 16)",
     )
-    parser.set_defaults(func=run_command)
-
-
-class UsageError(Exception):
-    pass
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def parse_inputs(items: list[str]) -> dict[str, Any]:
-    inputs: dict[str, Any] = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--input {item!r}: expected NAME=VALUE, e.g. --input style=short")
-        inputs[name.strip()] = raw  # resolve() converts text to the declared type
-    return inputs
-
-
-TRIGGER_EXAMPLE = '\'{"body": {"text": "hi"}}\''
-
-
-def parse_trigger(value: str | None) -> dict[str, Any] | None:
-    """`--trigger`: JSON text, `-` (stdin), or a file (`/dev/stdin` too)."""
-    if value is None:
-        return None
-    if value == "-":
-        text, where = sys.stdin.read(), "stdin"
-    elif value.lstrip().startswith(("{", "[")):
-        text, where = value, "--trigger"
-    else:
-        text, where = _read_trigger_file(value), f"file {value}"
-    try:
-        trigger = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(
-            f"{where} is not JSON ({exc}); give a JSON object such as "
-            f"{TRIGGER_EXAMPLE} or a file containing one"
-        ) from None
-    if not isinstance(trigger, dict):
-        raise UsageError("--trigger must be a JSON object (method, path, headers, query, body)")
-    return trigger
-
-
-def _read_trigger_file(value: str) -> str:
-    try:
-        with open(value, encoding="utf-8") as handle:  # open(): /dev/stdin is no regular file
-            return handle.read()
-    except FileNotFoundError:
-        raise UsageError(
-            f"--trigger {value}: no such file; give a file, - for stdin, or a JSON object "
-            f"such as {TRIGGER_EXAMPLE}"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"--trigger {value}: cannot read it ({reason})") from None
-
-
-def recorded_request(
-    args: argparse.Namespace, inputs: dict[str, Any]
-) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """The trigger and inputs of `--from-execution` (debugging a production execution)."""
-    import asyncio
-
-    from flowrun.history.store import HistoryStore, default_db_path
-    from flowrun.runs.errors import FlowrunError
-
-    async def read() -> Mapping[str, Any]:
-        store = await HistoryStore.open(args.db or default_db_path(args.file.resolve().parent))
-        try:
-            return await store.execution_tree(await store.resolve_id(args.from_execution))
-        finally:
-            await store.close()
-
-    try:
-        tree = asyncio.run(read())
-    except FlowrunError as exc:
-        raise UsageError(f"--from-execution {args.from_execution}: {exc}") from None
-    recorded, trigger = tree.get("inputs"), tree.get("trigger")
-    given = dict(recorded) if isinstance(recorded, dict) else {}
-    return (trigger if isinstance(trigger, dict) else None), {**given, **inputs}
-
-
-def parse_timeout(value: str | None) -> float | None:
-    if value is None:
-        return None
-    from flowrun_engine.durations import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise UsageError(f"--timeout {value!r}: {exc}") from None
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -8,12 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flowrun.cli.command import add_command, add_db
+
 EXTRA_HINT = "flowrun serve needs the serve extra: pip install 'flowrun[serve]'"
 
 
 def register(subparsers: Any) -> None:
-    serve = subparsers.add_parser(
+    serve = add_command(
+        subparsers,
         "serve",
+        run_serve,
         help="serve the http workflows as a web service (production mode)",
         description="Serve every valid *.workflow.yml with an http trigger under DIR "
         "(default: the workspace) at its trigger.method + trigger.path. Each request is an "
@@ -33,7 +37,7 @@ def register(subparsers: Any) -> None:
         "--queue-size", type=int, default=100, metavar="N", help="waiting executions (100)"
     )
     serve.add_argument("--warm", type=int, default=2, metavar="N", help="warm engine children (2)")
-    serve.add_argument("--db", type=Path, metavar="PATH", help="history database")
+    add_db(serve, help="history database")
     serve.add_argument("--grace", default="30s", metavar="DURATION", help="drain time (30s)")
     serve.add_argument("--log-format", choices=("text", "json"), default="text")
     serve.add_argument("--max-body", default="1MiB", metavar="SIZE", help="body limit (1MiB)")
@@ -41,7 +45,6 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--retention", type=int, default=1000, metavar="N", help="executions kept per workflow"
     )
-    serve.set_defaults(func=run_serve)
 
 
 def parse_size(text: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from flowrun.cli.command import add_command
 from flowrun.cli.store_cmd import common_options, print_json, run_with_store
 
 if TYPE_CHECKING:
@@ -13,15 +14,16 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: Any) -> None:
-    show = subparsers.add_parser(
+    show = add_command(
+        subparsers,
         "show",
+        lambda args: run_with_store(args, _show),
         help="show one execution as a tree",
         description="Show one execution: stages, nodes, input, output, error and logs. "
         "A unique prefix of the id is enough.",
     )
     show.add_argument("execution", metavar="EXECUTION_ID")
     common_options(show)
-    show.set_defaults(func=lambda args: run_with_store(args, _show))
 
 
 async def _show(store: HistoryStore, args: argparse.Namespace) -> int:

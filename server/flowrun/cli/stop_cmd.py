@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowrun.cli.command import add_command, add_db
 from flowrun.cli.store_cmd import run_with_store
 
 if TYPE_CHECKING:
@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: Any) -> None:
-    stop = subparsers.add_parser(
+    stop = add_command(
+        subparsers,
         "stop",
+        lambda args: run_with_store(args, _stop),
         help="stop a running execution",
         description="Stop a running execution, also one started by another flowrun process "
         "(the editor, another terminal) on this workspace.",
@@ -24,8 +26,7 @@ def register(subparsers: Any) -> None:
     stop.add_argument(
         "--grace", type=float, default=3.0, metavar="SECONDS", help="SIGKILL after (3)"
     )
-    stop.add_argument("--db", type=Path, metavar="PATH", help="history database")
-    stop.set_defaults(func=lambda args: run_with_store(args, _stop))
+    add_db(stop, help="history database")
 
 
 async def _stop(store: HistoryStore, args: argparse.Namespace) -> int:

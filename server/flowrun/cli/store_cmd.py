@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowrun.cli.command import add_db
+
 if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
 
@@ -20,9 +22,7 @@ NoHistory = Callable[[argparse.Namespace, Path], int] | None
 
 def common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.add_argument(
-        "--db", type=Path, metavar="PATH", help="history database (.flowrun/history.sqlite3)"
-    )
+    add_db(parser)
 
 
 def run_with_store(args: argparse.Namespace, command: Command, no_history: NoHistory = None) -> int:

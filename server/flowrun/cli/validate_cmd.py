@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from flowrun.cli.command import add_command
+
 
 def register(subparsers: Any) -> None:
-    validate = subparsers.add_parser(
+    validate = add_command(
+        subparsers,
         "validate",
+        run_validate,
         help="check workflow files and print their problems",
         description="Check workflow files (*.workflow.yml|yaml; folders are searched "
         "recursively). Exits 1 when any error was found.",
@@ -20,13 +24,13 @@ def register(subparsers: Any) -> None:
     validate.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format"
     )
-    validate.set_defaults(func=run_validate)
-    schema = subparsers.add_parser(
+    add_command(
+        subparsers,
         "schema",
+        run_schema,
         help="print the JSON Schema of workflow files",
         description="Print the JSON Schema of workflow files (generated from the models).",
     )
-    schema.set_defaults(func=run_schema)
 
 
 def run_schema(args: argparse.Namespace) -> int:
