@@ -1,8 +1,14 @@
-"""The structured error a node raises for a failure the user should see (design §5)."""
+"""The structured error a node raises for a failure the user should see (design §5).
+
+Import-light (no `typing` at run time): pyrunner.py, which starts once per python node,
+raises it too.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class NodeError(Exception):

@@ -19,6 +19,8 @@ import math
 import os
 import sys
 
+from flowrun_engine.errors import NodeError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,25 +28,6 @@ if TYPE_CHECKING:
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SERIALISABLE = "return dicts, lists, strings, numbers, booleans or None"
-
-
-class NodeError(Exception):
-    """A failure the user sees: becomes the reply's `error` (as flowrun_engine.errors)."""
-
-    def __init__(
-        self,
-        type: str,
-        message: str,
-        *,
-        suggestion: str | None = None,
-        traceback: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.error = {"type": type, "message": message}
-        if traceback:
-            self.error["traceback"] = traceback
-        if suggestion:
-            self.error["suggestion"] = suggestion
 
 
 class Job:
@@ -80,7 +63,7 @@ def main(result_fd: int) -> None:
     try:
         reply: dict[str, Any] = {"ok": True, "output": plain(run(job), job.node_id)}
     except NodeError as exc:
-        reply = {"ok": False, "error": exc.error}
+        reply = {"ok": False, "error": exc.to_dict()}
     sys.stdout.flush()
     sys.stderr.flush()
     with open(result_fd, "wb", closefd=True) as out:

@@ -18,40 +18,28 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowrun_engine import jsonfinite
+from flowrun_engine.expr import syntax
 from flowrun_engine.expr.errors import ExprEvalError
-from flowrun_engine.expr.syntax import (
-    STATUS_FUNCTIONS,
-    STATUS_KEY,
-    Attr,
-    Binary,
-    Call,
-    Const,
-    Expr,
-    Index,
-    ListExpr,
-    Name,
-    Unary,
-)
 from flowrun_engine.expr.values import is_number, to_text, type_name
 
 
-def evaluate(expr: Expr, context: Mapping[str, Any]) -> Any:
+def evaluate(expr: syntax.Expr, context: Mapping[str, Any]) -> Any:
     """Evaluate a parsed expression; missing keys give None; raises ExprEvalError."""
-    if isinstance(expr, Const):
+    if isinstance(expr, syntax.Const):
         return expr.value
-    if isinstance(expr, Name):
+    if isinstance(expr, syntax.Name):
         return context.get(expr.name)
-    if isinstance(expr, Attr):
+    if isinstance(expr, syntax.Attr):
         return _get(evaluate(expr.obj, context), expr.name)
-    if isinstance(expr, Index):
+    if isinstance(expr, syntax.Index):
         return _get(evaluate(expr.obj, context), evaluate(expr.index, context))
-    if isinstance(expr, ListExpr):
+    if isinstance(expr, syntax.ListExpr):
         return [evaluate(item, context) for item in expr.items]
-    if isinstance(expr, Call):
-        if expr.func in STATUS_FUNCTIONS:
+    if isinstance(expr, syntax.Call):
+        if expr.func in syntax.STATUS_FUNCTIONS:
             return _status(expr.func, context)
         return _call(expr.func, [evaluate(arg, context) for arg in expr.args])
-    if isinstance(expr, Unary):
+    if isinstance(expr, syntax.Unary):
         return _unary(expr.op, evaluate(expr.operand, context))
     return _binary(expr, context)
 
@@ -72,7 +60,7 @@ def _unary(op: str, value: Any) -> Any:
     return -value
 
 
-def _binary(expr: Binary, context: Mapping[str, Any]) -> Any:
+def _binary(expr: syntax.Binary, context: Mapping[str, Any]) -> Any:
     left = evaluate(expr.left, context)
     if expr.op == "and":
         return evaluate(expr.right, context) if left else left
@@ -167,7 +155,7 @@ def _arithmetic(op: str, a: Any, b: Any) -> Any:
 def _status(func: str, context: Mapping[str, Any]) -> bool:
     if func == "always":
         return True
-    status = context.get(STATUS_KEY)
+    status = context.get(syntax.STATUS_KEY)
     if not isinstance(status, Mapping):
         raise ExprEvalError(f"{func}() can only be used in a node's `when`")
     return bool(status.get(func))

@@ -13,19 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flowrun_engine.expr import syntax
 from flowrun_engine.expr.errors import ExprSyntaxError
-from flowrun_engine.expr.syntax import (
-    FUNCTIONS,
-    Attr,
-    Binary,
-    Call,
-    Const,
-    Expr,
-    Index,
-    ListExpr,
-    Name,
-    Unary,
-)
 from flowrun_engine.expr.tokens import Token, tokenize
 from flowrun_engine.expr.values import is_number
 
@@ -83,7 +72,7 @@ class _Parser:
             )
         raise self.error(f"expected '{value}'")
 
-    def parse(self) -> Expr:
+    def parse(self) -> syntax.Expr:
         if self.tok.kind == "eof":
             raise ExprSyntaxError(
                 "empty expression: write a value or a path such as inputs.name", 0, len(self.text)
@@ -93,7 +82,7 @@ class _Parser:
             raise self.error("expected an operator or the end of the expression")
         return expr
 
-    def nested(self, parse: Callable[[], Expr]) -> Expr:
+    def nested(self, parse: Callable[[], syntax.Expr]) -> syntax.Expr:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.error(f"expression nested deeper than {MAX_DEPTH} levels")
@@ -102,27 +91,27 @@ class _Parser:
         finally:
             self.depth -= 1
 
-    def parse_or(self) -> Expr:
+    def parse_or(self) -> syntax.Expr:
         left = self.parse_and()
         while self.at("kw", "or"):
             self.advance()
             right = self.parse_and()
-            left = Binary("or", left, right, left.start, right.end)
+            left = syntax.Binary("or", left, right, left.start, right.end)
         return left
 
-    def parse_and(self) -> Expr:
+    def parse_and(self) -> syntax.Expr:
         left = self.parse_not()
         while self.at("kw", "and"):
             self.advance()
             right = self.parse_not()
-            left = Binary("and", left, right, left.start, right.end)
+            left = syntax.Binary("and", left, right, left.start, right.end)
         return left
 
-    def parse_not(self) -> Expr:
+    def parse_not(self) -> syntax.Expr:
         if self.at("kw", "not"):
             tok = self.advance()
             operand = self.nested(self.parse_not)
-            return Unary("not", operand, tok.start, operand.end)
+            return syntax.Unary("not", operand, tok.start, operand.end)
         return self.parse_comparison()
 
     def at_comparison(self) -> bool:
@@ -142,7 +131,7 @@ class _Parser:
             return "not in"
         return str(tok.value)
 
-    def parse_comparison(self) -> Expr:
+    def parse_comparison(self) -> syntax.Expr:
         left = self.parse_additive()
         op = self.comparison_op()
         if op is None:
@@ -154,34 +143,34 @@ class _Parser:
                 self.tok.start,
                 self.tok.end - self.tok.start,
             )
-        return Binary(op, left, right, left.start, right.end)
+        return syntax.Binary(op, left, right, left.start, right.end)
 
-    def parse_additive(self) -> Expr:
+    def parse_additive(self) -> syntax.Expr:
         left = self.parse_multiplicative()
         while self.tok.kind == "op" and self.tok.value in ("+", "-"):
             op = self.advance().value
             right = self.parse_multiplicative()
-            left = Binary(op, left, right, left.start, right.end)
+            left = syntax.Binary(op, left, right, left.start, right.end)
         return left
 
-    def parse_multiplicative(self) -> Expr:
+    def parse_multiplicative(self) -> syntax.Expr:
         left = self.parse_unary()
         while self.tok.kind == "op" and self.tok.value in ("*", "/", "%"):
             op = self.advance().value
             right = self.parse_unary()
-            left = Binary(op, left, right, left.start, right.end)
+            left = syntax.Binary(op, left, right, left.start, right.end)
         return left
 
-    def parse_unary(self) -> Expr:
+    def parse_unary(self) -> syntax.Expr:
         if self.at("op", "-"):
             tok = self.advance()
             operand = self.nested(self.parse_unary)
-            if isinstance(operand, Const) and is_number(operand.value):
-                return Const(-operand.value, tok.start, operand.end)
-            return Unary("-", operand, tok.start, operand.end)
+            if isinstance(operand, syntax.Const) and is_number(operand.value):
+                return syntax.Const(-operand.value, tok.start, operand.end)
+            return syntax.Unary("-", operand, tok.start, operand.end)
         return self.parse_postfix()
 
-    def parse_postfix(self) -> Expr:
+    def parse_postfix(self) -> syntax.Expr:
         expr = self.parse_primary()
         while True:
             if self.at("op", "."):
@@ -189,28 +178,28 @@ class _Parser:
                 if self.tok.kind not in ("name", "kw"):
                     raise self.error("expected a name after '.'")
                 name = self.advance()
-                expr = Attr(expr, name.value, expr.start, name.end)
+                expr = syntax.Attr(expr, name.value, expr.start, name.end)
             elif self.at("op", "["):
                 opener = self.advance()
                 index = self.nested(self.parse_or)
                 close = self.expect("]", opener)
-                expr = Index(expr, index, expr.start, close.end)
+                expr = syntax.Index(expr, index, expr.start, close.end)
             else:
                 return expr
 
-    def parse_primary(self) -> Expr:
+    def parse_primary(self) -> syntax.Expr:
         tok = self.tok
         if tok.kind in ("num", "str"):
             self.advance()
-            return Const(tok.value, tok.start, tok.end)
+            return syntax.Const(tok.value, tok.start, tok.end)
         if tok.kind == "kw" and tok.value in _CONSTANTS:
             self.advance()
-            return Const(_CONSTANTS[tok.value], tok.start, tok.end)
+            return syntax.Const(_CONSTANTS[tok.value], tok.start, tok.end)
         if tok.kind == "name":
             self.advance()
             if self.at("op", "("):
                 return self.parse_call(tok)
-            return Name(tok.value, tok.start, tok.end)
+            return syntax.Name(tok.value, tok.start, tok.end)
         if self.at("op", "("):
             self.advance()
             inner = self.nested(self.parse_or)
@@ -220,13 +209,13 @@ class _Parser:
             return self.parse_list()
         raise self.error("expected a value")
 
-    def parse_call(self, name: Token) -> Expr:
+    def parse_call(self, name: Token) -> syntax.Expr:
         opener = self.advance()
         args = self.parse_items(")", opener)
         close = self.tokens[self.pos - 1]
-        arity = FUNCTIONS.get(name.value)
+        arity = syntax.FUNCTIONS.get(name.value)
         if arity is None:
-            known = ", ".join(FUNCTIONS)
+            known = ", ".join(syntax.FUNCTIONS)
             raise ExprSyntaxError(
                 f"unknown function '{name.value}': the functions are {known}",
                 name.start,
@@ -239,15 +228,15 @@ class _Parser:
                 name.start,
                 close.end - name.start,
             )
-        return Call(name.value, tuple(args), name.start, close.end)
+        return syntax.Call(name.value, tuple(args), name.start, close.end)
 
-    def parse_list(self) -> Expr:
+    def parse_list(self) -> syntax.Expr:
         opener = self.advance()
         items = self.parse_items("]", opener)
-        return ListExpr(tuple(items), opener.start, self.tokens[self.pos - 1].end)
+        return syntax.ListExpr(tuple(items), opener.start, self.tokens[self.pos - 1].end)
 
-    def parse_items(self, closer: str, opener: Token) -> list[Expr]:
-        items: list[Expr] = []
+    def parse_items(self, closer: str, opener: Token) -> list[syntax.Expr]:
+        items: list[syntax.Expr] = []
         while not self.at("op", closer):
             items.append(self.nested(self.parse_or))
             if not self.at("op", ","):
@@ -257,6 +246,6 @@ class _Parser:
         return items
 
 
-def parse(text: str) -> Expr:
+def parse(text: str) -> syntax.Expr:
     """Parse the inner text of one `${{ }}`; raises ExprSyntaxError."""
     return _Parser(text).parse()

@@ -10,18 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flowrun_engine.expr.syntax import (
-    STATUS_FUNCTIONS,
-    Attr,
-    Binary,
-    Call,
-    Const,
-    Expr,
-    Index,
-    ListExpr,
-    Name,
-    Unary,
-)
+from flowrun_engine.expr import syntax
 
 
 @dataclass(frozen=True)
@@ -34,23 +23,23 @@ class Reference:
     end: int
 
 
-def _children(expr: Expr) -> Iterator[Expr]:
-    if isinstance(expr, Attr):
+def _children(expr: syntax.Expr) -> Iterator[syntax.Expr]:
+    if isinstance(expr, syntax.Attr):
         yield expr.obj
-    elif isinstance(expr, Index):
+    elif isinstance(expr, syntax.Index):
         yield expr.obj
         yield expr.index
-    elif isinstance(expr, Call | ListExpr):
-        yield from expr.args if isinstance(expr, Call) else expr.items
-    elif isinstance(expr, Unary):
+    elif isinstance(expr, syntax.Call | syntax.ListExpr):
+        yield from expr.args if isinstance(expr, syntax.Call) else expr.items
+    elif isinstance(expr, syntax.Unary):
         yield expr.operand
-    elif isinstance(expr, Binary):
+    elif isinstance(expr, syntax.Binary):
         yield expr.left
         yield expr.right
 
 
-def _literal_key(index: Expr) -> str | int | None:
-    if isinstance(index, Const) and (
+def _literal_key(index: syntax.Expr) -> str | int | None:
+    if isinstance(index, syntax.Const) and (
         isinstance(index.value, str)
         or (isinstance(index.value, int) and not isinstance(index.value, bool))
     ):
@@ -58,27 +47,27 @@ def _literal_key(index: Expr) -> str | int | None:
     return None
 
 
-def _path_of(expr: Expr) -> tuple[Name, tuple[str | int, ...]] | None:
+def _path_of(expr: syntax.Expr) -> tuple[syntax.Name, tuple[str | int, ...]] | None:
     """For a chain of literal accesses rooted at a Name: (root, keys)."""
-    if isinstance(expr, Name):
+    if isinstance(expr, syntax.Name):
         return expr, ()
-    if isinstance(expr, Attr | Index):
+    if isinstance(expr, syntax.Attr | syntax.Index):
         inner = _path_of(expr.obj)
-        key = expr.name if isinstance(expr, Attr) else _literal_key(expr.index)
+        key = expr.name if isinstance(expr, syntax.Attr) else _literal_key(expr.index)
         if inner is None or key is None:
             return None
         return inner[0], (*inner[1], key)
     return None
 
 
-def references(expr: Expr) -> list[Reference]:
+def references(expr: syntax.Expr) -> list[Reference]:
     """Every context path in the expression, each stopped at its first non-literal index."""
     refs: list[Reference] = []
     _collect(expr, refs)
     return sorted(refs, key=lambda r: (r.start, r.end))
 
 
-def _collect(expr: Expr, refs: list[Reference]) -> None:
+def _collect(expr: syntax.Expr, refs: list[Reference]) -> None:
     path = _path_of(expr)
     if path is not None:
         root, keys = path
@@ -88,9 +77,9 @@ def _collect(expr: Expr, refs: list[Reference]) -> None:
         _collect(child, refs)
 
 
-def status_calls(expr: Expr) -> Iterator[tuple[str, int, int]]:
+def status_calls(expr: syntax.Expr) -> Iterator[tuple[str, int, int]]:
     """Calls of success()/failure()/always()/cancelled(): (name, start, end), in order."""
-    if isinstance(expr, Call) and expr.func in STATUS_FUNCTIONS:
+    if isinstance(expr, syntax.Call) and expr.func in syntax.STATUS_FUNCTIONS:
         yield expr.func, expr.start, expr.end
         return
     for child in _children(expr):
