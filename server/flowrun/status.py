@@ -1,12 +1,14 @@
 """The statuses of executions, stages and nodes (design §9): the server's one vocabulary.
 
-The engine (stdlib only, in the child) keeps its own `flowrun_engine.state.NodeStatus`; a
-test asserts its values are the ones below. The extension mirrors these in `protocol.ts`.
+`NodeStatus` is the engine's own (`flowrun_engine.state`, stdlib only), so the child and the
+history share one set of names. The extension mirrors these in `protocol.ts`.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from flowrun_engine.state import NodeStatus as NodeStatus
 
 
 class ExecutionStatus(StrEnum):
@@ -22,22 +24,6 @@ class ExecutionStatus(StrEnum):
     @property
     def is_terminal(self) -> bool:
         return self not in ACTIVE
-
-
-class NodeStatus(StrEnum):
-    """A node's (and a stage's) status in the history and the tree."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    PAUSED = "paused"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    STOPPED = "stopped"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self not in (NodeStatus.PENDING, NodeStatus.RUNNING, NodeStatus.PAUSED)
 
 
 # An execution in one of these has not ended: it may still change, and it keeps its slot.

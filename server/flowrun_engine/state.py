@@ -19,8 +19,14 @@ from flowrun_engine.plan import Plan, PlanNode
 
 
 class NodeStatus(StrEnum):
+    """A node's (and a stage's) status; the server's history uses these too (flowrun.status).
+
+    The engine never sets PAUSED: the server does, while the execution waits for an approval.
+    """
+
     PENDING = "pending"
     RUNNING = "running"
+    PAUSED = "paused"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
@@ -28,7 +34,7 @@ class NodeStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self not in (NodeStatus.PENDING, NodeStatus.RUNNING)
+        return self not in (NodeStatus.PENDING, NodeStatus.RUNNING, NodeStatus.PAUSED)
 
 
 class Action(StrEnum):

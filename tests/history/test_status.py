@@ -21,10 +21,8 @@ def test_the_statuses_are_design_9s() -> None:
     assert is_active("running") and not is_active("succeeded") and not is_active(None)
 
 
-def test_the_engine_keeps_its_own_names_but_the_same_values() -> None:
-    assert {str(s) for s in state.NodeStatus} <= {str(s) for s in NodeStatus}
-    for status in state.NodeStatus:
-        assert status.is_terminal == NodeStatus(str(status)).is_terminal
+def test_the_server_and_the_engine_share_one_node_status() -> None:
+    assert NodeStatus is state.NodeStatus
 
 
 def test_the_protocol_spells_the_same_execution_statuses() -> None:
