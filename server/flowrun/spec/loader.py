@@ -4,10 +4,8 @@
 that it sees duplicate keys (compose keeps both), merge keys, aliases and tags, and records
 where each key and value was written.
 
-Plain scalars are typed with the YAML 1.2 core schema (as yaml-language-server and the JSON
-Schema see them), not PyYAML's YAML 1.1: only `true`/`false` (`True`, `TRUE`...) are booleans
-(`yes`, `no`, `on`, `off` are text), `012` is the integer 12, `0o12` is octal, and `1:30`,
-`1_000` and dates are text. A number JSON cannot carry (`.inf`, `.nan`, `1e999`) is a problem.
+Scalars are typed with the YAML 1.2 core schema (`flowrun.spec.scalars`); a number JSON
+cannot carry (`.inf`, `.nan`, `1e999`) is a problem.
 
 Every reader of YAML in the server goes through `load_yaml` or `load_data`, so one alias
 expansion limit (`MAX_EXPANDED`) protects all of them.
@@ -16,7 +14,6 @@ expansion limit (`MAX_EXPANDED`) protects all of them.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
 from flowrun.spec.positions import LineIndex, Range
+from flowrun.spec.scalars import STR, TAG, scalar
 
 JsonPath = tuple[str | int, ...]
 Span = tuple[int, int]  # code-point offsets [start, end) in the text
@@ -34,22 +32,11 @@ Span = tuple[int, int]  # code-point offsets [start, end) in the text
 MAX_DEPTH = 100
 MAX_EXPANDED = 200_000  # values an alias-heavy document may expand to (beyond its own size)
 
-_TAG = "tag:yaml.org,2002:"
-_STR = _TAG + "str"
-_DEFAULT_TAGS = {ScalarNode: _STR, SequenceNode: _TAG + "seq", MappingNode: _TAG + "map"}
-# The YAML 1.2 core schema's implicit types (https://yaml.org/spec/1.2.2/#1023-core-schema).
-_CORE = re.compile(
-    r"(?P<null>~|null|Null|NULL|)"
-    r"|(?P<bool>true|True|TRUE|false|False|FALSE)"
-    r"|(?P<int>[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)"
-    r"|(?P<float>[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))"
-)
-_CORE_FIRST = frozenset("~nNtTfF-+.0123456789")
+_DEFAULT_TAGS = {ScalarNode: STR, SequenceNode: TAG + "seq", MappingNode: TAG + "map"}
 
 
 class _Loader(CParser, BaseResolver):
-    """libyaml without implicit typing: keys stay text, and values are typed in `_scalar`
+    """libyaml without implicit typing: keys stay text, and values are typed in `scalar`
     with the YAML 1.2 core schema, which skips that work for every key."""
 
     def __init__(self, stream: str) -> None:
@@ -243,6 +230,9 @@ class _Builder:
         self.seen: set[int] = set()
         self.built = 0
 
+    def _problem(self, code: str, message: str, node: Node) -> None:
+        self.problems.append(LoadProblem(code, message, _node_span(node, self.source.text)))
+
     def build(self, node: Node, path: JsonPath, depth: int) -> Any:
         self.built += 1
         self.seen.add(id(node))
@@ -251,16 +241,14 @@ class _Builder:
         if depth > MAX_DEPTH:
             if not self.too_deep:
                 self.too_deep = True
-                self.problems.append(
-                    LoadProblem(
-                        "yaml-syntax",
-                        f"nesting deeper than {MAX_DEPTH} levels; flatten this value",
-                        _node_span(node, self.source.text),
-                    )
+                self._problem(
+                    "yaml-syntax",
+                    f"nesting deeper than {MAX_DEPTH} levels; flatten this value",
+                    node,
                 )
             return None
         if isinstance(node, ScalarNode):
-            value = _scalar(node)
+            value = scalar(node)
             if isinstance(value, str):
                 self.source.strings.append((path, value))
             elif isinstance(value, float) and not math.isfinite(value):
@@ -268,12 +256,10 @@ class _Builder:
                 return node.value
             return value
         if id(node) in self.active:
-            self.problems.append(
-                LoadProblem(
-                    "yaml-syntax",
-                    "a YAML alias refers to the value that contains it (recursive anchor)",
-                    _node_span(node, self.source.text),
-                )
+            self._problem(
+                "yaml-syntax",
+                "a YAML alias refers to the value that contains it (recursive anchor)",
+                node,
             )
             return None
         self.active.add(id(node))
@@ -301,13 +287,7 @@ class _Builder:
                 merges.append(value_node)
                 continue
             if not isinstance(key_node, ScalarNode):
-                self.problems.append(
-                    LoadProblem(
-                        "schema",
-                        "a mapping key must be plain text",
-                        _node_span(key_node, self.source.text),
-                    )
-                )
+                self._problem("schema", "a mapping key must be plain text", key_node)
                 continue
             key = key_node.value
             key_span = (key_node.start_mark.index, key_node.end_mark.index)
@@ -337,12 +317,8 @@ class _Builder:
         sources = merged.value if isinstance(merged, SequenceNode) else [merged]
         for source in sources:
             if not isinstance(source, MappingNode) or id(source) in self.active:
-                self.problems.append(
-                    LoadProblem(
-                        "schema",
-                        "a merge key `<<` needs a mapping or a list of mappings",
-                        _node_span(source, self.source.text),
-                    )
+                self._problem(
+                    "schema", "a merge key `<<` needs a mapping or a list of mappings", source
                 )
                 continue
             self.active.add(id(source))
@@ -363,8 +339,8 @@ class _Builder:
 
 
 def _is_merge(key: Node) -> bool:
-    return key.tag == _TAG + "merge" or (
-        isinstance(key, ScalarNode) and key.value == "<<" and not key.style and key.tag == _STR
+    return key.tag == TAG + "merge" or (
+        isinstance(key, ScalarNode) and key.value == "<<" and not key.style and key.tag == STR
     )
 
 
@@ -377,41 +353,6 @@ def _node_span(node: Node, text: str) -> Span:
     while end > start and text[end - 1] in " \t\r\n":
         end -= 1
     return (start, end)
-
-
-def _scalar(node: ScalarNode) -> Any:
-    tag, value = node.tag, node.value
-    if tag == _STR and not node.style:
-        return _core_value(value)
-    if not tag.startswith(_TAG):
-        return value  # values of other tags as written
-    name = tag[len(_TAG) :]
-    if name in ("null", "bool", "int", "float"):  # an explicit `!!int 3`
-        typed = _core_value(value)
-        return typed if typed != value else value
-    return value  # text, timestamps, binary... stay as written
-
-
-def _core_value(value: str) -> Any:
-    """A plain scalar typed by the YAML 1.2 core schema; text when it is none of its types."""
-    if value[:1] not in _CORE_FIRST and value:
-        return value
-    match = _CORE.fullmatch(value)
-    if match is None:
-        return value
-    kind = match.lastgroup
-    if kind == "null":
-        return None
-    if kind == "bool":
-        return value[0] in "tT"
-    if kind == "int":
-        if value.startswith(("0o", "0x")):
-            return int(value[2:], 8 if value[1] == "o" else 16)
-        return int(value)
-    lowered = value.lower()
-    if lowered.endswith(("inf", "nan")):
-        return float(lowered.replace(".", ""))
-    return float(value)
 
 
 def _not_finite(node: ScalarNode, text: str) -> LoadProblem:
