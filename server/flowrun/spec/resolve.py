@@ -14,6 +14,7 @@ from typing import Any
 
 from flowrun.spec.loader import SourceMap, iter_raw_nodes
 from flowrun.spec.models import INPUT_TYPE_WORDS, Defaults, Input, Node, Retry, Stage, Workflow
+from flowrun_engine.expr.values import type_name
 
 DEFAULT_NODE_TIMEOUT = 60.0
 DEFAULT_EXECUTION_TIMEOUT = 600.0
@@ -333,13 +334,15 @@ def _finite(value: Any) -> bool:
     return True
 
 
+_WITH_ARTICLE = {
+    "boolean": "a boolean",
+    "number": "a number",
+    "object": "an object",
+    "list": "a list",
+    "null": "null",
+}
+
+
 def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return "null" if value is None else "a value"
+    """`a number`, `an object`...: the engine's JSON type name, as a message says it."""
+    return _WITH_ARTICLE.get(type_name(value), "a value")
