@@ -9,9 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
+
+
+class ExecutionFilter(TypedDict, total=False):
+    """What `list_executions` takes, as keywords; the defaults are `reader.list_executions`'s
+    (no filter, the newest 50)."""
+
+    workflow_id: str | None
+    file: str | None
+    status: str | None
+    since: float | None
+    before: str | None
+    limit: int
+    mode: str | None
 
 
 class HistoryBackend(Protocol):
@@ -68,15 +81,7 @@ class HistoryBackend(Protocol):
     # -- reading -------------------------------------------------------------------------
 
     async def list_executions(
-        self,
-        *,
-        workflow_id: str | None = None,
-        file: str | None = None,
-        status: str | None = None,
-        since: float | None = None,
-        before: str | None = None,
-        limit: int = 50,
-        mode: str | None = None,
+        self, **filters: Unpack[ExecutionFilter]
     ) -> list[ExecutionSummary]: ...
 
     async def execution_tree(self, execution_id: str) -> ExecutionTree: ...

@@ -17,12 +17,13 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import aiosqlite
 
 from flowrun.history import payloads, reader, retention, rows
 from flowrun.history.connection import Database, HistoryDamaged
+from flowrun.history.interface import ExecutionFilter
 from flowrun.history.location import HistoryError, history_location
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
 from flowrun.history.writer import FLUSH_DELAY, BatchWriter
@@ -205,21 +206,8 @@ class HistoryStore:
 
     # -- reading ------------------------------------------------------------------------
 
-    async def list_executions(
-        self,
-        *,
-        workflow_id: str | None = None,
-        file: str | None = None,
-        status: str | None = None,
-        since: float | None = None,
-        before: str | None = None,
-        limit: int = 50,
-        mode: str | None = None,
-    ) -> list[ExecutionSummary]:
-        return await reader.list_executions(
-            self._db, workflow_id=workflow_id, file=file, status=status, since=since,
-            before=before, limit=limit, mode=mode,
-        )  # fmt: skip
+    async def list_executions(self, **filters: Unpack[ExecutionFilter]) -> list[ExecutionSummary]:
+        return await reader.list_executions(self._db, **filters)
 
     async def execution_tree(self, execution_id: str) -> ExecutionTree:
         await self.flush()  # also waits for a batch already being written
