@@ -9,9 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol, TypedDict, Unpack
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
+
+
+class NewExecution(TypedDict):
+    """What `create_execution` takes, as keywords. Left out: `status` queued, `owner_pid` this
+    process, `mode` "test"."""
+
+    execution_id: str
+    workflow_id: str
+    file: str
+    trigger: dict[str, Any] | None
+    inputs: dict[str, Any] | None
+    status: NotRequired[str]
+    owner_pid: NotRequired[int | None]
+    mode: NotRequired[str]
 
 
 class ExecutionFilter(TypedDict, total=False):
@@ -43,18 +57,7 @@ class HistoryBackend(Protocol):
 
     # -- writing: an execution's life ------------------------------------------------------
 
-    async def create_execution(
-        self,
-        *,
-        execution_id: str,
-        workflow_id: str,
-        file: str,
-        trigger: dict[str, Any] | None,
-        inputs: dict[str, Any] | None,
-        status: str = ...,
-        owner_pid: int | None = None,
-        mode: str = ...,
-    ) -> None: ...
+    async def create_execution(self, **execution: Unpack[NewExecution]) -> None: ...
 
     async def set_process(self, execution_id: str, *, pgid: int) -> None: ...
 

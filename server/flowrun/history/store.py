@@ -23,7 +23,7 @@ import aiosqlite
 
 from flowrun.history import payloads, reader, retention, rows
 from flowrun.history.connection import Database, HistoryDamaged
-from flowrun.history.interface import ExecutionFilter
+from flowrun.history.interface import ExecutionFilter, NewExecution
 from flowrun.history.location import HistoryError, history_location
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
 from flowrun.history.writer import FLUSH_DELAY, BatchWriter
@@ -87,33 +87,24 @@ class HistoryStore:
 
     # -- writing ------------------------------------------------------------------------
 
-    async def create_execution(
-        self,
-        *,
-        execution_id: str,
-        workflow_id: str,
-        file: str,
-        trigger: dict[str, Any] | None,
-        inputs: dict[str, Any] | None,
-        status: str = ExecutionStatus.QUEUED,
-        owner_pid: int | None = None,
-        mode: str = "test",
-    ) -> None:
+    async def create_execution(self, **execution: Unpack[NewExecution]) -> None:
         now = time.time()
+        status = execution.get("status", ExecutionStatus.QUEUED)
+        owner_pid = execution.get("owner_pid")
         record = rows.ExecutionRecord(
-            execution_id=execution_id,
-            workflow_id=workflow_id,
-            file=file,
+            execution_id=execution["execution_id"],
+            workflow_id=execution["workflow_id"],
+            file=execution["file"],
             status=str(status),
-            trigger=payloads.dump(trigger),
-            inputs=payloads.dump(inputs),
+            trigger=payloads.dump(execution["trigger"]),
+            inputs=payloads.dump(execution["inputs"]),
             created_at=now,
             started_at=None if status == ExecutionStatus.QUEUED else now,
             owner_pid=os.getpid() if owner_pid is None else owner_pid,
-            mode=mode,
+            mode=execution.get("mode", "test"),
         )
         await self._db.write(lambda conn: rows.insert_execution(conn, record))
-        self._active[execution_id] = record  # given again to a fresh file after damage
+        self._active[record.execution_id] = record  # given again to a fresh file after damage
 
     async def set_process(self, execution_id: str, *, pgid: int) -> None:
         async def work(conn: aiosqlite.Connection) -> None:
