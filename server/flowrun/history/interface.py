@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NotRequired, Protocol, TypedDict, Unpack
+from typing import Any, NotRequired, Protocol, TypeAlias, TypedDict, Unpack
 
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
+
+Payload: TypeAlias = dict[str, Any] | None
+"""A JSON object as the engine sent it (outputs, an error), or none."""
 
 
 class NewExecution(TypedDict):
@@ -69,12 +72,7 @@ class HistoryBackend(Protocol):
     async def flush(self) -> None: ...
 
     async def finish(
-        self,
-        execution_id: str,
-        *,
-        status: str,
-        outputs: dict[str, Any] | None,
-        error: dict[str, Any] | None,
+        self, execution_id: str, *, status: str, outputs: Payload, error: Payload
     ) -> None: ...
 
     async def mark_interrupted(self) -> list[str]: ...

@@ -23,7 +23,7 @@ import aiosqlite
 
 from flowrun.history import payloads, reader, retention, rows
 from flowrun.history.connection import Database, HistoryDamaged
-from flowrun.history.interface import ExecutionFilter, NewExecution
+from flowrun.history.interface import ExecutionFilter, NewExecution, Payload
 from flowrun.history.location import HistoryError, history_location
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
 from flowrun.history.writer import FLUSH_DELAY, BatchWriter
@@ -120,12 +120,7 @@ class HistoryStore:
         await self._writer.flush()
 
     async def finish(
-        self,
-        execution_id: str,
-        *,
-        status: str,
-        outputs: dict[str, Any] | None,
-        error: dict[str, Any] | None,
+        self, execution_id: str, *, status: str, outputs: Payload, error: Payload
     ) -> None:
         """End the execution (a no-op when its `execution_finished` already did, unless the
         supervisor's status differs: it timed the run out)."""
