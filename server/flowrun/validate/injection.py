@@ -35,12 +35,29 @@ def check(ctx: RuleContext) -> None:
         located = ctx.locate(path, value, [(e.start, e.end) for e in found])
         for expression, where in zip(found, located, strict=True):
             refs = _references(expression.text) if expression.closed else []
-            secret = next((r for r in refs if r.context == "secrets" and r.path), None)
-            untrusted = next((r for r in refs if _untrusted(r, tainted)), None)
-            if secret is not None:
-                _report_secret(ctx, node, path, kind, expression.text, where, secret)
-            elif untrusted is not None and kind != "argv":
-                _report_injection(ctx, node, path, kind, expression.text, where, untrusted)
+            finding = _finding(node, kind, refs, tainted)
+            if finding is None:
+                continue
+            code, message, severity, name = finding
+            text = expression.text
+            fix = move_to_env_fix(ctx, node, path, kind, text, where, name) if where.exact else None
+            ctx.report(code, message, ctx.range(where.span), severity=severity, fix=fix)
+
+
+def _finding(
+    node: NodeRef, kind: str, refs: list[Reference], tainted: set[str]
+) -> tuple[str, str, Severity, str] | None:
+    """(code, message, severity, env name) of what a pasted expression leaks, if anything."""
+    secret = next((r for r in refs if r.context == "secrets" and r.path), None)
+    if secret is not None:
+        name = str(secret.path[0])
+        return codes.SECRET_IN_COMMAND, _secret_message(node, kind, name), Severity.ERROR, name
+    untrusted = next((r for r in refs if _untrusted(r, tainted)), None)
+    if untrusted is not None and kind != "argv":
+        name = env_name(untrusted)
+        message = _injection_message(node, kind, untrusted, name)
+        return codes.TEMPLATE_INJECTION, message, Severity.WARNING, name
+    return None
 
 
 def _sinks(ctx: RuleContext) -> Iterator[tuple[NodeRef, JsonPath, str, str]]:
@@ -119,49 +136,21 @@ def _node_references(value: Any) -> list[Reference]:
     return []
 
 
-def _report_secret(
-    ctx: RuleContext,
-    node: NodeRef,
-    path: JsonPath,
-    kind: str,
-    text: str,
-    where: Any,
-    ref: Reference,
-) -> None:
-    name = str(ref.path[0])
+def _secret_message(node: NodeRef, kind: str, name: str) -> str:
     place = {"shell": "the command", "argv": "an argument", "python": "the code"}[kind]
-    message = (
+    return (
         f"`secrets.{name}` is pasted into {place} of node `{node.id}`, where any user of this "
         f"machine can read it (`ps`); pass it in `with.env` and read it there"
         + (' as "$NAME"' if kind == "shell" else "")
         + (' as os.environ["NAME"]' if kind == "python" else "")
     ).replace("NAME", name)
-    fix = move_to_env_fix(ctx, node, path, kind, text, where, name) if where.exact else None
-    ctx.report(codes.SECRET_IN_COMMAND, message, ctx.range(where.span), fix=fix)
 
 
-def _report_injection(
-    ctx: RuleContext,
-    node: NodeRef,
-    path: JsonPath,
-    kind: str,
-    text: str,
-    where: Any,
-    ref: Reference,
-) -> None:
-    name = env_name(ref)
+def _injection_message(node: NodeRef, kind: str, ref: Reference, name: str) -> str:
     written = ".".join(str(p) for p in (ref.context, *ref.path))
     code = "command" if kind == "shell" else "code"
     reader = f'"${name}"' if kind == "shell" else f'os.environ["{name}"]'
-    message = (
+    return (
         f"`{written}` is untrusted text pasted into the {code} of node `{node.id}`: text such "
         f'as `"; rm -rf ~` would run; pass it in `with.env` and read it as {reader}'
-    )
-    fix = move_to_env_fix(ctx, node, path, kind, text, where, name) if where.exact else None
-    ctx.report(
-        codes.TEMPLATE_INJECTION,
-        message,
-        ctx.range(where.span),
-        severity=Severity.WARNING,
-        fix=fix,
     )
