@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from flowrun.spec.loader import JsonPath
 from flowrun.validate import codes
 from flowrun.validate.context import NodeRef, RuleContext, StageRef
 from flowrun.validate.diagnostic import Range, Related
@@ -23,11 +24,9 @@ def check(ctx: RuleContext) -> None:
 def _duplicate_node_ids(ctx: RuleContext) -> None:
     for node in ctx.nodes:
         first = ctx.by_id[node.id]
-        if first is node:
-            continue
-        related = Related(ctx.token((*first.path, "id")), f"first node `{node.id}` here")
-        message = f"node id `{node.id}` is used twice; node ids must be unique in the file"
-        ctx.report(codes.DUPLICATE_ID, message, ctx.token((*node.path, "id")), related=(related,))
+        if first is not node:
+            rule = "node ids must be unique in the file"
+            _report_duplicate(ctx, "node", node.id, first.path, node.path, rule)
 
 
 def _duplicate_stage_ids(ctx: RuleContext) -> None:
@@ -36,11 +35,17 @@ def _duplicate_stage_ids(ctx: RuleContext) -> None:
         if stage.id is None:
             continue
         first = seen.setdefault(stage.id, stage)
-        if first is stage:
-            continue
-        related = Related(ctx.token((*first.path, "id")), f"first stage `{stage.id}` here")
-        message = f"stage id `{stage.id}` is used twice; stage ids must be unique"
-        ctx.report(codes.DUPLICATE_ID, message, ctx.token((*stage.path, "id")), related=(related,))
+        if first is not stage:
+            rule = "stage ids must be unique"
+            _report_duplicate(ctx, "stage", stage.id, first.path, stage.path, rule)
+
+
+def _report_duplicate(
+    ctx: RuleContext, kind: str, id_: str, first: JsonPath, again: JsonPath, rule: str
+) -> None:
+    related = Related(ctx.token((*first, "id")), f"first {kind} `{id_}` here")
+    message = f"{kind} id `{id_}` is used twice; {rule}"
+    ctx.report(codes.DUPLICATE_ID, message, ctx.token((*again, "id")), related=(related,))
 
 
 def _unknown_needs(ctx: RuleContext) -> None:
