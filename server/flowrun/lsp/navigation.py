@@ -31,24 +31,31 @@ def reference_ranges(outline: Outline, node_id: str) -> list[types.Range]:
     return sorted(ranges, key=lambda r: (r.start.line, r.start.character))
 
 
+async def _id_under_cursor(
+    server: FlowrunServer, uri: str, position: types.Position
+) -> tuple[Outline, str] | None:
+    """The document's outline and the node id at the position, if there is one."""
+    server.check_position(uri, position)
+    outline = await server.outline(uri)
+    node_id = node_id_at(outline, position) if outline is not None else None
+    return None if outline is None or node_id is None else (outline, node_id)
+
+
 def setup(server: FlowrunServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(params: types.DefinitionParams) -> list[types.Location]:
         uri = params.text_document.uri
-        server.check_position(uri, params.position)
-        outline = await server.outline(uri)
-        node_id = node_id_at(outline, params.position) if outline else None
-        node = outline.node(node_id) if outline and node_id else None
+        found = await _id_under_cursor(server, uri, params.position)
+        node = found[0].node(found[1]) if found else None
         return [types.Location(uri=uri, range=node.id_range)] if node else []
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     async def references(params: types.ReferenceParams) -> list[types.Location]:
         uri = params.text_document.uri
-        server.check_position(uri, params.position)
-        outline = await server.outline(uri)
-        node_id = node_id_at(outline, params.position) if outline else None
-        if outline is None or node_id is None:
+        found = await _id_under_cursor(server, uri, params.position)
+        if found is None:
             return []
+        outline, node_id = found
         ranges = reference_ranges(outline, node_id)
         node = outline.node(node_id)
         if params.context.include_declaration and node is not None:
