@@ -16,6 +16,7 @@ import os
 import subprocess
 import threading
 from pathlib import Path
+from typing import IO, Protocol
 
 from flowrun.runs import cgroup, containment, process_groups
 from flowrun.runs.containment import Scope
@@ -70,18 +71,39 @@ class SpawnedEngine:
         or ran and exited): fds, the scratch folder, the registration."""
         self.wait_contained()
         containment.end_execution(self.scope, grace=grace)
-        with contextlib.suppress(OSError):
-            os.close(self.read_fd)
-        for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        self.popen.wait()
+        close_and_reap(self.popen, self.read_fd)
         self.release()
 
     def release(self) -> None:
         process_groups.discard(self.spec.execution_id)
         process_groups.remove_scratch(self.scratch)
+
+
+class Child(Protocol):
+    """What `close_and_reap` needs of a child: `subprocess.Popen` or a zygote's forked child."""
+
+    @property
+    def stdin(self) -> IO[bytes] | None: ...
+
+    @property
+    def stdout(self) -> IO[bytes] | None: ...
+
+    @property
+    def stderr(self) -> IO[bytes] | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+def close_and_reap(popen: Child, read_fd: int) -> None:
+    """Close our ends of a child's pipes (its event pipe, stdin/stdout/stderr) and wait for it:
+    for a child that was just told to end."""
+    with contextlib.suppress(OSError):
+        os.close(read_fd)
+    for stream in (popen.stdin, popen.stdout, popen.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    popen.wait()
 
 
 def spawn_engine(spec: LaunchSpec) -> SpawnedEngine:

@@ -26,7 +26,7 @@ from flowrun.runs.launch import (
     make_scratch,
 )
 from flowrun.runs.prespawn import Prespawned
-from flowrun.runs.spawn import SpawnedEngine
+from flowrun.runs.spawn import SpawnedEngine, close_and_reap
 from flowrun.serve.zygote import ForkedChild, Zygote
 
 log = logging.getLogger(__name__)
@@ -80,13 +80,7 @@ class WarmChild:
 
     def discard(self) -> None:
         process_groups.signal_group(self.popen.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.close(self.read_fd)
-        for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        self.popen.wait()
+        close_and_reap(self.popen, self.read_fd)
         process_groups.discard_group(self.popen.pid)
         process_groups.remove_scratch(self.scratch)
 
