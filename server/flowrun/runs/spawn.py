@@ -94,6 +94,22 @@ class Child(Protocol):
     def wait(self, timeout: float | None = None) -> int: ...
 
 
+def start_child(
+    argv: list[str], write_fd: int, env: dict[str, str], cwd: str
+) -> subprocess.Popen[bytes]:
+    """A child in its own session, with piped stdio, that keeps `write_fd` (its event pipe)."""
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=(write_fd,),
+        start_new_session=True,
+        env=env,
+        cwd=cwd,
+    )
+
+
 def close_and_reap(popen: Child, read_fd: int) -> None:
     """Close our ends of a child's pipes (its event pipe, stdin/stdout/stderr) and wait for it:
     for a child that was just told to end."""
@@ -115,16 +131,8 @@ def spawn_engine(spec: LaunchSpec) -> SpawnedEngine:
     box = cgroup.create(spec.execution_id)
     read_fd, write_fd = os.pipe()
     try:
-        popen = subprocess.Popen(
-            engine_argv(spec.python, write_fd, engine.module),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(write_fd,),
-            start_new_session=True,
-            env=child_environment(spec, scratch),
-            cwd=spec.cwd,
-        )
+        argv = engine_argv(spec.python, write_fd, engine.module)
+        popen = start_child(argv, write_fd, child_environment(spec, scratch), spec.cwd)
     except OSError:
         os.close(read_fd)
         process_groups.remove_scratch(scratch)

@@ -26,7 +26,7 @@ from flowrun.runs.launch import (
     make_scratch,
 )
 from flowrun.runs.prespawn import Prespawned
-from flowrun.runs.spawn import SpawnedEngine, close_and_reap
+from flowrun.runs.spawn import SpawnedEngine, close_and_reap, start_child
 from flowrun.serve.zygote import ForkedChild, Zygote
 
 log = logging.getLogger(__name__)
@@ -104,16 +104,8 @@ def spawn_warm(python: str) -> WarmChild:
     placeholder = LaunchSpec(python, {}, "", "", str(scratch), mode="production")
     try:
         process_groups.install_exit_handlers()
-        popen = subprocess.Popen(
-            [python, "-c", WARM_WRAPPER, str(write_fd), str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(write_fd,),
-            start_new_session=True,
-            env=child_environment(placeholder, scratch),
-            cwd=str(scratch),
-        )
+        argv = [python, "-c", WARM_WRAPPER, str(write_fd), str(os.getpid())]
+        popen = start_child(argv, write_fd, child_environment(placeholder, scratch), str(scratch))
     except OSError:
         os.close(read_fd)
         process_groups.remove_scratch(scratch)
