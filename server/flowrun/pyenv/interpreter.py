@@ -146,6 +146,19 @@ def interpreter_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
 
 
+async def start_python(
+    argv: list[str], env: dict[str, str], *, merge_stderr: bool = False
+) -> asyncio.subprocess.Process:
+    """`argv` with no stdin and its stdout piped; its stderr piped too, or merged into stdout."""
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
+        env=env,
+    )
+
+
 def _judge(
     path: str,
     executable: str,
@@ -188,13 +201,7 @@ async def probe_interpreter(
     argv = [path, "-c", PROBE_SOURCE, json.dumps(checks or [])]
     env = interpreter_environment()
     try:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
+        process = await start_python(argv, env)
     except OSError as exc:
         return InterpreterInfo(
             path=path, version=None, ok=False, problems=[f"Could not run {path}: {exc}."]

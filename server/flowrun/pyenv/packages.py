@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
-from flowrun.pyenv.interpreter import interpreter_environment, probe_interpreter
+from flowrun.pyenv.interpreter import interpreter_environment, probe_interpreter, start_python
 
 _NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 INSTALL_TIMEOUT = 900.0
@@ -107,13 +107,7 @@ async def install_packages(
     env = interpreter_environment()
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     try:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env=env,
-        )
+        process = await start_python(argv, env, merge_stderr=True)
     except OSError as exc:
         return False, f"Could not run {display_command(argv)}: {exc}"
     lines: list[str] = []
