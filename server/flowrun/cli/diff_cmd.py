@@ -6,8 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.command import add_command
-from flowrun.cli.store_cmd import common_options, print_json, run_with_store
+from flowrun.cli.store_cmd import add_store_command, common_options, print_json
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -16,10 +15,10 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: Any) -> None:
-    diff = add_command(
+    diff = add_store_command(
         subparsers,
         "diff",
-        lambda args: run_with_store(args, _diff),
+        _diff,
         help="compare two executions node by node",
         description="Compare two executions node by node: status, duration and output.",
     )

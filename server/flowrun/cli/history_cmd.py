@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.command import add_command
-from flowrun.cli.store_cmd import common_options, print_json, run_with_store
+from flowrun.cli.store_cmd import add_store_command, common_options, print_json
 from flowrun.status import ExecutionStatus
 
 if TYPE_CHECKING:
@@ -22,10 +21,11 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def register(subparsers: Any) -> None:
-    history = add_command(
+    history = add_store_command(
         subparsers,
         "history",
-        lambda args: run_with_store(args, _history, _no_history),
+        _history,
+        _no_history,
         help="list recorded executions, newest first",
         description="List recorded executions, newest first.",
     )

@@ -6,18 +6,17 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.command import add_command
-from flowrun.cli.store_cmd import common_options, print_json, run_with_store
+from flowrun.cli.store_cmd import add_store_command, common_options, print_json
 
 if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
 
 
 def register(subparsers: Any) -> None:
-    show = add_command(
+    show = add_store_command(
         subparsers,
         "show",
-        lambda args: run_with_store(args, _show),
+        _show,
         help="show one execution as a tree",
         description="Show one execution: stages, nodes, input, output, error and logs. "
         "A unique prefix of the id is enough.",

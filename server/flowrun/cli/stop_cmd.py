@@ -6,18 +6,18 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.command import add_command, add_db
-from flowrun.cli.store_cmd import run_with_store
+from flowrun.cli.command import add_db
+from flowrun.cli.store_cmd import add_store_command
 
 if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
 
 
 def register(subparsers: Any) -> None:
-    stop = add_command(
+    stop = add_store_command(
         subparsers,
         "stop",
-        lambda args: run_with_store(args, _stop),
+        _stop,
         help="stop a running execution",
         description="Stop a running execution, also one started by another flowrun process "
         "(the editor, another terminal) on this workspace.",

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.command import add_db
+from flowrun.cli.command import add_command, add_db
 
 if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 Command = Callable[["HistoryStore", argparse.Namespace], Awaitable[int]]
 # what a command prints when the workspace has no history file yet; None: an error
 NoHistory = Callable[[argparse.Namespace, Path], int] | None
+
+
+def add_store_command(
+    subparsers: Any, name: str, command: Command, no_history: NoHistory = None, **options: Any
+) -> argparse.ArgumentParser:
+    """`flowrun NAME`, running `command` with the workspace's history open."""
+    return add_command(
+        subparsers, name, lambda args: run_with_store(args, command, no_history), **options
+    )
 
 
 def common_options(parser: argparse.ArgumentParser) -> None:
