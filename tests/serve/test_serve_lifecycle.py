@@ -88,6 +88,12 @@ def test_sigkill_under_load_then_restart_loses_nothing(tmp_path: Path, serve_fac
     for thread in threads:
         thread.start()
     server.wait_for("load", lambda: len(accepted) >= 20)
+    # Kill while some run and others wait: on a loaded machine the first children may not
+    # have started yet when the twentieth request is accepted.
+    server.wait_for(
+        "a running execution",
+        lambda: "running" in {s for _, s in server.rows("SELECT id, status FROM executions")},
+    )
     server.process.kill()  # SIGKILL: no chance to clean up
     server.wait_exit()
     stop.set()
