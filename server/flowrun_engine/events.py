@@ -20,7 +20,8 @@ every failure (each with `node` when a node failed). `node_started` comes once p
 before the next one; `node_finished` comes once, with the last attempt's number. Skipped
 nodes (and stages) get a `*_finished` event with `status: skipped` and no `*_started`
 (a node skipped because a node it uses did not succeed has `reason`). Pinned and given nodes
-get only `node_finished` (`attempt: 0`, `pinned: true` or `given: true`).
+get only `node_finished` (`attempt: 0`, `pinned`, `given` or `mocked: true`; a mocked error
+finishes the node `failed`).
 """
 
 from __future__ import annotations

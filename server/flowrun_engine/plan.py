@@ -9,6 +9,10 @@ Two kinds of edges:
   node its `with` reads as `nodes.<id>` (reading `nodes.<id>.status` does not count). A node
   is skipped when one of these did not succeed. Implicit edges never skip: a skipped
   optional node does not skip the next stage.
+
+A *fixed* node does not run; it finishes with a known result (`PlanNode.fixed_result`):
+given (run from here: `options.given_outputs`), mocked (a workflow test:
+`options.mocks`, never in production) or pinned (`pin:`), in that order of precedence.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ class PlanNode:
     pinned: bool = False
     pin: Any = None
     given: bool = False
+    given_output: Any = None
+    # a workflow test's mock: one result per loop iteration (the last repeats), each
+    # {"output": value} or {"error": {type, message}}
+    mock: tuple[Mapping[str, Any], ...] | None = None
     code_line: int | None = None
     # `when` calls a status function or reads `nodes.<id>.status`: the node runs (its `when`
     # decides) even when a node it uses did not succeed or the run is failing
@@ -63,8 +71,24 @@ class PlanNode:
 
     @property
     def fixed(self) -> bool:
-        """Pinned or given: finishes with a known output without running."""
-        return self.pinned or self.given
+        """Given, mocked or pinned: finishes with a known result without running."""
+        return self.given or self.mock is not None or self.pinned
+
+    @property
+    def fixed_flag(self) -> str:
+        """The flag of its `node_finished`: `given`, `mocked` or `pinned`."""
+        if self.given:
+            return "given"
+        return "mocked" if self.mock is not None else "pinned"
+
+    def fixed_result(self, iteration: int | None) -> Mapping[str, Any]:
+        """`{"output": value}` or `{"error": {...}}`: what a fixed node finishes with."""
+        if self.given:
+            return {"output": self.given_output}
+        if self.mock is not None:
+            index = min(max((iteration or 1) - 1, 0), len(self.mock) - 1)
+            return self.mock[index]
+        return {"output": self.pin}
 
 
 @dataclass(frozen=True)
@@ -103,8 +127,13 @@ class Plan:
         return {"id": node.id, "type": node.type, "name": node.name}
 
 
-def build_plan(workflow: Mapping[str, Any], given_outputs: Mapping[str, Any] | None = None) -> Plan:
+def build_plan(
+    workflow: Mapping[str, Any],
+    given_outputs: Mapping[str, Any] | None = None,
+    mocks: Mapping[str, list[Mapping[str, Any]]] | None = None,
+) -> Plan:
     given = given_outputs or {}
+    mocked = {k: tuple(v) for k, v in (mocks or {}).items() if v}
     stages: list[PlanStage] = []
     nodes: dict[str, PlanNode] = {}
     for index, raw_stage in enumerate(workflow.get("stages") or []):
@@ -112,7 +141,7 @@ def build_plan(workflow: Mapping[str, Any], given_outputs: Mapping[str, Any] | N
         stages.append(stage)
         previous: str | None = None
         for raw in raw_stage.get("nodes") or []:
-            node = _node(raw, stage, previous, set(stage.node_ids), given)
+            node = _node(raw, stage, previous, set(stage.node_ids), given, mocked)
             nodes[node.id] = node
             previous = node.id
     return Plan(stages=tuple(stages), nodes=nodes, outputs=dict(workflow.get("outputs") or {}))
@@ -141,6 +170,7 @@ def _node(
     previous: str | None,
     stage_ids: set[str],
     given: Mapping[str, Any],
+    mocks: Mapping[str, tuple[Mapping[str, Any], ...]],
 ) -> PlanNode:
     needs = _as_list(raw.get("needs"))
     after = {n for n in needs if n in stage_ids}
@@ -169,6 +199,8 @@ def _node(
         pinned=bool(raw.get("has_pin")),
         pin=raw.get("pin"),
         given=raw["id"] in given,
+        given_output=given.get(raw["id"]),
+        mock=mocks.get(raw["id"]),
         code_line=raw.get("code_line"),
         self_deciding=uses_status(raw.get("when")),
     )

@@ -57,7 +57,9 @@ class Runner:
         }
         self.env = self._environment(environ, inputs)
         self.emitter = ev.Emitter(sink, self.env.secrets.values())
-        self.plan: Plan = build_plan(self.workflow, self.options.get("given_outputs"))
+        production = environ.get("FLOWRUN_EXECUTION_MODE") == "production"
+        mocks = None if production else self.options.get("mocks")  # design §9
+        self.plan: Plan = build_plan(self.workflow, self.options.get("given_outputs"), mocks)
         self.state = ExecutionState(self.plan)
         self.base_context = {
             **inputs,
@@ -225,7 +227,7 @@ class Runner:
         return target
 
     async def _run_iteration(self, stage: PlanStage, iteration: int | None) -> None:
-        self.state.begin_stage(stage.index)
+        self.state.begin_stage(stage.index, iteration)
         if stage.id is not None:
             self.emitter.emit(ev.STAGE_STARTED, stage=stage.id, iteration=iteration)
         if self.state.halted:
@@ -246,6 +248,7 @@ class Runner:
             self._emit_stage_finished(stage, iteration)
 
     def _release(self, iteration: int | None, running: dict[asyncio.Task[Outcome], str]) -> None:
+        was_halted = self.state.halted
         for node_id, action in self.state.release():
             node = self.plan.nodes[node_id]
             if action is Action.RUN:
@@ -257,6 +260,8 @@ class Runner:
                 self._emit_fixed(node, iteration)
             else:
                 self._emit_skipped(node, iteration, self.state.blocking_node(node_id))
+        if self.state.halted and not was_halted:  # a mocked error with on_failure: stop
+            self._halt_running(iteration, running)
 
     def _record(
         self,
@@ -266,10 +271,15 @@ class Runner:
         running: dict[asyncio.Task[Outcome], str],
     ) -> None:
         if self.state.finish(node_id, outcome.status, output=outcome.output, error=outcome.error):
-            self._halt(iteration)
-            for task, other in running.items():
-                if not self.plan.nodes[other].self_deciding:  # failure handlers go on
-                    task.cancel()
+            self._halt_running(iteration, running)
+
+    def _halt_running(
+        self, iteration: int | None, running: dict[asyncio.Task[Outcome], str]
+    ) -> None:
+        self._halt(iteration)
+        for task, other in running.items():
+            if not self.plan.nodes[other].self_deciding:  # failure handlers go on
+                task.cancel()
 
     async def _stop_running(
         self, running: dict[asyncio.Task[Outcome], str], iteration: int | None
@@ -311,19 +321,17 @@ class Runner:
     # -- events --------------------------------------------------------------------------
 
     def _emit_fixed(self, node: PlanNode, iteration: int | None) -> None:
-        output = self.options["given_outputs"][node.id] if node.given else node.pin
-        self.state.set_output(node.id, output)
-        flag = {"given": True} if node.given else {"pinned": True}
+        result = node.fixed_result(iteration)  # the state has recorded it
         self.nodes.emit(
             ev.NODE_FINISHED,
             node,
             iteration,
-            status="succeeded",
-            output=output,
-            error=None,
+            status=self.state.statuses[node.id].value,
+            output=result.get("output"),
+            error=result.get("error"),
             attempt=0,
             duration_ms=0,
-            **flag,
+            **{node.fixed_flag: True},
         )
 
     def _emit_skipped(self, node: PlanNode, iteration: int | None, blocked_by: str | None) -> None:

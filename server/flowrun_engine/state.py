@@ -40,7 +40,7 @@ class NodeStatus(StrEnum):
 class Action(StrEnum):
     RUN = "run"  # start it (the scheduler still checks `when`)
     SKIP = "skip"  # a node it uses did not succeed
-    FIXED = "fixed"  # pinned or given: succeeded with a known output
+    FIXED = "fixed"  # given, mocked or pinned: finished with a known result
 
 
 class ExecutionState:
@@ -55,9 +55,11 @@ class ExecutionState:
         self._failure_order: list[str] = []
         self._stage: tuple[str, ...] = ()
         self._released: set[str] = set()
+        self.iteration: int | None = None
 
-    def begin_stage(self, index: int) -> None:
+    def begin_stage(self, index: int, iteration: int | None = None) -> None:
         self._stage = self.plan.stages[index].node_ids
+        self.iteration = iteration
         self._released = set()
         for node_id in self._stage:
             self.statuses[node_id] = NodeStatus.PENDING
@@ -88,7 +90,7 @@ class ExecutionState:
 
     def _action(self, node: PlanNode) -> Action:
         if node.fixed:
-            self.statuses[node.id] = NodeStatus.SUCCEEDED
+            self._finish_fixed(node)
             return Action.FIXED
         if not node.self_deciding and any(
             self.statuses.get(n) is not NodeStatus.SUCCEEDED for n in node.data
@@ -98,6 +100,16 @@ class ExecutionState:
         self.statuses[node.id] = NodeStatus.RUNNING
         return Action.RUN
 
+    def _finish_fixed(self, node: PlanNode) -> None:
+        """A mocked error fails the node as a real one would (and may halt the run: nodes
+        not yet released are then not released, the scheduler skips them)."""
+        result = node.fixed_result(self.iteration)
+        if "error" in result:
+            if self.finish(node.id, NodeStatus.FAILED, error=dict(result["error"])):
+                self.halted = True
+        else:
+            self.finish(node.id, NodeStatus.SUCCEEDED, output=result.get("output"))
+
     def blocking_node(self, node_id: str) -> str | None:
         """The first node `node_id` uses that did not succeed (why it was skipped)."""
         node = self.plan.nodes[node_id]
@@ -105,9 +117,6 @@ class ExecutionState:
             (n for n in sorted(node.data) if self.statuses.get(n) is not NodeStatus.SUCCEEDED),
             None,
         )
-
-    def set_output(self, node_id: str, output: Any) -> None:
-        self.outputs[node_id] = output
 
     def finish(
         self,

@@ -96,9 +96,12 @@ class RunService:
         text: str | None = None,
         max_parallel: int | None = None,
         prespawned: Prespawned | None = None,
+        mocks: dict[str, list[dict[str, Any]]] | None = None,
+        test_name: str | None = None,
     ) -> str:
         """`prespawned`: a child spawned from `early_child(...)`; used when it matches the
-        run exactly, else killed."""
+        run exactly, else killed. `mocks` (`options.mocks`, a workflow test's; refused in
+        production) and `test_name` (recorded) come from `flowrun.testing`."""
         try:
             return await self._execute(
                 Path(path).resolve(),
@@ -112,6 +115,8 @@ class RunService:
                 text=text,
                 max_parallel=max_parallel,
                 prespawned=prespawned,
+                mocks=mocks,
+                test_name=test_name,
             )
         finally:
             if prespawned is not None and not prespawned.adopted:
@@ -131,9 +136,13 @@ class RunService:
         text: str | None,
         max_parallel: int | None,
         prespawned: Prespawned | None,
+        mocks: dict[str, list[dict[str, Any]]] | None,
+        test_name: str | None,
     ) -> str:
         import asyncio
 
+        if mocks and self.mode == "production":
+            raise ValueError("mocks never apply in production (design §9)")
         prepared = await prepare(
             path, text, python or self.python, install_missing, inputs, trigger, self.on_install
         )
@@ -143,6 +152,8 @@ class RunService:
             options["timeout"] = float(timeout)
         if max_parallel is not None:
             options["max_parallel"] = int(max_parallel)
+        if mocks:
+            options["mocks"] = mocks
         if from_node is not None or from_execution is not None:
             options["given_outputs"] = await given_outputs(
                 self.store, resolved, from_execution, from_node

@@ -248,6 +248,44 @@ class Defaults(Model):
     on_failure: OnFailure | None = None
 
 
+# --- tests: (the meaning of mock and matcher values is in flowrun.testing) ---------------
+
+RunStatus = Literal["succeeded", "failed", "stopped", "timed_out"]
+NodeStatusName = Literal["succeeded", "failed", "skipped", "stopped"]
+
+
+class NodeExpectation(Model):
+    status: NodeStatusName | None = None
+    output: Any = Field(default=None, description="A value or a matcher.")
+    error: Any = Field(default=None, description="The node's error: its fields, each a matcher.")
+
+
+class Expectation(Model):
+    status: RunStatus | None = Field(default=None, description="The execution's status.")
+    outputs: dict[str, Any] = Field(
+        default_factory=dict, description="Output name → a value or a matcher."
+    )
+    nodes: dict[str, NodeExpectation] = Field(default_factory=dict)
+    error: Any = Field(default=None, description="The run's error: its fields, each a matcher.")
+
+
+class WorkflowTest(Model):
+    __test__ = False  # not a pytest class
+
+    name: str = Field(min_length=1, description="Unique in the file.")
+    description: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    trigger: TriggerSample | None = Field(
+        default=None, description="The request the test starts with; default: trigger.sample."
+    )
+    mock: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Node id → its output, `{error: {type, message}}`, or (in a loop stage) "
+        "a list: one per iteration.",
+    )
+    expect: Expectation = Field(default_factory=lambda: Expectation())
+
+
 class Workflow(Model):
     version: Literal[1]
     id: Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)] | None = None
@@ -262,6 +300,9 @@ class Workflow(Model):
     nodes: list[Node] | None = Field(default=None, min_length=1)
     stages: list[Stage] | None = Field(default=None, min_length=1)
     outputs: dict[str, Any] = Field(default_factory=dict)
+    tests: list[WorkflowTest] = Field(
+        default_factory=list, description="Workflow tests: `flowrun test`, pytest, Test Explorer."
+    )
 
     @model_validator(mode="after")
     def _nodes_or_stages(self) -> Workflow:

@@ -11,7 +11,16 @@ from pathlib import Path
 from flowrun.spec.loader import LoadProblem, SourceMap, load_yaml
 from flowrun.spec.models import Workflow
 from flowrun.spec.positions import Position
-from flowrun.validate import codes, expressions, graph, injection, params, schema, secrets
+from flowrun.validate import (
+    codes,
+    expressions,
+    graph,
+    injection,
+    params,
+    schema,
+    secrets,
+    testcases,
+)
 from flowrun.validate.context import RuleContext
 from flowrun.validate.diagnostic import Diagnostic, Range, Related, Severity
 
@@ -23,6 +32,7 @@ RULES: tuple[Rule, ...] = (
     expressions.check,
     injection.check,
     secrets.check,
+    testcases.check,
 )
 
 WORKFLOW_SUFFIXES = (".workflow.yml", ".workflow.yaml")

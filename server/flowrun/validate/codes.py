@@ -26,6 +26,13 @@ SECRET_IN_COMMAND = "secret-in-command"
 FILE_TOO_LARGE = "file-too-large"
 INTERNAL_ERROR = "internal-error"
 ROUTE_CONFLICT = "route-conflict"  # across files (flowrun.validate.routes)
+# the `tests:` section (flowrun.validate.testcases)
+DUPLICATE_TEST = "duplicate-test"
+TEST_UNKNOWN_NODE = "test-unknown-node"
+TEST_UNKNOWN_OUTPUT = "test-unknown-output"
+TEST_INPUT = "test-input"
+UNKNOWN_MATCHER = "unknown-matcher"
+BAD_MATCHER = "bad-matcher"
 
 ALL_CODES = (
     YAML_SYNTAX,
@@ -52,4 +59,10 @@ ALL_CODES = (
     FILE_TOO_LARGE,
     INTERNAL_ERROR,
     ROUTE_CONFLICT,
+    DUPLICATE_TEST,
+    TEST_UNKNOWN_NODE,
+    TEST_UNKNOWN_OUTPUT,
+    TEST_INPUT,
+    UNKNOWN_MATCHER,
+    BAD_MATCHER,
 )

@@ -248,7 +248,12 @@ def model_at(path: JsonPath) -> type[BaseModel] | None:
         ("stages", "#", "loop"): models.Loop,
         ("nodes", "#"): models.Node,
         ("nodes", "#", "retry"): models.Retry,
+        ("tests", "#"): models.WorkflowTest,
+        ("tests", "#", "trigger"): models.TriggerSample,
+        ("tests", "#", "expect"): models.Expectation,
     }
+    if len(tail) == 5 and tail[:4] == ("tests", "#", "expect", "nodes"):
+        return models.NodeExpectation
     if len(tail) == 2 and tail[0] == "inputs":
         return models.Input
     if tail[:2] == ("stages", "#") and len(tail) > 2 and tail[2] == "nodes":

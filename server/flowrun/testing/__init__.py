@@ -1,0 +1,1 @@
+"""Workflow tests (the `tests:` section): cases, mocks, matchers, running and reporting."""
