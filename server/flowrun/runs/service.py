@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowrun.runs.announcer import Announcer
 from flowrun.runs.launch import EngineLocation, LaunchSpec, new_execution_id, spec_for_run
@@ -40,6 +40,14 @@ def _log() -> logging.Logger:
 STOP_RECORD_WAIT = 3.0  # beyond the grace: the pipes' drain and the history's write
 
 EventCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
+
+
+class TestRun(NamedTuple):
+    """A workflow test's run (`flowrun.testing`): its name, recorded with the execution, and
+    its mocks (`options.mocks`)."""
+
+    name: str
+    mocks: dict[str, list[dict[str, Any]]]
 
 
 class _Run:
@@ -96,12 +104,10 @@ class RunService:
         text: str | None = None,
         max_parallel: int | None = None,
         prespawned: Prespawned | None = None,
-        mocks: dict[str, list[dict[str, Any]]] | None = None,
-        test_name: str | None = None,
+        test: TestRun | None = None,
     ) -> str:
         """`prespawned`: a child spawned from `early_child(...)`; used when it matches the
-        run exactly, else killed. `mocks` (`options.mocks`, a workflow test's; refused in
-        production) and `test_name` (recorded) come from `flowrun.testing`."""
+        run exactly, else killed. `test`: a workflow test's run (refused in production)."""
         try:
             return await self._execute(
                 Path(path).resolve(),
@@ -115,8 +121,7 @@ class RunService:
                 text=text,
                 max_parallel=max_parallel,
                 prespawned=prespawned,
-                mocks=mocks,
-                test_name=test_name,
+                test=test,
             )
         finally:
             if prespawned is not None and not prespawned.adopted:
@@ -136,13 +141,12 @@ class RunService:
         text: str | None,
         max_parallel: int | None,
         prespawned: Prespawned | None,
-        mocks: dict[str, list[dict[str, Any]]] | None,
-        test_name: str | None,
+        test: TestRun | None,
     ) -> str:
         import asyncio
 
-        if mocks and self.mode == "production":
-            raise ValueError("mocks never apply in production (design §9)")
+        if test is not None and self.mode == "production":
+            raise ValueError("workflow tests and their mocks never run in production (design §9)")
         prepared = await prepare(
             path, text, python or self.python, install_missing, inputs, trigger, self.on_install
         )
@@ -152,8 +156,8 @@ class RunService:
             options["timeout"] = float(timeout)
         if max_parallel is not None:
             options["max_parallel"] = int(max_parallel)
-        if mocks:
-            options["mocks"] = mocks
+        if test is not None:
+            options["mocks"] = test.mocks
         if from_node is not None or from_execution is not None:
             options["given_outputs"] = await given_outputs(
                 self.store, resolved, from_execution, from_node

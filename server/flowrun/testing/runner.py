@@ -86,6 +86,7 @@ class TestRunner:
 
     async def run_one(self, tests: FileTests, case: TestCase) -> TestResult:
         from flowrun.runs.errors import FlowrunError
+        from flowrun.runs.service import TestRun
 
         started = time.perf_counter()
         if tests.problems or case.test is None or tests.workflow is None:
@@ -97,8 +98,7 @@ class TestRunner:
                 case.file,
                 inputs=dict(test.inputs),
                 trigger=trigger,
-                mocks=engine_mocks(tests.workflow, test.mock),
-                test_name=case.name,
+                test=TestRun(case.name, engine_mocks(tests.workflow, test.mock)),
             )
         except FlowrunError as exc:
             return _refused(case, started, exc.message)
