@@ -76,6 +76,7 @@ export interface LogEntry {
   attempt: number | null;
 }
 
+/** history/models.py `NodeElement` (a field added there is a stored column, mirrored here). */
 export interface NodeTree {
   kind: 'node';
   id: string;
@@ -115,12 +116,14 @@ export interface StageTree {
 
 export type ExecutionChild = StageTree | NodeTree;
 
-/** What a summary and a tree share (history/models.py). */
+/** What a summary and a tree share (history/models.py `ExecutionHead`: a field added there
+ *  is a stored column, mirrored here). */
 interface ExecutionHeader {
   id: string;
   workflowId: string;
   file: string;
   status: ExecutionStatus;
+  mode?: 'test' | 'production' | 'batch';
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;

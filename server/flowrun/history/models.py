@@ -26,8 +26,10 @@ class ErrorSummary(TypedDict):
     message: str | None
 
 
-class ExecutionSummary(TypedDict):
-    """One line of a history listing."""
+class ExecutionHead(TypedDict):
+    """What a summary and a tree share. A field not derived by `tree.py` is the column of
+    its snake_case name (`flowrun.history.columns`): a new one is a migration, a field here
+    and its mirror in `extension/src/protocol.ts` (`ExecutionHeader`)."""
 
     id: str
     workflowId: str
@@ -37,6 +39,11 @@ class ExecutionSummary(TypedDict):
     startedAt: str | None
     finishedAt: str | None
     durationMs: int | None
+
+
+class ExecutionSummary(ExecutionHead):
+    """One line of a history listing."""
+
     trigger: str  # "POST /path", or "manual"
     error: ErrorSummary | None
 
@@ -54,6 +61,11 @@ class RetryInfo(TypedDict):
 
 
 class NodeElement(TypedDict):
+    """A node (one iteration of it in a loop). A field not derived by `tree.py` is the column
+    of its snake_case name in the node's last attempt row (`flowrun.history.columns`): `bool`
+    a 0/1 flag, `Any` JSON; a new one is a migration, a field here and its mirror in
+    `extension/src/protocol.ts` (`NodeTree`); events fill it from their field of that name."""
+
     kind: Literal["node"]
     id: str
     type: str | None
@@ -87,18 +99,10 @@ class StageElement(TypedDict):
     children: list[NodeElement]
 
 
-class ExecutionTree(TypedDict):
+class ExecutionTree(ExecutionHead):
     """`flowrun/execution`, `flowrun show --json`: the summary's fields with the full
     trigger and error, and the stages and nodes."""
 
-    id: str
-    workflowId: str
-    file: str
-    status: str
-    mode: str
-    startedAt: str | None
-    finishedAt: str | None
-    durationMs: int | None
     trigger: Any
     inputs: Any
     outputs: Any

@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowrun.history import payloads, tree
+from flowrun.history import columns, payloads, tree
 from flowrun.history.connection import Database
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
 from flowrun.runs.errors import UnknownExecution
 
-SUMMARY_COLUMNS = (
-    "id, workflow_id, file, status, trigger, error, created_at, started_at, finished_at, "
-    "duration_ms, mode"
-)
+SUMMARY_COLUMNS = columns.SUMMARY_SELECT
 LIST_HINT = "List executions with `flowrun history`."
-NODE_COLUMNS_WITHOUT_LOGS = (
-    "execution_id, node_id, stage, iteration, attempt, status, input, output, error, "
-    "NULL AS logs, started_at, finished_at, duration_ms, given, config_hash"
-)
+NODE_COLUMNS_WITHOUT_LOGS = ", ".join((*columns.NODE_KEY, *columns.NODE_PATCHED, "NULL AS logs"))
 
 
 async def list_executions(

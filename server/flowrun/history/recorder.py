@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flowrun.history import payloads
+from flowrun.history import columns, payloads
 from flowrun.status import ExecutionStatus, NodeStatus
 from flowrun_engine.context import LOG_BYTES_LIMIT, LOG_LINES_LIMIT
 
@@ -37,18 +37,17 @@ STAGE_UPSERT = """INSERT INTO stage_executions
     started_at = coalesce(excluded.started_at, started_at),
     finished_at = coalesce(excluded.finished_at, finished_at),
     error = coalesce(excluded.error, error)"""
-PATCH_COLUMNS = (
-    "stage", "status", "input", "output", "error", "started_at", "finished_at", "duration_ms",
-    "given", "config_hash",
-)  # fmt: skip
+PATCH_COLUMNS = columns.NODE_PATCHED
 _KEEP = ", ".join(
-    f"{c} = coalesce(excluded.{c}, {c})" for c in PATCH_COLUMNS if c not in ("status", "given")
-)
+    f"{c} = max(excluded.{c}, {c})" if c in columns.NODE_FLAGS else
+    f"{c} = coalesce(excluded.{c}, {c})"
+    for c in PATCH_COLUMNS if c != "status"
+)  # fmt: skip
 NODE_UPSERT = f"""INSERT INTO node_executions
     (execution_id, node_id, iteration, attempt, {", ".join(PATCH_COLUMNS)}, logs)
     VALUES (?, ?, ?, ?, {", ".join("?" for _ in PATCH_COLUMNS)}, ?)
     ON CONFLICT (execution_id, node_id, iteration, attempt) DO UPDATE SET
-    status = excluded.status, given = max(excluded.given, given), {_KEEP},
+    status = excluded.status, {_KEEP},
     logs = CASE WHEN excluded.logs IS NULL THEN logs ELSE coalesce(logs, '') || excluded.logs END"""
 
 
@@ -66,9 +65,11 @@ class NodePatch:
         self.logs += later.logs
 
     def params(self) -> tuple[Any, ...]:
-        columns = [self.values.get(c) for c in PATCH_COLUMNS]
-        columns[PATCH_COLUMNS.index("given")] = self.values.get("given") or 0  # NOT NULL
-        return (*self.key, *columns, self.logs or None)
+        values = [
+            (self.values.get(c) or 0) if c in columns.NODE_FLAGS else self.values.get(c)  # NOT NULL
+            for c in PATCH_COLUMNS
+        ]
+        return (*self.key, *values, self.logs or None)
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,9 @@ class EventRecorder:
         self._current[key] = attempt
         row = self._attempts[(*key, attempt)] = _Attempt(started_at=t, stage=event.get("stage"))
         values = {
+            **_node_fields(event),
             "stage": row.stage,
             "status": NodeStatus.RUNNING,
-            "input": payloads.dump(event.get("input")),
             "started_at": t,
             "config_hash": event.get("config_hash"),
         }
@@ -197,13 +198,10 @@ class EventRecorder:
         row_key = (*key, attempt)
         status = str(event.get("status") or NodeStatus.SUCCEEDED)
         values = {
+            **_node_fields(event),
             "stage": event.get("stage"),
             "status": status,
-            "output": payloads.dump(event.get("output")),
-            "error": payloads.dump(event.get("error")),
             "finished_at": t,
-            "duration_ms": event.get("duration_ms"),
-            "given": 1 if event.get("given") else 0,
         }
         patch = NodePatch(row_key, values, self._close_log(row_key))
         self._attempts.pop(row_key, None)
@@ -279,6 +277,11 @@ def compact(writes: list[Write]) -> list[Statement]:
     if patches:
         groups.append((NODE_UPSERT, [patch.params() for patch in patches.values()]))
     return groups
+
+
+def _node_fields(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The node columns (`columns.NODE_COLUMNS`) the event carries a field of the same name for."""
+    return {c.name: c.write(event[c.name]) for c in columns.NODE_COLUMNS if c.name in event}
 
 
 def _node_key(eid: str, event: Mapping[str, Any]) -> NodeKey:

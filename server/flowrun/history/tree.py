@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from flowrun.history import payloads
+from flowrun.history import columns, payloads
 from flowrun.history.models import (
     ErrorSummary,
+    ExecutionHead,
     ExecutionSummary,
     ExecutionTree,
     LogEntry,
@@ -30,6 +31,8 @@ from flowrun.history.models import (
 from flowrun.status import NodeStatus, is_active
 
 Row = Mapping[str, Any]
+_HEAD_KEYS = tuple(ExecutionHead.__annotations__)
+_NODE_KEYS = tuple(NodeElement.__annotations__)
 
 
 def iso(t: float | None) -> str | None:
@@ -51,6 +54,17 @@ def trigger_summary(trigger: Any) -> str:
     return " ".join(str(part) for part in (method, path) if part)
 
 
+def head(row: Row) -> ExecutionHead:
+    """The fields a summary and a tree share, in the order of `ExecutionHead`."""
+    derived = {
+        "mode": row.get("mode") or "test",
+        "startedAt": iso(row["started_at"] or row["created_at"]),
+        "finishedAt": iso(row["finished_at"]),
+    }
+    stored = {column.field: column.read(row) for column in columns.HEAD_COLUMNS}
+    return cast(ExecutionHead, {key: _pick(key, derived, stored) for key in _HEAD_KEYS})
+
+
 def summary(row: Row) -> ExecutionSummary:
     loaded = payloads.load(row["error"])
     error: ErrorSummary | None = None
@@ -58,18 +72,8 @@ def summary(row: Row) -> ExecutionSummary:
         error = {"type": loaded.get("type"), "message": loaded.get("message")}
     elif loaded is not None:
         error = {"type": None, "message": str(loaded)}
-    return {
-        "id": row["id"],
-        "workflowId": row["workflow_id"],
-        "file": row["file"],
-        "status": row["status"],
-        "mode": row.get("mode") or "test",
-        "startedAt": iso(row["started_at"] or row["created_at"]),
-        "finishedAt": iso(row["finished_at"]),
-        "durationMs": row["duration_ms"],
-        "trigger": trigger_summary(payloads.load(row["trigger"])),
-        "error": error,
-    }
+    trigger = trigger_summary(payloads.load(row["trigger"]))
+    return {**head(row), "trigger": trigger, "error": error}
 
 
 def build_tree(execution: Row, nodes: Sequence[Row], stages: Sequence[Row]) -> ExecutionTree:
@@ -83,22 +87,18 @@ def build_tree(execution: Row, nodes: Sequence[Row], stages: Sequence[Row]) -> E
             children.extend(elements)
         else:
             children.append(_stage_element(stage, elements, stage_rows, active))
-    head = summary(execution)
     return {
-        "id": head["id"],
-        "workflowId": head["workflowId"],
-        "file": head["file"],
-        "status": head["status"],
-        "mode": head["mode"],
-        "startedAt": head["startedAt"],
-        "finishedAt": head["finishedAt"],
-        "durationMs": head["durationMs"],
+        **head(execution),
         "trigger": payloads.load(execution["trigger"]),
         "inputs": payloads.load(execution["inputs"]),
         "outputs": payloads.load(execution["outputs"]),
         "error": payloads.load(execution["error"]),
         "children": children,
     }
+
+
+def _pick(key: str, derived: Mapping[str, Any], stored: Mapping[str, Any]) -> Any:
+    return derived[key] if key in derived else stored[key]
 
 
 def _group_attempts(nodes: Iterable[Row]) -> dict[tuple[str, int], list[Row]]:
@@ -154,47 +154,30 @@ def _node_element(
     rows: Sequence[Row],
     active: bool,
 ) -> NodeElement:
-    element: NodeElement = {
+    last = rows[-1] if rows else None
+    status = last["status"] if last else (NodeStatus.PENDING if active else NodeStatus.SKIPPED)
+    attempts = max(row["attempt"] for row in rows) if rows else 0
+    stored = {column.field: column.read(last or {}) for column in columns.NODE_COLUMNS}
+    given = bool(stored.get("given"))
+    derived = {
         "kind": "node",
         "id": str(plan_node.get("id")),
         "type": plan_node.get("type"),
         "name": plan_node.get("name"),
         "stage": stage,
         "iteration": iteration or None,
-        "status": NodeStatus.PENDING if active else NodeStatus.SKIPPED,
-        "attempts": 0,
-        "startedAt": None,
-        "finishedAt": None,
-        "durationMs": None,
-        "input": None,
-        "output": None,
-        "error": None,
-        "logs": [],
-        "retries": [],
-        "given": False,
-        "pinned": False,
+        "status": _ended(status, active),
+        "attempts": attempts,
+        "startedAt": iso(last["started_at"]) if last else None,
+        "finishedAt": iso(last["finished_at"]) if last else None,
+        "logs": [_log_entry(e) for row in rows for e in payloads.load_logs(row["logs"])],
+        "retries": [
+            {"attempt": row["attempt"], "error": payloads.load(row["error"])} for row in rows[:-1]
+        ],
+        # a pinned node's only event is node_finished with attempt 0 (a given one says so)
+        "pinned": bool(last) and status == NodeStatus.SUCCEEDED and attempts == 0 and not given,
     }
-    if not rows:
-        return element
-    last = rows[-1]
-    status = last["status"]
-    attempts = max(row["attempt"] for row in rows)
-    element["status"] = _ended(status, active)
-    element["attempts"] = attempts
-    element["startedAt"] = iso(last["started_at"])
-    element["finishedAt"] = iso(last["finished_at"])
-    element["durationMs"] = last["duration_ms"]
-    element["input"] = payloads.load(last["input"])
-    element["output"] = payloads.load(last["output"])
-    element["error"] = payloads.load(last["error"])
-    element["logs"] = [_log_entry(e) for row in rows for e in payloads.load_logs(row["logs"])]
-    element["retries"] = [
-        {"attempt": row["attempt"], "error": payloads.load(row["error"])} for row in rows[:-1]
-    ]
-    element["given"] = bool(last["given"])
-    # a pinned node's only event is node_finished with attempt 0 (a given one says so)
-    element["pinned"] = status == NodeStatus.SUCCEEDED and attempts == 0 and not last["given"]
-    return element
+    return cast(NodeElement, {key: _pick(key, derived, stored) for key in _NODE_KEYS})
 
 
 def _ended(status: str, active: bool) -> str:

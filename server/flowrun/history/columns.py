@@ -1,0 +1,94 @@
+"""The stored columns of the history, read off the models (`flowrun.history.models`).
+
+A field of `ExecutionHead` or `NodeElement` that is not in `HEAD_DERIVED` / `NODE_DERIVED`
+(which `tree.py` computes) is the column of the same name in snake_case (`durationMs` →
+`duration_ms`), and its type says how it is stored:
+
+* `bool`: a flag, INTEGER 0/1 (a node's flag is never cleared once set);
+* `Any`: JSON text (`payloads`);
+* anything else: the value as it is.
+
+So a new column is a numbered migration, a field in `models.py` and its mirror in
+`extension/src/protocol.ts`: the summary's and tree's SELECTs, the summary and tree builders
+and, for a node, the recorder (which copies the `node_started` / `node_finished` event field
+of the column's name) all derive from this table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, get_type_hints
+
+from flowrun.history import payloads
+from flowrun.history.models import ExecutionHead, NodeElement
+
+Kind = Literal["flag", "json", "value"]
+
+HEAD_DERIVED = frozenset({"mode", "startedAt", "finishedAt"})
+NODE_DERIVED = frozenset(
+    {"kind", "id", "type", "name", "stage", "iteration", "status", "attempts", "startedAt",
+     "finishedAt", "logs", "retries", "pinned"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str  # the key in the wire shape
+    name: str  # the SQL column
+    kind: Kind
+
+    def read(self, row: Any) -> Any:
+        """The field's value from a stored row (a column the row lacks reads as empty)."""
+        value = row.get(self.name)
+        if self.kind == "flag":
+            return bool(value)
+        return payloads.load(value) if self.kind == "json" else value
+
+    def write(self, value: Any) -> Any:
+        """The column's value for an event's field."""
+        if self.kind == "flag":
+            return 1 if value else 0
+        return payloads.dump(value) if self.kind == "json" else value
+
+
+def column_name(field: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", field).lower()
+
+
+def stored(shape: type, derived: frozenset[str]) -> tuple[Column, ...]:
+    hints = get_type_hints(shape)
+    return tuple(
+        Column(field, column_name(field), _kind(hint))
+        for field, hint in hints.items()
+        if field not in derived
+    )
+
+
+def _kind(hint: Any) -> Kind:
+    if hint is bool:
+        return "flag"
+    return "json" if hint is Any else "value"
+
+
+HEAD_COLUMNS = stored(ExecutionHead, HEAD_DERIVED)
+NODE_COLUMNS = stored(NodeElement, NODE_DERIVED)
+
+# What the summary reads of an execution row: its stored head fields and what the derived
+# ones (and the summary's trigger and error) are computed from.
+SUMMARY_SELECT = ", ".join(
+    dict.fromkeys(
+        [*(c.name for c in HEAD_COLUMNS), "mode", "created_at", "started_at", "finished_at",
+         "trigger", "error"]
+    )
+)  # fmt: skip
+
+# A node-attempt row's columns that events fill (`recorder.NODE_UPSERT`), after its key.
+NODE_KEY = ("execution_id", "node_id", "iteration", "attempt")
+NODE_PATCHED = tuple(
+    dict.fromkeys(
+        ["stage", "status", *(c.name for c in NODE_COLUMNS), "started_at", "finished_at",
+         "config_hash"]
+    )
+)  # fmt: skip
+NODE_FLAGS = tuple(c.name for c in NODE_COLUMNS if c.kind == "flag")
