@@ -92,26 +92,27 @@ class _Parser:
             self.depth -= 1
 
     def parse_or(self) -> syntax.Expr:
-        left = self.parse_and()
-        while self.at("kw", "or"):
-            self.advance()
-            right = self.parse_and()
-            left = syntax.Binary("or", left, right, left.start, right.end)
-        return left
+        return self.left_assoc("kw", ("or",), self.parse_and)
 
     def parse_and(self) -> syntax.Expr:
-        left = self.parse_not()
-        while self.at("kw", "and"):
-            self.advance()
-            right = self.parse_not()
-            left = syntax.Binary("and", left, right, left.start, right.end)
+        return self.left_assoc("kw", ("and",), self.parse_not)
+
+    def left_assoc(
+        self, kind: str, ops: tuple[str, ...], operand: Callable[[], syntax.Expr]
+    ) -> syntax.Expr:
+        """`operand (op operand)*` for one precedence level, grouped to the left."""
+        left = operand()
+        while self.tok.kind == kind and self.tok.value in ops:
+            op = self.advance().value
+            right = operand()
+            left = syntax.Binary(op, left, right, start=left.start, end=right.end)
         return left
 
     def parse_not(self) -> syntax.Expr:
         if self.at("kw", "not"):
             tok = self.advance()
             operand = self.nested(self.parse_not)
-            return syntax.Unary("not", operand, tok.start, operand.end)
+            return syntax.Unary("not", operand, start=tok.start, end=operand.end)
         return self.parse_comparison()
 
     def at_comparison(self) -> bool:
@@ -143,31 +144,21 @@ class _Parser:
                 self.tok.start,
                 self.tok.end - self.tok.start,
             )
-        return syntax.Binary(op, left, right, left.start, right.end)
+        return syntax.Binary(op, left, right, start=left.start, end=right.end)
 
     def parse_additive(self) -> syntax.Expr:
-        left = self.parse_multiplicative()
-        while self.tok.kind == "op" and self.tok.value in ("+", "-"):
-            op = self.advance().value
-            right = self.parse_multiplicative()
-            left = syntax.Binary(op, left, right, left.start, right.end)
-        return left
+        return self.left_assoc("op", ("+", "-"), self.parse_multiplicative)
 
     def parse_multiplicative(self) -> syntax.Expr:
-        left = self.parse_unary()
-        while self.tok.kind == "op" and self.tok.value in ("*", "/", "%"):
-            op = self.advance().value
-            right = self.parse_unary()
-            left = syntax.Binary(op, left, right, left.start, right.end)
-        return left
+        return self.left_assoc("op", ("*", "/", "%"), self.parse_unary)
 
     def parse_unary(self) -> syntax.Expr:
         if self.at("op", "-"):
             tok = self.advance()
             operand = self.nested(self.parse_unary)
             if isinstance(operand, syntax.Const) and is_number(operand.value):
-                return syntax.Const(-operand.value, tok.start, operand.end)
-            return syntax.Unary("-", operand, tok.start, operand.end)
+                return syntax.Const(-operand.value, start=tok.start, end=operand.end)
+            return syntax.Unary("-", operand, start=tok.start, end=operand.end)
         return self.parse_postfix()
 
     def parse_postfix(self) -> syntax.Expr:
@@ -178,12 +169,12 @@ class _Parser:
                 if self.tok.kind not in ("name", "kw"):
                     raise self.error("expected a name after '.'")
                 name = self.advance()
-                expr = syntax.Attr(expr, name.value, expr.start, name.end)
+                expr = syntax.Attr(expr, name.value, start=expr.start, end=name.end)
             elif self.at("op", "["):
                 opener = self.advance()
                 index = self.nested(self.parse_or)
                 close = self.expect("]", opener)
-                expr = syntax.Index(expr, index, expr.start, close.end)
+                expr = syntax.Index(expr, index, start=expr.start, end=close.end)
             else:
                 return expr
 
@@ -191,15 +182,15 @@ class _Parser:
         tok = self.tok
         if tok.kind in ("num", "str"):
             self.advance()
-            return syntax.Const(tok.value, tok.start, tok.end)
+            return syntax.Const(tok.value, start=tok.start, end=tok.end)
         if tok.kind == "kw" and tok.value in _CONSTANTS:
             self.advance()
-            return syntax.Const(_CONSTANTS[tok.value], tok.start, tok.end)
+            return syntax.Const(_CONSTANTS[tok.value], start=tok.start, end=tok.end)
         if tok.kind == "name":
             self.advance()
             if self.at("op", "("):
                 return self.parse_call(tok)
-            return syntax.Name(tok.value, tok.start, tok.end)
+            return syntax.Name(tok.value, start=tok.start, end=tok.end)
         if self.at("op", "("):
             self.advance()
             inner = self.nested(self.parse_or)
@@ -228,12 +219,12 @@ class _Parser:
                 name.start,
                 close.end - name.start,
             )
-        return syntax.Call(name.value, tuple(args), name.start, close.end)
+        return syntax.Call(name.value, tuple(args), start=name.start, end=close.end)
 
     def parse_list(self) -> syntax.Expr:
         opener = self.advance()
         items = self.parse_items("]", opener)
-        return syntax.ListExpr(tuple(items), opener.start, self.tokens[self.pos - 1].end)
+        return syntax.ListExpr(tuple(items), start=opener.start, end=self.tokens[self.pos - 1].end)
 
     def parse_items(self, closer: str, opener: Token) -> list[syntax.Expr]:
         items: list[syntax.Expr] = []

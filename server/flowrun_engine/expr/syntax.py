@@ -29,65 +29,57 @@ CONTEXTS: tuple[str, ...] = ("inputs", "trigger", "nodes", "env", "secrets", "lo
 
 
 @dataclass(frozen=True)
-class Const:
+class _Span:
+    """Where a node stands in the expression text (keywords; not part of equality)."""
+
+    start: int = field(default=0, compare=False, kw_only=True)
+    end: int = field(default=0, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Const(_Span):
     value: Any
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Name:
+class Name(_Span):
     name: str
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Attr:
+class Attr(_Span):
     obj: Expr
     name: str
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Index:
+class Index(_Span):
     obj: Expr
     index: Expr
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(_Span):
     func: str
     args: tuple[Expr, ...]
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class ListExpr:
+class ListExpr(_Span):
     items: tuple[Expr, ...]
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Unary:
+class Unary(_Span):
     op: str  # "-" | "not"
     operand: Expr
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Binary:
+class Binary(_Span):
     op: str  # arithmetic, comparison, "in", "not in", "and", "or"
     left: Expr
     right: Expr
-    start: int = field(default=0, compare=False)
-    end: int = field(default=0, compare=False)
 
 
 Expr = Const | Name | Attr | Index | Call | ListExpr | Unary | Binary
