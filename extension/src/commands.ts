@@ -1,20 +1,26 @@
 /**
  * Every command, registered at activation: the client's own (quick picks, input boxes, the
- * tree) and the server's (serverCommands.ts). A command that needs the server while it is not
+ * tree's actions) and the server's (serverCommands.ts). A command while the server is not
  * running says why, with the action that helps (client.ts `ServerNotReady`).
  */
 import * as vscode from 'vscode';
+import { ServerNotReady } from './client';
 import { ExecutionModel } from './executionModel';
+import { history, pickExecution, pickFrom, pickMode, showHistory } from './executionPicks';
 import { formatUri } from './flowrunUri';
 import { Logger } from './logger';
 import { findNodeSymbol, SymbolLike } from './nodeLocation';
-import { ExecutionTree, Requests, StopResult } from './protocol';
-import { ServerNotReady } from './client';
+import {
+  ExecuteParams,
+  ExecutionMode,
+  ExecutionTree,
+  HistoryParams,
+  Requests,
+  StopResult,
+} from './protocol';
 import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
 import { serverCommands } from './serverCommands';
-import { history, pickExecution, pickFrom, showHistory } from './executionPicks';
 import { shortId } from './treeItems';
-import { TreeElement } from './treeModel';
 import { allNodes } from './treePatch';
 
 export const ClientCommands = {
@@ -27,6 +33,8 @@ export const ClientCommands = {
   rerunExecution: 'flowrun.rerunExecution',
   rerunFromNode: 'flowrun.rerunFromNode',
   rerunFromFailed: 'flowrun.rerunFromFailed',
+  debugInEditor: 'flowrun.debugInEditor',
+  filterByMode: 'flowrun.filterByMode',
   copyExecutionId: 'flowrun.copyExecutionId',
   revealNode: 'flowrun.revealNode',
   refreshExecutions: 'flowrun.refreshExecutions',
@@ -39,6 +47,8 @@ export interface CommandHost extends RunHost {
   loadTree(executionId: string): Promise<void>;
   loadHistory(): Promise<void>;
   revealExecution(executionId: string): Promise<void>;
+  /** The Executions view shows only this mode's executions (undefined: every mode). */
+  setModeFilter(mode: ExecutionMode | undefined): Promise<void>;
   restartServer(): Promise<void>;
   selectInterpreter(): Promise<void>;
   showOutput(): void;
@@ -55,7 +65,7 @@ export function executionIdOf(arg: unknown): string | undefined {
 
 export function registerCommands(host: CommandHost): vscode.Disposable[] {
   const guard =
-    (fn: (...args: unknown[]) => Promise<unknown> | unknown) =>
+    (fn: (...args: unknown[]) => unknown) =>
     async (...args: unknown[]): Promise<unknown> => {
       try {
         return await fn(...args);
@@ -65,18 +75,27 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
         return undefined;
       }
     };
+  const rerunCommands = Object.entries(RERUNS).map(([id, how]) => [
+    id,
+    (arg: unknown) => rerun(host, arg, how),
+  ]);
   const table: Record<string, (...args: unknown[]) => unknown> = {
     ...serverCommands(host),
+    ...Object.fromEntries(rerunCommands),
     [ClientCommands.stopExecution]: (arg) => stopExecution(host, executionIdOf(arg)),
     [ClientCommands.showHistory]: () => showHistory(host, host),
     [ClientCommands.selectInterpreter]: () => host.selectInterpreter(),
     [ClientCommands.restartServer]: () => host.restartServer(),
     [ClientCommands.openExecutionJson]: (arg) => openExecutionJson(host, executionIdOf(arg)),
     [ClientCommands.runTestWithRequest]: (arg) => runTestWithRequest(host, arg),
-    [ClientCommands.rerunExecution]: (arg) => rerun(host, executionIdOf(arg)),
-    [ClientCommands.rerunFromNode]: (arg) => rerunFromNode(host, arg as TreeElement),
-    [ClientCommands.rerunFromFailed]: (arg) => rerunFromFailed(host, executionIdOf(arg)),
-    [ClientCommands.copyExecutionId]: (arg) => copyExecutionId(executionIdOf(arg)),
+    [ClientCommands.filterByMode]: async () => {
+      const picked = await pickMode();
+      return picked && host.setModeFilter(picked.mode);
+    },
+    [ClientCommands.copyExecutionId]: async (arg) => {
+      const id = executionIdOf(arg);
+      return id && vscode.env.clipboard.writeText(id);
+    },
     [ClientCommands.revealNode]: (arg) =>
       revealNode(host, arg as { executionId: string; nodeId: string }),
     [ClientCommands.refreshExecutions]: () => host.loadHistory(),
@@ -123,49 +142,69 @@ async function openExecutionJson(
   executionId: string | undefined,
 ): Promise<void> {
   const id = executionId ?? (await pickExecution(host, 'Flowrun: Open Execution as JSON'));
-  if (id === undefined) {
-    return;
+  if (id !== undefined) {
+    const uri = vscode.Uri.parse(formatUri({ executionId: id }));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
   }
-  const doc = await vscode.workspace.openTextDocument(
-    vscode.Uri.parse(formatUri({ executionId: id })),
-  );
-  await vscode.window.showTextDocument(doc, { preview: true });
 }
 
-async function rerun(host: CommandHost, executionId: string | undefined): Promise<void> {
-  const id = executionId ?? (await pickExecution(host, 'Flowrun: Re-run'));
+/**
+ * A re-run of a recorded execution: the server runs its file again in test mode with the
+ * execution's trigger and inputs (`fromExecution`); `params` adds what else the re-run is.
+ */
+interface Rerun {
+  title: string;
+  /** Which executions the palette offers (history filters). */
+  filter?: HistoryParams;
+  /** Open the workflow file first (Debug in Editor). */
+  open?: boolean;
+  /** The rest of the request; a string says why there is no re-run. */
+  params(tree: ExecutionTree, arg: unknown): Partial<ExecuteParams> | string;
+}
+
+const RERUNS: Record<string, Rerun> = {
+  [ClientCommands.rerunExecution]: { title: 'Re-run', params: () => ({}) },
+  [ClientCommands.rerunFromNode]: {
+    title: 'Re-run from this node',
+    params: (_tree, arg) => {
+      const nodeId = (arg as { nodeId?: unknown } | undefined)?.nodeId;
+      return typeof nodeId === 'string'
+        ? { fromNode: nodeId }
+        : 'use "Re-run from this node" on a node in the Executions view';
+    },
+  },
+  [ClientCommands.rerunFromFailed]: {
+    title: 'Re-run from failed node',
+    filter: { status: 'failed' },
+    params: (tree) => {
+      const node = failedNode(tree);
+      return node ? { fromNode: node } : `execution ${shortId(tree.id)} has no failed node`;
+    },
+  },
+  [ClientCommands.debugInEditor]: {
+    title: 'Debug in Editor',
+    filter: { mode: 'production' },
+    open: true,
+    params: () => ({}),
+  },
+};
+
+async function rerun(host: CommandHost, arg: unknown, how: Rerun): Promise<void> {
+  const id = executionIdOf(arg) ?? (await pickExecution(host, `Flowrun: ${how.title}`, how.filter));
   if (id === undefined) {
     return;
   }
   const tree = await treeOf(host, id);
-  await execute(host, { uri: fileUri(tree.file), ...runContext(tree) });
-}
-
-function runContext(tree: ExecutionTree): { inputs?: Record<string, unknown>; trigger?: unknown } {
-  const context: { inputs?: Record<string, unknown>; trigger?: unknown } = {};
-  if (tree.inputs && typeof tree.inputs === 'object') {
-    context.inputs = tree.inputs as Record<string, unknown>;
-  }
-  if (tree.trigger && typeof tree.trigger === 'object') {
-    context.trigger = tree.trigger;
-  }
-  return context;
-}
-
-async function rerunFromNode(host: CommandHost, element: TreeElement | undefined): Promise<void> {
-  if (element === undefined || (element.kind !== 'node' && element.kind !== 'detail')) {
-    void vscode.window.showInformationMessage(
-      'Flowrun: use "Re-run from this node" on a node in the Flowrun Executions view.',
-    );
+  const params = how.params(tree, arg);
+  if (typeof params === 'string') {
+    void vscode.window.showInformationMessage(`Flowrun: ${params}.`);
     return;
   }
-  const tree = await treeOf(host, element.executionId);
-  await execute(host, {
-    uri: fileUri(tree.file),
-    ...runContext(tree),
-    fromExecution: tree.id,
-    fromNode: element.nodeId,
-  });
+  const uri = fileUri(tree.file);
+  if (how.open) {
+    await vscode.window.showTextDocument(vscode.Uri.parse(uri), { preview: false });
+  }
+  await execute(host, { uri, fromExecution: id, ...params });
 }
 
 /** The first failed node: the one the execution's error names, else the first in tree order. */
@@ -177,56 +216,24 @@ export function failedNode(tree: ExecutionTree): string | undefined {
   return bad?.[1].id;
 }
 
-async function rerunFromFailed(host: CommandHost, executionId: string | undefined): Promise<void> {
-  const id =
-    executionId ?? (await pickExecution(host, 'Flowrun: Re-run from failed node', 'failed'));
-  if (id === undefined) {
-    return;
-  }
-  const tree = await treeOf(host, id);
-  const node = failedNode(tree);
-  if (node === undefined) {
-    void vscode.window.showInformationMessage(
-      `Flowrun: execution ${shortId(id)} has no failed node.`,
-    );
-    return;
-  }
-  await execute(host, {
-    uri: fileUri(tree.file),
-    ...runContext(tree),
-    fromExecution: id,
-    fromNode: node,
-  });
-}
-
-async function copyExecutionId(executionId: string | undefined): Promise<void> {
-  if (executionId !== undefined) {
-    await vscode.env.clipboard.writeText(executionId);
-  }
-}
-
 async function revealNode(
   host: CommandHost,
   arg: { executionId: string; nodeId: string },
 ): Promise<void> {
-  const state = host.model.get(arg.executionId);
-  if (!state?.tree.file) {
+  const file = host.model.get(arg.executionId)?.tree.file;
+  if (!file) {
     return;
   }
-  const uri = vscode.Uri.parse(fileUri(state.tree.file));
-  const doc = await vscode.workspace.openTextDocument(uri);
-  let at: { line: number; character: number } | undefined;
-  try {
-    const symbols = await vscode.commands.executeCommand<SymbolLike[] | undefined>(
+  const uri = vscode.Uri.parse(fileUri(file));
+  const symbols = await Promise.resolve(
+    vscode.commands.executeCommand<SymbolLike[] | undefined>(
       'vscode.executeDocumentSymbolProvider',
       uri,
-    );
-    at = findNodeSymbol(symbols ?? [], arg.nodeId);
-  } catch {
-    at = undefined;
-  }
-  const position = new vscode.Position(at?.line ?? 0, at?.character ?? 0);
-  await vscode.window.showTextDocument(doc, {
+    ),
+  ).catch(() => undefined);
+  const at = findNodeSymbol(symbols ?? [], arg.nodeId) ?? { line: 0, character: 0 };
+  const position = new vscode.Position(at.line, at.character);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), {
     selection: new vscode.Range(position, position),
     preserveFocus: true,
     preview: true,
@@ -237,11 +244,18 @@ const TEMPLATE_TRIGGER = { method: 'POST', path: '/', headers: {}, query: {}, bo
 
 async function lastTrigger(host: CommandHost, uri: string): Promise<unknown> {
   const [last] = await history(host, { uri, limit: 1 });
-  if (last === undefined) {
-    return undefined;
+  const trigger = last && (await treeOf(host, last.id)).trigger;
+  return trigger && typeof trigger === 'object' ? trigger : undefined;
+}
+
+function jsonObjectProblem(value: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    return isObject ? undefined : 'Enter a JSON object.';
+  } catch (error) {
+    return `Not JSON: ${(error as Error).message}`;
   }
-  const tree = await treeOf(host, last.id);
-  return tree.trigger && typeof tree.trigger === 'object' ? tree.trigger : undefined;
 }
 
 async function runTestWithRequest(host: CommandHost, arg: unknown): Promise<void> {
@@ -257,19 +271,9 @@ async function runTestWithRequest(host: CommandHost, arg: unknown): Promise<void
     prompt: 'The request as JSON: {method, path, headers, query, body}',
     value: JSON.stringify(sample),
     ignoreFocusOut: true,
-    validateInput: (value) => {
-      try {
-        const parsed: unknown = JSON.parse(value);
-        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-          ? undefined
-          : 'Enter a JSON object.';
-      } catch (error) {
-        return `Not JSON: ${(error as Error).message}`;
-      }
-    },
+    validateInput: jsonObjectProblem,
   });
-  if (text === undefined) {
-    return;
+  if (text !== undefined) {
+    await execute(host, { uri, trigger: JSON.parse(text) as unknown });
   }
-  await execute(host, { uri, trigger: JSON.parse(text) as unknown });
 }

@@ -3,7 +3,13 @@
  * `flowrun/execution`, patches from `flowrun/executionEvent`. Pure (no vscode): listeners
  * hear which execution and workflow changed so the tree refreshes only that.
  */
-import { ExecutionSummary, ExecutionTree, TERMINAL_EXECUTION, TreePatch } from './protocol';
+import {
+  ExecutionMode,
+  ExecutionSummary,
+  ExecutionTree,
+  TERMINAL_EXECUTION,
+  TreePatch,
+} from './protocol';
 import { applyPatch, emptyExecution, ExecutionState } from './treePatch';
 
 export interface ModelChange {
@@ -27,24 +33,17 @@ export const UNKNOWN_WORKFLOW = '(unknown workflow)';
 
 export class ExecutionModel {
   private readonly states = new Map<string, ExecutionState>();
-  private readonly listeners: ModelListener[] = [];
+  private readonly listeners = new Set<ModelListener>();
+  /** Only executions of this mode are shown (the history the server sends is filtered too). */
+  modeFilter: ExecutionMode | undefined;
 
   onDidChange(listener: ModelListener): { dispose(): void } {
-    this.listeners.push(listener);
-    return {
-      dispose: () => {
-        const i = this.listeners.indexOf(listener);
-        if (i >= 0) {
-          this.listeners.splice(i, 1);
-        }
-      },
-    };
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
   }
 
   private fire(change: ModelChange): void {
-    for (const listener of [...this.listeners]) {
-      listener(change);
-    }
+    this.listeners.forEach((listener) => listener(change));
   }
 
   get(executionId: string): ExecutionState | undefined {
@@ -132,24 +131,29 @@ export class ExecutionModel {
 
   workflows(): WorkflowEntry[] {
     const byId = new Map<string, WorkflowEntry>();
-    for (const { tree } of this.states.values()) {
+    for (const { tree } of this.shown()) {
       const id = tree.workflowId || UNKNOWN_WORKFLOW;
-      const entry = byId.get(id);
-      if (entry === undefined || (!entry.file && tree.file)) {
+      if (!byId.get(id)?.file) {
         byId.set(id, { workflowId: id, file: tree.file });
       }
     }
     return [...byId.values()].sort((a, b) => a.workflowId.localeCompare(b.workflowId));
   }
 
-  /** Executions of one workflow, newest first. */
+  /** Shown executions of one workflow, newest first. */
   executionsOf(workflowId: string): ExecutionState[] {
-    return this.all().filter((s) => (s.tree.workflowId || UNKNOWN_WORKFLOW) === workflowId);
+    return this.shown().filter((s) => (s.tree.workflowId || UNKNOWN_WORKFLOW) === workflowId);
   }
 
   /** Every execution, newest first. */
   all(): ExecutionState[] {
     return [...this.states.values()].sort(newestFirst);
+  }
+
+  /** The executions the view shows: those of the filtered mode (and those of a mode not yet known). */
+  shown(): ExecutionState[] {
+    const mode = this.modeFilter;
+    return this.all().filter((s) => mode === undefined || (s.tree.mode ?? mode) === mode);
   }
 
   running(): ExecutionState[] {

@@ -1,9 +1,12 @@
 /**
- * The `flowrunExecutions` TreeDataProvider: items come from treeModel's ItemSpecs; model
- * changes refresh only the execution (or workflow) they touch, batched per tick.
+ * The Executions view: `ExecutionsTreeProvider` (items from treeItems' ItemSpecs; model changes
+ * refresh only the execution or workflow they touch, batched per tick) and `ExecutionsView`
+ * (the tree view: revealing, the mode filter, a clock for the relative start times).
  */
 import * as vscode from 'vscode';
 import { ExecutionModel, ModelChange, UNKNOWN_WORKFLOW } from './executionModel';
+import { Logger } from './logger';
+import { EXECUTION_MODES, ExecutionMode } from './protocol';
 import { Collapsible, describe, ItemSpec } from './treeItems';
 import { childrenOf, elementKey, parentOf, TreeElement } from './treeModel';
 
@@ -148,5 +151,73 @@ export class ExecutionsTreeProvider
     }
     this.subscription.dispose();
     this.emitter.dispose();
+  }
+}
+
+const MODE_KEY = 'flowrun.executions.mode';
+
+/**
+ * The `flowrunExecutions` view. Its mode filter is a title action ("Filter by Mode…") kept per
+ * workspace; the view's description names it, and a run the user starts is always shown (a
+ * filter that would hide it is dropped).
+ */
+export class ExecutionsView implements vscode.Disposable {
+  readonly tree: ExecutionsTreeProvider;
+  private readonly view: vscode.TreeView<TreeElement>;
+  private readonly clock: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly model: ExecutionModel,
+    load: TreeLoader,
+    private readonly logger: Logger,
+    private readonly state: vscode.Memento,
+    private readonly reload: () => Promise<void>,
+  ) {
+    this.tree = new ExecutionsTreeProvider(model, load);
+    this.view = vscode.window.createTreeView('flowrunExecutions', {
+      treeDataProvider: this.tree,
+      showCollapseAll: true,
+    });
+    // Relative start times ("3 min ago") age: redraw while the view is visible.
+    this.clock = setInterval(() => this.view.visible && this.tree.refresh(), 60_000);
+    const saved = state.get<string>(MODE_KEY);
+    this.showFilter(EXECUTION_MODES.find((m) => m === saved));
+  }
+
+  async reveal(executionId: string): Promise<void> {
+    this.tree.flush();
+    const element = this.tree.intern({ kind: 'execution', executionId });
+    try {
+      await this.view.reveal(element, { select: true, focus: false, expand: true });
+    } catch (error) {
+      this.logger.debug(`reveal ${executionId}: ${String(error)}`);
+    }
+  }
+
+  /** A run this client started (test mode). */
+  async showRun(executionId: string): Promise<void> {
+    if (this.model.modeFilter !== undefined && this.model.modeFilter !== 'test') {
+      await this.setModeFilter(undefined);
+    }
+    await this.reveal(executionId);
+  }
+
+  async setModeFilter(mode: ExecutionMode | undefined): Promise<void> {
+    this.showFilter(mode);
+    await this.state.update(MODE_KEY, mode);
+    this.tree.refresh();
+    await this.reload().catch((error) => this.logger.warn(`history: ${String(error)}`));
+  }
+
+  private showFilter(mode: ExecutionMode | undefined): void {
+    this.model.modeFilter = mode;
+    this.view.description = mode && `${mode} only`;
+    void vscode.commands.executeCommand('setContext', 'flowrun:modeFilter', mode ?? '');
+  }
+
+  dispose(): void {
+    clearInterval(this.clock);
+    this.view.dispose();
+    this.tree.dispose();
   }
 }

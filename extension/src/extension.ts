@@ -4,21 +4,22 @@ import * as vscode from 'vscode';
 import { FlowrunClient } from './client';
 import { CommandHost, registerCommands } from './commands';
 import { ExecutionModel } from './executionModel';
-import { ExecutionsTreeProvider } from './executionsTree';
+import { ExecutionsView } from './executionsTree';
 import { SCHEME } from './flowrunUri';
 import { currentSettings, InterpreterSetup, selectInterpreter } from './interpreterSetup';
+import { ExecutionDocuments } from './jsonDocuments';
+import { languageClientFactory } from './languageClient';
+import { createLogger } from './logger';
+import { notifyFailure, reportStartFailure } from './notifications';
 import {
   ExecutionEventParams,
   ExecutionTree,
+  HistoryParams,
   HistoryResult,
   Notifications,
   Requests,
 } from './protocol';
 import { PythonExtensionProvider, pythonExtensionProvider } from './pythonProvider';
-import { ExecutionDocuments } from './jsonDocuments';
-import { createLogger } from './logger';
-import { languageClientFactory } from './languageClient';
-import { notifyFailure, reportStartFailure } from './notifications';
 import { needsRestart } from './settings';
 import { FlowrunStatusBar } from './statusBar';
 
@@ -40,62 +41,35 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     () => provider,
     () => void client.requestRestart(true),
   );
+  const send = <R>(method: string, params: object): Promise<R> =>
+    client.sendRequest<R>(method, params);
 
   const loadTree = async (executionId: string): Promise<void> => {
-    model.setTree(await client.sendRequest<ExecutionTree>(Requests.execution, { executionId }));
+    model.setTree(await send<ExecutionTree>(Requests.execution, { executionId }));
   };
   const loadHistory = async (): Promise<void> => {
-    const result = await client.sendRequest<HistoryResult>(Requests.history, {
-      limit: HISTORY_LIMIT,
-    });
-    model.setHistory(result.executions);
+    const params: HistoryParams = { limit: HISTORY_LIMIT, mode: model.modeFilter };
+    model.setHistory((await send<HistoryResult>(Requests.history, params)).executions);
   };
-
-  const tree = new ExecutionsTreeProvider(model, loadTree);
-  const treeView = vscode.window.createTreeView('flowrunExecutions', {
-    treeDataProvider: tree,
-    showCollapseAll: true,
-  });
-  // Relative start times ("3 min ago") age: redraw while the view is visible.
-  const clock = setInterval(() => {
-    if (treeView.visible) {
-      tree.refresh();
-    }
-  }, 60_000);
-  const revealExecution = async (executionId: string): Promise<void> => {
-    tree.flush();
-    const element = tree.intern({ kind: 'execution', executionId });
-    try {
-      await treeView.reveal(element, { select: true, focus: false, expand: true });
-    } catch (error) {
-      logger.debug(`reveal ${executionId}: ${String(error)}`);
-    }
-  };
+  const view = new ExecutionsView(model, loadTree, logger, context.workspaceState, loadHistory);
 
   const host: CommandHost = {
     model,
     logger,
-    sendRequest: (method, params) => client.sendRequest(method, params),
+    sendRequest: send,
     started(executionId, uri) {
       const file = vscode.Uri.parse(uri).fsPath;
       model.noteStarted(executionId, path.basename(file).replace(/\.workflow\.ya?ml$/, ''), file);
-      void revealExecution(executionId);
+      void view.showRun(executionId);
     },
     loadTree,
     loadHistory,
-    revealExecution,
+    revealExecution: (executionId) => view.reveal(executionId),
+    setModeFilter: (mode) => view.setModeFilter(mode),
     restartServer: () => client.requestRestart(true),
     selectInterpreter: () => selectInterpreter(provider !== undefined),
     showOutput: () => outputChannel.show(),
   };
-
-  client = new FlowrunClient({
-    logger,
-    resolveLaunch: () => setup.resolveLaunch(),
-    createClient: languageClientFactory(outputChannel),
-    onNotification: (method, params) => onNotification(method, params),
-    reportStartFailure: (launch) => reportStartFailure(launch, outputChannel),
-  });
 
   let historyTimer: ReturnType<typeof setTimeout> | undefined;
   const reloadSoon = (): void => {
@@ -104,16 +78,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       loadHistory().catch((error) => logger.warn(`history: ${String(error)}`));
     }, 200);
   };
-  function onNotification(method: string, params: unknown): void {
-    if (method === Notifications.executionEvent) {
+  /** What each server notification does (protocol.ts `Notifications`). */
+  const notifications: Record<string, (params: unknown) => void> = {
+    [Notifications.executionEvent]: (params) => {
       const { executionId, patch } = params as ExecutionEventParams;
       if (patch && !model.applyPatch(executionId, patch)) {
         loadTree(executionId).catch((error) => logger.warn(`execution: ${String(error)}`));
       }
-    } else if (method === Notifications.executionsChanged) {
-      reloadSoon();
-    }
-  }
+    },
+    [Notifications.executionsChanged]: reloadSoon,
+  };
+  client = new FlowrunClient({
+    logger,
+    resolveLaunch: () => setup.resolveLaunch(),
+    createClient: languageClientFactory(outputChannel),
+    onNotification: (method, params) => notifications[method]?.(params),
+    reportStartFailure: (launch) => reportStartFailure(launch, outputChannel),
+  });
 
   const updateStatus = (): void =>
     statusBar.update(client.state, model.running().length, client.launch?.server.interpreter.path);
@@ -124,7 +105,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       hasExecutions = model.all().length > 0;
       void vscode.commands.executeCommand('setContext', 'flowrun:hasExecutions', hasExecutions);
     }
-    notifyFailure(model, change, revealExecution);
+    notifyFailure(model, change, (id) => view.reveal(id));
   });
   client.onDidChangeState((state) => {
     updateStatus();
@@ -140,8 +121,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     outputChannel,
     statusBar,
-    tree,
-    treeView,
+    view,
     documents,
     client,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
@@ -152,7 +132,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     { dispose: () => clearTimeout(historyTimer) },
-    { dispose: () => clearInterval(clock) },
   );
   updateStatus();
 

@@ -28,22 +28,27 @@ export const ServerCommands = {
   installDependencies: 'flowrun.installDependencies',
 } as const;
 
-/** flowrun/status.py ExecutionStatus */
-export type ExecutionStatus =
-  | 'queued'
-  | 'running'
-  | 'paused'
-  | 'succeeded'
-  | 'failed'
-  | 'stopped'
-  | 'timed_out'
-  | 'interrupted';
+/** flowrun/status.py ExecutionStatus; the terminal ones are those that are not ACTIVE. */
+export const EXECUTION_STATUSES = [
+  'queued',
+  'running',
+  'paused',
+  'succeeded',
+  'failed',
+  'stopped',
+  'timed_out',
+  'interrupted',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export const TERMINAL_EXECUTION: ReadonlySet<string> = new Set(EXECUTION_STATUSES.slice(3));
 
 /** flowrun/status.py NodeStatus: of nodes and stages. */
 export type NodeStatus =
   'pending' | 'running' | 'paused' | 'succeeded' | 'failed' | 'skipped' | 'stopped';
 
-export type Status = ExecutionStatus | NodeStatus;
+/** design §9: where an execution came from (`flowrun serve` records `production`). */
+export const EXECUTION_MODES = ['test', 'production', 'batch'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
 /** The design §5 error object: of a node, an execution, or a refused request (`data`). */
 export interface ErrorInfo {
@@ -123,7 +128,8 @@ interface ExecutionHeader {
   workflowId: string;
   file: string;
   status: ExecutionStatus;
-  mode?: 'test' | 'production' | 'batch';
+  /** Absent in trees the client made before the server said (a run it just started). */
+  mode?: ExecutionMode;
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
@@ -156,10 +162,6 @@ export interface ExecuteResult {
   executionId: string;
 }
 
-export interface StopParams {
-  executionId: string;
-}
-
 export interface StopResult {
   stopped: boolean;
 }
@@ -167,7 +169,8 @@ export interface StopResult {
 export interface HistoryParams {
   uri?: string;
   workflowId?: string;
-  status?: string;
+  status?: ExecutionStatus;
+  mode?: ExecutionMode;
   limit?: number;
   before?: string;
 }
@@ -176,35 +179,9 @@ export interface HistoryResult {
   executions: ExecutionSummary[];
 }
 
-export interface ExecutionParams {
-  executionId: string;
-}
-
-export interface PythonEnvironmentResult {
-  path: string;
-  version: string | null;
-  ok: boolean;
-  problems: string[];
-  missing: string[];
-}
-
-/** One engine event (design §5 and docs/internals.md "Events"); the tree comes in `patch`. */
+/** One engine event (design §5, docs/internals.md "Events"): the client renders `patch`. */
 export interface EngineEvent {
-  event:
-    | 'execution_started'
-    | 'execution_finished'
-    | 'stage_started'
-    | 'stage_finished'
-    | 'node_started'
-    | 'node_log'
-    | 'node_retry'
-    | 'node_finished';
-  t?: number;
-  node?: string;
-  stage?: string | null;
-  iteration?: number | null;
-  attempt?: number;
-  status?: Status;
+  event: string;
   [key: string]: unknown;
 }
 
@@ -232,12 +209,3 @@ export interface ExecutionEventParams {
   event: EngineEvent;
   patch?: TreePatch | null;
 }
-
-/** Ended executions (flowrun/status.py: not ACTIVE). */
-export const TERMINAL_EXECUTION: ReadonlySet<string> = new Set([
-  'succeeded',
-  'failed',
-  'stopped',
-  'timed_out',
-  'interrupted',
-]);

@@ -9,62 +9,48 @@ export interface StatusView {
   error: boolean;
 }
 
+/** [text, tooltip, command, error] of each state; `running` with runs is counted below. */
+const VIEWS: Record<ServerState, [string, string, string, boolean]> = {
+  starting: ['$(sync~spin) Flowrun', 'Flowrun server starting…', 'flowrun.showOutput', false],
+  needsSetup: [
+    '$(warning) Flowrun',
+    'Flowrun needs a Python interpreter with flowrun installed. Click to select one.',
+    'flowrun.selectInterpreter',
+    true,
+  ],
+  stopped: [
+    '$(error) Flowrun',
+    'The Flowrun server is not running. Click to restart it.',
+    'flowrun.restartServer',
+    true,
+  ],
+  running: ['$(zap) Flowrun', 'Flowrun server running', 'flowrunExecutions.focus', false],
+};
+
 export function statusView(state: ServerState, running: number, interpreter?: string): StatusView {
-  const where = interpreter ? `\nPython: ${interpreter}` : '';
-  switch (state) {
-    case 'starting':
-      return {
-        text: '$(sync~spin) Flowrun',
-        tooltip: `Flowrun server starting…${where}`,
-        command: 'flowrun.showOutput',
-        error: false,
-      };
-    case 'needsSetup':
-      return {
-        text: '$(warning) Flowrun',
-        tooltip: 'Flowrun needs a Python interpreter with flowrun installed. Click to select one.',
-        command: 'flowrun.selectInterpreter',
-        error: true,
-      };
-    case 'stopped':
-      return {
-        text: '$(error) Flowrun',
-        tooltip: 'The Flowrun server is not running. Click to restart it.',
-        command: 'flowrun.restartServer',
-        error: true,
-      };
-    case 'running':
-      if (running > 0) {
-        return {
-          text: `$(loading~spin) Flowrun: ${running} running`,
-          tooltip: `${running} execution${running === 1 ? '' : 's'} running. Click to stop one.`,
-          command: 'flowrun.stopExecution',
-          error: false,
-        };
-      }
-      return {
-        text: '$(zap) Flowrun',
-        tooltip: `Flowrun server running${where}`,
-        command: 'flowrunExecutions.focus',
-        error: false,
-      };
+  if (state === 'running' && running > 0) {
+    return {
+      text: `$(loading~spin) Flowrun: ${running} running`,
+      tooltip: `${running} execution${running === 1 ? '' : 's'} running. Click to stop one.`,
+      command: 'flowrun.stopExecution',
+      error: false,
+    };
   }
+  const [text, tooltip, command, error] = VIEWS[state];
+  const where = interpreter && !error ? `\nPython: ${interpreter}` : '';
+  return { text, tooltip: tooltip + where, command, error };
 }
 
 export class FlowrunStatusBar implements vscode.Disposable {
-  private readonly item: vscode.StatusBarItem;
-
-  constructor() {
-    this.item = vscode.window.createStatusBarItem(
-      'flowrun.status',
-      vscode.StatusBarAlignment.Left,
-      10,
-    );
-    this.item.name = 'Flowrun';
-  }
+  private readonly item = vscode.window.createStatusBarItem(
+    'flowrun.status',
+    vscode.StatusBarAlignment.Left,
+    10,
+  );
 
   update(state: ServerState, running: number, interpreter?: string): void {
     const view = statusView(state, running, interpreter);
+    this.item.name = 'Flowrun';
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.command = view.command;

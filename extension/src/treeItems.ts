@@ -57,68 +57,71 @@ export function statusToIcon(status: string): IconSpec {
   return ICONS[status] ?? { id: 'question' };
 }
 
-export function executionContextValue(status: string): string {
-  const flags = ['flowrun.execution', status];
-  flags.push(TERMINAL_EXECUTION.has(status) ? 'rerunnable' : 'stoppable');
-  if (status === 'failed' || status === 'timed_out' || status === 'stopped') {
-    flags.push('hasFailedNode');
-  }
-  return flags.join(' ');
+/** The flags menus test (package.json `viewItem =~ /\bflag\b/`). */
+export function executionContextValue(status: string, mode?: string): string {
+  const terminal = TERMINAL_EXECUTION.has(status);
+  const failed = status === 'failed' || status === 'timed_out' || status === 'stopped';
+  return join(
+    ' ',
+    'flowrun.execution',
+    status,
+    terminal ? 'rerunnable' : 'stoppable',
+    failed && 'hasFailedNode',
+    mode === 'production' && 'production',
+  );
 }
 
 export function nodeContextValue(status: string, executionStatus: string): string {
-  const flags = ['flowrun.node', status];
-  if (TERMINAL_EXECUTION.has(executionStatus)) {
-    flags.push('rerunnableFrom');
-  }
-  return flags.join(' ');
+  return join(
+    ' ',
+    'flowrun.node',
+    status,
+    TERMINAL_EXECUTION.has(executionStatus) && 'rerunnableFrom',
+  );
 }
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms == null || !Number.isFinite(ms) || ms < 0) {
     return '';
   }
-  if (ms < 1000) {
-    return `${Math.round(ms)} ms`;
+  if (ms < 60_000) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
   }
-  const s = ms / 1000;
-  if (s < 60) {
-    return `${s.toFixed(1)} s`;
-  }
-  const totalS = Math.round(s);
-  if (totalS < 3600) {
-    return `${Math.floor(totalS / 60)} m ${totalS % 60} s`;
-  }
-  return `${Math.floor(totalS / 3600)} h ${Math.floor((totalS % 3600) / 60)} m`;
+  const s = Math.round(ms / 1000);
+  return s < 3600
+    ? `${Math.floor(s / 60)} m ${s % 60} s`
+    : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`;
 }
+
+const AGO: Array<[number, string]> = [
+  [86_400, 'd'],
+  [3600, 'h'],
+  [60, 'min'],
+  [1, 's'],
+];
 
 export function formatRelative(iso: string | null | undefined, now: number): string {
   const at = iso ? Date.parse(iso) : NaN;
-  if (Number.isNaN(at)) {
-    return '';
-  }
   const s = Math.max(0, Math.round((now - at) / 1000));
-  if (s < 10) {
-    return 'just now';
-  }
-  if (s < 60) {
-    return `${s} s ago`;
-  }
-  if (s < 3600) {
-    return `${Math.floor(s / 60)} min ago`;
-  }
-  if (s < 86_400) {
-    return `${Math.floor(s / 3600)} h ago`;
-  }
-  return `${Math.floor(s / 86_400)} d ago`;
+  const [size, unit] = AGO.find(([size]) => s >= size) ?? [1, 's'];
+  return Number.isNaN(at) ? '' : s < 10 ? 'just now' : `${Math.floor(s / size)} ${unit} ago`;
 }
 
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }
 
-function join(...parts: Array<string | undefined>): string {
-  return parts.filter((p) => p !== undefined && p !== '').join(' · ');
+type Part = string | false | null | undefined | 0;
+
+/** The parts that are set, joined by `separator`. */
+function join(separator: string, ...parts: Part[]): string {
+  return parts.filter(Boolean).join(separator);
+}
+
+const dot = (...parts: Part[]): string => join(' · ', ...parts);
+
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
 function basename(file: string): string {
@@ -158,7 +161,7 @@ function workflowItem(model: ExecutionModel, workflowId: string): ItemSpec {
     id: elementKey({ kind: 'workflow', workflowId }),
     label: workflowId,
     description: file ? basename(file) : undefined,
-    tooltip: join(file, `${executions.length} execution${executions.length === 1 ? '' : 's'}`),
+    tooltip: dot(file, plural(executions.length, 'execution')),
     icon: { id: 'type-hierarchy' },
     collapsible: 'expanded',
     contextValue: 'flowrun.workflow',
@@ -178,26 +181,31 @@ function executionItem(
   const tree = state.tree;
   const newest = model.executionsOf(tree.workflowId || UNKNOWN_WORKFLOW)[0]?.tree.id;
   const expand = !TERMINAL_EXECUTION.has(tree.status) || newest === executionId;
-  const lines = [
+  const tooltip = join(
+    '\n',
     `Execution ${tree.id}`,
     `Status: ${tree.status}`,
-    tree.startedAt ? `Started: ${tree.startedAt}` : undefined,
-    tree.finishedAt ? `Finished: ${tree.finishedAt}` : undefined,
-    tree.durationMs != null ? `Duration: ${formatDuration(tree.durationMs)}` : undefined,
-    tree.error ? `Error: ${tree.error.type}: ${tree.error.message}` : undefined,
-  ];
+    tree.mode && `Mode: ${tree.mode}`,
+    tree.startedAt && `Started: ${tree.startedAt}`,
+    tree.finishedAt && `Finished: ${tree.finishedAt}`,
+    tree.durationMs != null && `Duration: ${formatDuration(tree.durationMs)}`,
+    tree.error && `Error: ${tree.error.type}: ${tree.error.message}`,
+  );
+  // The editor's own runs are `test`: only the other modes are named on the line.
+  const mode = tree.mode !== 'test' && tree.mode;
   return {
     id: elementKey({ kind: 'execution', executionId }),
     label: shortId(tree.id),
-    description: join(
+    description: dot(
+      mode,
       tree.status,
       formatDuration(tree.durationMs),
       formatRelative(tree.startedAt, now),
     ),
-    tooltip: lines.filter((l) => l !== undefined).join('\n'),
+    tooltip,
     icon: statusToIcon(tree.status),
     collapsible: expand ? 'expanded' : 'collapsed',
-    contextValue: executionContextValue(tree.status),
+    contextValue: executionContextValue(tree.status, tree.mode),
   };
 }
 
@@ -209,13 +217,12 @@ function stageItem(
   if (stage === undefined) {
     return undefined;
   }
-  const n = stage.iterations;
-  const iterations = n ? `${n} iteration${n === 1 ? '' : 's'}` : undefined;
+  const iterations = stage.iterations && plural(stage.iterations, 'iteration');
   return {
     id: elementKey({ kind: 'stage', ...element }),
     label: stage.id,
-    description: join(stage.status, formatDuration(stage.durationMs), iterations),
-    tooltip: join(`Stage ${stage.id}`, stage.status, iterations),
+    description: dot(stage.status, formatDuration(stage.durationMs), iterations),
+    tooltip: dot(`Stage ${stage.id}`, stage.status, iterations),
     icon: statusToIcon(stage.status),
     collapsible: 'expanded',
     contextValue: `flowrun.stage ${stage.status}`,
@@ -228,20 +235,20 @@ function nodeItem(model: ExecutionModel, element: NodeElement): ItemSpec | undef
   if (node === undefined || state === undefined) {
     return undefined;
   }
-  const attempts = (node.attempts ?? 0) > 1 ? `attempt ${node.attempts}` : undefined;
+  const attempts = (node.attempts ?? 0) > 1 && `attempt ${node.attempts}`;
   const label = node.iteration != null ? `${node.id} #${node.iteration}` : node.id;
   const children = nodeChildren(node, element);
   return {
     id: elementKey(element),
     label,
-    description: join(
+    description: dot(
       node.status,
       formatDuration(node.durationMs),
       attempts,
-      node.given ? 'reused' : undefined,
-      node.pinned ? '📌 pinned' : undefined,
+      node.given && 'reused',
+      node.pinned && '📌 pinned',
     ),
-    tooltip: join(node.name ?? undefined, node.type ? `${node.type} node` : undefined, node.status),
+    tooltip: dot(node.name, node.type && `${node.type} node`, node.status),
     icon: statusToIcon(node.status),
     collapsible: children.length === 0 ? 'none' : node.error ? 'expanded' : 'collapsed',
     contextValue: nodeContextValue(node.status, state.tree.status),
@@ -253,18 +260,30 @@ function nodeItem(model: ExecutionModel, element: NodeElement): ItemSpec | undef
   };
 }
 
-const DETAIL_LABEL: Record<DetailPart, string> = {
-  input: 'Input',
-  output: 'Output',
-  error: 'Error',
-  logs: 'Logs',
-};
-
-const DETAIL_ICON: Record<DetailPart, IconSpec> = {
-  input: { id: 'arrow-right' },
-  output: { id: 'output' },
-  error: { id: 'warning', color: 'testing.iconFailed' },
-  logs: { id: 'list-flat' },
+/** The label, icon, description and tooltip of each detail of a node. */
+const DETAILS: Record<DetailPart, [string, IconSpec, (node: NodeTree) => [string, string]]> = {
+  input: ['Input', { id: 'arrow-right' }, (n) => [preview(n.input), preview(n.input, 2000)]],
+  output: ['Output', { id: 'output' }, (n) => [preview(n.output), preview(n.output, 2000)]],
+  error: [
+    'Error',
+    { id: 'warning', color: 'testing.iconFailed' },
+    ({ error: e }) => {
+      const text = e ? `${e.type}: ${e.message}` : '';
+      const suggestion = e?.suggestion && `Suggestion: ${e.suggestion}`;
+      return [preview(text), join('\n\n', text, suggestion, e?.traceback)];
+    },
+  ],
+  logs: [
+    'Logs',
+    { id: 'list-flat' },
+    ({ logs = [] }) => [
+      plural(logs.length, 'line'),
+      logs
+        .slice(-20)
+        .map((l) => l.text)
+        .join('\n'),
+    ],
+  ],
 };
 
 function detailItem(model: ExecutionModel, element: DetailElement): ItemSpec | undefined {
@@ -272,46 +291,17 @@ function detailItem(model: ExecutionModel, element: DetailElement): ItemSpec | u
   if (node === undefined) {
     return undefined;
   }
-  const { description, tooltip } = detailText(node, element.part);
+  const [label, icon, text] = DETAILS[element.part];
+  const [description, tooltip] = text(node);
+  const { executionId, nodeId, part, iteration, stageId: stage } = element;
   return {
     id: elementKey(element),
-    label: DETAIL_LABEL[element.part],
+    label,
     description,
     tooltip,
-    icon: DETAIL_ICON[element.part],
+    icon,
     collapsible: 'none',
-    contextValue: `flowrun.detail ${element.part}`,
-    openUri: formatUri({
-      executionId: element.executionId,
-      nodeId: element.nodeId,
-      part: element.part,
-      iteration: element.iteration,
-      stage: element.stageId,
-    }),
+    contextValue: `flowrun.detail ${part}`,
+    openUri: formatUri({ executionId, nodeId, part, iteration, stage }),
   };
-}
-
-function detailText(node: NodeTree, part: DetailPart): { description: string; tooltip: string } {
-  switch (part) {
-    case 'input':
-      return { description: preview(node.input), tooltip: preview(node.input, 2000) };
-    case 'output':
-      return { description: preview(node.output), tooltip: preview(node.output, 2000) };
-    case 'error': {
-      const e = node.error;
-      const text = e ? `${e.type}: ${e.message}` : '';
-      const extra = [e?.suggestion ? `Suggestion: ${e.suggestion}` : '', e?.traceback ?? ''];
-      return { description: preview(text), tooltip: [text, ...extra].filter(Boolean).join('\n\n') };
-    }
-    case 'logs': {
-      const logs = node.logs ?? [];
-      return {
-        description: `${logs.length} line${logs.length === 1 ? '' : 's'}`,
-        tooltip: logs
-          .slice(-20)
-          .map((line) => line.text ?? '')
-          .join('\n'),
-      };
-    }
-  }
 }

@@ -4,8 +4,8 @@
  * parents. `treeItems.ts` says what each shows.
  */
 import { ExecutionModel, UNKNOWN_WORKFLOW } from './executionModel';
-import { DetailPart } from './flowrunUri';
-import { NodeTree, StageTree } from './protocol';
+import { DETAIL_PARTS, DetailPart } from './flowrunUri';
+import { ExecutionChild, NodeTree, StageTree } from './protocol';
 import { ExecutionState, findNode } from './treePatch';
 
 export type TreeElement =
@@ -28,19 +28,12 @@ export interface DetailElement extends Omit<NodeElement, 'kind'> {
   part: DetailPart;
 }
 
+const KEY_FIELDS = ['workflowId', 'executionId', 'stageId', 'nodeId', 'iteration', 'part'];
+
+/** One string per element (its kind and fields in a fixed order). */
 export function elementKey(e: TreeElement): string {
-  switch (e.kind) {
-    case 'workflow':
-      return `workflow:${e.workflowId}`;
-    case 'execution':
-      return `execution:${e.executionId}`;
-    case 'stage':
-      return `stage:${e.executionId}:${e.stageId}`;
-    case 'node':
-      return `node:${e.executionId}:${e.stageId ?? ''}:${e.nodeId}:${e.iteration ?? ''}`;
-    case 'detail':
-      return `detail:${e.executionId}:${e.stageId ?? ''}:${e.nodeId}:${e.iteration ?? ''}:${e.part}`;
-  }
+  const fields = e as unknown as Record<string, unknown>;
+  return [e.kind, ...KEY_FIELDS.filter((k) => k in e).map((k) => fields[k] ?? '')].join(':');
 }
 
 export function childrenOf(model: ExecutionModel, element?: TreeElement): TreeElement[] {
@@ -53,9 +46,11 @@ export function childrenOf(model: ExecutionModel, element?: TreeElement): TreeEl
         .executionsOf(element.workflowId)
         .map((s) => ({ kind: 'execution', executionId: s.tree.id }));
     case 'execution':
-      return executionChildren(model.get(element.executionId), element.executionId);
-    case 'stage':
-      return stageChildren(model.get(element.executionId), element);
+      return nodesAndStages(model.get(element.executionId)?.tree.children, element.executionId);
+    case 'stage': {
+      const stage = findStage(model.get(element.executionId), element.stageId);
+      return nodesAndStages(stage?.children, element.executionId, element.stageId);
+    }
     case 'node':
       return nodeChildren(findNodeIn(model, element), element);
     case 'detail':
@@ -63,51 +58,36 @@ export function childrenOf(model: ExecutionModel, element?: TreeElement): TreeEl
   }
 }
 
-function executionChildren(state: ExecutionState | undefined, executionId: string): TreeElement[] {
-  return (state?.tree.children ?? []).map((child) =>
+function nodesAndStages(
+  children: ExecutionChild[] | undefined,
+  executionId: string,
+  stageId: string | null = null,
+): TreeElement[] {
+  return (children ?? []).map((child) =>
     child.kind === 'stage'
       ? { kind: 'stage', executionId, stageId: child.id }
       : {
           kind: 'node',
           executionId,
-          stageId: null,
+          stageId,
           nodeId: child.id,
           iteration: child.iteration ?? null,
         },
   );
 }
 
-function stageChildren(
-  state: ExecutionState | undefined,
-  element: { executionId: string; stageId: string },
-): TreeElement[] {
-  const stage = findStage(state, element.stageId);
-  return (stage?.children ?? []).map((node) => ({
-    kind: 'node',
-    executionId: element.executionId,
-    stageId: element.stageId,
-    nodeId: node.id,
-    iteration: node.iteration ?? null,
-  }));
-}
-
 export function nodeChildren(node: NodeTree | undefined, element: NodeElement): TreeElement[] {
   if (node === undefined) {
     return [];
   }
-  const parts: DetailPart[] = [];
-  if (node.input !== undefined && node.input !== null) {
-    parts.push('input');
-  }
-  if (node.status === 'succeeded' || (node.output !== undefined && node.output !== null)) {
-    parts.push('output');
-  }
-  if (node.error) {
-    parts.push('error');
-  }
-  if ((node.logs?.length ?? 0) > 0) {
-    parts.push('logs');
-  }
+  const has = (value: unknown): boolean => value !== undefined && value !== null;
+  const shown: Record<DetailPart, boolean> = {
+    input: has(node.input),
+    output: node.status === 'succeeded' || has(node.output),
+    error: Boolean(node.error),
+    logs: (node.logs?.length ?? 0) > 0,
+  };
+  const parts = DETAIL_PARTS.filter((part) => shown[part]);
   return parts.map((part) => ({ ...element, kind: 'detail', part }));
 }
 

@@ -56,6 +56,11 @@ function launch(python = '/py'): Launch {
   };
 }
 
+/** The interpreters the fake clients were started with, in order. */
+function commands(clients: FakeLsp[]): string[] {
+  return clients.map((c) => c.launch.server.command);
+}
+
 function setup(
   options: { launches?: Array<Launch | undefined>; failStart?: boolean; gate?: Promise<void> } = {},
 ) {
@@ -111,10 +116,7 @@ describe('FlowrunClient', () => {
     assert.equal(clients.length, 0);
     await client.requestRestart();
     await client.restartIfWanted();
-    assert.deepEqual(
-      clients.map((c) => c.launch.server.command),
-      ['/a', '/b'],
-    );
+    assert.deepEqual(commands(clients), ['/a', '/b']);
   });
 
   it('does not restart when the launch is unchanged, unless forced', async () => {
@@ -132,10 +134,7 @@ describe('FlowrunClient', () => {
     const { client, clients } = setup({ launches: [launch('/a'), launch('/b')] });
     await client.requestRestart();
     await client.requestRestart();
-    assert.deepEqual(
-      clients.map((c) => c.launch.server.command),
-      ['/a', '/b'],
-    );
+    assert.deepEqual(commands(clients), ['/a', '/b']);
   });
 
   it('coalesces a burst of restart requests', async () => {
@@ -144,10 +143,7 @@ describe('FlowrunClient', () => {
     });
     await Promise.all(Array.from({ length: 10 }, () => client.requestRestart()));
     assert.equal(resolvedCount(), 2);
-    assert.deepEqual(
-      clients.map((c) => c.launch.server.command),
-      ['/a', '/b'],
-    );
+    assert.deepEqual(commands(clients), ['/a', '/b']);
   });
 
   it('waits for setup when there is no usable interpreter', async () => {

@@ -12,7 +12,7 @@ import {
 } from '../commands';
 import { ServerNotReady } from '../client';
 import { ExecutionModel } from '../executionModel';
-import { ExecutionTree, ServerCommands } from '../protocol';
+import { ExecutionMode, ExecutionTree, ServerCommands } from '../protocol';
 import { node, ran, started, tree } from './fixtures';
 import { answers, calls, registered, reset } from './vscodeFake';
 
@@ -38,6 +38,7 @@ class Host implements CommandHost {
   loaded: string[] = [];
   trees: Record<string, ExecutionTree> = {};
   revealed: string[] = [];
+  modes: Array<string | undefined> = [];
   restarted = 0;
   async sendRequest<R>(method: string, params: object): Promise<R> {
     this.requests.push([method, params]);
@@ -55,6 +56,9 @@ class Host implements CommandHost {
   async loadHistory(): Promise<void> {}
   async revealExecution(id: string): Promise<void> {
     this.revealed.push(id);
+  }
+  async setModeFilter(mode: ExecutionMode | undefined): Promise<void> {
+    this.modes.push(mode);
   }
   async restartServer(): Promise<void> {
     this.restarted += 1;
@@ -144,30 +148,47 @@ describe('client commands', () => {
     ]);
   });
 
-  it('re-runs with the same inputs and trigger, or from a node', async () => {
+  it("re-runs through the server, which reuses the execution's trigger and inputs", async () => {
     const host = new Host();
     host.replies['flowrun/execute'] = { executionId: 'new' };
     registerCommands(host);
     await command(ClientCommands.rerunExecution)({ kind: 'execution', executionId: 'e1' });
-    const base = {
-      uri: 'file:///w/hello.workflow.yml',
-      inputs: { style: 'short' },
-      trigger: tree().trigger,
-    };
+    const base = { uri: 'file:///w/hello.workflow.yml', fromExecution: 'e1' };
     assert.deepEqual(host.requests[0], ['flowrun/execute', base]);
-    await command(ClientCommands.rerunFromNode)({
-      kind: 'node',
-      executionId: 'e1',
-      stageId: null,
-      nodeId: 'fetch',
-      iteration: null,
-    });
-    assert.deepEqual(host.requests[1], [
-      'flowrun/execute',
-      { ...base, fromExecution: 'e1', fromNode: 'fetch' },
-    ]);
-    await command(ClientCommands.rerunFromNode)(undefined);
+    const element = { kind: 'node', executionId: 'e1', stageId: null, nodeId: 'fetch' };
+    await command(ClientCommands.rerunFromNode)({ ...element, iteration: null });
+    assert.deepEqual(host.requests[1], ['flowrun/execute', { ...base, fromNode: 'fetch' }]);
+    await command(ClientCommands.rerunFromNode)('e1');
     assert.equal(host.requests.length, 2);
+    assert.ok(calls.some((c) => String(c.args[0]).includes('on a node in the Executions view')));
+  });
+
+  it('debugs a production execution in the editor: its file opens, it re-runs', async () => {
+    const host = new Host();
+    host.replies['flowrun/execute'] = { executionId: 'new' };
+    host.trees.prod = tree({ id: 'prod', mode: 'production' });
+    registerCommands(host);
+    await command(ClientCommands.debugInEditor)({ kind: 'execution', executionId: 'prod' });
+    const opened = calls.find((c) => c.fn === 'showTextDocument')!;
+    assert.equal(String(opened.args[0]), 'file:///w/hello.workflow.yml');
+    assert.deepEqual(host.requests, [
+      ['flowrun/execute', { uri: 'file:///w/hello.workflow.yml', fromExecution: 'prod' }],
+    ]);
+    host.replies['flowrun/history'] = { executions: [] };
+    await command(ClientCommands.debugInEditor)();
+    assert.deepEqual(host.requests[1], ['flowrun/history', { limit: 200, mode: 'production' }]);
+  });
+
+  it('filters the view by mode', async () => {
+    const host = new Host();
+    registerCommands(host);
+    answers.quickPick = { label: 'production' };
+    await command(ClientCommands.filterByMode)();
+    answers.quickPick = { label: 'All modes' };
+    await command(ClientCommands.filterByMode)();
+    answers.quickPick = undefined;
+    await command(ClientCommands.filterByMode)();
+    assert.deepEqual(host.modes, ['production', undefined]);
   });
 
   it('re-runs from the failed node, or says there is none', async () => {

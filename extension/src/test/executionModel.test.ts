@@ -145,4 +145,19 @@ describe('ExecutionModel', () => {
     assert.equal(model.all().length, 0);
     assert.deepEqual(changes.at(-1), {});
   });
+
+  it('shows only the filtered mode, and executions whose mode is not known yet', () => {
+    const model = new ExecutionModel();
+    model.setTree(tree({ id: 'prod', mode: 'production' }));
+    model.setTree(tree({ id: 'mine', mode: 'test', startedAt: '2023-11-14T22:14:00.000Z' }));
+    model.noteStarted('new', 'hello', '/w/hello.workflow.yml');
+    const shown = (): string[] => model.executionsOf('hello').map((s) => s.tree.id);
+    assert.deepEqual(shown(), ['new', 'mine', 'prod']);
+    model.modeFilter = 'production';
+    assert.deepEqual(shown(), ['new', 'prod']);
+    model.modeFilter = 'batch';
+    assert.deepEqual(shown(), ['new']);
+    assert.deepEqual(model.workflows(), [{ workflowId: 'hello', file: '/w/hello.workflow.yml' }]);
+    assert.equal(model.running().length, 1, 'the status bar still counts every run');
+  });
 });

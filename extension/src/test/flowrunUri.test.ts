@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderDocument, renderError, renderLogs } from '../documentContent';
-import { formatRef, formatUri, parseRef } from '../flowrunUri';
+import { DetailPart, formatRef, formatUri, parseRef } from '../flowrunUri';
 import { line, tree } from './fixtures';
 
 describe('flowrun: URIs', () => {
@@ -57,26 +57,13 @@ describe('document content', () => {
   it('renders the execution, input and output as JSON', () => {
     const t = tree();
     assert.deepEqual(JSON.parse(renderDocument(t, { executionId: 'e1' })!), t);
-    assert.equal(
-      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'output' }),
-      '{\n  "status": 200\n}\n',
-    );
-    assert.equal(
-      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'input' }),
-      '{\n  "url": "http://x"\n}\n',
-    );
-    assert.equal(
-      renderDocument(t, { executionId: 'e1', nodeId: 'nope', part: 'input' }),
-      undefined,
-    );
-    assert.equal(
-      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'error' }),
-      'No error.\n',
-    );
-    assert.equal(
-      renderDocument(t, { executionId: 'e1', nodeId: 'fetch', part: 'logs' }),
-      'GET /x\n',
-    );
+    const part = (nodeId: string, part: DetailPart): string | undefined =>
+      renderDocument(t, { executionId: 'e1', nodeId, part });
+    assert.equal(part('fetch', 'output'), '{\n  "status": 200\n}\n');
+    assert.equal(part('fetch', 'input'), '{\n  "url": "http://x"\n}\n');
+    assert.equal(part('nope', 'input'), undefined);
+    assert.equal(part('fetch', 'error'), 'No error.\n');
+    assert.equal(part('fetch', 'logs'), 'GET /x\n');
   });
 
   it('renders null for a node without output', () => {

@@ -11,18 +11,20 @@ function provide(docs: ExecutionDocuments, uri: string): Promise<string> {
   return docs.provideTextDocumentContent(vscode.Uri.parse(uri));
 }
 
+/** Documents over a model whose trees load (and are recorded) on demand. */
+function loading(): { model: ExecutionModel; loaded: string[]; docs: ExecutionDocuments } {
+  const model = new ExecutionModel();
+  const loaded: string[] = [];
+  const load = async (id: string): Promise<void> => {
+    loaded.push(id);
+    model.setTree(tree({ id }));
+  };
+  return { model, loaded, docs: new ExecutionDocuments(model, load, () => []) };
+}
+
 describe('ExecutionDocuments', () => {
   it('serves node output and the whole execution, loading the tree first', async () => {
-    const model = new ExecutionModel();
-    const loaded: string[] = [];
-    const docs = new ExecutionDocuments(
-      model,
-      async (id) => {
-        loaded.push(id);
-        model.setTree(tree());
-      },
-      () => [],
-    );
+    const { loaded, docs } = loading();
     assert.equal(await provide(docs, 'flowrun:/e1/fetch.output.json'), '{\n  "status": 200\n}\n');
     assert.deepEqual(loaded, ['e1']);
     assert.equal(JSON.parse(await provide(docs, 'flowrun:/e1/execution.json')).id, 'e1');
@@ -36,16 +38,7 @@ describe('ExecutionDocuments', () => {
   });
 
   it('fetches the stored tree of a whole execution once it ended, not per event', async () => {
-    const model = new ExecutionModel();
-    const loaded: string[] = [];
-    const docs = new ExecutionDocuments(
-      model,
-      async (id) => {
-        loaded.push(id);
-        model.setTree(tree({ id }));
-      },
-      () => [],
-    );
+    const { model, loaded, docs } = loading();
     model.applyPatch('e1', started());
     await provide(docs, 'flowrun:/e1/execution.json');
     await provide(docs, 'flowrun:/e1/fetch.input.json');

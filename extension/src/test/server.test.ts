@@ -11,23 +11,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import {
-  createMessageConnection,
-  MessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
+import * as rpc from 'vscode-jsonrpc/node';
 import { renderDocument } from '../documentContent';
 import { ExecutionModel } from '../executionModel';
-import {
-  ExecuteResult,
-  ExecutionEventParams,
-  ExecutionTree,
-  HistoryResult,
-  Notifications,
-  Requests,
-  TERMINAL_EXECUTION,
-} from '../protocol';
+import type { ExecuteResult, ExecutionEventParams, ExecutionTree } from '../protocol';
+import { HistoryResult, Notifications, Requests, TERMINAL_EXECUTION } from '../protocol';
 import { describe as describeItem } from '../treeItems';
 import { childrenOf } from '../treeModel';
 import { allNodes, ExecutionState } from '../treePatch';
@@ -84,7 +72,7 @@ nodes:
 `;
 
 let child: ChildProcess;
-let connection: MessageConnection;
+let connection: rpc.MessageConnection;
 let workspace: string;
 const model = new ExecutionModel();
 
@@ -164,9 +152,9 @@ before(async () => {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stderr!.resume();
-  connection = createMessageConnection(
-    new StreamMessageReader(child.stdout!),
-    new StreamMessageWriter(child.stdin!),
+  connection = rpc.createMessageConnection(
+    new rpc.StreamMessageReader(child.stdout!),
+    new rpc.StreamMessageWriter(child.stdin!),
   );
   connection.onRequest((method: string) => (method === 'workspace/configuration' ? [{}] : null));
   connection.onNotification(Notifications.executionEvent, (params: ExecutionEventParams) => {

@@ -70,21 +70,8 @@ describe('settings', () => {
   });
 
   it('restarts only for the interpreter and the history path', () => {
-    assert.equal(
-      needsRestart((k) => k === 'flowrun.python'),
-      true,
-    );
-    assert.equal(
-      needsRestart((k) => k === 'flowrun.historyPath'),
-      true,
-    );
-    assert.equal(
-      needsRestart((k) => k === 'flowrun.maxConcurrentRuns'),
-      false,
-    );
-    assert.equal(
-      needsRestart((k) => k === 'flowrun.trace.server'),
-      false,
-    );
+    const keys = ['python', 'historyPath', 'maxConcurrentRuns', 'trace.server'];
+    const restarts = keys.map((key) => needsRestart((k) => k === `flowrun.${key}`));
+    assert.deepEqual(restarts, [true, true, false, false]);
   });
 });

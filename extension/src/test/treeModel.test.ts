@@ -11,6 +11,7 @@ import {
   preview,
   statusToIcon,
 } from '../treeItems';
+import { EXECUTION_STATUSES } from '../protocol';
 import { childrenOf, elementKey, parentOf, TreeElement } from '../treeModel';
 import { BOOM, line, node, ran, stage, started, tree } from './fixtures';
 
@@ -20,6 +21,10 @@ function item(model: ExecutionModel, e: TreeElement): ItemSpec {
   const spec = describeItem(model, e, NOW);
   assert.ok(spec, `no item for ${elementKey(e)}`);
   return spec;
+}
+
+function nodeElement(nodeId: string): TreeElement & { kind: 'node' } {
+  return { kind: 'node', executionId: 'e1', stageId: null, nodeId, iteration: null };
 }
 
 function labels(model: ExecutionModel, e?: TreeElement): string[] {
@@ -132,13 +137,7 @@ describe('tree items', () => {
 
   it('shows a failed node with its error expanded, and details that open documents', () => {
     const model = failedRun();
-    const node = {
-      kind: 'node',
-      executionId: 'e1',
-      stageId: null,
-      nodeId: 'fetch',
-      iteration: null,
-    } as const;
+    const node = nodeElement('fetch');
     const spec = item(model, node);
     assert.equal(spec.label, 'fetch');
     assert.equal(spec.description, 'failed · 12 ms');
@@ -171,13 +170,7 @@ describe('tree items', () => {
     model.applyPatch('e1', started());
     model.applyPatch('e1', { node: ran('fetch', 'running', { attempts: 3, durationMs: null }) });
     model.applyPatch('e1', { node: ran('clean', 'succeeded', { given: true }) });
-    const fetch = {
-      kind: 'node',
-      executionId: 'e1',
-      stageId: null,
-      nodeId: 'fetch',
-      iteration: null,
-    } as const;
+    const fetch = nodeElement('fetch');
     const spec = item(model, fetch);
     assert.equal(spec.description, 'running · attempt 3');
     assert.equal(spec.contextValue, 'flowrun.node running');
@@ -209,32 +202,22 @@ describe('tree items', () => {
 
 describe('presentation helpers', () => {
   it('maps every status to an icon in one place', () => {
-    const ids = [
-      'queued',
-      'pending',
-      'running',
-      'paused',
-      'succeeded',
-      'failed',
-      'stopped',
-      'timed_out',
-      'interrupted',
-      'skipped',
-      'weird',
-    ].map((s) => statusToIcon(s).id);
-    assert.deepEqual(ids, [
-      'clock',
-      'circle-outline',
-      'loading~spin',
-      'debug-pause',
-      'pass',
-      'error',
-      'circle-slash',
-      'watch',
-      'debug-disconnect',
-      'debug-step-over',
-      'question',
-    ]);
+    const icons = Object.fromEntries(
+      [...EXECUTION_STATUSES, 'pending', 'skipped', 'weird'].map((s) => [s, statusToIcon(s).id]),
+    );
+    assert.deepEqual(icons, {
+      queued: 'clock',
+      running: 'loading~spin',
+      paused: 'debug-pause',
+      succeeded: 'pass',
+      failed: 'error',
+      stopped: 'circle-slash',
+      timed_out: 'watch',
+      interrupted: 'debug-disconnect',
+      pending: 'circle-outline',
+      skipped: 'debug-step-over',
+      weird: 'question',
+    });
   });
 
   it('builds context values with capability flags', () => {

@@ -55,6 +55,7 @@ async def list_history(server: FlowrunServer, args: p.HistoryParams) -> p.Histor
         workflow_id=args.workflow_id,
         file=file,
         status=args.status,
+        mode=args.mode,
         before=args.before,
         limit=args.limit,
     )

@@ -78,10 +78,15 @@ Status = Literal[
 ]
 
 
+# design §9: where an execution came from
+Mode = Literal["test", "production", "batch"]
+
+
 class HistoryParams(WireModel):
     uri: str | None = None
     workflow_id: str | None = None
     status: Status | None = None
+    mode: Mode | None = None
     limit: int = Field(default=50, ge=1, le=1000)
     before: str | None = None
 

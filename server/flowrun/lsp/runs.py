@@ -6,8 +6,9 @@ when it ends. The work itself is `RunService`'s; this module only translates.
 
 What may be run: an absolute `file:` URI of a `*.workflow.y{a,}ml` inside a workspace folder
 (any folder when the client opened none), saved or open. Anything else is -32602 naming `uri`.
-"Run from here" (`fromNode`, optionally `fromExecution`) reuses the inputs and trigger of the
-execution it starts from unless the caller gives its own.
+A re-run (`fromExecution`, `fromNode` or both) reuses the inputs and trigger of the execution
+it starts from unless the caller gives its own: "Re-run", "Run from here" and "Debug in Editor"
+(a production execution re-run in test mode with its request).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteRe
         from_execution = await resolve(server, from_execution, "fromExecution")
     if args.from_node is not None:
         await _check_node(server, args.uri, args.from_node)
+    if from_execution or args.from_node is not None:
         outline = await server.outline(args.uri)
         workflow_id = outline.workflow_id if outline else path.stem
         source = await rerun_source((await services(server)).store, workflow_id, from_execution)
