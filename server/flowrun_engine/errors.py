@@ -37,3 +37,9 @@ class NodeError(Exception):
         if self.suggestion is not None:
             error["suggestion"] = self.suggestion
         return error
+
+
+def execution_error(message: str, suggestion: str) -> NodeError:
+    """An `ExecutionError` with its suggestion: what nodes raise for a parameter they cannot
+    use or a program they cannot start."""
+    return NodeError("ExecutionError", message, suggestion=suggestion)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from flowrun_engine.context import NodeContext
-from flowrun_engine.errors import NodeError
+from flowrun_engine.errors import execution_error
 
 REGISTRY: dict[str, str] = {
     module.name: f"{__name__}.{module.name}"
@@ -27,10 +27,8 @@ NodeRunner = Callable[[dict[str, Any], NodeContext], Awaitable[Any]]
 def runner_for(node_type: str) -> NodeRunner:
     module_name = REGISTRY.get(node_type)
     if module_name is None:
-        raise NodeError(
-            "ExecutionError",
-            f"unknown node type `{node_type}`",
-            suggestion=f"use one of: {', '.join(sorted(REGISTRY))}",
+        raise execution_error(
+            f"unknown node type `{node_type}`", f"use one of: {', '.join(sorted(REGISTRY))}"
         )
     runner: NodeRunner = importlib.import_module(module_name).run
     return runner

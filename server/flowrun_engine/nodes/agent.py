@@ -20,7 +20,6 @@ stdout/stderr stream as the node's logs. `output` is its stdout without trailing
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
@@ -28,8 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowrun_engine.context import NodeContext, ProcessResult
-from flowrun_engine.errors import NodeError
+from flowrun_engine.errors import NodeError, execution_error
 from flowrun_engine.expr import to_text
+from flowrun_engine.nodes._params import provider_of
 
 MAX_PROMPT_BYTES = 120 * 1024  # Linux limits one argument to 128 KiB
 STDERR_TAIL_CHARS = 2000
@@ -61,10 +61,9 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     try:
         result = await ctx.run_process(argv, cwd=cwd, env=ctx.env)
     except (FileNotFoundError, PermissionError) as exc:
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{ctx.node_id}`: cannot start {argv[0]}: {exc.strerror or exc}",
-            suggestion="check that the CLI is installed and executable",
+            "check that the CLI is installed and executable",
         ) from None
     output = {"exit_code": result.exit_code, "output": result.stdout.rstrip("\n")}
     if result.exit_code != 0:
@@ -82,14 +81,7 @@ def _cli(params: dict[str, Any], node_id: str) -> AgentCli | None:
     name = params.get("provider")
     if name is None and params.get("command"):
         return None
-    cli = CLIS.get(name) if isinstance(name, str) else None
-    if cli is None:
-        raise NodeError(
-            "ExecutionError",
-            f"node `{node_id}`: unknown agent provider {json.dumps(name)}",
-            suggestion=f"set `provider` to one of: {', '.join(CLIS)} (or give `command`)",
-        )
-    return cli
+    return provider_of(params, CLIS, node_id, "agent", " (or give `command`)")
 
 
 def preamble(params: dict[str, Any]) -> str:
@@ -108,19 +100,16 @@ def preamble(params: dict[str, Any]) -> str:
 def _prompt(params: dict[str, Any], node_id: str) -> str:
     prompt = params.get("prompt")
     if prompt is None or prompt == "":
-        raise NodeError(
-            "ExecutionError",
-            f"node `{node_id}` has no `prompt`",
-            suggestion="add `prompt:` with the task for the agent",
+        raise execution_error(
+            f"node `{node_id}` has no `prompt`", "add `prompt:` with the task for the agent"
         )
     head = preamble(params)
     text = f"{head}\n\nTask:\n{to_text(prompt)}" if head else to_text(prompt)
     if len(text.encode()) > MAX_PROMPT_BYTES:
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}`: the prompt is {len(text.encode())} bytes; a command-line"
             f" argument can hold at most {MAX_PROMPT_BYTES} bytes",
-            suggestion="write the long context to a file and tell the agent to read it",
+            "write the long context to a file and tell the agent to read it",
         )
     return text
 
@@ -134,20 +123,18 @@ def _base_argv(params: dict[str, Any], cli: AgentCli | None, node_id: str) -> li
         try:
             argv = shlex.split(command)
         except ValueError as exc:
-            raise NodeError(
-                "ExecutionError",
+            raise execution_error(
                 f"node `{node_id}`: cannot split `command` {command!r}: {exc}",
-                suggestion="check the quotes in `command`, or give it as a list",
+                "check the quotes in `command`, or give it as a list",
             ) from None
     elif isinstance(command, list):
         argv = [to_text(part) for part in command]
     else:
         argv = []
     if not argv:
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}`: `command` must be a command line or a list of arguments",
-            suggestion="for example `command: claude -p --model sonnet`",
+            "for example `command: claude -p --model sonnet`",
         )
     return argv
 
@@ -162,15 +149,13 @@ def _find_program(
     if found is not None:
         return found
     if cli is not None and not params.get("command"):
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{ctx.node_id}`: {program} ({cli.label}) not found on PATH",
-            suggestion=f"install it with `{cli.install}`, or set `command:` to the CLI's full path",
+            f"install it with `{cli.install}`, or set `command:` to the CLI's full path",
         )
-    raise NodeError(
-        "ExecutionError",
+    raise execution_error(
         f"node `{ctx.node_id}`: {program} (from `command`) not found on PATH",
-        suggestion="install it, put it on PATH, or write its full path in `command`",
+        "install it, put it on PATH, or write its full path in `command`",
     )
 
 

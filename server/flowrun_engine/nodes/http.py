@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flowrun_engine.context import NodeContext
-from flowrun_engine.errors import NodeError
+from flowrun_engine.errors import NodeError, execution_error
 from flowrun_engine.expr import to_text
 from flowrun_engine.nodes._net_http import (
     MAX_BODY,
@@ -57,10 +57,9 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
 def _mapping(params: dict[str, Any], key: str, node_id: str) -> dict[str, Any]:
     value = params.get(key) or {}
     if not isinstance(value, dict):
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}`: `{key}` must be a mapping of names to values, got {to_text(value)}",
-            suggestion=f"write `{key}: {{name: value}}`",
+            f"write `{key}: {{name: value}}`",
         )
     return value
 
@@ -68,10 +67,9 @@ def _mapping(params: dict[str, Any], key: str, node_id: str) -> dict[str, Any]:
 def _url(params: dict[str, Any], node_id: str) -> str:
     url = params.get("url")
     if not isinstance(url, str) or not url.strip():
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}` has no `url`",
-            suggestion="set `url` to the full address, e.g. https://example.com/api",
+            "set `url` to the full address, e.g. https://example.com/api",
         )
     return with_query(url.strip(), _mapping(params, "query", node_id))
 
@@ -79,10 +77,9 @@ def _url(params: dict[str, Any], node_id: str) -> str:
 def _body(params: dict[str, Any], headers: dict[str, str], node_id: str) -> bytes | None:
     has_json, has_body = params.get("json") is not None, params.get("body") is not None
     if has_json and has_body:
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}` has both `json` and `body`",
-            suggestion="use `json` for a JSON payload or `body` for raw text, not both",
+            "use `json` for a JSON payload or `body` for raw text, not both",
         )
     if has_json:
         if not any(name.lower() == "content-type" for name in headers):
@@ -100,11 +97,10 @@ def _expected(value: Any, node_id: str) -> list[str]:
         return ["2xx"]
     patterns = [str(item).lower() for item in items if not isinstance(item, bool)]
     if len(patterns) != len(items) or not all(_STATUS_PATTERN.fullmatch(p) for p in patterns):
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}`: `expect_status` must be a status code, a list of them, or"
             f" a pattern like '2xx'; got {to_text(value)}",
-            suggestion="for example `expect_status: [200, 404]` or `expect_status: 2xx`",
+            "for example `expect_status: [200, 404]` or `expect_status: 2xx`",
         )
     return patterns
 

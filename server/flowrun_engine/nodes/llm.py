@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowrun_engine.context import NodeContext
-from flowrun_engine.errors import NodeError
+from flowrun_engine.errors import NodeError, execution_error
 from flowrun_engine.events import Redactor
 from flowrun_engine.expr import to_text
 from flowrun_engine.nodes._net_http import NetworkError, Response, send, status_phrase
+from flowrun_engine.nodes._params import provider_of
 
 ANTHROPIC_VERSION = "2023-06-01"
 ANTHROPIC_MAX_TOKENS = 1024
@@ -88,24 +89,15 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
 
 
 def _provider(params: dict[str, Any], node_id: str) -> Provider:
-    name = params.get("provider")
-    provider = PROVIDERS.get(name) if isinstance(name, str) else None
-    if provider is None:
-        raise NodeError(
-            "ExecutionError",
-            f"node `{node_id}`: unknown llm provider {json.dumps(name)}",
-            suggestion=f"set `provider` to one of: {', '.join(PROVIDERS)}",
-        )
-    return provider
+    return provider_of(params, PROVIDERS, node_id, "llm")
 
 
 def _model(params: dict[str, Any], node_id: str) -> str:
     model = params.get("model")
     if not isinstance(model, str) or not model:
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}` has no `model`",
-            suggestion="set `model` to the provider's model name, e.g. llama-3.1-8b-instant",
+            "set `model` to the provider's model name, e.g. llama-3.1-8b-instant",
         )
     return model
 
@@ -132,10 +124,9 @@ def _api_key(provider: Provider, params: dict[str, Any], ctx: NodeContext) -> st
 def _base_url(provider: Provider, params: dict[str, Any], node_id: str) -> str:
     base = params.get("base_url") or provider.base_url
     if not isinstance(base, str) or not base:
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}`: provider {provider.name} needs `base_url`",
-            suggestion="set `base_url` to the server's API root, e.g. http://localhost:8000/v1",
+            "set `base_url` to the server's API root, e.g. http://localhost:8000/v1",
         )
     return base.rstrip("/")
 
@@ -145,20 +136,18 @@ def _messages(params: dict[str, Any], node_id: str) -> list[dict[str, Any]]:
     if raw is not None and not (
         isinstance(raw, list) and all(isinstance(m, dict) and "role" in m for m in raw)
     ):
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}`: `messages` must be a list of {{role, content}} mappings",
-            suggestion="for example `messages: [{role: user, content: Hello}]`, or use `prompt`",
+            "for example `messages: [{role: user, content: Hello}]`, or use `prompt`",
         )
     messages = [dict(m) for m in raw or []]
     prompt = params.get("prompt")
     if prompt is not None:
         messages.append({"role": "user", "content": to_text(prompt)})
     if not messages:
-        raise NodeError(
-            "ExecutionError",
+        raise execution_error(
             f"node `{node_id}` has neither `prompt` nor `messages`",
-            suggestion="add `prompt:` with the text to send to the model",
+            "add `prompt:` with the text to send to the model",
         )
     return messages
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from flowrun_engine import jsonfinite
 from flowrun_engine.context import NodeContext, ProcessResult
-from flowrun_engine.errors import NodeError
+from flowrun_engine.errors import NodeError, execution_error
 from flowrun_engine.expr import to_text
 
 STDERR_TAIL_LINES = 20
@@ -45,10 +45,9 @@ def _argv(run_value: Any, node_id: str) -> list[str]:
         return ["/bin/sh", "-c", run_value]
     if isinstance(run_value, list) and run_value:
         return [to_text(part) for part in run_value]
-    raise NodeError(
-        "ExecutionError",
+    raise execution_error(
         f"node `{node_id}` has nothing to run: `run` is {json.dumps(run_value)}",
-        suggestion="set `run` to a command string or a list of arguments",
+        "set `run` to a command string or a list of arguments",
     )
 
 
