@@ -81,7 +81,7 @@ async def test_the_early_child_is_adopted(
     assert await service.wait(await service.execute(path)) == "succeeded"  # now cached
 
     early = early_child(path, python=sys.executable)
-    assert early is not None and early.popen.pid in live_pids()
+    assert early is not None and early.engine.popen.pid in live_pids()
 
     async def no_spawn(*args: object) -> None:
         raise AssertionError("spawned a second child")
@@ -91,7 +91,7 @@ async def test_the_early_child_is_adopted(
     assert early.adopted and execution_id == early.spec.execution_id
     assert await service.wait(execution_id) == "succeeded"
     assert (tmp_path / "ran.txt").read_text() == "ran\nran\n"
-    assert early.popen.pid not in live_pids() and not early.scratch.exists()
+    assert early.engine.popen.pid not in live_pids() and not early.engine.scratch.exists()
     tree = await service.store.execution_tree(execution_id)
     assert tree["status"] == "succeeded"
 
@@ -105,8 +105,8 @@ async def test_a_child_that_does_not_match_is_killed_before_it_runs(
     early = early_child(path, python=sys.executable, timeout=5)  # execute gets no timeout
     assert early is not None
     execution_id = await service.execute(path, prespawned=early)
-    assert not early.adopted and early.popen.returncode is not None
-    assert not early.scratch.exists() and early.popen.pid not in live_pids()
+    assert not early.adopted and early.engine.popen.returncode is not None
+    assert not early.engine.scratch.exists() and early.engine.popen.pid not in live_pids()
     status = await service.wait(execution_id)
     assert status == "succeeded", await service.store.execution_tree(execution_id)
     assert (tmp_path / "ran.txt").read_text() == "ran\nran\n"  # the early child ran nothing
@@ -119,7 +119,7 @@ async def test_a_refused_run_kills_the_early_child(tmp_path: Path, service: RunS
     assert early is not None
     with pytest.raises(PythonNotFound):
         await service.execute(path, python=str(tmp_path / "python9"), prespawned=early)
-    assert early.popen.returncode is not None and not early.scratch.exists()
+    assert early.engine.popen.returncode is not None and not early.engine.scratch.exists()
 
 
 async def test_a_discarded_child_never_runs_the_workflow(
@@ -130,7 +130,7 @@ async def test_a_discarded_child_never_runs_the_workflow(
     early = early_child(path, python=sys.executable)
     assert early is not None
     early.discard()
-    assert early.popen.returncode is not None
+    assert early.engine.popen.returncode is not None
     assert (tmp_path / "ran.txt").read_text() == "ran\n"
 
 
@@ -187,7 +187,7 @@ async def test_an_adopted_child_stopped_before_it_starts_is_killed(
     await child.stop()
     result = await child.run()
     assert result.status == "stopped"
-    assert early.popen.returncode is not None and not early.scratch.exists()
+    assert early.engine.popen.returncode is not None and not early.engine.scratch.exists()
     assert (tmp_path / "ran.txt").read_text() == "ran\n"
 
 

@@ -65,12 +65,12 @@ def _run(pool: WarmPool, tmp_path: Path, execution_id: str) -> tuple[dict[str, o
     )
     pid = child.popen.pid
     early = child.prespawned(spec)
-    assert early.popen.stdin is not None
-    early.popen.stdin.write(json.dumps(RESOLVED).encode())
-    early.popen.stdin.close()
-    with os.fdopen(early.read_fd, "rb") as events:
+    assert early.engine.popen.stdin is not None
+    early.engine.popen.stdin.write(json.dumps(RESOLVED).encode())
+    early.engine.popen.stdin.close()
+    with os.fdopen(early.engine.read_fd, "rb") as events:
         lines = [json.loads(line) for line in events.read().splitlines()]
-    early.popen.wait(30)
+    early.engine.popen.wait(30)
     finished = next(e for e in lines if e["event"] == "execution_finished")
     return finished, pid
 

@@ -11,7 +11,6 @@ On the early path: no asyncio, logging or dataclasses at module level here.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +30,6 @@ class Prespawned:
         self.spec = engine.spec
         self.adopted = False
         self.discarded = False
-
-    @property
-    def popen(self) -> subprocess.Popen[bytes]:
-        return self.engine.popen
-
-    @property
-    def scratch(self) -> Path:
-        return self.engine.scratch
-
-    @property
-    def read_fd(self) -> int:
-        return self.engine.read_fd
 
     def discard(self) -> None:
         if not self.discarded:
