@@ -21,17 +21,16 @@ def register(subparsers: Any) -> None:
         _diff,
         help="compare two executions node by node",
         description="Compare two executions node by node: status, duration and output.",
+        ids={"a": "ID_A", "b": "ID_B"},
     )
-    diff.add_argument("a", metavar="ID_A")
-    diff.add_argument("b", metavar="ID_B")
     common_options(diff)
 
 
 async def _diff(store: HistoryStore, args: argparse.Namespace) -> int:
     from flowrun.history.diff import diff_trees
 
-    tree_a = await store.execution_tree(await store.resolve_id(args.a))
-    tree_b = await store.execution_tree(await store.resolve_id(args.b))
+    tree_a = await store.execution_tree(args.a)
+    tree_b = await store.execution_tree(args.b)
     result = diff_trees(tree_a, tree_b)
     if args.json:
         print_json(result)

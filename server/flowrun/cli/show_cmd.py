@@ -20,13 +20,13 @@ def register(subparsers: Any) -> None:
         help="show one execution as a tree",
         description="Show one execution: stages, nodes, input, output, error and logs. "
         "A unique prefix of the id is enough.",
+        ids={"execution": "EXECUTION_ID"},
     )
-    show.add_argument("execution", metavar="EXECUTION_ID")
     common_options(show)
 
 
 async def _show(store: HistoryStore, args: argparse.Namespace) -> int:
-    tree = await store.execution_tree(await store.resolve_id(args.execution))
+    tree = await store.execution_tree(args.execution)
     if args.json:
         print_json(tree)
         return 0

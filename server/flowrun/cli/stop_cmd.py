@@ -21,8 +21,8 @@ def register(subparsers: Any) -> None:
         help="stop a running execution",
         description="Stop a running execution, also one started by another flowrun process "
         "(the editor, another terminal) on this workspace.",
+        ids={"execution": "EXECUTION_ID"},
     )
-    stop.add_argument("execution", metavar="EXECUTION_ID")
     stop.add_argument(
         "--grace", type=float, default=3.0, metavar="SECONDS", help="SIGKILL after (3)"
     )
@@ -32,7 +32,6 @@ def register(subparsers: Any) -> None:
 async def _stop(store: HistoryStore, args: argparse.Namespace) -> int:
     from flowrun.runs import stopping
 
-    execution_id = await store.resolve_id(args.execution)
-    outcome = await stopping.stop_execution(store, execution_id, grace=args.grace)
+    outcome = await stopping.stop_execution(store, args.execution, grace=args.grace)
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
     return 0 if outcome.ok else 1

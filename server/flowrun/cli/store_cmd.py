@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +21,24 @@ NoHistory = Callable[[argparse.Namespace, Path], int] | None
 
 
 def add_store_command(
-    subparsers: Any, name: str, command: Command, no_history: NoHistory = None, **options: Any
+    subparsers: Any,
+    name: str,
+    command: Command,
+    no_history: NoHistory = None,
+    *,
+    ids: Mapping[str, str] | None = None,
+    **options: Any,
 ) -> argparse.ArgumentParser:
-    """`flowrun NAME`, running `command` with the workspace's history open."""
-    return add_command(
-        subparsers, name, lambda args: run_with_store(args, command, no_history), **options
+    """`flowrun NAME`, running `command` with the workspace's history open. `ids`: the
+    positional arguments (dest → metavar) that name an execution by a unique prefix of its
+    id; `command` finds them resolved to full ids."""
+    ids = dict(ids or {})
+    parser = add_command(
+        subparsers, name, lambda args: run_with_store(args, command, no_history, ids), **options
     )
+    for dest, metavar in ids.items():
+        parser.add_argument(dest, metavar=metavar)
+    return parser
 
 
 def common_options(parser: argparse.ArgumentParser) -> None:
@@ -34,19 +46,26 @@ def common_options(parser: argparse.ArgumentParser) -> None:
     add_db(parser)
 
 
-def run_with_store(args: argparse.Namespace, command: Command, no_history: NoHistory = None) -> int:
+def run_with_store(
+    args: argparse.Namespace,
+    command: Command,
+    no_history: NoHistory = None,
+    ids: Iterable[str] = (),
+) -> int:
     import asyncio  # here, not at the top: every `flowrun` command imports this module
 
     from flowrun.runs.errors import FlowrunError
 
     try:
-        return asyncio.run(_with_store(args, command, no_history))
+        return asyncio.run(_with_store(args, command, no_history, ids))
     except FlowrunError as exc:
         fail(args.command, exc.message, exc.suggestion)
         return 1
 
 
-async def _with_store(args: argparse.Namespace, command: Command, no_history: NoHistory) -> int:
+async def _with_store(
+    args: argparse.Namespace, command: Command, no_history: NoHistory, ids: Iterable[str]
+) -> int:
     from flowrun.history.location import history_location
     from flowrun.history.store import HistoryStore
     from flowrun.runs.errors import UnknownExecution
@@ -65,6 +84,8 @@ async def _with_store(args: argparse.Namespace, command: Command, no_history: No
             print(f"flowrun: {notice}", file=sys.stderr)
         if args.command != "stop":  # stop handles a dead owner itself (and its processes)
             await store.mark_interrupted()  # runs whose flowrun process died: not "running"
+        for dest in ids:
+            setattr(args, dest, await store.resolve_id(getattr(args, dest)))
         return await command(store, args)
     finally:
         await store.close()
