@@ -84,18 +84,19 @@ def group_of(pid: int) -> int | None:
     return int(fields[2]) if fields and len(fields) > 2 else None
 
 
-def _state(pid: int) -> str | None:
+def state_of(pid: int) -> str | None:
+    """The state letter of `pid` (R, S, T, Z, ...), None when it is gone."""
     fields = _stat_fields(pid)
     return fields[0] if fields else None
 
 
 def is_alive(pid: int) -> bool:
     """True while `pid` exists and is not a zombie (a zombie no longer runs or holds anything)."""
-    return _state(pid) not in (None, "Z", "X", "x")
+    return state_of(pid) not in (None, "Z", "X", "x")
 
 
 def is_zombie(pid: int) -> bool:
-    return _state(pid) == "Z"
+    return state_of(pid) == "Z"
 
 
 def children_of(pid: int) -> list[int]:

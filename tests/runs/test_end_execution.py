@@ -96,3 +96,31 @@ def test_the_cgroups_of_a_killed_supervisor_are_ended_by_the_next() -> None:
 def test_no_cgroup_is_harmless(tmp_path: Path) -> None:
     assert cgroup.pids(tmp_path / "missing") == []
     cgroup.kill(tmp_path / "missing")  # nothing to end, nothing raised
+
+
+def _session(code: str) -> subprocess.Popen[bytes]:
+    """A python in its own session that prints "ready" once `code` ran, then sleeps."""
+    script = f"{code}\nprint('ready', flush=True)\nimport time\ntime.sleep(300)"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+    return child
+
+
+def test_cut_short_says_alone_for_an_engine_without_children_and_kills_it() -> None:
+    engine = _session("pass")
+    scope = containment.Scope(new_execution_id(), engine.pid, engine.pid)
+    assert containment.cut_short(scope) is True
+    assert engine.wait(10) == -9
+
+
+def test_cut_short_is_not_alone_while_a_child_lives_and_end_execution_ends_it() -> None:
+    engine = _session("import subprocess; c = subprocess.Popen(['sleep', '300'])")
+    scope = containment.Scope(new_execution_id(), engine.pid, engine.pid)
+    grandchild = [int(p) for p in Path(f"/proc/{engine.pid}/task/{engine.pid}/children")
+                  .read_text().split()]  # fmt: skip
+    assert containment.cut_short(scope) is False
+    assert engine.wait(10) == -9
+    containment.end_execution(scope, grace=0)
+    assert wait_gone(grandchild) == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,6 +30,7 @@ from flowrun_engine import proctree
 
 COOKIE = "FLOWRUN_EXECUTION_ID"
 GRACE = 3.0
+STOP_CHECKS = 40  # how often `cut_short` looks whether the engine is stopped yet
 
 # A program that supervises engines (`flowrun run`, `flowrun lsp`) is their subreaper. A host
 # that only embeds the running side (the test suite) may switch this off: orphans would come
@@ -92,13 +94,33 @@ def end_execution(scope: Scope, *, grace: float = GRACE) -> list[int]:
     return pids
 
 
-def cut_short(scope: Scope) -> None:
+def cut_short(scope: Scope) -> bool:
     """SIGKILL the engine's group now, without waiting: its run is over (it wrote
-    `execution_finished`) and its teardown would only delay the result. `end_execution`
-    with grace 0 follows for everything else."""
-    if scope.pgid is not None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(scope.pgid, signal.SIGKILL)
+    `execution_finished`) and its teardown would only delay the result.
+
+    True when the engine was all that lived of the execution: stopped (SIGSTOP, so that it
+    starts nothing more), it had no child. It is a subreaper, so every live process of its
+    execution is one of its descendants: `end_execution` (its scans of /proc) has nothing
+    to find then. False: run `end_execution` with grace 0 for everything else."""
+    alone = scope.cgroup is None and scope.pid is not None and _stopped_alone(scope.pid)
+    for kill, target in ((os.killpg, scope.pgid), (os.kill, scope.pid)):
+        if target is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(target, signal.SIGKILL)
+    return alone
+
+
+def _stopped_alone(pid: int) -> bool:
+    """Stop `pid`; True once it is stopped and has no child (a zombie child counts)."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for _ in range(STOP_CHECKS):  # the signal is delivered at once; its effect shows soon
+        if proctree.state_of(pid) in ("T", "t"):
+            return not proctree.children_of(pid)
+        time.sleep(0.0005)
+    return False
 
 
 def group_members(pgid: int) -> list[int]:

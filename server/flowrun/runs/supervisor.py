@@ -72,7 +72,7 @@ class EngineChild:
         self._running_nodes: dict[tuple[str, Any], dict[str, Any]] = {}
         self._redactions = outcome.redactions(spec.secrets)
         self._early: Prespawned | None = None
-        self._ending: asyncio.Task[list[int]] | None = None
+        self._ending: asyncio.Future[list[int]] | None = None
 
     def adopt(self, early: Prespawned) -> None:
         """Run in `early`, a child already spawned with this spec (before `start`)."""
@@ -186,8 +186,11 @@ class EngineChild:
             # The run is over; the engine's own teardown would only delay the result.
             import asyncio
 
-            containment.cut_short(self._engine.scope)
-            self._ending = asyncio.create_task(self._end_processes(grace=0.0))
+            if containment.cut_short(self._engine.scope):  # nothing else of it lives
+                self._ending = asyncio.get_running_loop().create_future()
+                self._ending.set_result([])
+            else:
+                self._ending = asyncio.create_task(self._end_processes(grace=0.0))
 
     def _track(self, event: dict[str, Any]) -> None:
         name = event.get("event")

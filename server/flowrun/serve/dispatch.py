@@ -133,6 +133,7 @@ class Dispatcher:
                     result = await self._in_slot(execution)
                 finally:
                     self.running -= 1
+            await self._finish(execution, result)  # the slot is free for the next child
         except asyncio.CancelledError:
             result = RunResult(
                 "stopped", None, _error("Stopped", "The server stopped."), None, False
@@ -149,18 +150,14 @@ class Dispatcher:
     async def _in_slot(self, execution: Execution) -> RunResult:
         execution.started_at = time.monotonic()
         if execution.stop_reason is not None:  # stopped (timed out) while queued
-            result = unstarted(execution.stop_reason, execution.route.timeout)
-            await self._finish(execution, result)
-            return result
+            return unstarted(execution.stop_reason, execution.route.timeout)
         child = self._child(execution)
         execution.child = child
         try:
             child.adopt(self.pool.take().prespawned(child.spec))
-            result = await child.run()
+            return await child.run()
         except OSError as exc:
-            result = RunResult("failed", None, _error("SpawnError", str(exc)), None, False)
-        await self._finish(execution, result)
-        return result
+            return RunResult("failed", None, _error("SpawnError", str(exc)), None, False)
 
     def _child(self, execution: Execution) -> EngineChild:
         route = execution.route

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import subprocess
+import threading
 from collections import deque
 from pathlib import Path
 
@@ -120,8 +121,10 @@ def spawn_warm(python: str) -> WarmChild:
 class WarmPool:
     """`size` warm children of one interpreter; `take()` one, another starts behind it.
 
-    With `fork=True` the children are forked by a `Zygote` (started on the first fill);
-    when it cannot start or dies, children are started as interpreters again."""
+    The children behind are started by a filler thread, so that a take never waits for a
+    start (unless none is ready). With `fork=True` the children are forked by a `Zygote`
+    (started on the first fill); when it cannot start or dies, children are started as
+    interpreters again."""
 
     def __init__(self, python: str, size: int, *, fork: bool = True) -> None:
         self.python = python
@@ -130,14 +133,21 @@ class WarmPool:
         self._closed = False
         self._fork = fork
         self._zygote: Zygote | None = None
+        self._lock = threading.Lock()  # one start at a time; guards `_zygote`
+        self._wanted = threading.Event()
+        self._filler: threading.Thread | None = None
 
     def fill(self) -> None:
-        while not self._closed and len(self._ready) < self.size:
-            try:
-                self._ready.append(self._spawn())
-            except OSError:
-                log.exception("could not start a warm engine child with %s", self.python)
-                return
+        """Start children until `size` are ready (in this thread)."""
+        while not self._closed:
+            with self._lock:
+                if len(self._ready) >= self.size:
+                    return
+                try:
+                    self._ready.append(self._spawn())
+                except OSError:
+                    log.exception("could not start a warm engine child with %s", self.python)
+                    return
 
     def _spawn(self) -> WarmChild:
         zygote = self._zygote_now()
@@ -164,7 +174,7 @@ class WarmPool:
         return self._zygote
 
     def take(self) -> WarmChild:
-        """A ready child if there is one (else a new one); refill behind it."""
+        """A ready child if there is one (else a new one); the filler starts one behind it."""
         child: WarmChild | None = None
         while self._ready:
             candidate = self._ready.popleft()
@@ -173,9 +183,24 @@ class WarmPool:
                 break
             candidate.discard()
         if child is None:
-            child = self._spawn()
-        self.fill()
+            with self._lock:
+                child = self._spawn()
+        self._refill()
         return child
+
+    def _refill(self) -> None:
+        if self._filler is None and not self._closed:
+            self._filler = threading.Thread(
+                target=self._fill_loop, name="flowrun-warm", daemon=True
+            )
+            self._filler.start()
+        self._wanted.set()
+
+    def _fill_loop(self) -> None:
+        while not self._closed:
+            self._wanted.wait()
+            self._wanted.clear()
+            self.fill()
 
     @property
     def ready(self) -> int:
@@ -183,9 +208,13 @@ class WarmPool:
 
     def close(self) -> None:
         self._closed = True
-        while self._ready:
-            with contextlib.suppress(Exception):
-                self._ready.popleft().discard()
-        if self._zygote is not None:
-            self._zygote.close()
-            self._zygote = None
+        self._wanted.set()
+        if self._filler is not None:
+            self._filler.join(30)
+        with self._lock:
+            while self._ready:
+                with contextlib.suppress(Exception):
+                    self._ready.popleft().discard()
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None

@@ -8,6 +8,12 @@ zygote is stdlib-only code run with `python -c`; it dies with the server (parent
 signal), and its children with it. Messages go over a SOCK_SEQPACKET socket pair: the
 server sends the child's four pipe ends (SCM_RIGHTS); the zygote answers the child's pid,
 and later its exit status (it is the children's parent, so it reaps them).
+
+What a child would otherwise pay for on every execution is paid once here: the engine and
+its nodes are imported; `gc.freeze()` keeps the collector off the inherited objects (else
+its first pass touches, and so copies, every page); `signal.valid_signals()` (asyncio
+calls it for each signal handler: 60-odd enum conversions each time) answers a copy of a
+set computed once.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ for _n in ('transform','shell','python','http'):
   __import__('flowrun_engine.nodes.'+_n)
  except Exception:
   pass
+import gc
+_vs=frozenset(signal.valid_signals());signal.valid_signals=lambda:set(_vs)
+gc.collect();gc.freeze()
 r,w=os.pipe();os.set_blocking(w,False);os.set_blocking(r,False)
 signal.set_wakeup_fd(w);signal.signal(signal.SIGCHLD,lambda *a:None)
 sel=selectors.DefaultSelector();sel.register(sock,selectors.EVENT_READ);sel.register(r,selectors.EVENT_READ)
