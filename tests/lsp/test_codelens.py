@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lsprotocol import types
 
 from lsp.harness import Session
+from lsp.test_execute import pids_of, start
 from lsp.test_symbols import rng
-from lsp.workflows import NODES, STAGES, write
+from lsp.workflows import NODES, STAGES, long_running, write
 
 
 async def lenses(session: Session, name: str) -> list[types.CodeLens]:
@@ -78,3 +80,32 @@ async def test_an_http_trigger_offers_to_edit_the_sample_request(
             {"uri": uri, "trigger": sample},
         ),
     ]
+
+
+async def test_the_lenses_of_a_run_follow_it_and_end_with_it(workspace: Path) -> None:
+    """While a run goes: `■ Stop` and no `… queued` (the history's last status of a run that
+    runs); the moment its last event is out: no `■ Stop`, the final status (a screenshot showed
+    `■ Stop … queued` above a run that had ended)."""
+    write(workspace, "long.workflow.yml", long_running())
+    session = await start(workspace)
+    try:
+        run = await session.request("flowrun/execute", {"uri": session.uri("long.workflow.yml")})
+        execution_id = run["executionId"]
+        await pids_of(session, execution_id)
+        during = titles(await lenses(session, "long.workflow.yml"))
+        assert during == ["▶ Run Test", "■ Stop", "▶ Run from here"], during
+        await session.request("flowrun/stop", {"executionId": execution_id})
+        await session.events.wait_for(
+            lambda p: (
+                p["executionId"] == execution_id and p["event"]["event"] == "execution_finished"
+            )
+        )
+        after = titles(await lenses(session, "long.workflow.yml"))
+        assert after[0] == "▶ Run Test" and after[2:] == ["▶ Run from here"], after
+        assert re.fullmatch(r"■ [\d.]+ (ms|s) · 1 run", after[1]), after  # stopped, its time
+    finally:
+        await session.stop()
+
+
+def titles(found: list[types.CodeLens]) -> list[str]:
+    return [item.command.title for item in found if item.command]

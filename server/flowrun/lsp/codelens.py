@@ -5,7 +5,8 @@ A workflow with an HTTP trigger also gets `▶ Run Test with Request…`, which 
 
 The workflow lenses sit on the `nodes:`/`stages:` line (line 0 without one); the last run reads
 `✓ 2.1 s · 14 runs` from the history store. Lenses are refreshed (when the client supports
-`workspace/codeLens/refresh`) as runs start and end: see `execute.py`.
+`workspace/codeLens/refresh`) as runs start and end: see `runs.py`, which ends a run's Stop
+lens before the client hears its last event.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flowrun.lsp.protocol import (
     CMD_STOP,
 )
 from flowrun.lsp.server import FlowrunServer, uri_to_path
+from flowrun.status import is_active
 
 STATUS_ICONS = {
     "succeeded": "✓",
@@ -48,13 +50,13 @@ def setup(server: FlowrunServer) -> None:
             lenses.append(
                 _lens(anchor, "▶ Run Test with Request…", CLIENT_CMD_RUN_WITH_REQUEST, request)
             )
-        lenses += [
-            _lens(anchor, "■ Stop", CMD_STOP, {"executionId": execution_id})
-            for execution_id, run_uri in server.active_runs.items()
-            if run_uri == uri
-        ]
         stats = await _stats(server, outline.workflow_id, uri)
-        if stats:
+        # read after the last await: a run that ended meanwhile has no Stop (runs.py)
+        stops = [eid for eid, run_uri in server.active_runs.items() if run_uri == uri]
+        lenses += [_lens(anchor, "■ Stop", CMD_STOP, {"executionId": eid}) for eid in stops]
+        # the history's last status is the run's own while it goes (`queued` until it ends):
+        # the Stop lens says it runs
+        if stats and not (stops and is_active(stats.get("lastStatus"))):
             lenses.append(types.CodeLens(range=anchor, command=_last_run(stats)))
         lenses += [
             _lens(

@@ -149,8 +149,11 @@ async def _follow(server: FlowrunServer, runs: RunService, execution_id: str) ->
 async def forward_event(server: FlowrunServer, execution_id: str, event: dict[str, Any]) -> None:
     patch = await patch_for((await services(server)).store, execution_id, event)
     message = p.ExecutionEvent(execution_id=execution_id, event=event, patch=patch)
+    kind = event.get("event")
+    if kind == "execution_finished":  # a client that saw the end never gets its Stop lens
+        server.active_runs.pop(execution_id, None)
     server.notify(p.EXECUTION_EVENT, message.wire())
-    if event.get("event") == "execution_started":
+    if kind in ("execution_started", "execution_finished"):
         server.refresh_code_lenses()
 
 
