@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from flowrun.humanize import format_duration
 from flowrun.status_style import PINNED, icon
+from flowrun_engine import events as ev
 
 PREVIEW_CHARS = 300
 
@@ -32,19 +33,19 @@ class NodeProgress:
     def update(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """Apply an event; returns the node entry it changed, if any."""
         name = event.get("event")
-        if name == "execution_started":
+        if name == ev.EXECUTION_STARTED:
             self._plan(event.get("plan") or {})
             return None
-        if name == "execution_finished":
+        if name == ev.EXECUTION_FINISHED:
             self.status = str(event.get("status"))
             return None
         node = event.get("node")
-        if node is None or name not in ("node_started", "node_finished", "node_retry"):
+        if node is None or name not in (ev.NODE_STARTED, ev.NODE_FINISHED, ev.NODE_RETRY):
             return None
         entry = self.nodes.setdefault(str(node), _entry(None))
-        if name == "node_started":
+        if name == ev.NODE_STARTED:
             entry.update(status="running", started=time.monotonic(), attempt=event.get("attempt"))
-        elif name == "node_retry":
+        elif name == ev.NODE_RETRY:
             entry.update(status="running", retry=event.get("attempt"))
         else:
             entry.update(status=event.get("status"), duration_ms=event.get("duration_ms"))
@@ -75,7 +76,7 @@ class ProgressLines:
 
     def update(self, event: dict[str, Any]) -> None:
         self.progress.update(event)
-        if event.get("event") == "node_log":
+        if event.get("event") == ev.NODE_LOG:
             lines = log_lines(event, self.progress.id_width) if self.logs else []
         else:
             line = progress_line(event)
@@ -98,14 +99,14 @@ def log_lines(event: dict[str, Any], width: int = 0) -> list[str]:
 def progress_line(event: dict[str, Any]) -> str | None:
     name = event.get("event")
     where = node_label(event)
-    if name == "node_started":
+    if name == ev.NODE_STARTED:
         attempt = event.get("attempt") or 1
         return f"▶ {where} started" + (f" (attempt {attempt})" if attempt > 1 else "")
-    if name == "node_retry":
+    if name == ev.NODE_RETRY:
         return f"↻ {where} attempt {event.get('attempt')} failed; retrying in {event.get('delay')}s"
-    if name == "node_finished":
+    if name == ev.NODE_FINISHED:
         return _finished_line(event, where)
-    if name == "execution_finished":
+    if name == ev.EXECUTION_FINISHED:
         return f"{icon(str(event.get('status')))} run {event.get('status')}"
     return None
 

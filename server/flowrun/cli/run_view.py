@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowrun.cli.progress import ProgressLines
+from flowrun_engine import events as ev
 
 
 class View:
@@ -66,7 +67,7 @@ class LiveView(PlainView):
     def on_event(self, execution_id: str, event: dict[str, Any]) -> None:
         progress = self.lines.progress
         progress.update(event)
-        if event.get("event") == "node_log" and self.lines.logs:
+        if event.get("event") == ev.NODE_LOG and self.lines.logs:
             from flowrun.cli.live import log_text
 
             self.console.print(log_text(event, progress.id_width), highlight=False)

@@ -20,6 +20,7 @@ from typing import Any
 
 from flowrun.history import columns, payloads
 from flowrun.status import ExecutionStatus, NodeStatus
+from flowrun_engine import events as ev
 from flowrun_engine.context import LOG_BYTES_LIMIT, LOG_LINES_LIMIT
 
 Op = tuple[str, tuple[Any, ...]]
@@ -104,14 +105,14 @@ class EventRecorder:
         self._current: dict[NodeKey, int] = {}
         self._attempts: dict[RowKey, _Attempt] = {}
         self._handlers: dict[str, Callable[[str, Mapping[str, Any], float], list[Write]]] = {
-            "execution_started": self._execution_started,
-            "execution_finished": self._execution_finished,
-            "stage_started": self._stage_started,
-            "stage_finished": self._stage_finished,
-            "node_started": self._node_started,
-            "node_log": self._node_log,
-            "node_retry": self._node_retry,
-            "node_finished": self._node_finished,
+            ev.EXECUTION_STARTED: self._execution_started,
+            ev.EXECUTION_FINISHED: self._execution_finished,
+            ev.STAGE_STARTED: self._stage_started,
+            ev.STAGE_FINISHED: self._stage_finished,
+            ev.NODE_STARTED: self._node_started,
+            ev.NODE_LOG: self._node_log,
+            ev.NODE_RETRY: self._node_retry,
+            ev.NODE_FINISHED: self._node_finished,
         }
 
     def ops(self, execution_id: str, event: Mapping[str, Any]) -> list[Write]:

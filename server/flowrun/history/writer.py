@@ -22,6 +22,7 @@ import aiosqlite
 from flowrun.history import rows
 from flowrun.history.connection import Database
 from flowrun.history.recorder import EventRecorder, Finish, Write, compact
+from flowrun_engine import events as ev
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class BatchWriter:
 
     def _remember(self, execution_id: str, event: Mapping[str, Any], ops: list[Write]) -> None:
         record = self._records.get(execution_id)
-        if event.get("event") == "execution_started" and record is not None:
+        if event.get("event") == ev.EXECUTION_STARTED and record is not None:
             op = ops[0]
             if isinstance(op, tuple):  # (sql, (t, plan, id))
                 record.started_at = record.started_at or op[1][0]

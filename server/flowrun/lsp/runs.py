@@ -27,6 +27,7 @@ from flowrun.lsp.services import services
 from flowrun.runs.errors import FlowrunError, UnknownExecution
 from flowrun.runs.rerun import rerun_source
 from flowrun.runs.service import RunService
+from flowrun_engine import events as ev
 
 
 def setup(server: FlowrunServer) -> None:
@@ -150,10 +151,10 @@ async def forward_event(server: FlowrunServer, execution_id: str, event: dict[st
     patch = await patch_for((await services(server)).store, execution_id, event)
     message = p.ExecutionEvent(execution_id=execution_id, event=event, patch=patch)
     kind = event.get("event")
-    if kind == "execution_finished":  # a client that saw the end never gets its Stop lens
+    if kind == ev.EXECUTION_FINISHED:  # a client that saw the end never gets its Stop lens
         server.active_runs.pop(execution_id, None)
     server.notify(p.EXECUTION_EVENT, message.wire())
-    if kind in ("execution_started", "execution_finished"):
+    if kind in (ev.EXECUTION_STARTED, ev.EXECUTION_FINISHED):
         server.refresh_code_lenses()
 
 
