@@ -18,6 +18,7 @@ from flowrun_engine import events as ev
 from flowrun_engine.context import NodeContext
 from flowrun_engine.environment import RunEnvironment
 from flowrun_engine.errors import NodeError
+from flowrun_engine.forkserver import ForkServer
 from flowrun_engine.nodes import runner_for
 from flowrun_engine.plan import PlanNode
 from flowrun_engine.state import NodeStatus
@@ -37,6 +38,7 @@ class Workspace:
     scratch: str | None
     workflow_file: str | None
     execution_id: str
+    forks: ForkServer  # python nodes' processes (started on the first)
 
 
 class NodeExecutor:
@@ -155,6 +157,7 @@ class NodeExecutor:
             on_log=on_log,
             workflow_file=ws.workflow_file,
             code_line=node.code_line,
+            forks=ws.forks,
         )
 
     def finish(

@@ -13,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flowrun_engine import containment, proctree
+from flowrun_engine import containment
 from flowrun_engine.errors import NodeError
 from flowrun_engine.events import Redactor
+from flowrun_engine.forkserver import ForkServer
+from flowrun_engine.processes import CHUNK, ResultReader, Started, start_exec, start_forked
 
 CAPTURE_LIMIT = 10 * 1024 * 1024
 LOG_BYTES_LIMIT = 2 * 1024 * 1024
@@ -27,7 +29,6 @@ LOG_LINES_LIMIT = 20_000
 LINE_LIMIT = 16 * 1024
 QUIET = 0.05  # seconds for the pipes to reach EOF once the process exited (nothing holds them)
 DRAIN_GRACE = 0.5  # seconds to read what is left once what it left running is ended
-_CHUNK = 64 * 1024
 
 LogFn = Callable[[str, str], None]
 
@@ -57,6 +58,7 @@ class NodeContext:
         workflow_file: str | None = None,
         code_line: int | None = None,
         token: str | None = None,
+        forks: ForkServer | None = None,
     ) -> None:
         self.node_id = node_id
         self.attempt = attempt
@@ -69,6 +71,7 @@ class NodeContext:
         self.code_line = code_line  # line of the node's `code` in the file (python nodes)
         # FLOWRUN_NODE_TOKEN of this attempt's processes (containment.py)
         self.token = token or f"{node_id}:{attempt}:{os.urandom(8).hex()}"
+        self.forks = forks  # the run's fork server (python nodes); None: the node starts one
         self.logs: list[tuple[str, str]] = []
         self._on_log: LogFn = on_log if on_log is not None else self._keep
         self._log_bytes = 0
@@ -121,6 +124,11 @@ class NodeContext:
             )
         return path
 
+    def process_env(self, env: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of a process of this attempt: `env` (default: the node's) with
+        the attempt's token."""
+        return {**(self.env if env is None else env), containment.TOKEN_VAR: self.token}
+
     async def run_process(
         self,
         argv: list[str],
@@ -138,86 +146,76 @@ class NodeContext:
         `ProcessResult.result`. Raises FileNotFoundError/PermissionError when the program
         cannot be started.
         """
-        env = {**(self.env if env is None else env), containment.TOKEN_VAR: self.token}
+
+        async def start(result_fd: int | None) -> Started:
+            args = argv if result_fd is None else [*argv, str(result_fd)]
+            return await start_exec(args, cwd or self.cwd, self.process_env(env), stdin, result_fd)
+
+        return await self._run(start, stdin, result_pipe)
+
+    async def run_forked(self, forks: ForkServer, stdin: bytes) -> ProcessResult:
+        """As `run_process`, for a process forked by the run's fork server (a python node's:
+        `stdin` is its job, which names its environment and folder)."""
+
+        async def start(result_fd: int | None) -> Started:
+            assert result_fd is not None
+            return await start_forked(forks, self.token, result_fd)
+
+        return await self._run(start, stdin, True)
+
+    async def _run(
+        self,
+        start: Callable[[int | None], Awaitable[Started]],
+        stdin: bytes | None,
+        result_pipe: bool,
+    ) -> ProcessResult:
         result_fds = os.pipe() if result_pipe else None
+        result = None
         try:
-            transport, proc, exited, result = await self._spawn(argv, cwd, env, stdin, result_fds)
+            if result_fds is not None:
+                result = await ResultReader.open(result_fds[0])
+            started = await start(None if result_fds is None else result_fds[1])
+        except BaseException:
+            if result is not None:
+                result.close()
+            raise
         finally:
             if result_fds is not None:
                 os.close(result_fds[1])
         try:
-            return await self._communicate(proc, exited, stdin, result)
+            return await self._communicate(started, stdin, result)
         except BaseException:
-            await asyncio.shield(self._end_processes(proc.pid))
+            await asyncio.shield(self._end_processes(started.pid, started.exited))
             raise
         finally:
-            proctree.WAITED_FOR.discard(proc.pid)
-            transport.close()  # pipes a killed process may still hold
+            started.close()  # pipes a killed process may still hold
             if result is not None:
                 result.close()
 
-    async def _spawn(
-        self,
-        argv: list[str],
-        cwd: str | None,
-        env: dict[str, str],
-        stdin: bytes | None,
-        result_fds: tuple[int, int] | None,
-    ) -> tuple[
-        asyncio.SubprocessTransport,
-        asyncio.subprocess.Process,
-        asyncio.Future[None],
-        _ResultReader | None,
-    ]:
-        loop = asyncio.get_running_loop()
-        result = None
-        if result_fds is not None:
-            argv = [*argv, str(result_fds[1])]
-            result = await _ResultReader.open(loop, result_fds[0])
-        try:
-            with containment.spawning() as waited:
-                transport, protocol = await loop.subprocess_exec(
-                    lambda: _Protocol(loop),
-                    *argv,
-                    cwd=cwd or self.cwd,
-                    env=env,
-                    stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.PIPE,
-                    pass_fds=() if result_fds is None else (result_fds[1],),
-                )
-                waited.add(transport.get_pid())
-        except BaseException:
-            if result is not None:
-                result.close()
-            raise
-        proc = asyncio.subprocess.Process(transport, protocol, loop)
-        return transport, proc, protocol.exited, result
-
-    async def _end_processes(self, root: int | None) -> None:
-        """SIGTERM then SIGKILL the process (when still running) and all it started."""
+    async def _end_processes(
+        self, root: int | None, exited: asyncio.Future[int] | None = None
+    ) -> None:
+        """SIGTERM then SIGKILL the process (when still running) and all it started; then
+        wait (a little) until its exit is collected: no zombie outlives the node."""
         found = await containment.end_node(self.token, root)
+        if exited is not None:
+            await _bounded(exited, containment.NODE_GRACE)
         left = [pid for pid in found if pid != root]
         if left and not self._closed:
             self.log("info", f"… ended {_processes(len(left))} the node left running")
 
     async def _communicate(
-        self,
-        proc: asyncio.subprocess.Process,
-        exited: asyncio.Future[None],
-        stdin: bytes | None,
-        result: _ResultReader | None,
+        self, started: Started, stdin: bytes | None, result: ResultReader | None
     ) -> ProcessResult:
-        assert proc.stdout is not None and proc.stderr is not None
         out, err = _Capture(self, "stdout"), _Capture(self, "stderr")
-        tasks = [out.pump(proc.stdout), err.pump(proc.stderr)]
+        tasks = [out.pump(started.stdout), err.pump(started.stderr)]
         if result is not None:
             tasks.append(result.pump())
-        if stdin is not None:
-            tasks.append(_feed(proc, stdin))
+        if started.stdin is not None:
+            tasks.append(_feed(started.stdin, stdin or b""))
         reading = asyncio.gather(*tasks)
         try:
-            await exited  # the node's own process: never the pipes a descendant may hold
+            await started.exited  # the node's own process: never the pipes a descendant may hold
             await _bounded(reading, QUIET)
             await self._end_processes(None)  # what it left running, holding a pipe or not
             await _bounded(reading, DRAIN_GRACE)
@@ -227,9 +225,8 @@ class NodeContext:
             reading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reading
-        code = proc.returncode
         return ProcessResult(
-            exit_code=-1 if code is None else code,
+            exit_code=started.exited.result(),
             stdout=out.text(),
             stderr=err.text(),
             result=None if result is None else result.data(),
@@ -246,58 +243,11 @@ def _processes(count: int) -> str:
     return f"{count} process{'es' if count != 1 else ''}"
 
 
-class _ResultReader:
-    """Collects what a process writes to its result pipe (read while it runs: a big result
-    must not fill the pipe and block the writer)."""
-
-    def __init__(self, reader: asyncio.StreamReader, transport: asyncio.BaseTransport) -> None:
-        self._reader = reader
-        self._transport = transport
-        self._chunks: list[bytes] = []
-
-    @classmethod
-    async def open(cls, loop: asyncio.AbstractEventLoop, fd: int) -> _ResultReader:
-        reader = asyncio.StreamReader(limit=_CHUNK, loop=loop)
-        transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(fd, "rb", 0)
-        )
-        return cls(reader, transport)
-
-    async def pump(self) -> None:
-        try:
-            while chunk := await self._reader.read(_CHUNK):
-                self._chunks.append(chunk)
-        finally:
-            self._transport.close()
-
-    def data(self) -> bytes:
-        return b"".join(self._chunks)
-
-    def close(self) -> None:
-        if not self._transport.is_closing():
-            self._transport.close()
-
-
-class _Protocol(asyncio.subprocess.SubprocessStreamProtocol):
-    """Tells when the process exits, even while a background process keeps its pipes open
-    (`Process.wait()` also waits for the pipes)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(limit=_CHUNK, loop=loop)
-        self.exited: asyncio.Future[None] = loop.create_future()
-
-    def process_exited(self) -> None:
-        super().process_exited()
-        if not self.exited.done():
-            self.exited.set_result(None)
-
-
-async def _feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
-    assert proc.stdin is not None
+async def _feed(stdin: asyncio.StreamWriter, data: bytes) -> None:
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        proc.stdin.write(data)
-        await proc.stdin.drain()
-    proc.stdin.close()
+        stdin.write(data)
+        await stdin.drain()
+    stdin.close()
 
 
 class _Capture:
@@ -311,7 +261,7 @@ class _Capture:
         self._pending = b""
 
     async def pump(self, reader: asyncio.StreamReader) -> None:
-        while chunk := await reader.read(_CHUNK):
+        while chunk := await reader.read(CHUNK):
             self._keep(chunk)
             if not self._ctx.logs_exhausted:
                 self._log_lines(chunk)

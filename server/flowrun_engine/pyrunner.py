@@ -1,17 +1,17 @@
-"""The process a `python` node runs in: `python -u -c BOOT <result fd>` (see nodes/python.py).
+"""The process a `python` node runs in: forked by the run's fork server (`zygote.py`).
 
 Reads one job on stdin (`code` or `function`, `args`, `node_id`, `workflow_file`,
-`code_line`, `cwd`), then gives the user's code an empty stdin, calls `main(**args)` (or the
-function) and writes the reply to the result fd: `{"ok": True, "output": ...}` or
-`{"ok": False, "error": {type, message, traceback?, suggestion?}}`. Output needs no
-redirection: the node's logs are this process's fds 1 and 2, so `print`, `os.write(1, ...)`,
-`os.system` and subprocesses all land there.
+`code_line`, `cwd`, `env`), takes the node's environment and folder, then gives the user's
+code an empty stdin, calls `main(**args)` (or the function) and writes the reply to the
+result fd: `{"ok": True, "output": ...}` or `{"ok": False, "error": {type, message,
+traceback?, suggestion?}}`. Output needs no redirection: the node's logs are this process's
+fds 1 and 2, so `print`, `os.write(1, ...)`, `os.system` and subprocesses all land there.
 
-This starts once per node, so it imports almost nothing (`marshal` and `math` are built
-in): the job and the reply are `marshal`
-data (built in; the engine runs the same interpreter), the output is checked and turned into
-plain JSON types here (as `json` would: tuples become lists, keys strings), and `typing`,
-`json`, `re`, `traceback` and `linecache` are only imported when something fails.
+Every node process inherits what the fork server imported, so this imports almost nothing
+(`marshal` and `math` are built in): the job and the reply are `marshal` data (built in;
+the engine runs the same interpreter), the output is checked and turned into plain JSON
+types here (as `json` would: tuples become lists, keys strings), and `typing`, `json`,
+`re`, `traceback` and `linecache` are only imported when something fails.
 """
 
 import marshal
@@ -39,6 +39,7 @@ class Job:
         self.workflow_file: str | None = data.get("workflow_file")
         self.code_line: int | None = data.get("code_line")
         self.cwd = str(data.get("cwd") or os.getcwd())
+        self.env: dict[str, str] | None = data.get("env")
         self.source: tuple[str, str] | None = None  # (file name, padded code) of `code`
 
 
@@ -54,12 +55,13 @@ def _register_source(job: Job) -> None:
 
 def main(result_fd: int) -> None:
     os.set_inheritable(result_fd, False)  # not for the user's subprocesses
-    for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # type: ignore[union-attr]
-    job = Job(marshal.loads(sys.stdin.buffer.read()))
+    with open(0, "rb", closefd=False) as stdin:
+        job = Job(marshal.loads(stdin.read()))
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
+    _streams()
+    _enter(job)
     try:
         reply: dict[str, Any] = {"ok": True, "output": plain(run(job), job.node_id)}
     except NodeError as exc:
@@ -68,6 +70,31 @@ def main(result_fd: int) -> None:
     sys.stderr.flush()
     with open(result_fd, "wb", closefd=True) as out:
         out.write(marshal.dumps(reply))
+
+
+def _streams() -> None:
+    """`sys.stdin`, `sys.stdout` and `sys.stderr` over this process's fds 0, 1 and 2 (the
+    fork server's own were over other files), unbuffered, in UTF-8. (`sys.__stdout__` stays
+    the server's, which writes to fd 1 too.)"""
+    import io
+
+    stdin = io.BufferedReader(io.FileIO(0, "r", closefd=False))
+    sys.stdin = io.TextIOWrapper(stdin, "utf-8")
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        raw = io.FileIO(fd, "w", closefd=False)
+        text = io.TextIOWrapper(raw, "utf-8", "backslashreplace", write_through=True)
+        setattr(sys, name, text)
+
+
+def _enter(job: Job) -> None:
+    """Take the node's environment (its `PYTHONPATH` too, as an interpreter start would) and
+    folder."""
+    if job.env is not None:
+        os.environ.clear()
+        os.environ.update(job.env)
+        extra = [p for p in job.env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.path[1:1] = [p for p in extra if p not in sys.path]
+    os.chdir(job.cwd)
 
 
 def run(job: Job) -> "Any":

@@ -19,6 +19,7 @@ from flowrun_engine import containment, expr
 from flowrun_engine import events as ev
 from flowrun_engine.attempts import NodeExecutor, Outcome, Workspace, render_value, truthy
 from flowrun_engine.environment import RunEnvironment, build_environment
+from flowrun_engine.forkserver import ForkServer, token_room
 from flowrun_engine.plan import Plan, PlanNode, PlanStage, build_plan
 from flowrun_engine.state import Action, ExecutionState, NodeStatus
 
@@ -66,8 +67,16 @@ class Runner:
             "env": {**environ, **self.env.workflow_env},
             "secrets": self.env.secrets,
         }
+        self.forks = ForkServer(
+            self.env.variables, token_room(self.execution_id, list(self.plan.nodes))
+        )
         workspace = Workspace(
-            self.env, self.cwd, self.scratch, self.workflow.get("file"), self.execution_id
+            self.env,
+            self.cwd,
+            self.scratch,
+            self.workflow.get("file"),
+            self.execution_id,
+            self.forks,
         )
         self.nodes = NodeExecutor(
             self.emitter,
@@ -112,6 +121,7 @@ class Runner:
             plan=self.plan.to_event(),
         )
         status, error = await self._supervised()
+        await self.forks.close()
         await containment.end_run(self.execution_id)  # nothing the run started outlives it
         self._skip_rest()
         outputs = self._outputs()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import Child, Engine, node, workflow
+from flowrun_engine import proctree
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
 from flowrun_engine.nodes.python import run
@@ -285,3 +286,58 @@ async def test_the_node_process_imports_almost_nothing(tmp_path: Path) -> None:
     ).stdout.split()  # fmt: skip
     loaded = await call({"code": code}, ctx(tmp_path))
     assert [m for m in loaded if m not in bare] == []
+
+
+IDENTITY = """\
+import os
+def main():
+    with open('/proc/self/environ', 'rb') as f:
+        exec_env = f.read().split(b'\\0')
+    token = os.environ['FLOWRUN_NODE_TOKEN']
+    return {'parent': os.getppid(), 'pid': os.getpid(), 'token': token,
+            'visible': ('FLOWRUN_NODE_TOKEN=' + token).encode() in exec_env}
+"""
+
+
+def test_python_nodes_are_forked_by_one_server_and_carry_their_token(engine: Engine) -> None:
+    """One interpreter per run forks every python node's process; each one's exec'd
+    environment (what containment reads in /proc) holds its own node token."""
+    run_ = engine(workflow(*(node(f"p{i}", "python", with_={"code": IDENTITY}) for i in range(3))))
+    found = [run_.output(f"p{i}") for i in range(3)]
+    assert len({f["parent"] for f in found}) == 1
+    assert len({f["pid"] for f in found}) == 3
+    assert [f["token"].split(":")[1] for f in found] == ["p0", "p1", "p2"]
+    assert all(f["visible"] for f in found)
+
+
+def test_a_fork_without_exec_left_running_ends_with_its_node(tmp_path: Path) -> None:
+    """A process the node's code forked (no exec) and detached is found by the token its
+    memory copy carries, and ended when the node ends, while the run goes on."""
+    pid_file = tmp_path / "pid"
+    code = (
+        "import os, time\ndef main():\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        f"            open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "            time.sleep(300)\n"
+        "        os._exit(0)\n"
+        f"    while not os.path.exists({str(pid_file)!r}):\n"
+        "        time.sleep(0.02)\n"
+        "    return 1\n"
+    )
+    child = Child.start(
+        workflow(
+            node("forks", "python", with_={"code": code}),
+            node("other", "shell", with_={"run": "sleep 300"}),
+        )
+    )
+    try:
+        finished = child.wait_for(lambda e: e["event"] == "node_finished" and e["node"] == "forks")
+        assert finished["status"] == "succeeded"
+        pid = int(pid_file.read_text())
+        assert not proctree.is_alive(pid)
+        assert child.proc.poll() is None  # the run is still going
+    finally:
+        os.kill(child.proc.pid, signal.SIGTERM)
+        assert child.finish().status == "stopped"

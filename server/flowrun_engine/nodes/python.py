@@ -1,35 +1,40 @@
 """`python`: `code` defining `main(**args)`, or `function: "package.module:attr"`.
 
-The user's code runs in its own process (`flowrun_engine.pyrunner`, started with the
-engine's interpreter), so a timeout or a stop ends it, and everything it started, like a
-shell command; and what it writes to its file descriptors 1 and 2, by any means, is this
-node's stdout/stderr logs. The job goes in on stdin and the result comes back on a pipe of
-its own (`marshal` data: the same interpreter writes and reads it). The code is compiled
-with the file name `<file.workflow.yml:node_id>` and padded so line numbers are those of the
-workflow file when the node carries `code_line`.
+The user's code runs in its own process (`flowrun_engine.pyrunner`, forked by the run's fork
+server, an interpreter like the engine's: `forkserver.py`), so a timeout or a stop ends it,
+and everything it started, like a shell command; and what it writes to its file
+descriptors 1 and 2, by any means, is this node's stdout/stderr logs. The job goes in on
+stdin and the result comes back on a pipe of its own (`marshal` data: the same interpreter
+writes and reads it). The code is compiled with the file name `<file.workflow.yml:node_id>`
+and padded so line numbers are those of the workflow file when the node carries
+`code_line`.
 """
 
 from __future__ import annotations
 
 import marshal
-import os
-import sys
 from typing import Any
 
 from flowrun_engine.context import NodeContext, ProcessResult
 from flowrun_engine.errors import NodeError
 from flowrun_engine.expr import to_text
+from flowrun_engine.forkserver import ForkServer
 
-# the package's parent as the engine imported it (the run's scratch link, or the source tree)
-_ENGINE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_BOOT = (
-    f"import sys;sys.path.insert(0,{_ENGINE_PARENT!r});"
-    "from flowrun_engine.pyrunner import main;main(int(sys.argv[1]))"
-)
 STDERR_TAIL_LINES = 20
 
 
 async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
+    if ctx.forks is not None:
+        return await _run(params, ctx, ctx.forks)
+    forks = ForkServer(ctx.env)  # a context built alone (tests): a server for this node
+    try:
+        return await _run(params, ctx, forks)
+    finally:
+        await forks.close()
+
+
+async def _run(params: dict[str, Any], ctx: NodeContext, forks: ForkServer) -> Any:
+    env = {str(k): to_text(v) for k, v in (params.get("env") or {}).items()}
     job = {
         "code": params.get("code"),
         "function": params.get("function"),
@@ -38,14 +43,10 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
         "workflow_file": ctx.workflow_file,
         "code_line": ctx.code_line,
         "cwd": ctx.cwd,
+        # `with.env`: the node's own process, so no other node sees it
+        "env": ctx.process_env({**ctx.env, **env}),
     }
-    env = {str(k): to_text(v) for k, v in (params.get("env") or {}).items()}
-    result = await ctx.run_process(
-        [sys.executable, "-u", "-c", _BOOT],
-        env={**ctx.env, **env},  # `with.env`: the node's own process, so no other node sees it
-        stdin=marshal.dumps(job),
-        result_pipe=True,
-    )
+    result = await ctx.run_forked(forks, marshal.dumps(job))
     reply = _reply(result)
     if reply is None:
         raise NodeError(
