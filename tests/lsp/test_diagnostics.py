@@ -231,3 +231,29 @@ async def test_the_editor_and_the_cli_say_the_same_about_yaml_1_1_traps(workspac
         assert [(d.code, d.range.start.line, d.range.start.character) for d in found] == expected
     finally:
         await session.stop()
+
+
+HOOK = """version: 1
+trigger: {type: http, method: POST, path: /hook}
+nodes:
+  - {id: a, type: transform, with: {value: 1}}
+"""
+
+
+async def test_two_workflows_on_one_route_each_get_route_conflict(workspace: Path) -> None:
+    write(workspace, "a.workflow.yml", HOOK)
+    write(workspace, "b.workflow.yml", HOOK)
+    session = await start_session(workspace)
+    try:
+        for mine, other in (("a", "b"), ("b", "a")):
+            found = await session.wait_diagnostics(f"{mine}.workflow.yml", lambda d: d != [])
+            [d] = found
+            assert d.code == "route-conflict"
+            assert "POST /hook" in d.message
+            assert d.related_information is not None
+            assert d.related_information[0].location.uri == session.uri(f"{other}.workflow.yml")
+        mark = session.diagnostics.mark()
+        session.open("b.workflow.yml", HOOK.replace("/hook", "/other"), version=1)
+        assert await session.wait_diagnostics("a.workflow.yml", lambda d: d == [], mark) == []
+    finally:
+        await session.stop()
