@@ -31,6 +31,7 @@ from flowrun.runs.spawn import SpawnedEngine, close_and_reap, start_child
 from flowrun.serve.zygote import ForkedChild, Zygote
 
 log = logging.getLogger(__name__)
+FORK_ATTEMPTS = 3
 
 # As `flowrun.runs.launch.WRAPPER` (fd 3, parent-death signal, parent check), then the
 # engine is imported before the header arrives.
@@ -133,6 +134,7 @@ class WarmPool:
         self._closed = False
         self._fork = fork
         self._zygote: Zygote | None = None
+        self._fork_failures = 0  # in a row; at FORK_ATTEMPTS, interpreters are started
         self._lock = threading.Lock()  # one start at a time; guards `_zygote`
         self._wanted = threading.Event()
         self._filler: threading.Thread | None = None
@@ -153,10 +155,15 @@ class WarmPool:
         zygote = self._zygote_now()
         if zygote is not None:
             try:
-                return fork_warm(zygote)
-            except OSError:
-                log.warning("the engine fork server failed; starting interpreters instead")
-                self._fork = False
+                child = fork_warm(zygote)
+                self._fork_failures = 0
+                return child
+            except OSError as exc:
+                self._fork_failures += 1
+                self._fork = self._fork_failures < FORK_ATTEMPTS
+                log.warning("the engine fork server failed (%s); a new one starts", exc)
+                zygote.close()
+                self._zygote = None
         return spawn_warm(self.python)
 
     def _zygote_now(self) -> Zygote | None:

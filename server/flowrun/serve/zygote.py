@@ -50,6 +50,7 @@ for _n in ('transform','shell','python','http'):
 import gc
 _vs=frozenset(signal.valid_signals());signal.valid_signals=lambda:set(_vs)
 gc.collect();gc.freeze()
+sock.send(b'{"ready":1}')
 r,w=os.pipe();os.set_blocking(w,False);os.set_blocking(r,False)
 signal.set_wakeup_fd(w);signal.signal(signal.SIGCHLD,lambda *a:None)
 sel=selectors.DefaultSelector();sel.register(sock,selectors.EVENT_READ);sel.register(r,selectors.EVENT_READ)
@@ -99,6 +100,8 @@ while True:
     sock.send(json.dumps({'exit':pid,'code':os.waitstatus_to_exitcode(status)}).encode())
 """
 
+START_TIMEOUT = 120.0
+
 
 class ForkedChild:
     """The parts of `subprocess.Popen` that `Prespawned` and `AdoptedProcess` use."""
@@ -145,6 +148,7 @@ class Zygote:
         self._reply = threading.Condition()
         self._children: dict[int, ForkedChild] = {}
         self._early_exits: dict[int, int] = {}
+        self._started = threading.Event()  # its imports are done: it forks at once now
         self._reader = threading.Thread(target=self._read, name="flowrun-zygote", daemon=True)
         self._reader.start()
 
@@ -152,7 +156,10 @@ class Zygote:
         return self.process.poll() is None
 
     def fork(self, timeout: float = 10.0) -> tuple[ForkedChild, int]:
-        """A new child waiting on its stdin, and the read end of its event pipe."""
+        """A new child waiting on its stdin, and the read end of its event pipe. The first
+        waits for the zygote's imports (up to `START_TIMEOUT`: slow on a busy machine)."""
+        if not self._started.wait(START_TIMEOUT) or not self.alive():
+            raise OSError("the engine fork server did not start")
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
@@ -201,6 +208,9 @@ class Zygote:
                 self._all_ended()
                 return
             message = json.loads(data)
+            if "ready" in message:
+                self._started.set()
+                continue
             with self._reply:
                 if "pid" in message:
                     self._replies.append(message)
@@ -218,6 +228,7 @@ class Zygote:
 
     def _all_ended(self) -> None:
         """The zygote is gone: its children were killed with it (parent-death signal)."""
+        self._started.set()  # a waiting `fork` sees that it is gone
         with self._reply:
             self._reply.notify_all()
             children, self._children = self._children, {}
