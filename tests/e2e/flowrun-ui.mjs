@@ -230,3 +230,30 @@ export async function waitForShownExecution(page, workflowId, shortId) {
       "selected and expanded",
   );
 }
+
+/** The view's description in its header (the extension names a mode filter there), or "". */
+export async function viewDescription(page) {
+  const pane = await showExecutionsView(page);
+  const description = pane.locator(".pane-header .description").first();
+  return ((await description.textContent().catch(() => "")) ?? "").trim();
+}
+
+/** The execution rows (level 2) of a workflow as the tree draws them now. */
+export async function executionRows(page, workflowId) {
+  const all = await rows(page);
+  const start = all.findIndex((row) => row.level === 1 && row.name === workflowId);
+  if (start < 0) {
+    return [];
+  }
+  const end = all.findIndex((row, i) => i > start && row.level === 1);
+  return all.slice(start + 1, end < 0 ? all.length : end).filter((row) => row.level === 2);
+}
+
+/** Click the inline action (by its title) of a tree row, which shows when the row is hovered. */
+export async function clickRowAction(page, row, title) {
+  const element = rowAt(page, row);
+  await element.hover();
+  const action = element.locator(`.action-label[aria-label="${title}"]`);
+  await until(async () => action.isVisible(), `the row "${row.name}" has no "${title}" action`);
+  await action.click();
+}

@@ -9,13 +9,21 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { CodeServer, config, launchBrowser, prepareWorkspace, Processes } from "./harness.mjs";
+import {
+  CodeServer,
+  config,
+  FlowrunServe,
+  launchBrowser,
+  prepareWorkspace,
+  Processes,
+} from "./harness.mjs";
 import * as flowrun from "./flowrun-ui.mjs";
 import {
   activeEditorText,
   activeTab,
   goToLineEnd,
   openFile,
+  pickQuickItem,
   problemRows,
   runCommand,
   screenshot,
@@ -132,7 +140,8 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
     const { browser } = await launchBrowser(cfg, processes);
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     page = await context.newPage();
-    await page.goto(url);
+    // A loaded machine (several test suites at once) can take more than the default 30 s.
+    await page.goto(url, { timeout: 180000 });
     await waitForWorkbench(page);
     await screenshot(page, path.join(cfg.artifacts, "00-workbench.png"));
   }, SETUP);
@@ -325,4 +334,78 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
       await flowrun.waitForNode(page, "notify", "notify", "succeeded");
     });
   });
+
+  it(
+    "9. Debug in Editor re-runs a production execution of `flowrun serve` in test mode",
+    STEP,
+    async () => {
+      let production = "";
+      await step("production-execution", async () => {
+        const folder = path.join(workspace, "serve");
+        const db = path.join(workspace, ".flowrun", "history.sqlite3");
+        const serve = await new FlowrunServe(cfg, processes, folder, db).start();
+        try {
+          const answer = await fetch(serve.url("/hook"), {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ order: 42 }),
+          });
+          const body = await answer.json();
+          assert.equal(answer.status, 200, `POST /hook answered ${JSON.stringify(body)}`);
+          assert.deepEqual(body, { order: 42, mode: "production" });
+          production = answer.headers.get("x-flowrun-execution-id").slice(0, 8);
+        } finally {
+          assert.equal(await serve.stop(), 0, "flowrun serve did not exit 0 on SIGTERM");
+        }
+        await runCommand(page, "Flowrun: Refresh Executions");
+        await until(
+          async () => {
+            const row = (await flowrun.executionRows(page, "hook")).find(
+              (r) => r.name === production,
+            );
+            return row?.description.startsWith("production · succeeded");
+          },
+          `the Executions view shows no "production · succeeded" execution ${production} of hook`,
+        );
+      });
+      await step("filtered-by-mode", async () => {
+        await runCommand(page, "Flowrun: Filter by Mode…");
+        await pickQuickItem(page, "production", "Flowrun: Filter by Mode");
+        await until(
+          async () => (await flowrun.viewDescription(page)) === "production only",
+          "the Executions view does not say it shows production executions only",
+        );
+        await until(
+          async () => {
+            const all = await flowrun.rows(page);
+            const workflows = all.filter((row) => row.level === 1).map((row) => row.name);
+            const shown = all.filter((row) => row.level === 2).map((row) => row.name);
+            return workflows.join() === "hook" && shown.join() === production;
+          },
+          `with the production filter the view does not show only execution ${production}`,
+        );
+      });
+      await step("debug-in-editor", async () => {
+        const [row] = await flowrun.executionRows(page, "hook");
+        await flowrun.clickRowAction(page, row, "Debug in Editor");
+        await activeTab(page, "hook.workflow.yml");
+        const [execution] = await flowrun.waitForExecution(page, "hook", "succeeded");
+        assert.notEqual(execution.name, production, "the re-run is a new execution");
+        assert.equal(await flowrun.viewDescription(page), "", "the run started is shown");
+        await flowrun.openNodePart(page, "hook", "seen", "Output");
+        await activeTab(page, "seen.output.json");
+        let text = "";
+        await until(
+          async () => /"order":\s*42/.test((text = await activeEditorText(page))),
+          () => `the re-run did not see the production request (order 42): ${text}`,
+        );
+        await flowrun.openNodePart(page, "hook", "mode", "Output");
+        await activeTab(page, "mode.output.json");
+        await until(
+          async () => /"stdout":\s*"test"/.test((text = await activeEditorText(page))),
+          () => `the re-run did not run in test mode: ${text}`,
+        );
+      });
+    },
+  );
 });

@@ -177,6 +177,50 @@ function exited(child) {
   });
 }
 
+/**
+ * `flowrun serve DIR` on a free loopback port, in its own process group, recording into the
+ * workspace's history (what the editor's server reads): the production side of Debug in Editor.
+ */
+export class FlowrunServe {
+  constructor(cfg, processes, folder, db) {
+    this.cfg = cfg;
+    this.processes = processes;
+    this.folder = folder;
+    this.db = db;
+  }
+
+  async start() {
+    this.port = await freePort();
+    const args = ["-m", "flowrun", "serve", this.folder, "--port", String(this.port)];
+    args.push("--db", this.db, "--warm", "1", "--grace", "5s");
+    const log = path.join(this.cfg.artifacts, "flowrun-serve.log");
+    const env = { ...process.env, FLOWRUN_E2E_RUN: RUN_MARKER };
+    this.child = spawnLogged(this.processes, "flowrun serve", this.cfg.python, args, log, env);
+    const deadline = Date.now() + 60000;
+    while (Date.now() < deadline) {
+      const health = await fetch(this.url("/healthz")).catch(() => null);
+      if (health?.status === 200) {
+        return this;
+      }
+      if (this.child.exitCode !== null) {
+        break;
+      }
+      await sleep(250);
+    }
+    throw new Error(`flowrun serve did not answer /healthz on port ${this.port} (see ${log})`);
+  }
+
+  url(route) {
+    return `http://127.0.0.1:${this.port}${route}`;
+  }
+
+  /** SIGTERM (a graceful drain) and wait for the exit; returns the exit code. */
+  async stop() {
+    signalGroup(this.child.pid, "SIGTERM");
+    return exited(this.child);
+  }
+}
+
 /** A fresh copy of the fixture workspace, so a run never edits the repository's files. */
 export function prepareWorkspace(cfg) {
   const workspace = path.join(cfg.artifacts, "workspace");
