@@ -27,22 +27,22 @@ export class ServerNotReady extends Error {
 }
 
 const OUTPUT = { title: 'Show Output', command: 'flowrun.showOutput' };
+const STOPPED: [string, ServerNotReady['actions']] = [
+  'The Flowrun server is not running (it starts when a *.workflow.yml file is open).',
+  [{ title: 'Start Server', command: 'flowrun.restartServer' }, OUTPUT],
+];
+const NOT_READY: Record<ServerState, [string, ServerNotReady['actions']]> = {
+  starting: ['The Flowrun server is still starting.', [OUTPUT]],
+  needsSetup: [
+    'The Flowrun server needs a Python interpreter with flowrun installed.',
+    [{ title: 'Select Python Interpreter', command: 'flowrun.selectInterpreter' }],
+  ],
+  stopped: STOPPED,
+  running: STOPPED, // the state says running but the client just went away
+};
 
 function notReady(state: ServerState): ServerNotReady {
-  switch (state) {
-    case 'starting':
-      return new ServerNotReady('The Flowrun server is still starting.', [OUTPUT]);
-    case 'needsSetup':
-      return new ServerNotReady(
-        'The Flowrun server needs a Python interpreter with flowrun installed.',
-        [{ title: 'Select Python Interpreter', command: 'flowrun.selectInterpreter' }],
-      );
-    default:
-      return new ServerNotReady(
-        'The Flowrun server is not running (it starts when a *.workflow.yml file is open).',
-        [{ title: 'Start Server', command: 'flowrun.restartServer' }, OUTPUT],
-      );
-  }
+  return new ServerNotReady(...NOT_READY[state]);
 }
 
 export type LspState = 'starting' | 'running' | 'stopped';

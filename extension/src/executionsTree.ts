@@ -43,6 +43,8 @@ export function toTreeItem(spec: ItemSpec): vscode.TreeItem {
 
 export type TreeLoader = (executionId: string) => Promise<void>;
 
+const ALL = '';
+
 export class ExecutionsTreeProvider
   implements vscode.TreeDataProvider<TreeElement>, vscode.Disposable
 {
@@ -50,7 +52,6 @@ export class ExecutionsTreeProvider
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly interned = new Map<string, TreeElement>();
   private readonly pending = new Set<string>();
-  private pendingAll = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly subscription: { dispose(): void };
 
@@ -96,59 +97,44 @@ export class ExecutionsTreeProvider
   }
 
   refresh(): void {
-    this.pendingAll = true;
-    this.schedule();
+    this.mark(ALL);
   }
 
   private onModelChange(change: ModelChange): void {
-    if (change.executionId === undefined) {
-      this.pendingAll = true;
-    } else if (change.added) {
-      const workflow = this.interned.get(
-        elementKey({ kind: 'workflow', workflowId: change.workflowId || UNKNOWN_WORKFLOW }),
-      );
-      if (workflow === undefined) {
-        this.pendingAll = true;
-      } else {
-        this.pending.add(elementKey(workflow));
-      }
+    const workflowId = change.workflowId || UNKNOWN_WORKFLOW;
+    const workflow = elementKey({ kind: 'workflow', workflowId });
+    if (change.executionId === undefined || (change.added && !this.interned.has(workflow))) {
+      this.mark(ALL); // a new workflow: the root changes
     } else {
-      this.pending.add(elementKey({ kind: 'execution', executionId: change.executionId }));
+      this.mark(
+        change.added
+          ? workflow
+          : elementKey({ kind: 'execution', executionId: change.executionId }),
+      );
     }
-    this.schedule();
   }
 
-  private schedule(): void {
-    if (this.timer !== undefined) {
-      return;
-    }
-    this.timer = setTimeout(() => this.flush(), this.delayMs);
+  /** Refresh `key` (ALL: everything) in the next batch. */
+  private mark(key: string): void {
+    this.pending.add(key);
+    this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
   flush(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-    }
+    clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pendingAll) {
-      this.pendingAll = false;
-      this.pending.clear();
-      this.emitter.fire(undefined);
-      return;
-    }
-    for (const key of this.pending) {
+    const keys = this.pending.has(ALL) ? [ALL] : [...this.pending];
+    this.pending.clear();
+    for (const key of keys) {
       const element = this.interned.get(key);
-      if (element !== undefined) {
+      if (key === ALL || element !== undefined) {
         this.emitter.fire(element);
       }
     }
-    this.pending.clear();
   }
 
   dispose(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-    }
+    clearTimeout(this.timer);
     this.subscription.dispose();
     this.emitter.dispose();
   }
@@ -212,7 +198,6 @@ export class ExecutionsView implements vscode.Disposable {
   private showFilter(mode: ExecutionMode | undefined): void {
     this.model.modeFilter = mode;
     this.view.description = mode && `${mode} only`;
-    void vscode.commands.executeCommand('setContext', 'flowrun:modeFilter', mode ?? '');
   }
 
   dispose(): void {

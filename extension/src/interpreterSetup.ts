@@ -93,7 +93,7 @@ export class InterpreterSetup {
       const select = 'Select Interpreter';
       const choices = wheel ? [intoInterpreter, intoManaged, select] : [select];
       const choice = await vscode.window.showWarningMessage(
-        `Flowrun: the Python at ${interpreter.path} (from ${describeSource(interpreter)}) ` +
+        `Flowrun: the Python at ${interpreter.path} (from ${SOURCES[interpreter.source]}) ` +
           'does not have the flowrun package, so the Flowrun server cannot start. ' +
           (wheel
             ? 'Install the bundled flowrun into it, or into a separate environment that ' +
@@ -140,16 +140,11 @@ export class InterpreterSetup {
   }
 }
 
-function describeSource(interpreter: Interpreter): string {
-  switch (interpreter.source) {
-    case 'setting':
-      return 'the flowrun.python setting';
-    case 'pythonExtension':
-      return "the Python extension's selected interpreter";
-    case 'path':
-      return 'python3 on PATH';
-  }
-}
+const SOURCES: Record<Interpreter['source'], string> = {
+  setting: 'the flowrun.python setting',
+  pythonExtension: "the Python extension's selected interpreter",
+  path: 'python3 on PATH',
+};
 
 interface InterpreterPick extends vscode.QuickPickItem {
   action: 'clear' | 'enter' | 'browse' | 'path';

@@ -101,27 +101,24 @@ export async function handleRunError(
     const inputs = await askInputs(missing, params.inputs ?? {});
     return inputs === undefined ? undefined : execute(host, { ...params, inputs });
   }
-  const message = `Flowrun: ${errorMessage(error)}`;
-  if (data.type === 'DependencyError') {
-    const choice = await vscode.window.showErrorMessage(message, 'Install Dependencies');
-    if (choice !== undefined) {
-      await vscode.commands.executeCommand(ServerCommands.installDependencies, { uri: params.uri });
-    }
-  } else if (data.type === 'ValidationError' || data.type === 'WorkflowInvalid') {
-    const choice = await vscode.window.showErrorMessage(message, 'Show Problems');
-    if (choice !== undefined) {
-      await vscode.commands.executeCommand('workbench.actions.view.problems');
-    }
-  } else if (data.type === 'PythonNotFound') {
-    const choice = await vscode.window.showErrorMessage(message, 'Select Python Interpreter');
-    if (choice !== undefined) {
-      await vscode.commands.executeCommand('flowrun.selectInterpreter');
-    }
-  } else {
-    void vscode.window.showErrorMessage(message);
+  const [action, command, args] = FIXES[data.type ?? ''] ?? [];
+  const choice = await vscode.window.showErrorMessage(
+    `Flowrun: ${errorMessage(error)}`,
+    ...(action ? [action] : []),
+  );
+  if (choice !== undefined && command !== undefined) {
+    await vscode.commands.executeCommand(command, ...(args ? [{ uri: params.uri }] : []));
   }
   return undefined;
 }
+
+/** The action that fixes a refused run, by error type: [title, command, pass the uri]. */
+const FIXES: Record<string, [string, string, boolean]> = {
+  DependencyError: ['Install Dependencies', ServerCommands.installDependencies, true],
+  ValidationError: ['Show Problems', 'workbench.actions.view.problems', false],
+  WorkflowInvalid: ['Show Problems', 'workbench.actions.view.problems', false],
+  PythonNotFound: ['Select Python Interpreter', 'flowrun.selectInterpreter', false],
+};
 
 function jsonType(value: unknown): string {
   return Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
