@@ -19,13 +19,11 @@ from typing import Any
 
 from flowrun_engine import containment
 from flowrun_engine.errors import NodeError
-from flowrun_engine.events import Redactor
+from flowrun_engine.events import LOG_BYTES_LIMIT, LOG_LINES_LIMIT, Redactor
 from flowrun_engine.forkserver import ForkServer
 from flowrun_engine.processes import CHUNK, ResultReader, Started, start_exec, start_forked
 
 CAPTURE_LIMIT = 10 * 1024 * 1024
-LOG_BYTES_LIMIT = 2 * 1024 * 1024
-LOG_LINES_LIMIT = 20_000
 LINE_LIMIT = 16 * 1024
 QUIET = 0.05  # seconds for the pipes to reach EOF once the process exited (nothing holds them)
 DRAIN_GRACE = 0.5  # seconds to read what is left once what it left running is ended

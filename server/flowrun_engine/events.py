@@ -45,6 +45,8 @@ NODE_RETRY = "node_retry"
 NODE_FINISHED = "node_finished"
 
 EVENT_LIMIT = 256 * 1024
+LOG_BYTES_LIMIT = 2 * 1024 * 1024  # a node attempt's logs (NodeContext.log), then one notice
+LOG_LINES_LIMIT = 20_000
 STRING_LIMIT = 64 * 1024
 PREVIEW_CHARS = 2000
 MASK = "***"

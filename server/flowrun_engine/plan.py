@@ -140,8 +140,9 @@ def build_plan(
         stage = _stage(raw_stage, index)
         stages.append(stage)
         previous: str | None = None
+        stage_ids = set(stage.node_ids)
         for raw in raw_stage.get("nodes") or []:
-            node = _node(raw, stage, previous, set(stage.node_ids), given, mocked)
+            node = _node(raw, stage, previous, stage_ids, given, mocked)
             nodes[node.id] = node
             previous = node.id
     return Plan(stages=tuple(stages), nodes=nodes, outputs=dict(workflow.get("outputs") or {}))

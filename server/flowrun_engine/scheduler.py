@@ -259,11 +259,14 @@ class Runner:
 
     def _release(self, iteration: int | None, running: dict[asyncio.Task[Outcome], str]) -> None:
         was_halted = self.state.halted
-        for node_id, action in self.state.release():
+        released = self.state.release()
+        # one context for the nodes released together (they all start from the same state)
+        context = self._context(iteration) if released else {}
+        for node_id, action in released:
             node = self.plan.nodes[node_id]
             if action is Action.RUN:
                 status = self.state.status_functions(node_id, self._stop_requested)
-                run = self.nodes.run(node, iteration, self._context(iteration), status)
+                run = self.nodes.run(node, iteration, context, status)
                 task = asyncio.create_task(run, name=node_id)
                 running[task] = node_id
             elif action is Action.FIXED:

@@ -12,10 +12,12 @@ a run-level error): its `when` decides, with `status_functions` (GitHub Actions'
 
 from __future__ import annotations
 
+import heapq
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowrun_engine.plan import Plan, PlanNode
+if TYPE_CHECKING:  # `flowrun.status` (the CLI's start) imports this module: not the planner
+    from flowrun_engine.plan import Plan, PlanNode
 
 
 class NodeStatus(StrEnum):
@@ -56,13 +58,31 @@ class ExecutionState:
         self._stage: tuple[str, ...] = ()
         self._released: set[str] = set()
         self.iteration: int | None = None
+        # the cost of a run grows with its nodes, not their square: `release` looks only at
+        # the nodes a change may have made ready, `nodes_context` rebuilds changed entries
+        self._position = {n: i for s in plan.stages for i, n in enumerate(s.node_ids)}
+        self._dependents: dict[str, list[str]] = {n: [] for n in plan.nodes}
+        for node in plan.nodes.values():
+            for other in node.after:
+                self._dependents[other].append(node.id)
+        self._candidates: list[tuple[int, str]] = []  # a heap, in stage order
+        self._entries: dict[str, dict[str, Any]] = {n: {} for n in plan.nodes}  # plan order
+        self._changed: set[str] = set(plan.nodes)
+
+    def _set(self, node_id: str, status: NodeStatus) -> None:
+        self.statuses[node_id] = status
+        self._changed.add(node_id)
+        if status.is_terminal:
+            for other in self._dependents[node_id]:
+                heapq.heappush(self._candidates, (self._position[other], other))
 
     def begin_stage(self, index: int, iteration: int | None = None) -> None:
         self._stage = self.plan.stages[index].node_ids
         self.iteration = iteration
         self._released = set()
+        self._candidates = [(i, n) for i, n in enumerate(self._stage)]
         for node_id in self._stage:
-            self.statuses[node_id] = NodeStatus.PENDING
+            self._set(node_id, NodeStatus.PENDING)
             self.outputs.pop(node_id, None)
             self.errors.pop(node_id, None)
             if node_id in self._failure_order:
@@ -71,18 +91,14 @@ class ExecutionState:
     def release(self) -> list[tuple[str, Action]]:
         """Nodes of the current stage that can go now; skips and fixed outputs are applied."""
         released: list[tuple[str, Action]] = []
-        progress = True
-        while progress:
-            progress = False
-            for node_id in self._stage:
-                if node_id in self._released or not self._after_done(node_id):
-                    continue
-                if self.halted and not self.plan.nodes[node_id].self_deciding:
-                    continue
-                self._released.add(node_id)
-                action = self._action(self.plan.nodes[node_id])
-                released.append((node_id, action))
-                progress = progress or action is not Action.RUN
+        while self._candidates:  # a node skipped or fixed here may make later ones ready
+            _, node_id = heapq.heappop(self._candidates)
+            if node_id in self._released or not self._after_done(node_id):
+                continue  # a candidate again when another node it comes after ends
+            if self.halted and not self.plan.nodes[node_id].self_deciding:
+                continue  # `halt` skipped it
+            self._released.add(node_id)
+            released.append((node_id, self._action(self.plan.nodes[node_id])))
         return released
 
     def _after_done(self, node_id: str) -> bool:
@@ -95,9 +111,9 @@ class ExecutionState:
         if not node.self_deciding and any(
             self.statuses.get(n) is not NodeStatus.SUCCEEDED for n in node.data
         ):
-            self.statuses[node.id] = NodeStatus.SKIPPED
+            self._set(node.id, NodeStatus.SKIPPED)
             return Action.SKIP
-        self.statuses[node.id] = NodeStatus.RUNNING
+        self._set(node.id, NodeStatus.RUNNING)
         return Action.RUN
 
     def _finish_fixed(self, node: PlanNode) -> None:
@@ -127,7 +143,7 @@ class ExecutionState:
         error: dict[str, Any] | None = None,
     ) -> bool:
         """Record a node's end; True when the run must stop (a failure with on_failure stop)."""
-        self.statuses[node_id] = status
+        self._set(node_id, status)
         if output is not None or status is NodeStatus.SUCCEEDED:
             self.outputs[node_id] = output
         if status is NodeStatus.FAILED:
@@ -186,7 +202,7 @@ class ExecutionState:
     def _skip(self, node_ids: list[str]) -> list[str]:
         skipped = [n for n in node_ids if self.statuses[n] is NodeStatus.PENDING]
         for node_id in skipped:
-            self.statuses[node_id] = NodeStatus.SKIPPED
+            self._set(node_id, NodeStatus.SKIPPED)
             self._released.add(node_id)
         return skipped
 
@@ -211,8 +227,10 @@ class ExecutionState:
         ]
 
     def nodes_context(self) -> dict[str, dict[str, Any]]:
-        """`nodes.<id>.output` / `.status` for expressions."""
-        return {
-            node_id: {"output": self.outputs.get(node_id), "status": status.value}
-            for node_id, status in self.statuses.items()
-        }
+        """`nodes.<id>.output` / `.status` for expressions (a snapshot: later changes are
+        not seen through it)."""
+        for node_id in self._changed:
+            status = self.statuses[node_id]
+            self._entries[node_id] = {"output": self.outputs.get(node_id), "status": status.value}
+        self._changed.clear()
+        return dict(self._entries)

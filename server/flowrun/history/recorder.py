@@ -21,7 +21,7 @@ from typing import Any
 from flowrun.history import columns, payloads
 from flowrun.status import ExecutionStatus, NodeStatus
 from flowrun_engine import events as ev
-from flowrun_engine.context import LOG_BYTES_LIMIT, LOG_LINES_LIMIT
+from flowrun_engine.events import LOG_BYTES_LIMIT, LOG_LINES_LIMIT
 
 Op = tuple[str, tuple[Any, ...]]
 ENGINE_CUT_MARK = "output truncated"  # in the engine's `info` line when it stops forwarding
