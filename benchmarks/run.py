@@ -1,16 +1,20 @@
-"""Cold `flowrun run` of four workloads, against the floor `python -c pass` of this run.
+"""Cold `flowrun run` and `flowrun validate`, side by side with plain Python and PocketFlow,
+against the floor `python -c pass` measured in this run (issue 19's targets).
 
     .venv/bin/python benchmarks/run.py [--repeat 7] [--peers]
 
 W1 one transform node; W2 100 independent transform nodes plus a join; W3 eight parallel
-`python` nodes that each `time.sleep(0.5)` (each python node is a process of its own); W4 20
-chained `shell` nodes running `true`. Each figure is the median wall time of `--repeat`
-cold runs (`flowrun run FILE --json`, a fresh process each time); "over floor"
-is the median of (run - the `python -c pass` run just before it), measured in this run.
-"cpu s" is the CPU time (user + sys) of the run's whole process tree over the floor's, a
-figure the machine's load hardly moves. The engine's peak RSS for W2 is the child's
-ru_maxrss (os.wait4), spawned exactly as the supervisor spawns it.
-`--peers` also runs benchmarks/peers/run.py (needs `bash benchmarks/peers/setup.sh`).
+`python` nodes that each `time.sleep(0.5)`; W4 20 chained `shell` nodes running `true`. The
+same four in plain Python and PocketFlow are `benchmarks/peers/workloads.py` run by the
+interpreter of `benchmarks/peers/.venv` (`bash benchmarks/peers/setup.sh`; without it plain
+Python runs on this interpreter and PocketFlow is left out). Every figure is the median of
+`--repeat` cold processes of (run - the floor run just before it) of its own interpreter.
+"cpu s" is the CPU time (user + sys) of Flowrun's whole process tree over the floor's, a
+figure the machine's load hardly moves. Then: a file's first run (no resolved-file cache)
+against a cached one; `flowrun validate` of 1,000 and 10,000 nodes (no cache to lean on);
+W2 with 1,000 and 10,000 transform nodes (cost per node); the engine's peak RSS for W2
+(the child's ru_maxrss, spawned exactly as the supervisor spawns it).
+`--peers` also prints benchmarks/peers/run.py's table (Hamilton, Luigi, Dagster, Prefect).
 """
 
 from __future__ import annotations
@@ -31,19 +35,33 @@ PYTHON = sys.executable
 # the `flowrun` console script users run (python -m flowrun adds runpy's import)
 _SCRIPT = Path(PYTHON).parent / "flowrun"
 FLOWRUN = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "flowrun"]
+PEERS = ROOT / "benchmarks" / "peers"
+PEER_PYTHON = PEERS / ".venv" / "bin" / "python"
 BUDGETS = {"W1": 0.25, "W2": 0.45, "W3": 0.65, "W4": 0.35}
 RSS_BUDGET_MB = 60.0
+# issue 19: Flowrun's overhead at most 1.25 x PocketFlow's (W1, W2, W4); W3 within 0.05 s of
+# plain Python's; a first run within 0.1 s of a cached one; validate 1,000 nodes <= 0.15 s
+# over the floor; 10 x the nodes at most 11 x the time
+POCKETFLOW_BAR = 1.25
+W3_MARGIN = 0.05
+FIRST_RUN_MARGIN = 0.1
+VALIDATE_BUDGET = 0.15
+GROWTH_BAR = 11.0
+
+
+def w2_text(count: int) -> str:
+    nodes = "".join(
+        f"  - {{id: n{i}, type: transform, with: {{value: {i}}}}}\n" for i in range(count)
+    )
+    join = (
+        "  - id: join\n    type: transform\n"
+        f"    needs: [{', '.join(f'n{i}' for i in range(count))}]\n"
+        f"    with: {{value: '${{{{ nodes.n0.output + nodes.n{count - 1}.output }}}}'}}\n"
+    )
+    return "version: 1\nnodes:\n" + nodes + join
 
 
 def workloads() -> dict[str, str]:
-    w2_nodes = "".join(
-        f"  - {{id: n{i}, type: transform, with: {{value: {i}}}}}\n" for i in range(100)
-    )
-    w2_join = (
-        "  - id: join\n    type: transform\n"
-        f"    needs: [{', '.join(f'n{i}' for i in range(100))}]\n"
-        "    with: {value: '${{ nodes.n0.output + nodes.n99.output }}'}\n"
-    )
     w3_nodes = "".join(
         f"  - id: s{i}\n    type: python\n    with:\n      code: |\n"
         "        import time\n        def main():\n            time.sleep(0.5)\n"
@@ -59,7 +77,7 @@ def workloads() -> dict[str, str]:
     head = "version: 1\nnodes:\n"
     return {
         "W1": head + "  - {id: one, type: transform, with: {value: 1}}\n",
-        "W2": head + w2_nodes + w2_join,
+        "W2": w2_text(100),
         "W3": head + w3_nodes,
         "W4": head + w4_nodes,
     }
@@ -92,14 +110,16 @@ def cpu_of(argv: list[str], cwd: Path) -> float:
     return children_cpu() - before
 
 
-def paired(argv: list[str], floor: list[str], cwd: Path, repeat: int) -> tuple[float, float]:
+def paired(
+    argv: list[str], floor: list[str], cwd: Path, repeat: int, env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """(median seconds, median of (run - floor)) with each run right after a floor run, so
     that the load of a shared machine shifts both sides of each difference alike."""
-    timed(argv, cwd)  # warm the page cache, .pyc files and Flowrun's caches
+    timed(argv, cwd, env)  # warm the page cache, .pyc files and Flowrun's caches
     runs, overs = [], []
     for _ in range(repeat):
         base = timed(floor, cwd)
-        seconds = timed(argv, cwd)
+        seconds = timed(argv, cwd, env)
         runs.append(seconds)
         overs.append(seconds - base)
     return statistics.median(runs), statistics.median(overs)
@@ -140,56 +160,134 @@ def engine_peak_rss_mb(path: Path) -> float:
     return usage.ru_maxrss / 1024  # KiB on Linux
 
 
+class Report:
+    """Lines of figures, and whether every budget and target held."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def check(self, ok: bool) -> str:
+        self.failed |= not ok
+        return "yes" if ok else "NO"
+
+
+def run_argv(path: Path) -> list[str]:
+    return [*FLOWRUN, "run", str(path), "--json", "--python", PYTHON]
+
+
+def side_by_side(folder: Path, repeat: int, report: Report) -> dict[str, float]:
+    """W1-W4: plain Python, PocketFlow and Flowrun over their floors, with the targets."""
+    peer = str(PEER_PYTHON) if PEER_PYTHON.exists() else PYTHON
+    tools = ["python", "pocketflow"] if PEER_PYTHON.exists() else ["python"]
+    if not PEER_PYTHON.exists():
+        print("(no benchmarks/peers/.venv: `bash benchmarks/peers/setup.sh` adds PocketFlow)")
+    print(
+        f"{'workload':8} {'python':>7} {'pocketfl':>8} {'flowrun':>8} {'× pf':>6} {'target':>12}"
+        f"  ok  {'budget':>6}  ok  {'cpu s':>6}"
+    )
+    figures: dict[str, float] = {}
+    floor_cpu = statistics.median(cpu_of([PYTHON, "-c", "pass"], folder) for _ in range(3))
+    for name, text in workloads().items():
+        path = folder / f"{name.lower()}.workflow.yml"
+        path.write_text(text)
+        over: dict[str, float] = {}
+        for tool in tools:
+            argv = [peer, str(PEERS / "workloads.py"), tool, name]
+            over[tool] = paired(argv, [peer, "-c", "pass"], folder, repeat)[1]
+        seconds, over["flowrun"] = paired(run_argv(path), [PYTHON, "-c", "pass"], folder, repeat)
+        figures[name] = seconds
+        ratio = over["flowrun"] / over["pocketflow"] if "pocketflow" in over else float("nan")
+        if name == "W3":
+            target = f"py +{W3_MARGIN:.2f}"
+            ok = over["flowrun"] - over["python"] <= W3_MARGIN
+        else:
+            target = f"{POCKETFLOW_BAR:.2f}× pf"
+            ok = ratio <= POCKETFLOW_BAR
+        cpu = statistics.median(cpu_of(run_argv(path), folder) for _ in range(3)) - floor_cpu
+        print(
+            f"{name:8} {over['python']:7.3f} {over.get('pocketflow', float('nan')):8.3f} "
+            f"{over['flowrun']:8.3f} {ratio:6.2f} {target:>12}  {report.check(ok):3} "
+            f"{BUDGETS[name]:6.2f}  {report.check(over['flowrun'] < BUDGETS[name]):3} {cpu:6.3f}"
+        )
+    return figures
+
+
+def first_run(folder: Path, repeat: int, report: Report) -> None:
+    """W1 without the resolved-file cache (a file's first run, after each edit) and with it."""
+    argv, floor = run_argv(folder / "w1.workflow.yml"), [PYTHON, "-c", "pass"]
+    uncached = paired(argv, floor, folder, repeat, dict(ENV, FLOWRUN_NO_CACHE="1"))[1]
+    cached = paired(argv, floor, folder, repeat)[1]
+    extra = uncached - cached
+    ok = report.check(extra <= FIRST_RUN_MARGIN)
+    print(
+        f"W1 first run (no cache) {uncached:.3f}, cached {cached:.3f} over the floor: "
+        f"+{extra:.3f} s (target <= {FIRST_RUN_MARGIN:.2f}) {ok}"
+    )
+
+
+def validate_cold(folder: Path, repeat: int, report: Report) -> None:
+    """`flowrun validate FILE` of 1,000 and 10,000 nodes, cold processes, over the floor."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from validate import generate
+
+    over = {}
+    for count in (1_000, 10_000):
+        path = folder / f"v{count}.workflow.yml"
+        path.write_text(generate(count))
+        argv = [*FLOWRUN, "validate", str(path)]
+        over[count] = paired(argv, [PYTHON, "-c", "pass"], folder, max(3, repeat // 2))[1]
+    growth = over[10_000] / over[1_000]
+    print(
+        f"flowrun validate, over the floor: 1,000 nodes {over[1_000]:.3f} s "
+        f"(target <= {VALIDATE_BUDGET:.2f}) {report.check(over[1_000] <= VALIDATE_BUDGET)}; "
+        f"10,000 nodes {over[10_000]:.3f} s, × {growth:.1f} "
+        f"(target <= {GROWTH_BAR:.0f}) {report.check(growth <= GROWTH_BAR)}"
+    )
+
+
+def cost_growth(folder: Path, repeat: int, report: Report) -> None:
+    """W2 with 1,000 and 10,000 transform nodes: seconds over the floor, per node."""
+    over = {}
+    for count in (1_000, 10_000):
+        path = folder / f"w2-{count}.workflow.yml"
+        path.write_text(w2_text(count))
+        over[count] = paired(run_argv(path), [PYTHON, "-c", "pass"], folder, max(3, repeat // 2))[1]
+        per_node = over[count] / count * 1e3
+        print(
+            f"W2 with {count:,} nodes: {over[count]:.3f} s over floor, {per_node:.3f} ms/node"
+        )
+    growth = over[10_000] / over[1_000]
+    ok = report.check(growth <= GROWTH_BAR)
+    print(f"  10× the nodes: × {growth:.1f} the time (target <= {GROWTH_BAR:.0f}) {ok}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--peers", action="store_true")
     args = parser.parse_args()
+    report = Report()
     with tempfile.TemporaryDirectory(prefix="flowrun-bench-") as tmp:
         folder = Path(tmp)
         (folder / ".flowrun").mkdir()
-        floor_argv = [PYTHON, "-c", "pass"]
-        floor = statistics.median(timed(floor_argv, folder) for _ in range(args.repeat))
-        print(f"floor `python -c pass`: {floor:.3f} s (median of {args.repeat})")
-        floor_cpu = statistics.median(cpu_of(floor_argv, folder) for _ in range(3))
-        print(f"{'workload':8} {'median s':>9} {'over floor':>11} {'budget':>7}  ok  {'cpu s':>6}")
-        failed = False
-        figures: dict[str, float] = {}
-        for name, text in workloads().items():
-            path = folder / f"{name.lower()}.workflow.yml"
-            path.write_text(text)
-            argv = [*FLOWRUN, "run", str(path), "--json", "--python", PYTHON]
-            seconds, over = paired(argv, floor_argv, folder, args.repeat)
-            figures[name] = seconds
-            ok = over < BUDGETS[name]
-            failed |= not ok
-            mark = "yes" if ok else "NO "
-            cpu = statistics.median(cpu_of(argv, folder) for _ in range(3)) - floor_cpu
-            print(f"{name:8} {seconds:9.3f} {over:11.3f} {BUDGETS[name]:7.2f}  {mark} {cpu:6.3f}")
-        first = [*FLOWRUN, "run", str(folder / "w1.workflow.yml"), "--json"]
-        first += ["--python", PYTHON]
-        uncached = dict(ENV, FLOWRUN_NO_CACHE="1")
-        start = time.perf_counter()
-        subprocess.run(first, cwd=folder, capture_output=True, env=uncached, check=True)
-        print(f"W1 without the resolved-file cache (a file's first run): "
-              f"{time.perf_counter() - start:.3f} s")  # fmt: skip
+        floor = statistics.median(timed([PYTHON, "-c", "pass"], folder) for _ in range(args.repeat))
+        print(f"floor `python -c pass`: {floor:.3f} s; seconds over each interpreter's floor, "
+              f"median of {args.repeat} cold processes")  # fmt: skip
+        figures = side_by_side(folder, args.repeat, report)
+        first_run(folder, args.repeat, report)
+        validate_cold(folder, args.repeat, report)
+        cost_growth(folder, args.repeat, report)
         rss = engine_peak_rss_mb(folder / "w2.workflow.yml")
-        rss_ok = rss < RSS_BUDGET_MB
-        failed |= not rss_ok
-        print(f"engine peak RSS, W2: {rss:.1f} MB (budget {RSS_BUDGET_MB:.0f} MB)")
+        print(f"engine peak RSS, W2: {rss:.1f} MB (budget {RSS_BUDGET_MB:.0f} MB) "
+              f"{report.check(rss < RSS_BUDGET_MB)}")  # fmt: skip
         (folder / "flowrun.json").write_text(json.dumps(figures))
-        if args.peers:
-            peers = Path(__file__).parent / "peers"
-            peer_python = peers / ".venv" / "bin" / "python"
-            if not peer_python.exists():
-                print("benchmarks/peers/.venv missing: run `bash benchmarks/peers/setup.sh`")
-            else:
-                subprocess.run(
-                    [str(peer_python), str(peers / "run.py"), "--repeat", str(args.repeat),
-                     "--flowrun", str(folder / "flowrun.json"), "--floor", f"{floor:.4f}"],
-                    check=False,
-                )  # fmt: skip
-    return 1 if failed else 0
+        if args.peers and PEER_PYTHON.exists():
+            subprocess.run(
+                [str(PEER_PYTHON), str(PEERS / "run.py"), "--repeat", str(args.repeat),
+                 "--flowrun", str(folder / "flowrun.json"), "--floor", f"{floor:.4f}"],
+                check=False,
+            )  # fmt: skip
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":
