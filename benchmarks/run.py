@@ -253,9 +253,7 @@ def cost_growth(folder: Path, repeat: int, report: Report) -> None:
         path.write_text(w2_text(count))
         over[count] = paired(run_argv(path), [PYTHON, "-c", "pass"], folder, max(3, repeat // 2))[1]
         per_node = over[count] / count * 1e3
-        print(
-            f"W2 with {count:,} nodes: {over[count]:.3f} s over floor, {per_node:.3f} ms/node"
-        )
+        print(f"W2 with {count:,} nodes: {over[count]:.3f} s over floor, {per_node:.3f} ms/node")
     growth = over[10_000] / over[1_000]
     ok = report.check(growth <= GROWTH_BAR)
     print(f"  10× the nodes: × {growth:.1f} the time (target <= {GROWTH_BAR:.0f}) {ok}")
