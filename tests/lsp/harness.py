@@ -80,6 +80,8 @@ class Session:
     messages: Recorder
     logs: Recorder
     refreshes: Recorder
+    tests: Recorder  # flowrun/testEvent
+    edits: Recorder  # workspace/applyEdit (applied: true)
 
     @property
     def pid(self) -> int:
@@ -176,7 +178,7 @@ async def start_session(
     }
     defaults = {k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k not in overridden}
     register_lsp_features(client, defaults)
-    names = ("events", "changed", "diagnostics", "messages", "logs", "refreshes")
+    names = ("events", "changed", "diagnostics", "messages", "logs", "refreshes", "tests", "edits")
     recorders = {name: Recorder() for name in names}
 
     @client.feature("flowrun/executionEvent")
@@ -186,6 +188,15 @@ async def start_session(
     @client.feature("flowrun/executionsChanged")
     def on_changed(params: Any) -> None:
         recorders["changed"].add(params)
+
+    @client.feature("flowrun/testEvent")
+    def on_test_event(params: Any) -> None:
+        recorders["tests"].add(params)
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        recorders["edits"].add(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
 
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:

@@ -24,11 +24,15 @@ PYTHON_ENVIRONMENT = "flowrun/pythonEnvironment"
 INSTALL_DEPENDENCIES = "flowrun/installDependencies"
 EXECUTION_EVENT = "flowrun/executionEvent"
 EXECUTIONS_CHANGED = "flowrun/executionsChanged"
+LIST_TESTS = "flowrun/listTests"
+RUN_TESTS = "flowrun/runTests"
+TEST_EVENT = "flowrun/testEvent"
 
 CMD_RUN_TEST = "flowrun.runTest"
 CMD_STOP = "flowrun.stop"
 CMD_RUN_FROM_NODE = "flowrun.runFromNode"
 CMD_INSTALL_DEPENDENCIES = "flowrun.installDependencies"
+CMD_ADD_AS_TEST = "flowrun.addAsTest"
 # The extension's own command (it asks for the request before it runs): not a server command.
 CLIENT_CMD_RUN_WITH_REQUEST = "flowrun.runTestWithRequest"
 
@@ -141,6 +145,75 @@ class Fix(WireModel):
 
 class DiagnosticData(WireModel):
     fix: Fix | None = None
+
+
+# --- workflow tests (flowrun/listTests, flowrun/runTests, flowrun/testEvent) ----------------
+
+
+class ListTestsParams(WireModel):
+    uri: str | None = None  # one file; default: every workflow file of the workspace
+
+
+class TestItem(WireModel):
+    id: str  # `path::name`
+    name: str
+    range: WireRange  # its `- name:` line
+
+
+class TestFile(WireModel):
+    uri: str
+    tests: list[TestItem]
+    problem: str | None = None  # why its tests cannot run (the file's first error)
+
+
+class ListTestsResult(WireModel):
+    files: list[TestFile]
+
+
+class TestSelection(WireModel):
+    uri: str = Field(min_length=1)
+    name: str | None = None  # one test; default: every test of the file
+
+
+class RunTestsParams(WireModel):
+    items: list[TestSelection] | None = None  # default: every test of the workspace
+    run_id: str | None = None  # the client's; default: a new one
+
+
+class RunTestsResult(WireModel):
+    run_id: str
+    tests: list[str]  # ids, in the order they run
+
+
+class TestMessage(WireModel):
+    message: str
+    expected: str | None = None
+    actual: str | None = None
+    uri: str
+    range: WireRange
+
+
+class TestEvent(WireModel):
+    """`state`: started (with executionId), passed, failed, errored; then one `finished`
+    for the run (no `id`)."""
+
+    run_id: str
+    state: Literal["started", "passed", "failed", "errored", "finished"]
+    id: str | None = None
+    uri: str | None = None
+    name: str | None = None
+    execution_id: str | None = None
+    duration_ms: int | None = None
+    messages: list[TestMessage] = Field(default_factory=list)
+
+
+class AddedTest(WireModel):
+    """`flowrun.addAsTest`: the test written into `uri` (its `- name:` at `line`)."""
+
+    uri: str
+    name: str
+    line: int
+    applied: bool
 
 
 class ExecutionEvent(WireModel):

@@ -41,6 +41,7 @@ class FileTests:
     workflow: Workflow | None = None
     source: SourceMap | None = None
     problems: list[Diagnostic] = field(default_factory=list)  # errors: nothing can run
+    text: str | None = None  # an editor's unsaved text, run instead of the file's
 
     def line_of(self, path: JsonPath) -> int:
         """0-based line of the value at `path` (its nearest written ancestor)."""
@@ -52,7 +53,9 @@ class FileTests:
 def collect_file(path: Path, text: str | None = None) -> FileTests:
     path = Path(path).absolute()
     result = validate_file(path) if text is None else validate_text(text, path)
-    return from_validation(path, result)
+    found = from_validation(path, result)
+    found.text = text
+    return found
 
 
 def from_validation(path: Path, result: ValidationResult) -> FileTests:

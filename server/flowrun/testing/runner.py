@@ -99,6 +99,7 @@ class TestRunner:
                 inputs=dict(test.inputs),
                 trigger=trigger,
                 test=TestRun(case.name, engine_mocks(tests.workflow, test.mock)),
+                text=tests.text,
             )
         except FlowrunError as exc:
             return _refused(case, started, exc.message)
