@@ -18,10 +18,12 @@ import {
   HistoryResult,
   Notifications,
   Requests,
+  TestEventParams,
 } from './protocol';
 import { PythonExtensionProvider, pythonExtensionProvider } from './pythonProvider';
 import { needsRestart } from './settings';
 import { FlowrunStatusBar } from './statusBar';
+import { FlowrunTestExplorer } from './testExplorer';
 
 const HISTORY_LIMIT = 200;
 
@@ -71,6 +73,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     showOutput: () => outputChannel.show(),
   };
 
+  const tests = new FlowrunTestExplorer({
+    logger,
+    sendRequest: (method, params) => client.sendRequest(method, params),
+  });
+
   let historyTimer: ReturnType<typeof setTimeout> | undefined;
   const reloadSoon = (): void => {
     clearTimeout(historyTimer);
@@ -87,6 +94,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     },
     [Notifications.executionsChanged]: reloadSoon,
+    [Notifications.testEvent]: (params) => tests.onEvent(params as TestEventParams),
   };
   client = new FlowrunClient({
     logger,
@@ -112,6 +120,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     void vscode.commands.executeCommand('setContext', 'flowrun:serverRunning', state === 'running');
     if (state === 'running') {
       reloadSoon();
+      void tests.refreshAll();
     } else if (state === 'stopped' || state === 'needsSetup') {
       model.clear();
     }
@@ -122,6 +131,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     outputChannel,
     statusBar,
     view,
+    tests,
     documents,
     client,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),

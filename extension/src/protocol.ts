@@ -13,11 +13,14 @@ export const Requests = {
   execution: 'flowrun/execution',
   pythonEnvironment: 'flowrun/pythonEnvironment',
   installDependencies: 'flowrun/installDependencies',
+  listTests: 'flowrun/listTests',
+  runTests: 'flowrun/runTests',
 } as const;
 
 export const Notifications = {
   executionEvent: 'flowrun/executionEvent',
   executionsChanged: 'flowrun/executionsChanged',
+  testEvent: 'flowrun/testEvent',
 } as const;
 
 /** Commands the server declares through workspace/executeCommand (registered by the client library). */
@@ -26,6 +29,7 @@ export const ServerCommands = {
   stop: 'flowrun.stop',
   runFromNode: 'flowrun.runFromNode',
   installDependencies: 'flowrun.installDependencies',
+  addAsTest: 'flowrun.addAsTest',
 } as const;
 
 /** flowrun/status.py ExecutionStatus; the terminal ones are those that are not ACTIVE. */
@@ -102,6 +106,8 @@ export interface NodeTree {
   given?: boolean;
   /** Its output came from the workflow file (`pin:`), it did not run. */
   pinned?: boolean;
+  /** A workflow test's mock stood in for it: it did not run. */
+  mocked?: boolean;
 }
 
 export interface StageTree {
@@ -130,6 +136,8 @@ interface ExecutionHeader {
   status: ExecutionStatus;
   /** Absent in trees the client made before the server said (a run it just started). */
   mode?: ExecutionMode;
+  /** The workflow test it ran (`flowrun test`, Test Explorer), else null. */
+  testName?: string | null;
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
@@ -208,4 +216,73 @@ export interface ExecutionEventParams {
   executionId: string;
   event: EngineEvent;
   patch?: TreePatch | null;
+}
+
+// --- workflow tests (lsp/protocol.py: ListTestsResult, RunTestsParams, TestEvent, AddedTest) --
+
+export interface TestRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+export interface TestInfo {
+  /** `path::name` */
+  id: string;
+  name: string;
+  /** its `- name:` line */
+  range: TestRange;
+}
+
+export interface TestFile {
+  uri: string;
+  tests: TestInfo[];
+  /** Why its tests cannot run (the file's first error), or null. */
+  problem: string | null;
+}
+
+export interface ListTestsResult {
+  files: TestFile[];
+}
+
+export interface TestSelection {
+  uri: string;
+  /** One test; without it, every test of the file. */
+  name?: string;
+}
+
+export interface RunTestsParams {
+  /** Default: every test of the workspace. */
+  items?: TestSelection[];
+  runId?: string;
+}
+
+export interface RunTestsResult {
+  runId: string;
+  tests: string[];
+}
+
+export interface TestMessageInfo {
+  message: string;
+  expected: string | null;
+  actual: string | null;
+  uri: string;
+  range: TestRange;
+}
+
+export interface TestEventParams {
+  runId: string;
+  state: 'started' | 'passed' | 'failed' | 'errored' | 'finished';
+  id?: string | null;
+  uri?: string | null;
+  name?: string | null;
+  executionId?: string | null;
+  durationMs?: number | null;
+  messages?: TestMessageInfo[];
+}
+
+export interface AddedTest {
+  uri: string;
+  name: string;
+  line: number;
+  applied: boolean;
 }

@@ -39,5 +39,6 @@ export function serverCommands(host: RunHost): Record<string, Handler> {
     [ServerCommands.runFromNode]: run,
     [ServerCommands.stop]: forward(ServerCommands.stop, false),
     [ServerCommands.installDependencies]: forward(ServerCommands.installDependencies, true),
+    [ServerCommands.addAsTest]: forward(ServerCommands.addAsTest, false),
   };
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,29 @@ def test_json_junit_and_the_history_record_each_test(workspace: Path) -> None:
     assert "a provider error fails the run" in names
     failure = suite.find("testcase[@name='expects the wrong summary']/failure")
     assert failure is not None and "summarize.workflow.yml:48" in (failure.text or "")
+
+    db = sqlite3.connect(workspace / ".flowrun" / "history.sqlite3")
+    rows = db.execute("SELECT id, mode, test_name, status FROM executions").fetchall()
+    recorded = {name: (mode, status) for _, mode, name, status in rows}
+    assert recorded == {
+        "summarises a short text": ("test", "succeeded"),
+        "a provider error fails the run": ("test", "failed"),
+        "expects the wrong summary": ("test", "succeeded"),
+    }
+    provider = by_name["a provider error fails the run"]["executionId"]
+    mocked = db.execute(
+        "SELECT node_id, mocked FROM node_executions WHERE execution_id = ?", (provider,)
+    ).fetchall()
+    assert sorted(mocked) == [("clean", 0), ("summarize", 1)]
+    db.close()
+    show = subprocess.run(
+        [sys.executable, "-m", "flowrun", "show", provider, "--json"],
+        cwd=workspace, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    tree = json.loads(show.stdout)
+    assert tree["testName"] == "a provider error fails the run" and tree["mode"] == "test"
+    summarize = next(n for n in tree["children"] if n["id"] == "summarize")
+    assert summarize["mocked"] is True and summarize["pinned"] is False
 
 
 def test_an_invalid_file_makes_its_tests_errors(workspace: Path) -> None:

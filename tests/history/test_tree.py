@@ -171,7 +171,7 @@ def test_summaries() -> None:
         {"type": "NodeTimeout", "message": "slow", "traceback": "..."}))  # fmt: skip
     assert summary(row) == {
         "id": "e" * 32, "workflowId": "wf", "file": "/ws/wf.workflow.yml", "status": "failed",
-        "mode": "test",
+        "mode": "test", "testName": None,
         "startedAt": iso(T0 + 0.5), "finishedAt": iso(T0 + 9), "durationMs": 8500,
         "trigger": "POST /go", "error": {"type": "NodeTimeout", "message": "slow"},
     }  # fmt: skip

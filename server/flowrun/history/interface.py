@@ -29,6 +29,7 @@ class NewExecution(TypedDict):
     status: NotRequired[str]
     owner_pid: NotRequired[int | None]
     mode: NotRequired[str]
+    test_name: NotRequired[str | None]  # the workflow test it runs (flowrun.testing)
 
 
 class ExecutionFilter(TypedDict, total=False):

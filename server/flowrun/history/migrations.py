@@ -134,7 +134,14 @@ V4: tuple[str, ...] = (
     "CREATE INDEX executions_by_mode ON executions (mode, seq)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4)
+# Version 5: workflow tests (issue 16): the test an execution ran, and the nodes a mock stood
+# in for.
+V5: tuple[str, ...] = (
+    "ALTER TABLE executions ADD COLUMN test_name TEXT",
+    "ALTER TABLE node_executions ADD COLUMN mocked INTEGER NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5)
 LATEST = len(MIGRATIONS)
 
 

@@ -36,6 +36,7 @@ class ExecutionHead(TypedDict):
     file: str
     status: str  # flowrun.status.ExecutionStatus
     mode: str  # test | production | batch
+    testName: str | None  # the workflow test it ran (`flowrun test`, Test Explorer), else null
     startedAt: str | None
     finishedAt: str | None
     durationMs: int | None
@@ -84,6 +85,7 @@ class NodeElement(TypedDict):
     retries: list[RetryInfo]
     given: bool  # its output was given by "run from here"
     pinned: bool  # its output is the file's `pin`
+    mocked: bool  # a workflow test's mock stood in for it
 
 
 class StageElement(TypedDict):

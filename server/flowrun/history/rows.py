@@ -37,6 +37,7 @@ class ExecutionRecord:
     owner_pid: int
     plan: str | None = None
     mode: str = "test"  # test | production | batch (design §9)
+    test_name: str | None = None  # the workflow test it runs
 
 
 async def insert_execution(
@@ -44,10 +45,11 @@ async def insert_execution(
 ) -> None:
     await conn.execute(
         "INSERT INTO executions (id, workflow_id, file, status, trigger, inputs, plan, "
-        "created_at, started_at, updated_at, owner_pid, mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "created_at, started_at, updated_at, owner_pid, mode, test_name) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (record.execution_id, record.workflow_id, record.file, record.status, record.trigger,
          record.inputs, record.plan, record.created_at, record.started_at, record.created_at,
-         record.owner_pid, record.mode),
+         record.owner_pid, record.mode, record.test_name),
     )  # fmt: skip
     await conn.execute(
         "INSERT INTO workflows (id, file, last_execution_at, last_status, execution_count, "

@@ -102,6 +102,7 @@ class HistoryStore:
             started_at=None if status == ExecutionStatus.QUEUED else now,
             owner_pid=os.getpid() if owner_pid is None else owner_pid,
             mode=execution.get("mode", "test"),
+            test_name=execution.get("test_name"),
         )
         await self._db.write(lambda conn: rows.insert_execution(conn, record))
         self._active[record.execution_id] = record  # given again to a fresh file after damage

@@ -174,8 +174,12 @@ def _node_element(
         "retries": [
             {"attempt": row["attempt"], "error": payloads.load(row["error"])} for row in rows[:-1]
         ],
-        # a pinned node's only event is node_finished with attempt 0 (a given one says so)
-        "pinned": bool(last) and status == NodeStatus.SUCCEEDED and attempts == 0 and not given,
+        # a pinned node's only event is node_finished with attempt 0 (a given or mocked one
+        # says so)
+        "pinned": bool(last)
+        and status == NodeStatus.SUCCEEDED
+        and attempts == 0
+        and not (given or stored.get("mocked")),
     }
     return cast(NodeElement, {key: _pick(key, derived, stored) for key in _NODE_KEYS})
 

@@ -189,6 +189,7 @@ class RunService:
                 inputs=resolved.get("inputs"),
                 status="queued",
                 mode=self.mode,
+                test_name=test.name if test is not None else None,
             )
         except BaseException:
             await self._abandon(run)
