@@ -25,6 +25,7 @@ async def test_capabilities(workspace: Path) -> None:
         assert isinstance(caps.code_action_provider, types.CodeActionOptions)
         assert caps.execute_command_provider is not None
         assert sorted(caps.execute_command_provider.commands) == [
+            "flowrun.addAsTest",
             "flowrun.installDependencies",
             "flowrun.runFromNode",
             "flowrun.runTest",
