@@ -65,9 +65,11 @@ def workflow_files(root: Path) -> Iterator[Path]:
 
 
 def _entry(root: Path, file: Path, runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    from flowrun.status import ExecutionStatus, is_active
+
     described = describe(file)
-    succeeded = sum(1 for run in runs if run["status"] == "succeeded")
-    finished = [run for run in runs if run["status"] not in ("queued", "running")]
+    succeeded = sum(1 for run in runs if run["status"] == ExecutionStatus.SUCCEEDED)
+    finished = [run for run in runs if not is_active(run["status"])]
     last = runs[0] if runs else None
     return {
         **described,
