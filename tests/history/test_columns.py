@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from flowrun.history import columns, migrations
+from flowrun.history.store import HistoryStore
 
 
 def _table_columns(table: str) -> set[str]:
@@ -39,3 +41,25 @@ def test_a_fields_type_says_how_it_is_stored() -> None:
     error = next(c for c in columns.NODE_COLUMNS if c.field == "error")
     assert error.read({"error": error.write({"type": "X"})}) == {"type": "X"}
     assert error.read({}) is None
+
+
+def test_a_new_execution_writes_the_head_columns_it_names() -> None:
+    assert columns.CREATED == ("mode", "test_name")
+    given = {"execution_id": "x", "workflow_id": "w", "status": "queued", "mode": "batch"}
+    assert columns.created(given) == {"mode": "batch"}
+    assert columns.created({"execution_id": "x"}) == {}  # the column's default applies
+
+
+async def test_create_execution_stores_the_mode_given_and_defaults_to_test(tmp_path: Path) -> None:
+    store = await HistoryStore.open(tmp_path / "h.sqlite3")
+    try:
+        for execution_id, mode in (("a" * 32, "batch"), ("b" * 32, None)):
+            await store.create_execution(
+                execution_id=execution_id, workflow_id="w", file="/w.workflow.yml",
+                trigger=None, inputs=None, **({"mode": mode} if mode else {}),
+            )  # fmt: skip
+        listed = {e["id"][0]: e["mode"] for e in await store.list_executions()}
+        assert listed == {"a": "batch", "b": "test"}
+        assert (await store.execution_tree("a" * 32))["mode"] == "batch"
+    finally:
+        await store.close()

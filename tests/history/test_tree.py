@@ -27,7 +27,7 @@ def execution(status: str = "succeeded", plan: Any = PLAN, **extra: Any) -> dict
         "trigger": json.dumps({"method": "POST", "path": "/go", "body": {"x": 1}}),
         "inputs": json.dumps({"n": 1}), "outputs": json.dumps({"r": 2}), "error": None,
         "plan": json.dumps(plan) if plan is not None else None, "created_at": T0,
-        "started_at": T0 + 0.5, "finished_at": T0 + 9, "duration_ms": 8500,
+        "started_at": T0 + 0.5, "finished_at": T0 + 9, "duration_ms": 8500, "mode": "test",
     }  # fmt: skip
     row.update(extra)
     return row

@@ -9,14 +9,17 @@ A field of `ExecutionHead` or `NodeElement` that is not in `HEAD_DERIVED` / `NOD
 * anything else: the value as it is.
 
 So a new column is a numbered migration, a field in `models.py` and its mirror in
-`extension/src/protocol.ts`: the summary's and tree's SELECTs, the summary and tree builders
-and, for a node, the recorder (which copies the `node_started` / `node_finished` event field
-of the column's name) all derive from this table.
+`extension/src/protocol.ts`: the summary's and tree's SELECTs, the summary and tree builders,
+for a node the recorder (which copies the `node_started` / `node_finished` event field of the
+column's name), and for an execution `create_execution` (which writes the `NewExecution` key of
+the column's name: a value known at creation is then one more line, in `interface.py`) all
+derive from this table.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_type_hints
 
@@ -25,7 +28,7 @@ from flowrun.history.models import ExecutionHead, NodeElement
 
 Kind = Literal["flag", "json", "value"]
 
-HEAD_DERIVED = frozenset({"mode", "startedAt", "finishedAt"})
+HEAD_DERIVED = frozenset({"startedAt", "finishedAt"})
 NODE_DERIVED = frozenset(
     {"kind", "id", "type", "name", "stage", "iteration", "status", "attempts", "startedAt",
      "finishedAt", "logs", "retries", "pinned"}
@@ -40,16 +43,20 @@ class Column:
 
     def read(self, row: Any) -> Any:
         """The field's value from a stored row (a column the row lacks reads as empty)."""
-        value = row.get(self.name)
-        if self.kind == "flag":
-            return bool(value)
-        return payloads.load(value) if self.kind == "json" else value
+        return _READERS[self.kind](row.get(self.name))
 
     def write(self, value: Any) -> Any:
         """The column's value for an event's field."""
         if self.kind == "flag":
             return 1 if value else 0
         return payloads.dump(value) if self.kind == "json" else value
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "flag": bool,
+    "json": payloads.load,
+    "value": lambda value: value,
+}
 
 
 def column_name(field: str) -> str:
@@ -74,14 +81,30 @@ def _kind(hint: Any) -> Kind:
 HEAD_COLUMNS = stored(ExecutionHead, HEAD_DERIVED)
 NODE_COLUMNS = stored(NodeElement, NODE_DERIVED)
 
+# (field, column, reader) of each stored field, for the tree builder's inner loop
+Readers = tuple[tuple[str, str, Callable[[Any], Any]], ...]
+HEAD_READERS: Readers = tuple((c.field, c.name, _READERS[c.kind]) for c in HEAD_COLUMNS)
+NODE_READERS: Readers = tuple((c.field, c.name, _READERS[c.kind]) for c in NODE_COLUMNS)
+
 # What the summary reads of an execution row: its stored head fields and what the derived
 # ones (and the summary's trigger and error) are computed from.
 SUMMARY_SELECT = ", ".join(
     dict.fromkeys(
-        [*(c.name for c in HEAD_COLUMNS), "mode", "created_at", "started_at", "finished_at",
-         "trigger", "error"]
+        [*(c.name for c in HEAD_COLUMNS), "created_at", "started_at", "finished_at", "trigger",
+         "error"]
     )
 )  # fmt: skip
+
+# The stored head columns `create_execution` takes as they are, under their column names
+# (`NewExecution`: `mode`, ...); one left out gets the column's default.
+_WRITTEN_APART = ("id", "workflow_id", "file", "status", "duration_ms")
+CREATED = tuple(c.name for c in HEAD_COLUMNS if c.name not in _WRITTEN_APART)
+
+
+def created(execution: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of `CREATED` a new execution gives."""
+    return {name: execution[name] for name in CREATED if name in execution}
+
 
 # A node-attempt row's columns that events fill (`recorder.NODE_UPSERT`), after its key.
 NODE_KEY = ("execution_id", "node_id", "iteration", "attempt")

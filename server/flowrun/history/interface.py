@@ -19,7 +19,8 @@ Payload: TypeAlias = dict[str, Any] | None
 
 class NewExecution(TypedDict):
     """What `create_execution` takes, as keywords. Left out: `status` queued, `owner_pid` this
-    process, `mode` "test"."""
+    process, `mode` "test". A key named like a stored column of `ExecutionHead` (`mode`, ...)
+    is written to that column as it is (`flowrun.history.columns.created`)."""
 
     execution_id: str
     workflow_id: str

@@ -6,7 +6,7 @@ id keep separate counts (issue 11.5).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
@@ -36,21 +36,22 @@ class ExecutionRecord:
     started_at: float | None
     owner_pid: int
     plan: str | None = None
-    mode: str = "test"  # test | production | batch (design §9)
-    test_name: str | None = None  # the workflow test it runs
+    columns: dict[str, Any] = field(default_factory=dict)  # the others given (`columns.created`)
 
 
 async def insert_execution(
     conn: aiosqlite.Connection, record: ExecutionRecord, *, count: bool = True
 ) -> None:
+    values = {
+        "id": record.execution_id, "workflow_id": record.workflow_id, "file": record.file,
+        "status": record.status, "trigger": record.trigger, "inputs": record.inputs,
+        "plan": record.plan, "created_at": record.created_at, "started_at": record.started_at,
+        "updated_at": record.created_at, "owner_pid": record.owner_pid, **record.columns,
+    }  # fmt: skip
+    marks = ", ".join("?" for _ in values)
     await conn.execute(
-        "INSERT INTO executions (id, workflow_id, file, status, trigger, inputs, plan, "
-        "created_at, started_at, updated_at, owner_pid, mode, test_name) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (record.execution_id, record.workflow_id, record.file, record.status, record.trigger,
-         record.inputs, record.plan, record.created_at, record.started_at, record.created_at,
-         record.owner_pid, record.mode, record.test_name),
-    )  # fmt: skip
+        f"INSERT INTO executions ({', '.join(values)}) VALUES ({marks})", tuple(values.values())
+    )
     await conn.execute(
         "INSERT INTO workflows (id, file, last_execution_at, last_status, execution_count, "
         "last_inputs) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id, file) DO UPDATE SET "

@@ -21,7 +21,7 @@ from typing import Any, Unpack
 
 import aiosqlite
 
-from flowrun.history import payloads, reader, retention, rows
+from flowrun.history import columns, payloads, reader, retention, rows
 from flowrun.history.connection import Database, HistoryDamaged
 from flowrun.history.interface import ExecutionFilter, NewExecution, Payload
 from flowrun.history.location import HistoryError, history_location
@@ -101,8 +101,7 @@ class HistoryStore:
             created_at=now,
             started_at=None if status == ExecutionStatus.QUEUED else now,
             owner_pid=os.getpid() if owner_pid is None else owner_pid,
-            mode=execution.get("mode", "test"),
-            test_name=execution.get("test_name"),
+            columns=columns.created(execution),
         )
         await self._db.write(lambda conn: rows.insert_execution(conn, record))
         self._active[record.execution_id] = record  # given again to a fresh file after damage

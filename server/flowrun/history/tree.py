@@ -31,8 +31,8 @@ from flowrun.history.models import (
 from flowrun.status import NodeStatus, is_active
 
 Row = Mapping[str, Any]
-_HEAD_KEYS = tuple(ExecutionHead.__annotations__)
-_NODE_KEYS = tuple(NodeElement.__annotations__)
+_HEAD_KEYS = dict.fromkeys(ExecutionHead.__annotations__)
+_NODE_KEYS = dict.fromkeys(NodeElement.__annotations__)
 
 
 def iso(t: float | None) -> str | None:
@@ -57,12 +57,10 @@ def trigger_summary(trigger: Any) -> str:
 def head(row: Row) -> ExecutionHead:
     """The fields a summary and a tree share, in the order of `ExecutionHead`."""
     derived = {
-        "mode": row.get("mode") or "test",
         "startedAt": iso(row["started_at"] or row["created_at"]),
         "finishedAt": iso(row["finished_at"]),
     }
-    stored = {column.field: column.read(row) for column in columns.HEAD_COLUMNS}
-    return cast(ExecutionHead, {key: _pick(key, derived, stored) for key in _HEAD_KEYS})
+    return cast(ExecutionHead, _fields(_HEAD_KEYS, derived, columns.HEAD_READERS, row))
 
 
 def summary(row: Row) -> ExecutionSummary:
@@ -97,8 +95,15 @@ def build_tree(execution: Row, nodes: Sequence[Row], stages: Sequence[Row]) -> E
     }
 
 
-def _pick(key: str, derived: Mapping[str, Any], stored: Mapping[str, Any]) -> Any:
-    return derived[key] if key in derived else stored[key]
+def _fields(
+    keys: Mapping[str, None], derived: Mapping[str, Any], readers: columns.Readers, row: Row
+) -> dict[str, Any]:
+    """The derived fields and the stored ones read from `row`, in the order of their
+    TypedDict (`keys`), so the JSON keeps the order it always had."""
+    fields = {**keys, **derived}
+    for field, name, read in readers:
+        fields[field] = read(row.get(name))
+    return fields
 
 
 def _group_attempts(nodes: Iterable[Row]) -> dict[tuple[str, int], list[Row]]:
@@ -157,8 +162,7 @@ def _node_element(
     last = rows[-1] if rows else None
     status = last["status"] if last else (NodeStatus.PENDING if active else NodeStatus.SKIPPED)
     attempts = max(row["attempt"] for row in rows) if rows else 0
-    stored = {column.field: column.read(last or {}) for column in columns.NODE_COLUMNS}
-    given = bool(stored.get("given"))
+    fixed = bool(last and (last["given"] or last.get("mocked")))  # said so, not pinned
     derived = {
         "kind": "node",
         "id": str(plan_node.get("id")),
@@ -176,12 +180,9 @@ def _node_element(
         ],
         # a pinned node's only event is node_finished with attempt 0 (a given or mocked one
         # says so)
-        "pinned": bool(last)
-        and status == NodeStatus.SUCCEEDED
-        and attempts == 0
-        and not (given or stored.get("mocked")),
+        "pinned": bool(last) and status == NodeStatus.SUCCEEDED and attempts == 0 and not fixed,
     }
-    return cast(NodeElement, {key: _pick(key, derived, stored) for key in _NODE_KEYS})
+    return cast(NodeElement, _fields(_NODE_KEYS, derived, columns.NODE_READERS, last or {}))
 
 
 def _ended(status: str, active: bool) -> str:
