@@ -147,68 +147,56 @@ const SOURCES: Record<Interpreter['source'], string> = {
 };
 
 interface InterpreterPick extends vscode.QuickPickItem {
-  action: 'clear' | 'enter' | 'browse' | 'path';
-  value?: string;
+  /** The new flowrun.python ('' clears it); undefined when the user cancelled. */
+  value(): Thenable<string | undefined> | string;
 }
 
 /** "Flowrun: Select Python Interpreter": writes flowrun.python (the restart follows the change). */
 export async function selectInterpreter(hasPythonExtension: boolean): Promise<void> {
-  const settings = currentSettings();
+  const { python } = currentSettings();
+  const folder = workspaceFolder();
+  const venv = folder && vscode.Uri.joinPath(vscode.Uri.file(folder), '.venv', 'bin', 'python');
+  const title = 'Flowrun: Select Python Interpreter';
   const items: InterpreterPick[] = [
     {
-      label: '$(edit) Enter interpreter path…',
-      action: 'enter',
+      label: hasPythonExtension
+        ? "$(python) Use the Python extension's interpreter"
+        : '$(terminal) Use python3 on PATH',
+      description: python ? `instead of ${python}` : 'current',
+      value: () => '',
     },
-    { label: '$(folder) Browse…', action: 'browse' },
+    ...(venv
+      ? [{ label: venv.fsPath, description: 'workspace .venv', value: () => venv.fsPath }]
+      : []),
+    {
+      label: '$(edit) Enter interpreter path…',
+      value: () =>
+        vscode.window.showInputBox({
+          title: 'Flowrun: Python interpreter path',
+          value: python,
+          prompt: 'Path of a Python 3.11+ executable (variables like ${workspaceFolder} work)',
+        }),
+    },
+    {
+      label: '$(folder) Browse…',
+      value: async () =>
+        (
+          await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            openLabel: 'Use this Python',
+            title,
+          })
+        )?.[0]?.fsPath,
+    },
   ];
-  const folder = workspaceFolder();
-  if (folder) {
-    const venv = vscode.Uri.joinPath(vscode.Uri.file(folder), '.venv', 'bin', 'python').fsPath;
-    items.unshift({ label: venv, description: 'workspace .venv', action: 'path', value: venv });
-  }
-  items.unshift({
-    label: hasPythonExtension
-      ? "$(python) Use the Python extension's interpreter"
-      : '$(terminal) Use python3 on PATH',
-    description: settings.python ? `instead of ${settings.python}` : 'current',
-    action: 'clear',
-  });
-  const pick = await vscode.window.showQuickPick(items, {
-    title: 'Flowrun: Select Python Interpreter',
-    placeHolder: settings.python
-      ? `Current: ${settings.python}`
-      : 'Python that runs the Flowrun server and workflows',
-  });
-  if (pick === undefined) {
-    return;
-  }
-  const value = await valueOf(pick, settings.python);
-  if (value === undefined) {
-    return;
-  }
-  const target = folder ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-  await vscode.workspace.getConfiguration('flowrun').update('python', value || undefined, target);
-}
-
-async function valueOf(pick: InterpreterPick, current: string): Promise<string | undefined> {
-  switch (pick.action) {
-    case 'clear':
-      return '';
-    case 'path':
-      return pick.value;
-    case 'enter':
-      return vscode.window.showInputBox({
-        title: 'Flowrun: Python interpreter path',
-        value: current,
-        prompt: 'Path of a Python 3.11+ executable (variables like ${workspaceFolder} work)',
-      });
-    case 'browse': {
-      const picked = await vscode.window.showOpenDialog({
-        canSelectMany: false,
-        openLabel: 'Use this Python',
-        title: 'Flowrun: Select Python Interpreter',
-      });
-      return picked?.[0]?.fsPath;
-    }
+  const placeHolder = python
+    ? `Current: ${python}`
+    : 'Python that runs the Flowrun server and workflows';
+  const value = await (await vscode.window.showQuickPick(items, { title, placeHolder }))?.value();
+  if (value !== undefined) {
+    const target = folder
+      ? vscode.ConfigurationTarget.Workspace
+      : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration('flowrun').update('python', value || undefined, target);
   }
 }

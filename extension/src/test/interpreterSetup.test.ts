@@ -152,7 +152,7 @@ describe('InterpreterSetup.resolveLaunch', () => {
 
 describe('selectInterpreter', () => {
   it('clears the setting to follow the Python extension', async () => {
-    answers.quickPick = { action: 'clear' };
+    answers.quickPick = { pick: "$(python) Use the Python extension's interpreter" };
     await selectInterpreter(true);
     assert.deepEqual(calls.at(-1), {
       fn: 'configuration.update',
@@ -162,14 +162,14 @@ describe('selectInterpreter', () => {
 
   it('writes an entered or browsed path to the workspace settings', async () => {
     workspace.workspaceFolders = [{ uri: Uri.file('/ws') }];
-    answers.quickPick = { action: 'enter' };
+    answers.quickPick = { pick: '$(edit) Enter interpreter path…' };
     answers.input = '/opt/py/bin/python';
     await selectInterpreter(false);
     assert.deepEqual(calls.at(-1), {
       fn: 'configuration.update',
       args: ['flowrun.python', '/opt/py/bin/python', ConfigurationTarget.Workspace],
     });
-    answers.quickPick = { action: 'browse' };
+    answers.quickPick = { pick: '$(folder) Browse…' };
     await selectInterpreter(false);
     assert.deepEqual(calls.at(-1)!.args[1], '/opt/py/bin/python');
     const items = (
@@ -185,7 +185,7 @@ describe('selectInterpreter', () => {
 
   it('changes nothing when cancelled', async () => {
     await selectInterpreter(true);
-    answers.quickPick = { action: 'enter' };
+    answers.quickPick = { pick: '$(edit) Enter interpreter path…' };
     await selectInterpreter(true);
     assert.equal(calls.filter((c) => c.fn === 'configuration.update').length, 0);
   });

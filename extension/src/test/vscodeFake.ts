@@ -138,9 +138,13 @@ export const window = {
     calls.push({ fn: 'showInputBox', args: [options] });
     return answers.input;
   },
+  /** Answers `answers.quickPick`; a `{pick: label}` answer picks the item with that label. */
   showQuickPick: async (items: unknown, options: unknown): Promise<unknown> => {
     calls.push({ fn: 'showQuickPick', args: [items, options] });
-    return answers.quickPick;
+    const label = (answers.quickPick as { pick?: string } | undefined)?.pick;
+    return label === undefined
+      ? answers.quickPick
+      : (items as Array<{ label: string }>).find((item) => item.label === label);
   },
   withProgress: async <T>(options: unknown, task: () => Promise<T>): Promise<T> => {
     calls.push({ fn: 'withProgress', args: [options] });
