@@ -141,7 +141,25 @@ V5: tuple[str, ...] = (
     "ALTER TABLE node_executions ADD COLUMN mocked INTEGER NOT NULL DEFAULT 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5)
+# Version 6: what a run cost (issue 18, design §9 names). Per node attempt the metrics of
+# `node_finished` (`metrics` keeps the rest: provider, model, http status and bytes) and the
+# cache flag; per execution the totals over its nodes and its trace id; per workflow file the
+# last run's cost and calls (the CodeLens).
+_COST_COLUMNS = (
+    "llm_calls INTEGER", "input_tokens INTEGER", "output_tokens INTEGER", "cost_usd REAL",
+)  # fmt: skip
+V6: tuple[str, ...] = (
+    *(f"ALTER TABLE executions ADD COLUMN {column}" for column in _COST_COLUMNS),
+    "ALTER TABLE executions ADD COLUMN trace_id TEXT",
+    *(f"ALTER TABLE node_executions ADD COLUMN {column}" for column in _COST_COLUMNS),
+    "ALTER TABLE node_executions ADD COLUMN metrics TEXT",
+    "ALTER TABLE node_executions ADD COLUMN cached INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE workflows ADD COLUMN last_cost_usd REAL",
+    "ALTER TABLE workflows ADD COLUMN last_llm_calls INTEGER",
+    "CREATE INDEX executions_by_created ON executions (created_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6)
 LATEST = len(MIGRATIONS)
 
 

@@ -40,6 +40,14 @@ class ExecutionHead(TypedDict):
     startedAt: str | None
     finishedAt: str | None
     durationMs: int | None
+    # what the run cost (issue 18, design §9 names): sums over its nodes, null when no node
+    # called an LLM; `costUsd` is an estimate (price table, or the agent CLI's own figure),
+    # null when no call's price is known
+    llmCalls: int | None
+    inputTokens: int | None
+    outputTokens: int | None
+    costUsd: float | None
+    traceId: str | None  # the OpenTelemetry trace it was exported as (flowrun.telemetry)
 
 
 class ExecutionSummary(ExecutionHead):
@@ -86,6 +94,13 @@ class NodeElement(TypedDict):
     given: bool  # its output was given by "run from here"
     pinned: bool  # its output is the file's `pin`
     mocked: bool  # a workflow test's mock stood in for it
+    cached: bool  # its output came from the cache (`cache:`), at no cost
+    # what it cost over all its attempts (`node_finished.metrics`), null when it called no LLM
+    llmCalls: int | None
+    inputTokens: int | None
+    outputTokens: int | None
+    costUsd: float | None
+    metrics: Any  # the rest it measured: provider, model, httpStatus, httpBytes, costUnknown
 
 
 class StageElement(TypedDict):
@@ -121,3 +136,5 @@ class WorkflowStats(TypedDict):
     successCount: int
     lastDurationMs: int | None
     lastInputs: Any
+    lastCostUsd: float | None
+    lastLlmCalls: int | None

@@ -145,6 +145,8 @@ async def workflow_stats(
         "successCount": row["success_count"],
         "lastDurationMs": row["last_duration_ms"],
         "lastInputs": payloads.load(row["last_inputs"]),
+        "lastCostUsd": row["last_cost_usd"],
+        "lastLlmCalls": row["last_llm_calls"],
     }
 
 

@@ -199,7 +199,7 @@ class EventRecorder:
         row_key = (*key, attempt)
         status = str(event.get("status") or NodeStatus.SUCCEEDED)
         values = {
-            **_node_fields(event),
+            **_node_fields({**event, **metric_fields(event.get("metrics"))}),
             "stage": event.get("stage"),
             "status": status,
             "finished_at": t,
@@ -278,6 +278,30 @@ def compact(writes: list[Write]) -> list[Statement]:
     if patches:
         groups.append((NODE_UPSERT, [patch.params() for patch in patches.values()]))
     return groups
+
+
+METRIC_COLUMNS = ("llm_calls", "input_tokens", "output_tokens", "cost_usd")  # design §9
+
+
+def metric_fields(metrics: Any) -> dict[str, Any]:
+    """`node_finished.metrics` (flowrun_engine.metrics) as the node's column fields: the
+    design §9 metric columns, and `metrics` with the rest (provider, model, http status and
+    bytes, calls without a known cost) in the wire's camelCase."""
+    if not isinstance(metrics, Mapping):
+        return {}
+    found: dict[str, Any] = {c: _number(metrics.get(c)) for c in METRIC_COLUMNS}
+    rest = {_camel(k): v for k, v in metrics.items() if k not in METRIC_COLUMNS}
+    found["metrics"] = rest or None
+    return found
+
+
+def _number(value: Any) -> int | float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def _node_fields(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,7 @@ async def finish_row(
     )  # fmt: skip
     if cursor.rowcount != 1:
         return False
+    await add_totals(conn, execution_id)
     await conn.execute(
         "UPDATE node_executions SET status = 'stopped', finished_at = ? "
         "WHERE execution_id = ? AND status = 'running'",
@@ -99,6 +100,19 @@ async def finish_row(
         )
     await _update_last(conn, execution_id, status)
     return True
+
+
+_TOTALS = ", ".join(
+    f"{c} = (SELECT sum({c}) FROM node_executions n WHERE n.execution_id = ?)"
+    for c in ("llm_calls", "input_tokens", "output_tokens", "cost_usd")
+)
+
+
+async def add_totals(conn: aiosqlite.Connection, execution_id: str) -> None:
+    """An execution's totals: the sums over its node rows (null: no node measured any)."""
+    await conn.execute(
+        f"UPDATE executions SET {_TOTALS} WHERE id = ?", (*[execution_id] * 4, execution_id)
+    )
 
 
 async def correct_status(
@@ -126,8 +140,8 @@ async def correct_status(
 
 async def _update_last(conn: aiosqlite.Connection, execution_id: str, status: str) -> None:
     await conn.execute(  # last_* only follow the newest execution of the workflow's file
-        "UPDATE workflows SET last_status = ?, "
-        "last_duration_ms = (SELECT duration_ms FROM executions WHERE id = ?) "
+        "UPDATE workflows SET last_status = ?, (last_duration_ms, last_cost_usd, "
+        "last_llm_calls) = (SELECT duration_ms, cost_usd, llm_calls FROM executions WHERE id = ?) "
         f"WHERE id = {_WORKFLOW_OF} AND NOT EXISTS "
         "(SELECT 1 FROM executions e, executions x WHERE x.id = ? AND "
         "e.workflow_id = x.workflow_id AND e.file = x.file AND e.seq > x.seq)",

@@ -162,7 +162,7 @@ def _node_element(
     last = rows[-1] if rows else None
     status = last["status"] if last else (NodeStatus.PENDING if active else NodeStatus.SKIPPED)
     attempts = max(row["attempt"] for row in rows) if rows else 0
-    fixed = bool(last and (last["given"] or last.get("mocked")))  # said so, not pinned
+    fixed = bool(last and (last["given"] or last.get("mocked") or last.get("cached")))  # said so
     derived = {
         "kind": "node",
         "id": str(plan_node.get("id")),
@@ -178,8 +178,8 @@ def _node_element(
         "retries": [
             {"attempt": row["attempt"], "error": payloads.load(row["error"])} for row in rows[:-1]
         ],
-        # a pinned node's only event is node_finished with attempt 0 (a given or mocked one
-        # says so)
+        # a pinned node's only event is node_finished with attempt 0 (a given, mocked or cached
+        # one says so)
         "pinned": bool(last) and status == NodeStatus.SUCCEEDED and attempts == 0 and not fixed,
     }
     return cast(NodeElement, _fields(_NODE_KEYS, derived, columns.NODE_READERS, last or {}))
