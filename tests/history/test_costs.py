@@ -13,9 +13,19 @@ from flowrun.history.store import HistoryStore
 
 PLAN = {
     "stages": [
-        {"id": None, "loop": False, "nodes": [{"id": n, "type": t} for n, t in
-                                              (("ask", "llm"), ("mystery", "llm"), ("get", "http"),
-                                               ("plain", "shell"))]},  # fmt: skip
+        {
+            "id": None,
+            "loop": False,
+            "nodes": [
+                {"id": n, "type": t}
+                for n, t in (
+                    ("ask", "llm"),
+                    ("mystery", "llm"),
+                    ("get", "http"),
+                    ("plain", "shell"),
+                )
+            ],
+        },
     ]
 }
 

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "flowrun.cli.history_cmd",  # history
     "flowrun.cli.show_cmd",  # show
     "flowrun.cli.diff_cmd",  # diff
+    "flowrun.cli.stats_cmd",  # stats
     "flowrun.cli.stop_cmd",  # stop
     "flowrun.cli.serve_cmd",  # serve
     "flowrun.cli.lsp_cmd",  # lsp

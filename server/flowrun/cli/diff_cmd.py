@@ -1,4 +1,5 @@
-"""`flowrun diff A B`: two executions compared node by node (status, duration, output)."""
+"""`flowrun diff A B`: two executions compared node by node (status, duration, output) and
+what each cost (tokens, USD)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def _print_diff(result: dict[str, Any]) -> None:
                 (str(info["startedAt"]), "dim"),
             )
         )
+    if cost := cost_text(result["cost"]):
+        console.print(f"Cost: {cost}")
     if not result["sameWorkflow"]:
         console.print(Text("These executions belong to different workflows.", style="yellow"))
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -100,7 +103,28 @@ def _what_changed(row: dict[str, Any]) -> str:
         parts.append(f"error: {row['error']['b'] or '(none)'}")
     if row["output"]["changes"]:
         parts.append("output " + _changes_text(row["output"]))
+    if cost := cost_text(row["cost"]):
+        parts.append(cost)
     return "; ".join(parts) or ("" if row["change"] == "same" else "status")
+
+
+def cost_text(change: dict[str, Any]) -> str:
+    """`812 tok → 640 tok (-172) · $0.0009 → $0.0007 (-$0.0002)`; empty when nothing differs."""
+    from flowrun.humanize import format_cost, format_tokens
+
+    tokens, usd = change["tokens"], change["costUsd"]
+    if tokens["a"] == tokens["b"] and usd["a"] == usd["b"]:
+        return ""
+    parts = [f"{format_tokens(tokens['a']) or '-'} → {format_tokens(tokens['b']) or '-'}"]
+    if tokens["delta"] is not None:
+        parts[0] += f" ({tokens['delta']:+d})"
+    if usd["a"] is not None or usd["b"] is not None:
+        cost = f"{format_cost(usd['a'], unknown='-')} → {format_cost(usd['b'], unknown='-')}"
+        if usd["delta"]:
+            sign = "+" if usd["delta"] > 0 else "-"
+            cost += f" ({sign}{format_cost(abs(usd['delta']))})"
+        parts.append(cost)
+    return " · ".join(parts)
 
 
 def _changes_text(changes: dict[str, Any]) -> str:

@@ -52,7 +52,7 @@ async def _history(store: HistoryStore, args: argparse.Namespace) -> int:
     from flowrun.runs.errors import FlowrunError
 
     since = parse_since(args.since, time.time()) if args.since else None
-    workflow_id, file = _workflow_filter(args.workflow)
+    workflow_id, file = workflow_filter(args.workflow)
     if args.limit < 1:
         raise FlowrunError(f"--limit must be at least 1, not {args.limit}.")
     executions = await store.list_executions(
@@ -91,7 +91,7 @@ def parse_since(text: str, now: float) -> float:
         ) from None
 
 
-def _workflow_filter(value: str | None) -> tuple[str | None, str | None]:
+def workflow_filter(value: str | None) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     path = Path(value)
@@ -105,9 +105,10 @@ def _print_history(executions: Sequence[Mapping[str, Any]], now: float) -> None:
     from rich.table import Table
 
     from flowrun.cli.render import badge, duration
+    from flowrun.humanize import cost_parts
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("ID", "WORKFLOW", "STATUS", "MODE", "STARTED", "DURATION", "TRIGGER"):
+    for column in ("ID", "WORKFLOW", "STATUS", "MODE", "STARTED", "DURATION", "COST", "TRIGGER"):
         table.add_column(column, no_wrap=column != "WORKFLOW")
     for item in executions:
         table.add_row(
@@ -117,6 +118,7 @@ def _print_history(executions: Sequence[Mapping[str, Any]], now: float) -> None:
             item.get("mode") or "test",
             relative_time(epoch(item["startedAt"]), now),
             duration(item["durationMs"]),
+            " · ".join(cost_parts(item)) or "-",
             item["trigger"],
         )
     Console(highlight=False).print(table)

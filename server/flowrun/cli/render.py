@@ -19,7 +19,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 from rich.tree import Tree
 
-from flowrun.humanize import format_duration
+from flowrun.history.payloads import human_size
+from flowrun.humanize import cost_parts, format_duration
 from flowrun.status_style import PINNED, style_of
 
 LOG_LINES = 20
@@ -60,8 +61,12 @@ def execution_tree(tree: Mapping[str, Any], *, details: bool = False) -> Tree:
         (str(tree.get("workflowId")), "bold"),
         (f"  {status}", style_of(status).color),
         (f"  {duration(tree.get('durationMs'))}", "dim"),
+        (_cost_text(tree), "dim"),
+        (_calls_text(tree), "dim"),
         (f"  {str(tree.get('id'))[:8]}", "dim"),
     )
+    if tree.get("traceId"):
+        label.append(f"  trace {tree['traceId']}", style="dim")
     if details:
         label.append(f"  {tree.get('startedAt')} · {tree.get('file')}", style="dim")
     root = Tree(label)
@@ -104,6 +109,9 @@ def _add_node(parent: Tree, node: dict[str, Any], details: bool) -> None:
         ("  pinned", PINNED.color) if pinned else "",
         (f"  {status}", style_of(status).color) if status != "succeeded" else "",
         (f"  {format_duration(node.get('durationMs'))}", "dim") if not pinned else "",
+        ("  ⚡ cached", "yellow") if node.get("cached") else "",
+        (_cost_text(node), "dim"),
+        (_http_text(node), "dim"),
         (f"  {attempts} attempts" if attempts > 1 else "", "dim"),
     )
     branch = parent.add(label)
@@ -116,6 +124,24 @@ def _add_node(parent: Tree, node: dict[str, Any], details: bool) -> None:
         branch.add(_error_text(error) if details else Text(_error_line(error), style="red"))
     if details:
         _add_logs(branch, node.get("logs") or [])
+
+
+def _cost_text(item: Mapping[str, Any]) -> str:
+    """`  · 812 tok · $0.0009` after a duration, or nothing."""
+    return "".join(f" · {part}" for part in cost_parts(item))
+
+
+def _calls_text(item: Mapping[str, Any]) -> str:
+    calls = item.get("llmCalls")
+    return f" · {calls} LLM call{'s' if calls != 1 else ''}" if calls else ""
+
+
+def _http_text(node: Mapping[str, Any]) -> str:
+    metrics = node.get("metrics")
+    if not isinstance(metrics, Mapping) or "httpBytes" not in metrics:
+        return ""
+    size = metrics["httpBytes"]
+    return f" · {metrics.get('httpStatus')} · {human_size(size) if isinstance(size, int) else '?'}"
 
 
 def _add_logs(branch: Tree, logs: list[dict[str, Any]]) -> None:

@@ -1,7 +1,8 @@
-"""Two execution trees → what changed, node by node (status, duration, output, error).
+"""Two execution trees → what changed, node by node (status, duration, output, error, cost).
 
 Pure. Nodes are matched by (stage, node id, loop iteration). A node is `changed` when its
-status, output or error differ; durations are reported but never make a change alone.
+status, output or error differ; durations, tokens and costs are reported (`{a, b, delta}`)
+but never make a change alone.
 """
 
 from __future__ import annotations
@@ -29,7 +30,27 @@ def diff_trees(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
         "sameWorkflow": a.get("workflowId") == b.get("workflowId"),
         "summary": counts,
         "outputs": value_changes(a.get("outputs"), b.get("outputs")),
+        "cost": cost_change(a, b),
         "nodes": rows,
+    }
+
+
+def cost_change(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`{llmCalls, tokens, costUsd}`, each `{a, b, delta}` (delta null when a side is)."""
+
+    def tokens(item: Mapping[str, Any] | None) -> int | None:
+        if not item or item.get("llmCalls") is None:
+            return None
+        return int(item.get("inputTokens") or 0) + int(item.get("outputTokens") or 0)
+
+    def pair(va: Any, vb: Any) -> dict[str, Any]:
+        delta = vb - va if va is not None and vb is not None else None
+        return {"a": va, "b": vb, "delta": delta}
+
+    return {
+        "llmCalls": pair(a.get("llmCalls") if a else None, b.get("llmCalls") if b else None),
+        "tokens": pair(tokens(a), tokens(b)),
+        "costUsd": pair(a.get("costUsd") if a else None, b.get("costUsd") if b else None),
     }
 
 
@@ -85,6 +106,7 @@ def _node_diff(
         durationMs={"a": duration_a, "b": duration_b, "delta": delta},
         output=output,
         error={"a": _message(a), "b": _message(b)},
+        cost=cost_change(a, b),
     )
     return row
 

@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NotRequired, Protocol, TypeAlias, TypedDict, Unpack
 
-from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
+from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowCost, WorkflowStats
+from flowrun.history.stats import CostWindow
 
 Payload: TypeAlias = dict[str, Any] | None
 """A JSON object as the engine sent it (outputs, an error), or none."""
@@ -101,6 +102,10 @@ class HistoryBackend(Protocol):
     async def workflow_stats(
         self, workflow_id: str, file: str | None = None
     ) -> WorkflowStats | None: ...
+
+    async def workflow_costs(self, **window: Unpack[CostWindow]) -> list[WorkflowCost]:
+        """`flowrun stats`: per workflow file, runs, success, durations, tokens and cost."""
+        ...
 
     async def process_of(self, execution_id: str) -> tuple[int | None, int | None]: ...
 

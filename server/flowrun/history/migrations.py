@@ -144,7 +144,8 @@ V5: tuple[str, ...] = (
 # Version 6: what a run cost (issue 18, design §9 names). Per node attempt the metrics of
 # `node_finished` (`metrics` keeps the rest: provider, model, http status and bytes) and the
 # cache flag; per execution the totals over its nodes and its trace id; per workflow file the
-# last run's cost and calls (the CodeLens).
+# last run's cost and calls (the CodeLens); `node_stats` sums each node's attempts per
+# workflow file and UTC day as executions end, so `flowrun stats` never scans node rows.
 _COST_COLUMNS = (
     "llm_calls INTEGER", "input_tokens INTEGER", "output_tokens INTEGER", "cost_usd REAL",
 )  # fmt: skip
@@ -156,7 +157,22 @@ V6: tuple[str, ...] = (
     "ALTER TABLE node_executions ADD COLUMN cached INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE workflows ADD COLUMN last_cost_usd REAL",
     "ALTER TABLE workflows ADD COLUMN last_llm_calls INTEGER",
-    "CREATE INDEX executions_by_created ON executions (created_at)",
+    # `flowrun stats` reads executions from this index alone: totals in one pass, and the
+    # percentiles by walking each workflow's durations in order
+    """CREATE INDEX executions_stats ON executions (workflow_id, file, duration_ms, status,
+        created_at, llm_calls, input_tokens, output_tokens, cost_usd)""",
+    """CREATE TABLE node_stats (
+        workflow_id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        runs INTEGER NOT NULL,
+        duration_ms INTEGER,
+        max_duration_ms INTEGER,
+        tokens INTEGER,
+        cost_usd REAL,
+        PRIMARY KEY (workflow_id, file, node_id, day)
+    )""",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6)

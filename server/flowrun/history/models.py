@@ -138,3 +138,34 @@ class WorkflowStats(TypedDict):
     lastInputs: Any
     lastCostUsd: float | None
     lastLlmCalls: int | None
+
+
+class NodeCost(TypedDict):
+    """A node in `flowrun stats`: its attempts in the window, durations, tokens, cost."""
+
+    id: str
+    runs: int
+    avgDurationMs: float | None
+    maxDurationMs: int | None
+    tokens: int | None
+    costUsd: float | None
+
+
+class WorkflowCost(TypedDict):
+    """One workflow file in `flowrun stats --json`."""
+
+    workflowId: str
+    file: str
+    executions: int
+    succeeded: int
+    successRate: float
+    p50DurationMs: int | None
+    p95DurationMs: int | None
+    llmCalls: int | None
+    inputTokens: int | None
+    outputTokens: int | None
+    costUsd: float | None
+    costPerRunUsd: float | None
+    tokensPerRun: float | None
+    costliestNodes: list[NodeCost]
+    slowestNodes: list[NodeCost]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from flowrun.history import columns, payloads, tree
@@ -26,16 +27,8 @@ async def list_executions(
     limit: int = 50,
     mode: str | None = None,
 ) -> list[ExecutionSummary]:
-    clauses: list[str] = []
-    params: list[Any] = []
     filters = (("workflow_id", workflow_id), ("file", file), ("status", status), ("mode", mode))
-    for column, value in filters:
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if since is not None:
-        clauses.append("created_at >= ?")
-        params.append(since)
+    clauses, params = where_clauses(filters, since)
     if before is not None:
         clauses.append("seq < coalesce((SELECT seq FROM executions WHERE id = ?), -1)")
         params.append(before)
@@ -43,6 +36,22 @@ async def list_executions(
     sql = f"SELECT {SUMMARY_COLUMNS} FROM executions {where} ORDER BY seq DESC LIMIT ?"
     rows = await db.all(sql, (*params, max(limit, 0)))
     return [tree.summary(row) for row in rows]
+
+
+def where_clauses(
+    equal: Iterable[tuple[str, Any]], since: float | None
+) -> tuple[list[str], list[Any]]:
+    """`column = ?` for each value given, and `created_at >= ?` for `since`."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in equal:
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since)
+    return clauses, params
 
 
 async def execution_tree(db: Database, execution_id: str) -> ExecutionTree:

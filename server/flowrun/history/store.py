@@ -16,16 +16,18 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Unpack
 
 import aiosqlite
 
-from flowrun.history import columns, payloads, reader, retention, rows
+from flowrun.history import columns, payloads, reader, retention, rows, stats
 from flowrun.history.connection import Database, HistoryDamaged
 from flowrun.history.interface import ExecutionFilter, NewExecution, Payload
 from flowrun.history.location import HistoryError, history_location
-from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
+from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowCost, WorkflowStats
+from flowrun.history.stats import CostWindow
 from flowrun.history.writer import FLUSH_DELAY, BatchWriter
 from flowrun.runs.process_groups import pid_alive
 from flowrun.status import ACTIVE_VALUES, ExecutionStatus
@@ -211,6 +213,10 @@ class HistoryStore:
         self, workflow_id: str, file: str | None = None
     ) -> WorkflowStats | None:
         return await reader.workflow_stats(self._db, workflow_id, file)
+
+    async def workflow_costs(self, **window: Unpack[CostWindow]) -> list[WorkflowCost]:
+        await self.flush()  # what this store wrote is counted
+        return await asyncio.to_thread(partial(stats.workflow_costs, self.path, **window))
 
     async def process_of(self, execution_id: str) -> tuple[int | None, int | None]:
         return await reader.process_of(self._db, execution_id)
