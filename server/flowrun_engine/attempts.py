@@ -15,6 +15,7 @@ from typing import Any
 
 from flowrun_engine import containment, expr, prices
 from flowrun_engine import events as ev
+from flowrun_engine.cache import CachePolicy, ResultCache
 from flowrun_engine.context import NodeContext
 from flowrun_engine.environment import RunEnvironment
 from flowrun_engine.errors import NodeError
@@ -41,6 +42,7 @@ class Workspace:
     workflow_file: str | None
     execution_id: str
     forks: ForkServer  # python nodes' processes (started on the first)
+    cache: ResultCache | None = None
 
     _loaded: list[prices.Prices] = field(default_factory=list, compare=False, repr=False)
 
@@ -84,6 +86,9 @@ class NodeExecutor:
             if node.when is not None and not self._when(node, context, status):
                 return self.finish(node, iteration, Outcome(NodeStatus.SKIPPED), attempt=0)
             params = render_value(dict(node.params), context)
+            cache = self.workspace.cache
+            if cache is not None and node.cache is not None and cache.applies(node.cache):
+                return await self._cached(cache, node, node.cache, iteration, params, started)
             return await self._attempts(node, iteration, params, started)
         except (expr.ExprSyntaxError, expr.ExprEvalError) as exc:
             error = {
@@ -103,6 +108,27 @@ class NodeExecutor:
         state already checked for the nodes it uses (GitHub Actions' implicit default)."""
         status = status or {"success": True, "failure": False, "cancelled": False}
         return truthy(render_value(node.when, {**context, expr.STATUS_KEY: status}))
+
+    async def _cached(
+        self,
+        cache: ResultCache,
+        node: PlanNode,
+        policy: CachePolicy,
+        iteration: int | None,
+        params: dict[str, Any],
+        started: list[float],
+    ) -> Outcome:
+        """A stored result of the same request, else the attempts (a success is stored)."""
+        key = cache.key(node.id, node.type, params)
+        entry = cache.get(key, policy)
+        if entry is not None:
+            hit = Outcome(NodeStatus.SUCCEEDED, output=entry["output"])
+            return self.finish(node, iteration, hit, attempt=0, cached=True)
+        outcome = await self._attempts(node, iteration, params, started)
+        if outcome.status is NodeStatus.SUCCEEDED:
+            measured = outcome.metrics.to_event() if outcome.metrics is not None else None
+            cache.put(key, node.id, outcome.output, measured)
+        return outcome
 
     async def _attempts(
         self, node: PlanNode, iteration: int | None, params: dict[str, Any], started: list[float]
@@ -186,12 +212,16 @@ class NodeExecutor:
         outcome: Outcome,
         attempt: int = 1,
         started: list[float] | None = None,
+        *,
+        cached: bool = False,
     ) -> Outcome:
         duration = (time.monotonic() - started[0]) * 1000 if started else 0.0
         if outcome.status is NodeStatus.FAILED and self._stopping():
             outcome = Outcome(NodeStatus.STOPPED, outcome.output, metrics=outcome.metrics)
         measured = outcome.metrics.to_event() if outcome.metrics is not None else None
-        extra = {"metrics": measured} if measured else {}
+        extra: dict[str, Any] = {"metrics": measured} if measured else {}
+        if cached:
+            extra["cached"] = True
         self.emit(
             ev.NODE_FINISHED,
             node,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowrun_engine import expr
+from flowrun_engine.cache import CachePolicy
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class PlanNode:
     # `when` calls a status function or reads `nodes.<id>.status`: the node runs (its `when`
     # decides) even when a node it uses did not succeed or the run is failing
     self_deciding: bool = False
+    cache: CachePolicy | None = None  # `cache:` (llm, http, python)
 
     @property
     def fixed(self) -> bool:
@@ -204,6 +206,7 @@ def _node(
         mock=mocks.get(raw["id"]),
         code_line=raw.get("code_line"),
         self_deciding=uses_status(raw.get("when")),
+        cache=CachePolicy.of(raw.get("cache")),
     )
 
 

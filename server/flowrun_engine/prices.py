@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flowrun_engine import workspace_root
+
 PRICES_DATE = "2025-08-15"
 PRICES_FILE = os.path.join(".flowrun", "prices.toml")
 LOCAL_PROVIDERS = frozenset({"ollama"})
@@ -83,26 +85,12 @@ class Prices:
         return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
 
 
-def find_root(start: str) -> str:
-    """The nearest folder from `start` up holding `.flowrun` or `.git` (else `start`)."""
-    folder = os.path.abspath(start)
-    while True:
-        if os.path.isdir(os.path.join(folder, ".flowrun")) or os.path.exists(
-            os.path.join(folder, ".git")
-        ):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return os.path.abspath(start)
-        folder = parent
-
-
 def load(start: str | None) -> Prices:
     """The shipped table with `<root>/.flowrun/prices.toml` over it, when there is one."""
     prices = Prices()
     if start is None:
         return prices
-    path = os.path.join(find_root(start), PRICES_FILE)
+    path = os.path.join(workspace_root.find_root(start), PRICES_FILE)
     if not os.path.isfile(path):
         return prices
     try:

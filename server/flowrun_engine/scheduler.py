@@ -18,6 +18,7 @@ from typing import Any
 from flowrun_engine import containment, expr
 from flowrun_engine import events as ev
 from flowrun_engine.attempts import NodeExecutor, Outcome, Workspace, render_value, truthy
+from flowrun_engine.cache import ResultCache
 from flowrun_engine.environment import RunEnvironment, build_environment
 from flowrun_engine.forkserver import ForkServer, token_room
 from flowrun_engine.plan import Plan, PlanNode, PlanStage, build_plan
@@ -77,6 +78,13 @@ class Runner:
             self.workflow.get("file"),
             self.execution_id,
             self.forks,
+            ResultCache(
+                self.cwd,
+                str(self.workflow.get("id") or ""),
+                self.env.secrets,
+                enabled=environ.get("FLOWRUN_NO_CACHE", "") not in ("1", "true", "yes"),
+                mode=environ.get("FLOWRUN_EXECUTION_MODE", "test"),
+            ),
         )
         self.nodes = NodeExecutor(
             self.emitter,

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "flowrun.cli.diff_cmd",  # diff
     "flowrun.cli.stats_cmd",  # stats
     "flowrun.cli.stop_cmd",  # stop
+    "flowrun.cli.cache_cmd",  # cache clear
     "flowrun.cli.serve_cmd",  # serve
     "flowrun.cli.lsp_cmd",  # lsp
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -91,6 +92,11 @@ def register(subparsers: Any) -> None:
         help="pip install the `requires` packages the interpreter lacks",
     )
     parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every node, even those with `cache:` (and store nothing)",
+    )
+    parser.add_argument(
         "--max-parallel",
         type=positive_int,
         metavar="N",
@@ -115,6 +121,8 @@ def run_command(args: argparse.Namespace) -> int:
     from flowrun.runs.launch import default_python
     from flowrun.runs.prespawn import early_child
 
+    if args.no_cache:
+        os.environ["FLOWRUN_NO_CACHE"] = "1"  # the child's environment passes it on
     # The engine boots (an interpreter start, asyncio) while this process loads the rest.
     early = early_child(
         args.file,

@@ -55,6 +55,7 @@ PASSTHROUGH = frozenset(
         "VIRTUAL_ENV",
         "CONDA_PREFIX",
         "PYENV_VERSION",
+        "FLOWRUN_NO_CACHE",  # `flowrun run --no-cache`: the engine neither reads nor writes it
     ]
 )
 PASSTHROUGH_PREFIXES = ("LC_", "XDG_")

@@ -114,6 +114,19 @@ class Retry(Model):
     max_delay: Duration = 30.0
 
 
+CACHEABLE_TYPES = ("llm", "http", "python")
+
+
+class CacheOptions(Model):
+    ttl: Duration | None = Field(default=None, description="How long a result is reused.")
+    production: bool = Field(
+        default=False, description="Also reuse results under `flowrun serve` (off by default)."
+    )
+
+
+Cache = bool | Duration | CacheOptions
+
+
 class Node(Model):
     id: NodeId
     type: NodeType
@@ -127,10 +140,21 @@ class Node(Model):
     retry: Retry | None = None
     on_failure: OnFailure | None = None
     pin: Any = Field(default=None, description="Fixed output: the node is not run (test data).")
+    cache: Cache | None = Field(
+        default=None,
+        description="Reuse the result of the same resolved request: true, a duration (1h), or "
+        "{ttl, production} (llm, http and python nodes).",
+    )
 
     @property
     def has_pin(self) -> bool:
         return "pin" in self.model_fields_set
+
+    @model_validator(mode="after")
+    def _cacheable(self) -> Node:
+        if self.cache not in (None, False) and self.type not in CACHEABLE_TYPES:
+            raise ValueError(f"`cache` works on {', '.join(CACHEABLE_TYPES)} nodes only")
+        return self
 
 
 class Loop(Model):

@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from flowrun.spec.loader import SourceMap, iter_raw_nodes
-from flowrun.spec.models import INPUT_TYPE_WORDS, Defaults, Input, Node, Retry, Stage, Workflow
+from flowrun.spec.models import (
+    INPUT_TYPE_WORDS,
+    Cache,
+    CacheOptions,
+    Defaults,
+    Input,
+    Node,
+    Retry,
+    Stage,
+    Workflow,
+)
 from flowrun_engine.expr.values import type_name
 
 DEFAULT_NODE_TIMEOUT = 60.0
@@ -161,7 +171,19 @@ def _node(node: Node, defaults: Defaults, stage: Stage | None) -> dict[str, Any]
         "on_failure": node.on_failure or stage_failure or defaults.on_failure or "stop",
         "has_pin": node.has_pin,
         "pin": node.pin,
+        "cache": _cache(node.cache),
     }
+
+
+def _cache(cache: Cache | None) -> dict[str, Any] | None:
+    """`{ttl: seconds | null, production: bool}`, or None when the node is not cached."""
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return {"ttl": None, "production": False}
+    if isinstance(cache, CacheOptions):
+        return {"ttl": cache.ttl, "production": cache.production}
+    return {"ttl": float(cache), "production": False}
 
 
 def _retry(*layers: Retry | None) -> dict[str, Any]:
