@@ -107,6 +107,7 @@ def test_history_table_newest_first(db: Path, capsys: Any) -> None:
         "MODE",
         "STARTED",
         "DURATION",
+        "COST",
         "TRIGGER",
     ]
     assert [line.split()[0] for line in lines[1:]] == ["cccc3333", "bbbb2222", "aaaa1111"]
