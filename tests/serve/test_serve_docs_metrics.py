@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,44 @@ def test_start_report_lists_routes_and_warns_for_open_routes_off_loopback(
     warnings = [line for line in public if "warning" in line]
     assert len(warnings) == 1 and "POST /orders/{id} has no trigger.auth" in warnings[0]
     assert not [line for line in local if "warning" in line]
+
+
+ASK = """\
+version: 1
+id: ask
+trigger: {{type: http, method: POST, path: /ask}}
+nodes:
+  - id: answer
+    type: llm
+    cache: {{production: true}}
+    with:
+      provider: openai-compatible
+      base_url: {url}/v1
+      model: gpt-4o-mini
+      prompt: hi
+"""
+
+
+def test_metrics_count_llm_calls_tokens_cost_and_cache_hits(
+    tmp_path: Path, serve_factory: Any
+) -> None:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
+    from fakes_net import Reply, chat_completion, serve
+
+    with serve(Reply(200, chat_completion("hello", "gpt-4o-mini"))) as provider:
+        write(tmp_path, "ask.workflow.yml", ASK.format(url=provider.url))
+        server = serve_factory().start()
+        with server.client() as client:
+            assert client.post("/ask").status_code == 200
+            assert client.post("/ask").status_code == 200  # from the cache
+            text = client.get("/metrics").text
+    labels = 'model="gpt-4o-mini",provider="openai-compatible",workflow="ask"'
+    assert f"flowrun_llm_calls_total{{{labels}}} 1.0" in text
+    assert f"flowrun_llm_input_tokens_total{{{labels}}} 21.0" in text
+    assert f"flowrun_llm_output_tokens_total{{{labels}}} 9.0" in text
+    cost = (21 * 0.15 + 9 * 0.60) / 1e6
+    [line] = [line for line in text.splitlines() if line.startswith("flowrun_cost_usd_total{")]
+    assert line.startswith('flowrun_cost_usd_total{workflow="ask"}')
+    assert float(line.split()[-1]) == pytest.approx(cost)
+    assert 'flowrun_cache_hits_total{workflow="ask"} 1.0' in text
+    assert len(provider.requests) == 1

@@ -45,7 +45,8 @@ class Execution:
     started_at: float | None = None
 
 
-Observer = Callable[[str, Execution | None, RunResult | None, float], None]
+# ("finished", execution, its RunResult, seconds) or ("node_finished", execution, the event, 0)
+Observer = Callable[[str, Execution | None, RunResult | dict[str, Any] | None, float], None]
 
 
 class Dispatcher:
@@ -184,6 +185,8 @@ class Dispatcher:
                     "output": event.get("output"),
                     "status": event.get("status"),
                 }
+                if self._observe is not None:
+                    self._observe("node_finished", execution, event, 0.0)
             await self.store.record_event(execution_id, event)
 
         async def on_started(pid: int) -> None:

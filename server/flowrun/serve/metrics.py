@@ -6,7 +6,8 @@ label holds a header, a body or a secret.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -43,6 +44,7 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        self._add_cost_counters()
         queue = Gauge(
             "flowrun_queue_depth", "Accepted executions waiting for a slot.", registry=self.registry
         )
@@ -60,5 +62,46 @@ class Metrics:
         self.executions.labels(workflow, status).inc()
         self.execution_seconds.labels(workflow).observe(seconds)
 
+    def _add_cost_counters(self) -> None:
+        """What runs cost (issue 18): the history's per-node metrics as counters."""
+        llm = ["workflow", "provider", "model"]
+        self.llm_calls = Counter(
+            "flowrun_llm_calls", "LLM calls made by nodes.", llm, registry=self.registry
+        )
+        self.input_tokens = Counter(
+            "flowrun_llm_input_tokens", "Input tokens the providers reported.", llm,
+            registry=self.registry,
+        )  # fmt: skip
+        self.output_tokens = Counter(
+            "flowrun_llm_output_tokens", "Output tokens the providers reported.", llm,
+            registry=self.registry,
+        )  # fmt: skip
+        self.cost = Counter(
+            "flowrun_cost_usd", "Estimated cost in USD of the calls with a known price.",
+            ["workflow"], registry=self.registry,
+        )  # fmt: skip
+        self.cache_hits = Counter(
+            "flowrun_cache_hits", "Nodes answered from the cache (`cache:`).", ["workflow"],
+            registry=self.registry,
+        )  # fmt: skip
+
+    def node(self, workflow: str, event: Mapping[str, Any]) -> None:
+        """A `node_finished` event: its metrics (`flowrun_engine.metrics`) and cache hit."""
+        if event.get("cached"):
+            self.cache_hits.labels(workflow).inc()
+        measured = event.get("metrics")
+        if not isinstance(measured, Mapping) or not measured.get("llm_calls"):
+            return
+        labels = (workflow, str(measured.get("provider") or ""), str(measured.get("model") or ""))
+        self.llm_calls.labels(*labels).inc(_amount(measured.get("llm_calls")))
+        self.input_tokens.labels(*labels).inc(_amount(measured.get("input_tokens")))
+        self.output_tokens.labels(*labels).inc(_amount(measured.get("output_tokens")))
+        if measured.get("cost_usd") is not None:
+            self.cost.labels(workflow).inc(_amount(measured.get("cost_usd")))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _amount(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and value > 0 else 0.0

@@ -118,8 +118,12 @@ def _state(options: ServeOptions, table: RouteTable, python: str) -> ServeState:
     pool = WarmPool(python, options.warm)
     holder: list[ServeState] = []
 
-    def observe(_what: str, execution: Execution | None, result: Any, seconds: float) -> None:
-        if execution is not None and result is not None and holder:
+    def observe(what: str, execution: Execution | None, result: Any, seconds: float) -> None:
+        if execution is None or result is None or not holder:
+            return
+        if what == "node_finished":  # result: the event
+            holder[0].metrics.node(execution.route.workflow_id, result)
+        else:
             holder[0].metrics.execution(execution.route.workflow_id, result.status, seconds)
 
     dispatcher = Dispatcher(
