@@ -12,6 +12,6 @@ stamp=".venv/.flowrun-installed"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,serve]"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,serve,otel]"
   echo "$want" > "$stamp"
 fi

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from flowrun.runs.errors import FlowrunError
     from flowrun.runs.prespawn import Prespawned
     from flowrun.runs.service import RunService
+    from flowrun.telemetry import Tracing
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
 EXIT_CODES = """\
@@ -90,6 +91,12 @@ def register(subparsers: Any) -> None:
         "--install-missing",
         action="store_true",
         help="pip install the `requires` packages the interpreter lacks",
+    )
+    parser.add_argument(
+        "--otel",
+        action="store_true",
+        help="export the run as an OpenTelemetry trace (OTLP/HTTP; OTEL_EXPORTER_OTLP_ENDPOINT, "
+        "else http://localhost:4318)",
     )
     parser.add_argument(
         "--no-cache",
@@ -159,7 +166,11 @@ async def _main(
     store = _StoreWhenOpen(asyncio.ensure_future(_open_store(args)))
     python = args.python or default_python()
     service = RunService(
-        cast("HistoryStore", store), python=python, on_event=forward, on_install=show_install
+        cast("HistoryStore", store),
+        python=python,
+        on_event=forward,
+        on_install=show_install,
+        tracing=_tracing(args.otel),
     )
     _stop_on_signals()
     try:
@@ -168,6 +179,15 @@ async def _main(
         with contextlib.suppress(FlowrunError):  # a history that never opened: said already
             await service.shutdown()
         await store.close()
+
+
+def _tracing(force: bool) -> Tracing | None:
+    from flowrun.telemetry import from_environment, wanted
+
+    tracing = from_environment(force)
+    if tracing is None and wanted(force):
+        print("flowrun run: --otel needs `pip install flowrun[otel]`", file=sys.stderr)
+    return tracing
 
 
 def _stop_on_signals() -> None:

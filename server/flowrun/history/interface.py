@@ -67,6 +67,10 @@ class HistoryBackend(Protocol):
 
     async def set_process(self, execution_id: str, *, pgid: int) -> None: ...
 
+    async def set_trace_id(self, execution_id: str, trace_id: str) -> None:
+        """The OpenTelemetry trace the execution was exported as (`flowrun.telemetry`)."""
+        ...
+
     async def record_event(self, execution_id: str, event: dict[str, Any]) -> Awaitable[None]:
         """Buffer an engine event. The result is done once the event is readable by every
         reader of the history (committed): announce the event only then."""

@@ -108,9 +108,16 @@ class HistoryStore:
         await self._db.write(lambda conn: rows.insert_execution(conn, record))
         self._active[record.execution_id] = record  # given again to a fresh file after damage
 
+    async def set_trace_id(self, execution_id: str, trace_id: str) -> None:
+        await self._set(execution_id, "trace_id", trace_id)
+
     async def set_process(self, execution_id: str, *, pgid: int) -> None:
+        await self._set(execution_id, "pgid", pgid)
+
+    async def _set(self, execution_id: str, column: str, value: Any) -> None:
         async def work(conn: aiosqlite.Connection) -> None:
-            await conn.execute("UPDATE executions SET pgid = ? WHERE id = ?", (pgid, execution_id))
+            sql = f"UPDATE executions SET {column} = ? WHERE id = ?"  # column: ours, not input
+            await conn.execute(sql, (value, execution_id))
 
         await self._db.write(work)
 

@@ -23,6 +23,7 @@ from flowrun.lsp.documents import faster_workspace
 from flowrun.lsp.server import FlowrunServer, uri_to_path
 from flowrun.runs.service import RunService
 from flowrun.runs.stopping import end_processes, group_runs_execution
+from flowrun.telemetry import from_environment
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ async def start_services(server: FlowrunServer) -> None:
         max_concurrent=server.settings.max_concurrent_runs,
         on_event=lambda execution_id, event: _dispatch(server, execution_id, event),
         mode="test",
+        tracing=from_environment(),  # OTEL_EXPORTER_OTLP_ENDPOINT in the editor's environment
     )
     if interrupted:
         server.notify(p.EXECUTIONS_CHANGED, {})

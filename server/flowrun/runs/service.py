@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from flowrun.history.interface import HistoryBackend
     from flowrun.pyenv.packages import OutputLine
     from flowrun.runs.prespawn import Prespawned
+    from flowrun.telemetry import Tracing
 
 
 def _log() -> logging.Logger:
@@ -72,14 +73,17 @@ class RunService:
         grace: float = 3.0,
         engine: EngineLocation | None = None,
         on_install: OutputLine | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
-        """`on_install` gets the lines of an `install_missing` pip install as they come."""
+        """`on_install` gets the lines of an `install_missing` pip install as they come;
+        `tracing` exports each ended execution as an OpenTelemetry trace."""
         self.store = store
         self.python = python
         self.mode = mode
         self.grace = grace
         self.on_event = on_event
         self.on_install = on_install
+        self.tracing = tracing
         self.engine = engine  # None: the installed flowrun_engine (tests use fakes)
         self._max_concurrent = max_concurrent
         import asyncio
@@ -300,6 +304,8 @@ class RunService:
             )
         except Exception:
             _log().exception("could not record the end of execution %s", run.execution_id)
+        if self.tracing is not None:
+            await self.tracing.export(self.store, run.execution_id)
         await run.announcer.drained()  # `wait()` returns after the last notification
         return result.status
 

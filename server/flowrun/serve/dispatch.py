@@ -23,6 +23,7 @@ from flowrun.runs.supervisor import EngineChild
 from flowrun.serve.pool import WarmPool
 from flowrun.serve.routes import Route
 from flowrun.spec.resolve import resolve_inputs
+from flowrun.telemetry import Tracing
 
 log = logging.getLogger(__name__)
 MODE = "production"
@@ -59,8 +60,10 @@ class Dispatcher:
         queue_size: int,
         grace: float = 3.0,
         observe: Observer | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.store = store
+        self.tracing = tracing  # OpenTelemetry: each ended execution, in the background
         self.pool = pool
         self.max_concurrent = max(1, max_concurrent)
         self.queue_size = max(0, queue_size)
@@ -71,7 +74,7 @@ class Dispatcher:
         self.running = 0
         self.draining = False  # queued executions stay queued (the next start runs them)
         self.executions: dict[str, Execution] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- accepting ----------------------------------------------------------------------
 
@@ -201,6 +204,10 @@ class Dispatcher:
             )
         except Exception:
             log.exception("could not record the end of execution %s", execution.id)
+        if self.tracing is not None:  # not on the answer's path (`respond: wait`)
+            task = asyncio.create_task(self.tracing.export(self.store, execution.id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     # -- stopping -----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from flowrun.serve.metrics import Metrics
 from flowrun.serve.pool import WarmPool
 from flowrun.serve.routes import RouteTable
 from flowrun.serve.state import LOOPBACK, ServeOptions, ServeState
+from flowrun.telemetry import from_environment
 
 log = logging.getLogger("flowrun.serve")
 
@@ -132,6 +133,7 @@ def _state(options: ServeOptions, table: RouteTable, python: str) -> ServeState:
         max_concurrent=options.max_concurrent,
         queue_size=options.queue_size,
         observe=observe,
+        tracing=from_environment(),
     )
     metrics = Metrics(lambda: float(dispatcher.waiting), lambda: float(dispatcher.running))
     state = ServeState(
