@@ -32,7 +32,7 @@ nodes:
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("FLOWRUN_NO_CACHE", raising=False)
+    monkeypatch.setenv("FLOWRUN_NO_CACHE", "")  # restored (absent) after the test
     monkeypatch.chdir(tmp_path)
 
 
@@ -60,7 +60,7 @@ def test_hit_no_cache_and_clear(
         code, out, _ = cli(capsys, *run, "--no-cache", "--json")
         assert json.loads(out)["children"][0]["cached"] is False
         assert len(srv.requests) == 2
-        monkeypatch.delenv("FLOWRUN_NO_CACHE")  # what --no-cache set for its child
+        monkeypatch.setenv("FLOWRUN_NO_CACHE", "")  # --no-cache set it for its child
         code, out, _ = cli(capsys, "cache", "clear", str(path))
         assert code == 0 and out.startswith("Removed 1 cached result of workflow cached")
         assert cli(capsys, *run)[0] == 0

@@ -175,6 +175,7 @@ def test_summaries() -> None:
         "startedAt": iso(T0 + 0.5), "finishedAt": iso(T0 + 9), "durationMs": 8500,
         "trigger": "POST /go", "error": {"type": "NodeTimeout", "message": "slow"},
         "llmCalls": None, "inputTokens": None, "outputTokens": None, "costUsd": None,
+        "traceId": None,
     }  # fmt: skip
     queued = summary(execution("queued", started_at=None, finished_at=None, trigger=None))
     assert queued["startedAt"] == iso(T0) and queued["finishedAt"] is None
