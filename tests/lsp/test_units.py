@@ -42,6 +42,10 @@ def test_durations_and_titles() -> None:
     assert last_run_title(stats) == "✗ failed · 1 run"
     stats = {"lastStatus": "succeeded", "executionCount": 14, "lastDurationMs": 2100}
     assert last_run_title(stats) == "✓ 2.1 s · 14 runs"
+    stats.update(lastLlmCalls=3, lastCostUsd=0.0041)
+    assert last_run_title(stats) == "✓ 2.1 s · $0.0041 · 3 LLM calls · 14 runs"
+    stats.update(lastLlmCalls=1, lastCostUsd=None)  # a model without a price: no cost shown
+    assert last_run_title(stats) == "✓ 2.1 s · 1 LLM call · 14 runs"
 
 
 def outline_of(text: str, name: str) -> Outline:

@@ -4,7 +4,8 @@ A workflow with an HTTP trigger also gets `▶ Run Test with Request…`, which 
 `trigger.sample` to the extension to edit first.
 
 The workflow lenses sit on the `nodes:`/`stages:` line (line 0 without one); the last run reads
-`✓ 2.1 s · 14 runs` from the history store. Lenses are refreshed (when the client supports
+`✓ 2.1 s · 14 runs` (`✓ 2.1 s · $0.004 · 3 LLM calls · 14 runs` when the last run called
+an LLM) from the history store. Lenses are refreshed (when the client supports
 `workspace/codeLens/refresh`) as runs start and end: see `runs.py`, which ends a run's Stop
 lens before the client hears its last event.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from flowrun.humanize import format_duration
+from flowrun.humanize import format_cost, format_duration
 from flowrun.lsp.protocol import (
     CLIENT_CMD_RUN_WITH_REQUEST,
     CMD_RUN_FROM_NODE,
@@ -84,9 +85,17 @@ def last_run_title(stats: dict[str, Any]) -> str:
     count = int(stats.get("executionCount") or 0)
     runs = f"{count} run" if count == 1 else f"{count} runs"
     duration = stats.get("lastDurationMs")
-    if duration is None:
-        return f"{icon} {stats.get('lastStatus')} · {runs}"
-    return f"{icon} {format_duration(int(duration))} · {runs}"
+    took = str(stats.get("lastStatus")) if duration is None else format_duration(int(duration))
+    return " · ".join([f"{icon} {took}", *_cost(stats), runs])
+
+
+def _cost(stats: dict[str, Any]) -> list[str]:
+    """`$0.004`, `3 LLM calls` of the last run, when it called an LLM (issue 18)."""
+    calls = stats.get("lastLlmCalls")
+    if not calls:
+        return []
+    cost = format_cost(stats.get("lastCostUsd"))
+    return [part for part in (cost, f"{calls} LLM call{'s' if calls != 1 else ''}") if part]
 
 
 def _last_run(stats: dict[str, Any]) -> types.Command:
