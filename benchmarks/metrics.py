@@ -1,0 +1,150 @@
+"""Overhead of what a run cost (issue 18) on W2, with ratios against floors of the same run.
+
+    .venv/bin/python benchmarks/metrics.py [--repeat 15]
+
+W2 is benchmarks/run.py's: 100 independent transform nodes plus a join.
+
+1. Metrics, in the engine: W2 run in process (`run_workflow`, events to a list), alternating
+   with per-node metrics on (as shipped) and off (`NodeMetrics` replaced by a class that
+   reports nothing: no `metrics` in the events, nothing to total or record), `--repeat` pairs; CPU time (the machine is shared: wall time is noise
+   at this size); overhead = median over pairs of on / off - 1. Budget: < 5 %.
+2. Tracing, end to end: cold `flowrun run W2 --json` with tracing off (the floor: the shipped
+   default) and with `--otel` exporting to an OTLP/HTTP receiver this script runs on
+   127.0.0.1, alternating, `--repeat` pairs; overhead = median of on / off - 1. Reported,
+   no budget (the OpenTelemetry SDK's import is most of it).
+Exit code 1 when the budget of 1 is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from flowrun_engine import attempts
+from flowrun_engine.events import ListSink
+from flowrun_engine.metrics import NodeMetrics
+from flowrun_engine.scheduler import run_workflow
+
+sys.path.insert(0, str(Path(__file__).parent))
+from run import FLOWRUN, workloads
+
+BUDGET = 0.05
+
+
+class NoMetrics(NodeMetrics):
+    """The floor: a node that measures nothing."""
+
+    def to_event(self) -> dict[str, Any] | None:
+        return None
+
+
+def w2_resolved(folder: Path) -> dict[str, Any]:
+    from flowrun.spec.loader import load_yaml
+    from flowrun.spec.models import Workflow
+    from flowrun.spec.resolve import resolve
+
+    path = folder / "w2.workflow.yml"
+    path.write_text(workloads()["W2"])
+    data = load_yaml(path.read_text()).data
+    return resolve(Workflow.model_validate(data), path)
+
+
+def engine_seconds(resolved: dict[str, Any], metrics: type[NodeMetrics]) -> float:
+    """CPU seconds of one in-process run (all of it is this process's: transform nodes)."""
+    attempts.NodeMetrics = metrics  # type: ignore[misc]
+    started = time.process_time()
+    asyncio.run(run_workflow(resolved, ListSink(), environ=dict(os.environ)))
+    return time.process_time() - started
+
+
+class Receiver:
+    """An OTLP/HTTP endpoint that accepts every export (what a collector answers)."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+
+def cold_run(path: Path, env: dict[str, str], *extra: str) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([*FLOWRUN, "run", str(path), "--json", *extra], env=env,
+                          capture_output=True, cwd=path.parent)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"the W2 run failed: {done.stderr.decode()[-500:]}")
+    return time.perf_counter() - started
+
+
+def pairs(repeat: int, on: Any, off: Any) -> tuple[list[float], list[float], list[float]]:
+    ons, offs, ratios = [], [], []
+    for index in range(repeat):
+        first, second = (on, off) if index % 2 else (off, on)
+        a, b = first(), second()
+        t_on, t_off = (a, b) if first is on else (b, a)
+        ons.append(t_on)
+        offs.append(t_off)
+        ratios.append(t_on / t_off)
+    return ons, offs, ratios
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=21)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="flowrun-metrics-") as name:
+        folder = Path(name)
+        (folder / ".git").mkdir()
+        resolved = w2_resolved(folder)
+        engine_seconds(resolved, NodeMetrics)  # warm
+        ons, offs, ratios = pairs(
+            args.repeat,
+            lambda: engine_seconds(resolved, NodeMetrics),
+            lambda: engine_seconds(resolved, NoMetrics),
+        )
+        metrics_overhead = statistics.median(ratios) - 1
+        print(
+            f"W2 in the engine, metrics off (floor): {statistics.median(offs) * 1000:7.1f} ms cpu"
+        )
+        print(f"W2 in the engine, metrics on:          {statistics.median(ons) * 1000:7.1f} ms cpu"
+              f"  overhead {metrics_overhead:+.1%} (budget < {BUDGET:.0%})")  # fmt: skip
+        receiver = Receiver()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env["XDG_CACHE_HOME"] = str(folder / "xdg")
+        traced = {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}
+        path = folder / "w2.workflow.yml"
+        cold_run(path, env)  # warm: bytecode, the resolved cache
+        cold_run(path, traced, "--otel")
+        ons, offs, ratios = pairs(
+            args.repeat, lambda: cold_run(path, traced, "--otel"), lambda: cold_run(path, env)
+        )
+        print(f"flowrun run W2, tracing off (floor):   {statistics.median(offs) * 1000:7.1f} ms")
+        print(f"flowrun run W2, tracing on (--otel):   {statistics.median(ons) * 1000:7.1f} ms"
+              f"  overhead {statistics.median(ratios) - 1:+.1%}")  # fmt: skip
+        receiver.httpd.shutdown()
+        ok = metrics_overhead < BUDGET
+        print(f"budget {BUDGET:.0%} for metrics with tracing off: {'met' if ok else 'MISSED'}")
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
