@@ -6,8 +6,9 @@ W2 is benchmarks/run.py's: 100 independent transform nodes plus a join.
 
 1. Metrics, in the engine: W2 run in process (`run_workflow`, events to a list), alternating
    with per-node metrics on (as shipped) and off (`NodeMetrics` replaced by a class that
-   reports nothing: no `metrics` in the events, nothing to total or record), `--repeat` pairs; CPU time (the machine is shared: wall time is noise
-   at this size); overhead = median over pairs of on / off - 1. Budget: < 5 %.
+   reports nothing: no `metrics` in the events, nothing to total or record), `--repeat`
+   pairs; CPU time (the machine is shared: wall time is noise at this size); overhead =
+   median over pairs of on / off - 1. Budget: < 5 %.
 2. Tracing, end to end: cold `flowrun run W2 --json` with tracing off (the floor: the shipped
    default) and with `--otel` exporting to an OTLP/HTTP receiver this script runs on
    127.0.0.1, alternating, `--repeat` pairs; overhead = median of on / off - 1. Reported,
