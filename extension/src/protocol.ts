@@ -108,6 +108,14 @@ export interface NodeTree {
   pinned?: boolean;
   /** A workflow test's mock stood in for it: it did not run. */
   mocked?: boolean;
+  /** Its output came from the cache (`cache:`), at no cost. */
+  cached?: boolean;
+  llmCalls?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  costUsd?: number | null;
+  /** What else it measured: provider, model, httpStatus, httpBytes, costUnknown. */
+  metrics?: Record<string, unknown> | null;
 }
 
 export interface StageTree {
@@ -141,6 +149,13 @@ interface ExecutionHeader {
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
+  /** What the run cost: sums over its nodes, null when no node called an LLM. */
+  llmCalls?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  costUsd?: number | null;
+  /** The OpenTelemetry trace it was exported as. */
+  traceId?: string | null;
 }
 
 export interface ExecutionTree extends ExecutionHeader {

@@ -3,6 +3,7 @@
  * description, icon, tooltip, context value. `executionsTree.ts` turns an ItemSpec into a
  * vscode.TreeItem.
  */
+import { costParts } from './costText';
 import { ExecutionModel, UNKNOWN_WORKFLOW } from './executionModel';
 import { DetailPart, formatUri } from './flowrunUri';
 import { NodeTree, TERMINAL_EXECUTION } from './protocol';
@@ -190,6 +191,7 @@ function executionItem(
     tree.finishedAt && `Finished: ${tree.finishedAt}`,
     tree.durationMs != null && `Duration: ${formatDuration(tree.durationMs)}`,
     tree.error && `Error: ${tree.error.type}: ${tree.error.message}`,
+    tree.traceId && `Trace: ${tree.traceId}`,
   );
   // The editor's own runs are `test`: only the other modes are named on the line.
   const mode = tree.mode !== 'test' && tree.mode;
@@ -200,6 +202,7 @@ function executionItem(
       mode,
       tree.status,
       formatDuration(tree.durationMs),
+      ...costParts(tree),
       formatRelative(tree.startedAt, now),
     ),
     tooltip,
@@ -244,6 +247,8 @@ function nodeItem(model: ExecutionModel, element: NodeElement): ItemSpec | undef
     description: dot(
       node.status,
       formatDuration(node.durationMs),
+      ...costParts(node),
+      node.cached && '⚡ cached',
       attempts,
       node.given && 'reused',
       node.pinned && '📌 pinned',
