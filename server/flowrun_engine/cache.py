@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowrun_engine import workspace_root
+from flowrun_engine.environment import RunEnvironment
 
 CACHE_DIR = "cache"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -66,6 +67,19 @@ class ResultCache:
         self.enabled = enabled
         self._production = mode == "production"
         self._folder: str | None = None
+
+    @classmethod
+    def for_run(
+        cls, cwd: str, workflow_id: str, env: RunEnvironment, environ: Mapping[str, str]
+    ) -> ResultCache:
+        """The cache of a run: off with `FLOWRUN_NO_CACHE`, production-aware."""
+        return cls(
+            cwd,
+            workflow_id,
+            env.secrets,
+            enabled=environ.get("FLOWRUN_NO_CACHE", "") not in ("1", "true", "yes"),
+            mode=environ.get("FLOWRUN_EXECUTION_MODE", "test"),
+        )
 
     def applies(self, policy: CachePolicy | None) -> bool:
         return policy is not None and self.enabled and (policy.production or not self._production)

@@ -78,13 +78,7 @@ class Runner:
             self.workflow.get("file"),
             self.execution_id,
             self.forks,
-            ResultCache(
-                self.cwd,
-                str(self.workflow.get("id") or ""),
-                self.env.secrets,
-                enabled=environ.get("FLOWRUN_NO_CACHE", "") not in ("1", "true", "yes"),
-                mode=environ.get("FLOWRUN_EXECUTION_MODE", "test"),
-            ),
+            ResultCache.for_run(self.cwd, str(self.workflow.get("id") or ""), self.env, environ),
         )
         self.nodes = NodeExecutor(
             self.emitter,
