@@ -159,7 +159,7 @@ def _stage(stage: Stage, defaults: Defaults) -> dict[str, Any]:
 def _node(node: Node, defaults: Defaults, stage: Stage | None) -> dict[str, Any]:
     stage_failure = stage.on_failure if stage is not None else None
     timeout = node.timeout if node.timeout is not None else defaults.timeout
-    return {
+    resolved: dict[str, Any] = {
         "id": node.id,
         "type": node.type,
         "name": node.name,
@@ -171,8 +171,10 @@ def _node(node: Node, defaults: Defaults, stage: Stage | None) -> dict[str, Any]
         "on_failure": node.on_failure or stage_failure or defaults.on_failure or "stop",
         "has_pin": node.has_pin,
         "pin": node.pin,
-        "cache": _cache(node.cache),
     }
+    if (cache := _cache(node.cache)) is not None:  # only cached nodes carry the key
+        resolved["cache"] = cache
+    return resolved
 
 
 def _cache(cache: Cache | None) -> dict[str, Any] | None:
