@@ -34,7 +34,8 @@ def test_a_fields_type_says_how_it_is_stored() -> None:
     kinds = {c.field: c.kind for c in columns.NODE_COLUMNS}
     assert kinds == {
         "durationMs": "value", "input": "json", "output": "json", "error": "json",
-        "given": "flag", "mocked": "flag",
+        "given": "flag", "mocked": "flag", "cached": "flag", "llmCalls": "value",
+        "inputTokens": "value", "outputTokens": "value", "costUsd": "value", "metrics": "json",
     }  # fmt: skip
     given = next(c for c in columns.NODE_COLUMNS if c.field == "given")
     assert (given.write(True), given.write(None), given.read({"given": 1})) == (1, 0, True)
