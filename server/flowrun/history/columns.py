@@ -97,7 +97,9 @@ SUMMARY_SELECT = ", ".join(
 
 # The stored head columns `create_execution` takes as they are, under their column names
 # (`NewExecution`: `mode`, ...); one left out gets the column's default.
-_WRITTEN_APART = ("id", "workflow_id", "file", "status", "duration_ms")
+_WRITTEN_APART = ("id", "workflow_id", "file", "status", "duration_ms",
+                  # what it cost (rows.add_totals, at its end) and its trace (set_trace_id)
+                  "llm_calls", "input_tokens", "output_tokens", "cost_usd", "trace_id")  # fmt: skip
 CREATED = tuple(c.name for c in HEAD_COLUMNS if c.name not in _WRITTEN_APART)
 
 
