@@ -50,9 +50,14 @@ async def run_once(
     await store.finish(execution_id, status=status, outputs={"out": output}, error=error)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    opened = await HistoryStore.open(tmp_path / ".flowrun" / "history.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The same tests on both backends: a SQLite file, a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        location: Path | str = tmp_path / ".flowrun" / "history.sqlite3"
+    else:
+        location = request.getfixturevalue("pg_url")
+    opened = await HistoryStore.open(location)
     yield opened
     await opened.close()
 
@@ -131,18 +136,25 @@ async def test_list_filters_and_paging(store: HistoryStore) -> None:
     assert await store.list_executions(since=time.time() + 3600) == []
 
 
-async def test_events_are_flushed_without_an_explicit_flush(
-    store: HistoryStore, tmp_path: Path
-) -> None:
+def read_other(store: HistoryStore, sql: str) -> list[tuple[Any, ...]]:
+    """Rows read through a connection of its own (another reader of the same history)."""
+    if not store.location.startswith("postgresql://"):
+        return read(Path(store.location), sql)
+    import psycopg
+
+    with psycopg.connect(store.location) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_events_are_flushed_without_an_explicit_flush(store: HistoryStore) -> None:
     await store.create_execution(
         execution_id="live", workflow_id="wf", file="/f", trigger=None, inputs=None
     )
     await store.record_event("live", node("node_started", "a", attempt=1, input=None))
     await store.record_event("live", {"event": "something_unknown"})
-    db = tmp_path / ".flowrun" / "history.sqlite3"
     deadline = time.monotonic() + 10
-    while not read(db, "SELECT 1 FROM node_executions WHERE execution_id = 'live'"):
-        assert time.monotonic() < deadline, "the buffered event never reached the file"
+    while not read_other(store, "SELECT 1 FROM node_executions WHERE execution_id = 'live'"):
+        assert time.monotonic() < deadline, "the buffered event never reached the history"
         await asyncio.sleep(0.01)
 
 

@@ -181,7 +181,8 @@ async def _open_store(args: argparse.Namespace) -> HistoryStore:
     from flowrun.history.location import HistoryError, history_location
     from flowrun.history.store import HistoryStore
 
-    path = history_location(args.file, args.db.absolute() if args.db else None)
+    explicit = args.db.absolute() if isinstance(args.db, Path) else args.db
+    path = history_location(args.file, explicit)
     try:
         store = await HistoryStore.open(path)
     except (OSError, sqlite3.Error) as exc:

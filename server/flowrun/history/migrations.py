@@ -141,7 +141,15 @@ V5: tuple[str, ...] = (
     "ALTER TABLE node_executions ADD COLUMN mocked INTEGER NOT NULL DEFAULT 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5)
+# Version 6 (issue 15, design §9): which machine or `flowrun worker --name` owns an execution
+# (owner pids are only checked on that one), and its delivery attempt (a queued execution
+# delivered again after its worker died is a new attempt of the same id).
+V6: tuple[str, ...] = (
+    "ALTER TABLE executions ADD COLUMN worker TEXT",
+    "ALTER TABLE executions ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6)
 LATEST = len(MIGRATIONS)
 
 

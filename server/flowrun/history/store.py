@@ -14,18 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Unpack
 
-import aiosqlite
-
 from flowrun.history import columns, payloads, reader, retention, rows
-from flowrun.history.connection import Database, HistoryDamaged
+from flowrun.history.connection import Database as SqliteDatabase
+from flowrun.history.connection import HistoryDamaged
 from flowrun.history.interface import ExecutionFilter, NewExecution, Payload
-from flowrun.history.location import HistoryError, history_location
+from flowrun.history.location import HistoryError, history_location, is_url
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
+from flowrun.history.sql import Connection, Database
 from flowrun.history.writer import FLUSH_DELAY, BatchWriter
 from flowrun.runs.process_groups import pid_alive
 from flowrun.status import ACTIVE_VALUES, ExecutionStatus
@@ -41,9 +42,16 @@ __all__ = [
 ]
 
 
+def this_machine() -> str:
+    """The `worker` of an execution this process runs outside a queue worker."""
+    return socket.gethostname()
+
+
 def default_db_path(start: Path) -> Path:
     """Kept for callers of the first wave: `history_location(start)`."""
-    return history_location(start)
+    path = history_location(start)
+    assert isinstance(path, Path)  # no explicit URL was given
+    return path
 
 
 class HistoryStore:
@@ -57,12 +65,22 @@ class HistoryStore:
         db.on_replaced = self._replay
 
     @classmethod
-    async def open(cls, path: Path, *, retention: int = 1000) -> HistoryStore:
-        return cls(await Database.open(Path(path)), retention)
+    async def open(cls, location: Path | str, *, retention: int = 1000) -> HistoryStore:
+        """A SQLite file, or a PostgreSQL database (a `postgresql://` URL)."""
+        if is_url(location):
+            from flowrun.history.postgres import PgDatabase
+
+            return cls(await PgDatabase.open(str(location)), retention)
+        return cls(await SqliteDatabase.open(Path(location)), retention)
 
     @property
     def path(self) -> Path:
         return self._db.path
+
+    @property
+    def location(self) -> str:
+        """The file, or the URL without its password: what to tell the user."""
+        return self._db.location
 
     @property
     def read_only(self) -> bool:
@@ -101,13 +119,16 @@ class HistoryStore:
             created_at=now,
             started_at=None if status == ExecutionStatus.QUEUED else now,
             owner_pid=os.getpid() if owner_pid is None else owner_pid,
-            columns=columns.created(execution),
+            columns={
+                **columns.created(execution),
+                "worker": execution.get("worker") or this_machine(),
+            },
         )
         await self._db.write(lambda conn: rows.insert_execution(conn, record))
         self._active[record.execution_id] = record  # given again to a fresh file after damage
 
     async def set_process(self, execution_id: str, *, pgid: int) -> None:
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: Connection) -> None:
             await conn.execute("UPDATE executions SET pgid = ? WHERE id = ?", (pgid, execution_id))
 
         await self._db.write(work)
@@ -129,7 +150,7 @@ class HistoryStore:
         record = self._active.get(execution_id)
         outputs_json, error_json = payloads.dump(outputs), payloads.dump(error)
 
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: Connection) -> None:
             ended = await rows.finish_row(
                 conn, execution_id, status, outputs_json, error_json, time.time()
             )
@@ -153,11 +174,15 @@ class HistoryStore:
         await self.flush()
         marks = ", ".join("?" for _ in ACTIVE_VALUES)
 
-        async def work(conn: aiosqlite.Connection) -> list[str]:
+        # On a shared history (PostgreSQL) only this machine's pids can be checked.
+        mine = "" if self._db.local else "AND worker = ? "
+        params = (*ACTIVE_VALUES, *(() if self._db.local else (this_machine(),)))
+
+        async def work(conn: Connection) -> list[str]:
             cursor = await conn.execute(
                 f"SELECT id, owner_pid, updated_at FROM executions WHERE status IN ({marks}) "
-                "AND NOT (status = 'queued' AND mode = 'production')",
-                ACTIVE_VALUES,
+                f"AND NOT (status = 'queued' AND mode = 'production') {mine}",
+                params,
             )
             found = [tuple(row) for row in await cursor.fetchall()]
             dead = [row for row in found if not pid_alive(row[1])]
@@ -175,11 +200,11 @@ class HistoryStore:
         """Make this process the owner of a queued execution (a restarted `flowrun serve`
         taking over its predecessor's queue); False when it is no longer queued."""
 
-        async def work(conn: aiosqlite.Connection) -> bool:
+        async def work(conn: Connection) -> bool:
             cursor = await conn.execute(
-                "UPDATE executions SET owner_pid = ?, updated_at = ? "
+                "UPDATE executions SET owner_pid = ?, updated_at = ?, worker = ? "
                 "WHERE id = ? AND status = 'queued'",
-                (os.getpid(), time.time(), execution_id),
+                (os.getpid(), time.time(), this_machine(), execution_id),
             )
             return bool(cursor.rowcount == 1)
 
@@ -224,7 +249,7 @@ class HistoryStore:
 
     # -- internals ------------------------------------------------------------------------
 
-    async def _replay(self, conn: aiosqlite.Connection) -> None:
+    async def _replay(self, conn: Connection) -> None:
         """A fresh file after damage: the executions still going get their rows again."""
         for record in self._active.values():
             await rows.insert_execution(conn, record)

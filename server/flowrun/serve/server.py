@@ -85,7 +85,9 @@ def run(options: ServeOptions, table: RouteTable, python: str) -> int:
             log.info("recovered: %d queued re-run, %d interrupted", len(rerun), len(interrupted))
         stop = asyncio.Event()
         watcher = asyncio.create_task(reload.watch(state, options.folders, stop))
-        log.info("serving on http://%s:%d (history %s)", options.host, options.port, db)
+        log.info(
+            "serving on http://%s:%d (history %s)", options.host, options.port, state.store.location
+        )
         try:
             yield
         finally:

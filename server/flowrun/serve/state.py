@@ -23,7 +23,7 @@ class ServeOptions:
     max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 2)
     queue_size: int = 100
     warm: int = 2
-    db: Path | None = None
+    db: Path | str | None = None  # a file, or a postgresql:// URL
     grace: float = 30.0
     log_format: str = "text"
     max_body: int = 1024 * 1024
