@@ -542,3 +542,42 @@ def test_a_store_nobody_closed_does_not_keep_the_process_alive(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-c", code, str(db)], timeout=60, check=False)
     assert done.returncode == 0
     assert read(db, "SELECT id FROM executions") == [("x",)]
+
+
+async def test_a_redelivered_execution_keeps_its_interrupted_attempt(store: HistoryStore) -> None:
+    async def queued(execution_id: str) -> None:
+        await store.create_execution(
+            execution_id=execution_id, workflow_id="wf", file="/f", trigger=None, inputs=None,
+            status="queued", mode="batch",
+        )  # fmt: skip
+
+    await queued("d")
+    assert await store.claim_delivery("d", worker="w1@a", redeliver=True) == "run"
+    await store.record_event("d", {"event": "execution_started", "plan": NULL_PLAN})
+    await store.record_event("d", node("node_started", "a", attempt=1, input=None))
+    await store.flush()
+    assert await store.worker_of("d") == "w1@a"
+    # w1 died; the broker delivers the task again, to w2
+    assert await store.claim_delivery("d", worker="w2@b", redeliver=True) == "run"
+    assert await store.status_of("d") == "queued"
+    (earlier,) = await store.attempts("d")
+    assert (earlier["attempt"], earlier["worker"], earlier["status"]) == (1, "w1@a", "interrupted")
+    assert (await store.execution_tree("d"))["children"] == []  # the new attempt starts afresh
+    await run_events_and_finish(store, "d")
+    assert await store.claim_delivery("d", worker="w3@c", redeliver=True) == "ended"
+    assert await store.statuses(["d", "nope"]) == {"d": "succeeded"}
+    await queued("once")
+    await store.claim_delivery("once", worker="w1@a", redeliver=False)
+    await store.record_event("once", {"event": "execution_started", "plan": NULL_PLAN})
+    await store.flush()
+    assert await store.claim_delivery("once", worker="w2@b", redeliver=False) == "ended"
+    assert await store.status_of("once") == "interrupted"
+    assert await store.claim_delivery("missing", worker="w", redeliver=True) == "missing"
+
+
+async def run_events_and_finish(store: HistoryStore, execution_id: str) -> None:
+    await store.record_event(execution_id, {"event": "execution_started", "plan": NULL_PLAN})
+    await store.record_event(
+        execution_id, node("node_finished", "a", attempt=1, status="succeeded", output=1)
+    )
+    await store.finish(execution_id, status="succeeded", outputs=None, error=None)

@@ -142,11 +142,22 @@ V5: tuple[str, ...] = (
 )
 
 # Version 6 (issue 15, design §9): which machine or `flowrun worker --name` owns an execution
-# (owner pids are only checked on that one), and its delivery attempt (a queued execution
-# delivered again after its worker died is a new attempt of the same id).
+# (owner pids are only checked on that one), and its delivery attempt: a queued execution
+# delivered again after its worker died is a new attempt of the same id, and each earlier
+# attempt (its worker, how it ended) is kept in `execution_attempts`.
 V6: tuple[str, ...] = (
     "ALTER TABLE executions ADD COLUMN worker TEXT",
     "ALTER TABLE executions ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1",
+    """CREATE TABLE execution_attempts (
+        execution_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        worker TEXT,
+        status TEXT NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        error TEXT,
+        PRIMARY KEY (execution_id, attempt)
+    )""",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6)

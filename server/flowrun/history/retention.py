@@ -48,7 +48,7 @@ async def _prune_one(db: Database, retention: int, workflow_id: str, file: str) 
         chunk = [(i,) for i in ids[start : start + CHUNK]]
 
         async def delete(conn: Connection, chunk: list[tuple[str]] = chunk) -> None:
-            for table in ("node_executions", "stage_executions"):
+            for table in ("node_executions", "stage_executions", "execution_attempts"):
                 await conn.executemany(f"DELETE FROM {table} WHERE execution_id = ?", chunk)
             await conn.executemany("DELETE FROM executions WHERE id = ?", chunk)
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Unpack
 
-from flowrun.history import columns, payloads, reader, retention, rows
+from flowrun.history import columns, delivery, payloads, reader, retention, rows
 from flowrun.history.connection import Database as SqliteDatabase
 from flowrun.history.connection import HistoryDamaged
 from flowrun.history.interface import ExecutionFilter, NewExecution, Payload
@@ -209,6 +209,41 @@ class HistoryStore:
             return bool(cursor.rowcount == 1)
 
         return await self._db.write(work)
+
+    async def claim_delivery(self, execution_id: str, *, worker: str, redeliver: bool) -> str:
+        """A queue worker takes a delivered execution: "run", "ended" (nothing to run) or
+        "missing" (`flowrun.history.delivery`)."""
+        pid = os.getpid()
+        return await self._db.write(
+            lambda conn: delivery.claim(
+                conn, execution_id, worker=worker, pid=pid, redeliver=redeliver
+            )
+        )
+
+    async def statuses(self, execution_ids: list[str]) -> dict[str, str]:
+        """The status of each execution found (for a batch following its rows)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(execution_ids), 500):
+            chunk = execution_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in await self._db.all(
+                f"SELECT id, status FROM executions WHERE id IN ({marks})", chunk
+            ):
+                found[str(row["id"])] = str(row["status"])
+        return found
+
+    async def worker_of(self, execution_id: str) -> str | None:
+        """The machine, or the queue worker's name, that owns the execution."""
+        row = await self._db.one("SELECT worker FROM executions WHERE id = ?", (execution_id,))
+        return None if row is None or row["worker"] is None else str(row["worker"])
+
+    async def attempts(self, execution_id: str) -> list[dict[str, Any]]:
+        """The earlier delivery attempts of an execution (each ended `interrupted`)."""
+        return await self._db.all(
+            "SELECT attempt, worker, status, started_at, finished_at, error "
+            "FROM execution_attempts WHERE execution_id = ? ORDER BY attempt",
+            (execution_id,),
+        )
 
     async def prune(self, workflow_id: str | None = None, file: str | None = None) -> int:
         """Keep the newest `retention` executions per workflow file; shrink the file. Returns
