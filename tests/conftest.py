@@ -21,6 +21,7 @@ containment.SUBREAPER = False
 # the tests of `flowrun test`, the plugin and the editor use them as data.
 collect_ignore_glob = ["workflow_samples/*", "e2e/workspace/*"]
 
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     # Not under pytest's basetemp (mode 0700): as root the cluster runs as `postgres`.
