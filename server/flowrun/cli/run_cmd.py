@@ -148,7 +148,7 @@ async def _main(
     from flowrun.runs.service import RunService
 
     forward = _Forward()
-    store = _StoreWhenOpen(asyncio.ensure_future(_open_store(args)))
+    store = _StoreWhenOpen(asyncio.ensure_future(open_store(args)))
     python = args.python or default_python()
     service = RunService(
         cast("HistoryStore", store), python=python, on_event=forward, on_install=show_install
@@ -175,7 +175,8 @@ def _stop_on_signals() -> None:
         loop.add_signal_handler(signum, main.cancel)
 
 
-async def _open_store(args: argparse.Namespace) -> HistoryStore:
+async def open_store(args: argparse.Namespace) -> HistoryStore:
+    """The history for `args.file` and `args.db` (`run`, `batch`); its notices printed."""
     import sqlite3
 
     from flowrun.history.location import HistoryError, history_location
@@ -267,7 +268,7 @@ async def _run(
             prespawned=early,
         )
     except FlowrunError as exc:
-        _refused(args, exc)
+        print_refused(args, exc)
         return EXIT_FAILED
     except asyncio.CancelledError:
         return EXIT_STOPPED
@@ -304,7 +305,7 @@ def _usage_error(args: argparse.Namespace, message: str) -> int:
     return EXIT_USAGE
 
 
-def _refused(args: argparse.Namespace, exc: FlowrunError) -> None:
+def print_refused(args: argparse.Namespace, exc: FlowrunError) -> None:
     """The run did not start: diagnostics and the error on stderr; with --json, the error
     object (with the diagnostics) on stdout too."""
     from flowrun.runs.errors import WorkflowInvalid
