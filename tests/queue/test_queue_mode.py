@@ -203,3 +203,48 @@ def test_unreachable_postgres_or_redis_is_a_clear_error(tmp_path: Path, redis: R
     assert done.returncode == 1
     assert "Cannot reach the PostgreSQL history postgresql://w:***@" in done.stderr
     assert "topsecret" not in done.stderr + done.stdout
+
+
+HOOK = """\
+version: 1
+id: hook
+trigger:
+  type: http
+  method: POST
+  path: /double
+inputs:
+  n: {type: number, default: 1}
+nodes:
+  - id: double
+    type: shell
+    with:
+      run: echo $((N*2))
+      env: {N: "${{ trigger.body.n }}"}
+outputs:
+  out: ${{ nodes.double.output.stdout }}
+"""
+
+
+def test_serve_queue_runs_requests_on_a_worker_and_waits_through_the_history(
+    tmp_path: Path, redis: Redis, db: str
+) -> None:
+    import httpx
+
+    from serve.served import Served
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "hook.workflow.yml").write_text(HOOK)
+    served = Served(site, "--queue", redis.url, "--db", db, env=flowrun_env())
+    with workers(tmp_path / "machines", redis, db, ["w1"]):
+        try:
+            served.start(wait=False)
+            wait_for(lambda: "serving on" in served.output() or served.process.poll() is not None)
+            answer = httpx.post(f"{served.url}/double", json={"n": 21}, timeout=120)
+        finally:
+            served.stop()
+    assert answer.status_code == 200, served.output()
+    assert answer.json() == {"out": "42"}
+    execution_id = answer.headers["X-Flowrun-Execution-Id"]
+    rows = query(db, f"SELECT status, mode, worker FROM executions WHERE id = '{execution_id}'")
+    assert rows == [("succeeded", "production", "w1@test")]

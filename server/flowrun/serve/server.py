@@ -117,19 +117,27 @@ def run(options: ServeOptions, table: RouteTable, python: str) -> int:
 
 
 def _state(options: ServeOptions, table: RouteTable, python: str) -> ServeState:
-    pool = WarmPool(python, options.warm)
+    pool = WarmPool(python, 0 if options.queue else options.warm)  # queue: no local child
     holder: list[ServeState] = []
 
     def observe(_what: str, execution: Execution | None, result: Any, seconds: float) -> None:
         if execution is not None and result is not None and holder:
             holder[0].metrics.execution(execution.route.workflow_id, result.status, seconds)
 
-    dispatcher = Dispatcher(
-        None,  # type: ignore[arg-type]  # opened in the lifespan, on the server's loop
+    kind: Any = Dispatcher
+    extra: dict[str, Any] = {}
+    if options.queue:
+        from flowrun.queue.app import make_app
+        from flowrun.serve.queued import QueueDispatcher
+
+        kind, extra = QueueDispatcher, {"app": make_app(options.queue)}
+    dispatcher = kind(
+        None,  # opened in the lifespan, on the server's loop
         pool,
         max_concurrent=options.max_concurrent,
         queue_size=options.queue_size,
         observe=observe,
+        **extra,
     )
     metrics = Metrics(lambda: float(dispatcher.waiting), lambda: float(dispatcher.running))
     state = ServeState(

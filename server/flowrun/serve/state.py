@@ -30,6 +30,7 @@ class ServeOptions:
     python: str | None = None
     reload: bool = True
     retention: int = 1000
+    queue: str | None = None  # redis://…: executions run on `flowrun worker`s
 
 
 @dataclass
