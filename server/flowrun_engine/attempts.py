@@ -10,15 +10,16 @@ import asyncio
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from flowrun_engine import containment, expr
+from flowrun_engine import containment, expr, prices
 from flowrun_engine import events as ev
 from flowrun_engine.context import NodeContext
 from flowrun_engine.environment import RunEnvironment
 from flowrun_engine.errors import NodeError
 from flowrun_engine.forkserver import ForkServer
+from flowrun_engine.metrics import NodeMetrics
 from flowrun_engine.nodes import runner_for
 from flowrun_engine.plan import PlanNode
 from flowrun_engine.state import NodeStatus
@@ -29,6 +30,7 @@ class Outcome:
     status: NodeStatus
     output: Any = None
     error: dict[str, Any] | None = None
+    metrics: NodeMetrics | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,14 @@ class Workspace:
     workflow_file: str | None
     execution_id: str
     forks: ForkServer  # python nodes' processes (started on the first)
+
+    _loaded: list[prices.Prices] = field(default_factory=list, compare=False, repr=False)
+
+    def prices(self) -> prices.Prices:
+        """The run's price table, read at the first LLM call (`.flowrun/prices.toml`)."""
+        if not self._loaded:
+            self._loaded.append(prices.load(self.cwd))
+        return self._loaded[0]
 
 
 class NodeExecutor:
@@ -98,17 +108,18 @@ class NodeExecutor:
         self, node: PlanNode, iteration: int | None, params: dict[str, Any], started: list[float]
     ) -> Outcome:
         attempt = 1
+        metrics = NodeMetrics(self.workspace.prices)
         while True:
             async with self._slots:  # held until node_finished/node_retry is written
                 started.append(time.monotonic())
                 self.emit(ev.NODE_STARTED, node, iteration, attempt=attempt, input=params)
                 try:
-                    output = await self._attempt(node, iteration, params, attempt)
+                    output = await self._attempt(node, iteration, params, attempt, metrics)
                 except NodeError as exc:
                     error = {**exc.to_dict(), "node": node.id}
-                    failure = Outcome(NodeStatus.FAILED, output=exc.output, error=error)
+                    failure = Outcome(NodeStatus.FAILED, exc.output, error, metrics)
                 else:
-                    outcome = Outcome(NodeStatus.SUCCEEDED, output=output)
+                    outcome = Outcome(NodeStatus.SUCCEEDED, output=output, metrics=metrics)
                     return self.finish(node, iteration, outcome, attempt, started)
                 if attempt >= node.retry.attempts or self._stopping():
                     return self.finish(node, iteration, failure, attempt, started)
@@ -118,9 +129,14 @@ class NodeExecutor:
             attempt += 1
 
     async def _attempt(
-        self, node: PlanNode, iteration: int | None, params: dict[str, Any], attempt: int
+        self,
+        node: PlanNode,
+        iteration: int | None,
+        params: dict[str, Any],
+        attempt: int,
+        metrics: NodeMetrics,
     ) -> Any:
-        ctx = self._node_context(node, iteration, attempt)
+        ctx = self._node_context(node, iteration, attempt, metrics)
         try:
             async with asyncio.timeout(node.timeout) as scope:
                 return await runner_for(node.type)(params, ctx)
@@ -139,7 +155,9 @@ class NodeExecutor:
         finally:
             ctx.close()
 
-    def _node_context(self, node: PlanNode, iteration: int | None, attempt: int) -> NodeContext:
+    def _node_context(
+        self, node: PlanNode, iteration: int | None, attempt: int, metrics: NodeMetrics
+    ) -> NodeContext:
         def on_log(stream: str, text: str) -> None:
             self.emit(ev.NODE_LOG, node, iteration, stream=stream, text=text)
 
@@ -158,6 +176,7 @@ class NodeExecutor:
             workflow_file=ws.workflow_file,
             code_line=node.code_line,
             forks=ws.forks,
+            metrics=metrics,
         )
 
     def finish(
@@ -170,7 +189,9 @@ class NodeExecutor:
     ) -> Outcome:
         duration = (time.monotonic() - started[0]) * 1000 if started else 0.0
         if outcome.status is NodeStatus.FAILED and self._stopping():
-            outcome = Outcome(NodeStatus.STOPPED, output=outcome.output)
+            outcome = Outcome(NodeStatus.STOPPED, outcome.output, metrics=outcome.metrics)
+        measured = outcome.metrics.to_event() if outcome.metrics is not None else None
+        extra = {"metrics": measured} if measured else {}
         self.emit(
             ev.NODE_FINISHED,
             node,
@@ -180,6 +201,7 @@ class NodeExecutor:
             error=outcome.error,
             attempt=len(started) if started else attempt,
             duration_ms=round(duration),
+            **extra,
         )
         return outcome
 

@@ -21,6 +21,7 @@ from flowrun_engine import containment
 from flowrun_engine.errors import NodeError
 from flowrun_engine.events import LOG_BYTES_LIMIT, LOG_LINES_LIMIT, Redactor
 from flowrun_engine.forkserver import ForkServer
+from flowrun_engine.metrics import NodeMetrics
 from flowrun_engine.processes import CHUNK, ResultReader, Started, start_exec, start_forked
 
 CAPTURE_LIMIT = 10 * 1024 * 1024
@@ -57,6 +58,7 @@ class NodeContext:
         code_line: int | None = None,
         token: str | None = None,
         forks: ForkServer | None = None,
+        metrics: NodeMetrics | None = None,
     ) -> None:
         self.node_id = node_id
         self.attempt = attempt
@@ -71,6 +73,7 @@ class NodeContext:
         self.token = token or f"{node_id}:{attempt}:{os.urandom(8).hex()}"
         self.forks = forks  # the run's fork server (python nodes); None: the node starts one
         self.logs: list[tuple[str, str]] = []
+        self.metrics = metrics if metrics is not None else NodeMetrics()  # the node's, all attempts
         self._on_log: LogFn = on_log if on_log is not None else self._keep
         self._log_bytes = 0
         self._log_lines = 0

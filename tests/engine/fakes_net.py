@@ -244,3 +244,91 @@ def write_cli(folder: Path, name: str, body: str = AGENT_SCRIPT) -> Path:
 
 def env_with_path(folder: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}", **extra}
+
+
+# --- usage in each provider's own fields (recorded response shapes) ----------------------------
+
+
+def ollama_chat(content: str, model: str = "llama3.2") -> dict[str, Any]:
+    """Ollama's own `/api/chat` answer (not the `/v1` chat-completions one)."""
+    return {
+        "model": model,
+        "created_at": "2024-11-26T10:15:03.214Z",
+        "message": {"role": "assistant", "content": content},
+        "done_reason": "stop",
+        "done": True,
+        "total_duration": 4883583458,
+        "load_duration": 1334875,
+        "prompt_eval_count": 26,
+        "prompt_eval_duration": 342546000,
+        "eval_count": 282,
+        "eval_duration": 4535599000,
+    }
+
+
+def anthropic_cached_message(text: str) -> dict[str, Any]:
+    """A Messages answer that used prompt caching: cache tokens are input tokens too."""
+    body = anthropic_message(text, model="claude-sonnet-4-20250514")
+    body["usage"] = {
+        "input_tokens": 10,
+        "cache_creation_input_tokens": 1000,
+        "cache_read_input_tokens": 2000,
+        "output_tokens": 50,
+        "service_tier": "standard",
+    }
+    return body
+
+
+CLAUDE_CODE_RESULT = {
+    "type": "result",
+    "subtype": "success",
+    "is_error": False,
+    "duration_ms": 4207,
+    "duration_api_ms": 5613,
+    "num_turns": 2,
+    "result": "Done: the README now has a usage section.",
+    "session_id": "9c1b7d3e-2f4a-4d6b-8e0f-1a2b3c4d5e6f",
+    "total_cost_usd": 0.0421,
+    "usage": {
+        "input_tokens": 8,
+        "cache_creation_input_tokens": 4210,
+        "cache_read_input_tokens": 13021,
+        "output_tokens": 312,
+        "server_tool_use": {"web_search_requests": 0},
+        "service_tier": "standard",
+    },
+    "modelUsage": {"claude-sonnet-4-20250514": {"inputTokens": 8, "outputTokens": 312}},
+}
+
+CODEX_JSONL = "\n".join(
+    json.dumps(event)
+    for event in (
+        {"type": "thread.started", "thread_id": "0199a213-81c0-7800-8aa1-bbab2a035a53"},
+        {"type": "turn.started"},
+        {"type": "item.completed", "item": {"id": "item_0", "type": "agent_message", "text": "ok"}},
+        {
+            "type": "turn.completed",
+            "usage": {"input_tokens": 24763, "cached_input_tokens": 24448, "output_tokens": 122},
+        },
+    )
+)
+
+GEMINI_RESULT = {
+    "response": "The capital of France is Paris.",
+    "stats": {
+        "models": {
+            "gemini-2.5-pro": {
+                "api": {"totalRequests": 2, "totalErrors": 0, "totalLatencyMs": 5053},
+                "tokens": {
+                    "prompt": 24939,
+                    "candidates": 20,
+                    "total": 25113,
+                    "cached": 21263,
+                    "thoughts": 154,
+                    "tool": 0,
+                },
+            }
+        },
+        "tools": {"totalCalls": 1},
+    },
+}

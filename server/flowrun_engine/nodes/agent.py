@@ -30,6 +30,7 @@ from flowrun_engine.context import NodeContext, ProcessResult
 from flowrun_engine.errors import NodeError, execution_error
 from flowrun_engine.expr import to_text
 from flowrun_engine.nodes._params import provider_of
+from flowrun_engine.usage import from_agent_output
 
 MAX_PROMPT_BYTES = 120 * 1024  # Linux limits one argument to 128 KiB
 STDERR_TAIL_CHARS = 2000
@@ -66,6 +67,7 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
             "check that the CLI is installed and executable",
         ) from None
     output = {"exit_code": result.exit_code, "output": result.stdout.rstrip("\n")}
+    _count_usage(ctx, params, result.stdout)
     if result.exit_code != 0:
         raise NodeError(
             "ExecutionError",
@@ -75,6 +77,21 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
             output=output,
         )
     return output
+
+
+def _count_usage(ctx: NodeContext, params: dict[str, Any], stdout: str) -> None:
+    """Tokens and cost from the CLI's JSON output (`--output-format json`); else unknown."""
+    usage = from_agent_output(stdout)
+    if usage is not None:
+        provider = params.get("provider") if isinstance(params.get("provider"), str) else None
+        ctx.metrics.add_llm(
+            provider,
+            usage.model,
+            usage.input_tokens,
+            usage.output_tokens,
+            cost_usd=usage.cost_usd,
+            calls=usage.calls,
+        )
 
 
 def _cli(params: dict[str, Any], node_id: str) -> AgentCli | None:

@@ -41,6 +41,7 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     except NetworkError as exc:
         raise NodeError("HTTPError", exc.message, suggestion=exc.suggestion) from None
     ctx.log("info", f"{method} {url} → {response.status} ({response.elapsed_ms} ms)")
+    ctx.metrics.add_http(response.status, len(response.body))
     if response.truncated:
         ctx.log("info", f"the response body was cut at {MAX_BODY // (1024 * 1024)} MiB")
     output = {"status": response.status, "headers": response.headers, "body": _parse_body(response)}

@@ -22,6 +22,7 @@ from flowrun_engine.events import Redactor
 from flowrun_engine.expr import to_text
 from flowrun_engine.nodes._net_http import NetworkError, Response, send, status_phrase
 from flowrun_engine.nodes._params import provider_of
+from flowrun_engine.usage import Usage, from_response
 
 ANTHROPIC_VERSION = "2023-06-01"
 ANTHROPIC_MAX_TOKENS = 1024
@@ -82,7 +83,13 @@ async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     if response.status >= 400:
         raise _status_error(provider, model, response, key)
     output = _output(provider, response)
-    tokens = output["usage"].get("total_tokens")
+    usage = output["usage"]
+    ctx.metrics.add_llm(
+        provider.name, output["model"] or model, usage["input_tokens"], usage["output_tokens"]
+    )
+    if problem := ctx.metrics.price_table().problem:
+        ctx.log("info", f"prices not read: {problem}")
+    tokens = usage.get("total_tokens")
     used = f", {tokens} tokens" if tokens is not None else ""
     ctx.log("info", f"{provider.name} {model} → {response.status} ({response.elapsed_ms} ms{used})")
     return output
@@ -212,34 +219,33 @@ def _output(provider: Provider, response: Response) -> dict[str, Any]:
 
 
 def _from_chat(data: dict[str, Any]) -> dict[str, Any]:
-    choice = data["choices"][0]
-    usage = data.get("usage") or {}
+    """A chat completion, or Ollama's own `/api/chat` answer (`message`, `done_reason`)."""
+    choice = data["choices"][0] if "choices" in data else data
+    reason = choice.get("finish_reason", choice.get("done_reason"))
     return {
         "content": choice["message"].get("content") or "",
         "model": data.get("model"),
-        "usage": _usage(usage.get("prompt_tokens"), usage.get("completion_tokens")),
-        "finish_reason": choice.get("finish_reason"),
+        "usage": _usage(from_response(data)),
+        "finish_reason": reason,
     }
 
 
 def _from_messages(data: dict[str, Any]) -> dict[str, Any]:
     blocks = data["content"]
     text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
-    usage = data.get("usage") or {}
     reason = data.get("stop_reason")
     return {
         "content": text,
         "model": data.get("model"),
-        "usage": _usage(usage.get("input_tokens"), usage.get("output_tokens")),
+        "usage": _usage(from_response(data)),
         "finish_reason": _STOP_REASONS.get(reason, reason) if isinstance(reason, str) else reason,
     }
 
 
-def _usage(input_tokens: Any, output_tokens: Any) -> dict[str, Any]:
-    total = None
-    if isinstance(input_tokens, int) and isinstance(output_tokens, int):
-        total = input_tokens + output_tokens
-    return {"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total}
+def _usage(usage: Usage) -> dict[str, Any]:
+    given, made = usage.input_tokens, usage.output_tokens
+    total = given + made if given is not None and made is not None else None
+    return {"input_tokens": given, "output_tokens": made, "total_tokens": total}
 
 
 def _status_error(provider: Provider, model: str, response: Response, key: str | None) -> NodeError:
