@@ -268,6 +268,8 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
         ratio_one, ratio_chain = one["rps"] / n8n_one["rps"], chain["rps"] / n8n_chain["rps"]
         lines.append(_verdict(f"1 node >= 5x n8n ({ratio_one:.1f}x)", ratio_one >= 5))
         lines.append(_verdict(f"20 nodes >= 5x n8n ({ratio_chain:.1f}x)", ratio_chain >= 5))
+        ceiling = by["bare FastAPI (framework floor)"]["rps"] / n8n_one["rps"]
+        lines.append(f"  note  the framework floor itself does {ceiling:.1f}x n8n's 1-node req/s")
     return lines
 
 

@@ -146,6 +146,10 @@ interface ExecutionHeader {
   mode?: ExecutionMode;
   /** The workflow test it ran (`flowrun test`, Test Explorer), else null. */
   testName?: string | null;
+  /** The machine, or the queue worker's name, that ran it. */
+  worker?: string | null;
+  /** Queue mode: the delivery attempt (2 and more: an earlier worker died). */
+  attempt?: number;
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;

@@ -8,6 +8,7 @@ export type TraceLevel = 'off' | 'messages' | 'verbose';
 export interface Settings {
   python: string;
   historyPath: string;
+  historyUrl: string;
   maxConcurrentRuns: number;
   trace: TraceLevel;
 }
@@ -16,6 +17,7 @@ export interface Settings {
 export interface ServerOptions {
   python?: string;
   historyPath?: string;
+  historyUrl?: string;
   maxConcurrentRuns: number;
 }
 
@@ -33,16 +35,18 @@ export const DEFAULT_MAX_CONCURRENT_RUNS = 4;
  * Settings whose change needs a server restart (the interpreter or the store moves).
  * maxConcurrentRuns reaches the running server through workspace/configuration.
  */
-export const RESTART_KEYS = ['flowrun.python', 'flowrun.historyPath'];
+export const RESTART_KEYS = ['flowrun.python', 'flowrun.historyPath', 'flowrun.historyUrl'];
 
 export function readSettings(get: ConfigGetter, environment: Environment): Settings {
   const python = typeof get('python') === 'string' ? (get('python') as string) : '';
   const historyPath = typeof get('historyPath') === 'string' ? (get('historyPath') as string) : '';
+  const historyUrl = typeof get('historyUrl') === 'string' ? (get('historyUrl') as string) : '';
   const runs = get('maxConcurrentRuns');
   const trace = get('trace.server');
   return {
     python: expandVariables(python.trim(), environment),
     historyPath: expandVariables(historyPath.trim(), environment),
+    historyUrl: expandVariables(historyUrl.trim(), environment),
     maxConcurrentRuns:
       typeof runs === 'number' && Number.isInteger(runs) && runs >= 1
         ? Math.min(runs, 64)
@@ -76,6 +80,9 @@ export function serverOptions(settings: Settings, python?: string): ServerOption
   }
   if (settings.historyPath) {
     options.historyPath = settings.historyPath;
+  }
+  if (settings.historyUrl) {
+    options.historyUrl = settings.historyUrl;
   }
   return options;
 }

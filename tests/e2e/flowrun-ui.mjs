@@ -257,3 +257,52 @@ export async function clickRowAction(page, row, title) {
   await until(async () => action.isVisible(), `the row "${row.name}" has no "${title}" action`);
   await action.click();
 }
+
+/** Rows of the Test Explorer (the Testing side bar): {name, state} (state from its icon). */
+export async function testRows(page) {
+  return page.locator(".part.sidebar .monaco-list-row").evaluateAll((elements) =>
+    elements.map((row) => {
+      const state = /testing-(passed|failed|error|queued|running|unset|skipped)-icon/.exec(
+        row.innerHTML,
+      );
+      const label = row.querySelector(".label-name") || row.querySelector(".monaco-icon-label");
+      return {
+        name: (label?.textContent || row.textContent || "").trim(),
+        expanded: row.getAttribute("aria-expanded"),
+        state: state ? state[1] : "",
+      };
+    }),
+  );
+}
+
+/** Expand a collapsed row of the Test Explorer (a file, to show its tests). */
+export async function expandTestRow(page, name) {
+  const row = page.locator(".part.sidebar .monaco-list-row", { hasText: name }).first();
+  if ((await row.getAttribute("aria-expanded")) === "false") {
+    await row.locator(".monaco-tl-twistie").click();
+  }
+}
+
+/** Wait until the Test Explorer shows each named test in the given state. */
+export async function waitForTests(page, expected) {
+  let seen = [];
+  try {
+    await until(async () => {
+      seen = await testRows(page);
+      return Object.entries(expected).every(([name, state]) =>
+        seen.some((row) => row.name.startsWith(name) && row.state === state),
+      );
+    }, `the Test Explorer does not show ${JSON.stringify(expected)}`);
+  } catch (error) {
+    throw new Error(`${error.message}; it shows ${JSON.stringify(seen)}`);
+  }
+}
+
+/** The diff the failure's peek shows: the texts of its original and modified sides. */
+export async function peekDiff(page) {
+  const diff = page.locator(".monaco-diff-editor").last();
+  await until(async () => diff.isVisible(), "no diff editor (expected vs actual) is shown");
+  const side = async (cls) =>
+    (await diff.locator(`.editor.${cls} .view-lines`).first().textContent())?.replace(/\s+/g, " ");
+  return { expected: await side("original"), actual: await side("modified") };
+}

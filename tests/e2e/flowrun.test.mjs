@@ -408,4 +408,20 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
       });
     },
   );
+
+  it("10. Test Explorer runs the workflow tests: one passes, one fails", STEP, async () => {
+    await step("test-explorer", async () => {
+      await page.locator('.activitybar .action-item a[aria-label^="Testing"]').first().click();
+      await until(
+        async () => (await flowrun.testRows(page)).some((r) => r.name === "tested.workflow.yml"),
+        "the Test Explorer does not list tested.workflow.yml",
+      );
+      await flowrun.expandTestRow(page, "tested.workflow.yml");
+      await runCommand(page, "Test: Run All Tests");
+      await flowrun.waitForTests(page, {
+        "says hello": "passed",
+        "expects a different greeting": "failed",
+      });
+    });
+  });
 });

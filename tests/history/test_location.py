@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from flowrun.cli.command import db_location
 from flowrun.history.location import HistoryError, history_location
 from flowrun.history.store import HistoryStore
 from flowrun.lsp.settings import Settings
@@ -34,6 +35,15 @@ def test_an_explicit_location_wins_and_is_relative_to_the_start(tmp_path: Path) 
     assert history_location(tmp_path, "/abs/h.db") == Path("/abs/h.db")
     assert history_location(tmp_path, "rel/h.db") == tmp_path / "rel" / "h.db"
     assert Settings(history_path="rel/h.db").history_file(tmp_path) == tmp_path / "rel" / "h.db"
+
+
+def test_a_postgresql_url_is_kept_as_it_is_and_wins_in_the_editor(tmp_path: Path) -> None:
+    url = "postgresql://team@db.internal:5432/flowrun"
+    assert history_location(tmp_path, url) == url
+    assert db_location(url) == url  # `--db`: not folded into a Path
+    assert db_location("rel/h.db") == Path("rel/h.db")
+    both = Settings(history_path="h.db", history_url=url)
+    assert both.merged({"historyUrl": url}).history_file(tmp_path) == url
 
 
 async def test_a_link_to_a_missing_file_is_refused(tmp_path: Path) -> None:

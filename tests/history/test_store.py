@@ -50,9 +50,14 @@ async def run_once(
     await store.finish(execution_id, status=status, outputs={"out": output}, error=error)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    opened = await HistoryStore.open(tmp_path / ".flowrun" / "history.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The same tests on both backends: a SQLite file, a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        location: Path | str = tmp_path / ".flowrun" / "history.sqlite3"
+    else:
+        location = request.getfixturevalue("pg_url")
+    opened = await HistoryStore.open(location)
     yield opened
     await opened.close()
 
@@ -131,18 +136,25 @@ async def test_list_filters_and_paging(store: HistoryStore) -> None:
     assert await store.list_executions(since=time.time() + 3600) == []
 
 
-async def test_events_are_flushed_without_an_explicit_flush(
-    store: HistoryStore, tmp_path: Path
-) -> None:
+def read_other(store: HistoryStore, sql: str) -> list[tuple[Any, ...]]:
+    """Rows read through a connection of its own (another reader of the same history)."""
+    if not store.location.startswith("postgresql://"):
+        return read(Path(store.location), sql)
+    import psycopg
+
+    with psycopg.connect(store.location) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_events_are_flushed_without_an_explicit_flush(store: HistoryStore) -> None:
     await store.create_execution(
         execution_id="live", workflow_id="wf", file="/f", trigger=None, inputs=None
     )
     await store.record_event("live", node("node_started", "a", attempt=1, input=None))
     await store.record_event("live", {"event": "something_unknown"})
-    db = tmp_path / ".flowrun" / "history.sqlite3"
     deadline = time.monotonic() + 10
-    while not read(db, "SELECT 1 FROM node_executions WHERE execution_id = 'live'"):
-        assert time.monotonic() < deadline, "the buffered event never reached the file"
+    while not read_other(store, "SELECT 1 FROM node_executions WHERE execution_id = 'live'"):
+        assert time.monotonic() < deadline, "the buffered event never reached the history"
         await asyncio.sleep(0.01)
 
 
@@ -530,3 +542,42 @@ def test_a_store_nobody_closed_does_not_keep_the_process_alive(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-c", code, str(db)], timeout=60, check=False)
     assert done.returncode == 0
     assert read(db, "SELECT id FROM executions") == [("x",)]
+
+
+async def test_a_redelivered_execution_keeps_its_interrupted_attempt(store: HistoryStore) -> None:
+    async def queued(execution_id: str) -> None:
+        await store.create_execution(
+            execution_id=execution_id, workflow_id="wf", file="/f", trigger=None, inputs=None,
+            status="queued", mode="batch",
+        )  # fmt: skip
+
+    await queued("d")
+    assert await store.claim_delivery("d", worker="w1@a", redeliver=True) == "run"
+    await store.record_event("d", {"event": "execution_started", "plan": NULL_PLAN})
+    await store.record_event("d", node("node_started", "a", attempt=1, input=None))
+    await store.flush()
+    assert await store.worker_of("d") == "w1@a"
+    # w1 died; the broker delivers the task again, to w2
+    assert await store.claim_delivery("d", worker="w2@b", redeliver=True) == "run"
+    assert await store.status_of("d") == "queued"
+    (earlier,) = await store.attempts("d")
+    assert (earlier["attempt"], earlier["worker"], earlier["status"]) == (1, "w1@a", "interrupted")
+    assert (await store.execution_tree("d"))["children"] == []  # the new attempt starts afresh
+    await run_events_and_finish(store, "d")
+    assert await store.claim_delivery("d", worker="w3@c", redeliver=True) == "ended"
+    assert await store.statuses(["d", "nope"]) == {"d": "succeeded"}
+    await queued("once")
+    await store.claim_delivery("once", worker="w1@a", redeliver=False)
+    await store.record_event("once", {"event": "execution_started", "plan": NULL_PLAN})
+    await store.flush()
+    assert await store.claim_delivery("once", worker="w2@b", redeliver=False) == "ended"
+    assert await store.status_of("once") == "interrupted"
+    assert await store.claim_delivery("missing", worker="w", redeliver=True) == "missing"
+
+
+async def run_events_and_finish(store: HistoryStore, execution_id: str) -> None:
+    await store.record_event(execution_id, {"event": "execution_started", "plan": NULL_PLAN})
+    await store.record_event(
+        execution_id, node("node_finished", "a", attempt=1, status="succeeded", output=1)
+    )
+    await store.finish(execution_id, status="succeeded", outputs=None, error=None)

@@ -28,6 +28,7 @@ def execution(status: str = "succeeded", plan: Any = PLAN, **extra: Any) -> dict
         "inputs": json.dumps({"n": 1}), "outputs": json.dumps({"r": 2}), "error": None,
         "plan": json.dumps(plan) if plan is not None else None, "created_at": T0,
         "started_at": T0 + 0.5, "finished_at": T0 + 9, "duration_ms": 8500, "mode": "test",
+        "worker": "w1@host", "attempt": 2,
     }  # fmt: skip
     row.update(extra)
     return row
@@ -171,7 +172,7 @@ def test_summaries() -> None:
         {"type": "NodeTimeout", "message": "slow", "traceback": "..."}))  # fmt: skip
     assert summary(row) == {
         "id": "e" * 32, "workflowId": "wf", "file": "/ws/wf.workflow.yml", "status": "failed",
-        "mode": "test", "testName": None,
+        "mode": "test", "testName": None, "worker": "w1@host", "attempt": 2,
         "startedAt": iso(T0 + 0.5), "finishedAt": iso(T0 + 9), "durationMs": 8500,
         "trigger": "POST /go", "error": {"type": "NodeTimeout", "message": "slow"},
         "llmCalls": None, "inputTokens": None, "outputTokens": None, "costUsd": None,

@@ -8,7 +8,7 @@ describe('settings', () => {
   it('reads defaults', () => {
     assert.deepEqual(
       readSettings(() => undefined, ENV),
-      { python: '', historyPath: '', maxConcurrentRuns: 4, trace: 'off' },
+      { python: '', historyPath: '', historyUrl: '', maxConcurrentRuns: 4, trace: 'off' },
     );
   });
 
@@ -16,6 +16,7 @@ describe('settings', () => {
     const values: Record<string, unknown> = {
       python: ' ${workspaceFolder}/.venv/bin/python ',
       historyPath: '~/h.sqlite3',
+      historyUrl: 'postgresql://me@db/flowrun ',
       maxConcurrentRuns: 2,
       'trace.server': 'verbose',
     };
@@ -24,6 +25,7 @@ describe('settings', () => {
       {
         python: '/ws/.venv/bin/python',
         historyPath: '/home/me/h.sqlite3',
+        historyUrl: 'postgresql://me@db/flowrun',
         maxConcurrentRuns: 2,
         trace: 'verbose',
       },

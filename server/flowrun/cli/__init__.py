@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "flowrun.cli.validate_cmd",  # validate, schema
     "flowrun.cli.run_cmd",  # run
     "flowrun.cli.testrun_cmd",  # test
+    "flowrun.cli.batch_cmd",  # batch
     "flowrun.cli.list_cmd",  # list
     "flowrun.cli.history_cmd",  # history
     "flowrun.cli.show_cmd",  # show
@@ -29,6 +30,7 @@ COMMAND_MODULES = (
     "flowrun.cli.stop_cmd",  # stop
     "flowrun.cli.cache_cmd",  # cache clear
     "flowrun.cli.serve_cmd",  # serve
+    "flowrun.cli.worker_cmd",  # worker
     "flowrun.cli.lsp_cmd",  # lsp
 )
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DB_HELP = "history database (.flowrun/history.sqlite3)"
+DB_HELP = "history: a SQLite file (.flowrun/history.sqlite3) or postgresql://user@host/db"
 
 
 def add_command(
@@ -24,7 +24,12 @@ def add_command(
 
 
 def add_db(parser: argparse.ArgumentParser, help: str = DB_HELP) -> None:
-    parser.add_argument("--db", type=Path, metavar="PATH", help=help)
+    parser.add_argument("--db", type=db_location, metavar="PATH|URL", help=help)
+
+
+def db_location(text: str) -> Path | str:
+    """`--db`: a file path, or a PostgreSQL URL kept as text (a Path would fold its `//`)."""
+    return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
 
 
 def add_dir(parser: argparse.ArgumentParser) -> None:

@@ -163,7 +163,7 @@ async def _main(
     from flowrun.runs.service import RunService
 
     forward = _Forward()
-    store = _StoreWhenOpen(asyncio.ensure_future(_open_store(args)))
+    store = _StoreWhenOpen(asyncio.ensure_future(open_store(args)))
     python = args.python or default_python()
     service = RunService(
         cast("HistoryStore", store),
@@ -203,13 +203,15 @@ def _stop_on_signals() -> None:
         loop.add_signal_handler(signum, main.cancel)
 
 
-async def _open_store(args: argparse.Namespace) -> HistoryStore:
+async def open_store(args: argparse.Namespace) -> HistoryStore:
+    """The history for `args.file` and `args.db` (`run`, `batch`); its notices printed."""
     import sqlite3
 
     from flowrun.history.location import HistoryError, history_location
     from flowrun.history.store import HistoryStore
 
-    path = history_location(args.file, args.db.absolute() if args.db else None)
+    explicit = args.db.absolute() if isinstance(args.db, Path) else args.db
+    path = history_location(args.file, explicit)
     try:
         store = await HistoryStore.open(path)
     except (OSError, sqlite3.Error) as exc:
@@ -294,7 +296,7 @@ async def _run(
             prespawned=early,
         )
     except FlowrunError as exc:
-        _refused(args, exc)
+        print_refused(args, exc)
         return EXIT_FAILED
     except asyncio.CancelledError:
         return EXIT_STOPPED
@@ -331,7 +333,7 @@ def _usage_error(args: argparse.Namespace, message: str) -> int:
     return EXIT_USAGE
 
 
-def _refused(args: argparse.Namespace, exc: FlowrunError) -> None:
+def print_refused(args: argparse.Namespace, exc: FlowrunError) -> None:
     """The run did not start: diagnostics and the error on stderr; with --json, the error
     object (with the diagnostics) on stdout too."""
     from flowrun.runs.errors import WorkflowInvalid

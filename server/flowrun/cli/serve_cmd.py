@@ -43,6 +43,9 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--max-body", default="1MiB", metavar="SIZE", help="body limit (1MiB)")
     serve.add_argument("--python", metavar="PATH", help="interpreter of the engine children")
     serve.add_argument(
+        "--queue", metavar="URL", help="redis://…: run on `flowrun worker`s (needs --db URL)"
+    )
+    serve.add_argument(
         "--retention", type=int, default=1000, metavar="N", help="executions kept per workflow"
     )
 
@@ -91,6 +94,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_body=parse_size(args.max_body),
         python=python,
         retention=args.retention,
+        queue=args.queue,
     )
     try:
         table, problems = load_table(folders)

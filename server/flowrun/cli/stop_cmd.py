@@ -27,11 +27,26 @@ def register(subparsers: Any) -> None:
         "--grace", type=float, default=3.0, metavar="SECONDS", help="SIGKILL after (3)"
     )
     add_db(stop, help="history database")
+    stop.add_argument(
+        "--queue", metavar="URL", help="redis://…: stop it on whichever worker holds it"
+    )
 
 
 async def _stop(store: HistoryStore, args: argparse.Namespace) -> int:
     from flowrun.runs import stopping
 
+    if args.queue:
+        return await _stop_queued(store, args.queue, args.execution)
     outcome = await stopping.stop_execution(store, args.execution, grace=args.grace)
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
     return 0 if outcome.ok else 1
+
+
+async def _stop_queued(store: HistoryStore, queue: str, execution_id: str) -> int:
+    """Queue mode: revoked while queued, else stopped by the worker that holds it."""
+    from flowrun.queue.app import make_app
+    from flowrun.queue.control import stop_anywhere
+
+    ok, message = await stop_anywhere(make_app(queue), store, execution_id)
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1

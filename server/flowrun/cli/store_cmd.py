@@ -70,8 +70,8 @@ async def _with_store(
     from flowrun.history.store import HistoryStore
     from flowrun.runs.errors import UnknownExecution
 
-    path: Path = history_location(Path.cwd(), args.db)
-    if not path.exists():
+    path = history_location(Path.cwd(), args.db)
+    if isinstance(path, Path) and not path.exists():
         if no_history is not None:
             return no_history(args, path)
         raise UnknownExecution(

@@ -21,6 +21,7 @@ import aiosqlite
 
 from flowrun.history.dbfile import BUSY_TIMEOUT_MS, is_damage, prepare
 from flowrun.history.location import HistoryError
+from flowrun.history.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,16 @@ class Database:
         self.lock = asyncio.Lock()
         self.notices: list[str] = []
         self.on_notice: Callable[[str], None] | None = None
-        self.on_replaced: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None
+        self.on_replaced: Callable[[Connection], Awaitable[None]] | None = None
         self._conn = conn
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def local(self) -> bool:
+        return True
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -112,12 +121,12 @@ class Database:
             raise
         await self._conn.execute("COMMIT")
 
-    async def write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `work` in one transaction. On a damaged file: replace it, then run it again."""
         async with self.lock:
             return await self.write_locked(work)
 
-    async def write_locked(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def write_locked(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """`write`, for a caller that holds `lock`."""
         try:
             async with self.transaction() as conn:
@@ -144,11 +153,11 @@ class Database:
             async with self.transaction() as conn:
                 await self.on_replaced(conn)
 
-    async def script(self, sql: str) -> None:
-        await self._conn.executescript(sql)
-
-    async def fetch_all(self, sql: str) -> None:
-        await self._conn.execute_fetchall(sql)
+    async def shrink(self) -> None:
+        async with self.lock:
+            # Each step of this pragma frees one page; executescript steps it to the end.
+            await self._conn.executescript("PRAGMA incremental_vacuum;")
+            await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 async def _connect(target: str, *, uri: bool) -> aiosqlite.Connection:

@@ -1,8 +1,9 @@
 """The history as the rest of the server sees it: one async interface, several backends.
 
-`HistoryStore` (SQLite, `flowrun.history.store`) implements it; a PostgreSQL backend is next
-(design §9). Callers (the run service, the CLI, the language server) type against
-`HistoryBackend`, never against a backend class, and open one with `open_history`.
+`HistoryStore` (`flowrun.history.store`) implements it, over a SQLite file
+(`connection.Database`) or PostgreSQL (`postgres.PgDatabase`), design §9. Callers (the run
+service, the CLI, the language server) type against `HistoryBackend`, never against a backend
+class, and open one with `open_history` (a path, or a `postgresql://` URL).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ Payload: TypeAlias = dict[str, Any] | None
 
 class NewExecution(TypedDict):
     """What `create_execution` takes, as keywords. Left out: `status` queued, `owner_pid` this
-    process, `mode` "test". A key named like a stored column of `ExecutionHead` (`mode`, ...)
-    is written to that column as it is (`flowrun.history.columns.created`)."""
+    process, `mode` "test", `worker` this machine's name. A key named like a stored column
+    of `ExecutionHead` (`mode`, ...) is written to that column as it is
+    (`flowrun.history.columns.created`)."""
 
     execution_id: str
     workflow_id: str
@@ -32,6 +34,7 @@ class NewExecution(TypedDict):
     owner_pid: NotRequired[int | None]
     mode: NotRequired[str]
     test_name: NotRequired[str | None]  # the workflow test it runs (flowrun.testing)
+    worker: NotRequired[str | None]
 
 
 class ExecutionFilter(TypedDict, total=False):
@@ -53,6 +56,11 @@ class HistoryBackend(Protocol):
 
     @property
     def read_only(self) -> bool: ...
+
+    @property
+    def location(self) -> str:
+        """The file, or the URL without its password: what to tell the user."""
+        ...
 
     @property
     def notices(self) -> list[str]: ...
@@ -118,8 +126,8 @@ class HistoryBackend(Protocol):
     async def status_of(self, execution_id: str) -> str | None: ...
 
 
-async def open_history(location: Path, *, retention: int = 1000) -> HistoryBackend:
-    """The backend for a location (today a SQLite file; `postgresql://…` comes next)."""
+async def open_history(location: Path | str, *, retention: int = 1000) -> HistoryBackend:
+    """The backend for a location: a SQLite file, or a `postgresql://…` URL."""
     from flowrun.history.store import HistoryStore
 
     return await HistoryStore.open(location, retention=retention)

@@ -141,7 +141,26 @@ V5: tuple[str, ...] = (
     "ALTER TABLE node_executions ADD COLUMN mocked INTEGER NOT NULL DEFAULT 0",
 )
 
-# Version 6: what a run cost (issue 18, design §9 names). Per node attempt the metrics of
+# Version 6 (issue 15, design §9): which machine or `flowrun worker --name` owns an execution
+# (owner pids are only checked on that one), and its delivery attempt: a queued execution
+# delivered again after its worker died is a new attempt of the same id, and each earlier
+# attempt (its worker, how it ended) is kept in `execution_attempts`.
+V6: tuple[str, ...] = (
+    "ALTER TABLE executions ADD COLUMN worker TEXT",
+    "ALTER TABLE executions ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1",
+    """CREATE TABLE execution_attempts (
+        execution_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        worker TEXT,
+        status TEXT NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        error TEXT,
+        PRIMARY KEY (execution_id, attempt)
+    )""",
+)
+
+# Version 7: what a run cost (issue 18, design §9 names). Per node attempt the metrics of
 # `node_finished` (`metrics` keeps the rest: provider, model, http status and bytes) and the
 # cache flag; per execution the totals over its nodes and its trace id; per workflow file the
 # last run's cost and calls (the CodeLens); `node_stats` sums each node's attempts per
@@ -149,7 +168,7 @@ V5: tuple[str, ...] = (
 _COST_COLUMNS = (
     "llm_calls INTEGER", "input_tokens INTEGER", "output_tokens INTEGER", "cost_usd REAL",
 )  # fmt: skip
-V6: tuple[str, ...] = (
+V7: tuple[str, ...] = (
     *(f"ALTER TABLE executions ADD COLUMN {column}" for column in _COST_COLUMNS),
     "ALTER TABLE executions ADD COLUMN trace_id TEXT",
     *(f"ALTER TABLE node_executions ADD COLUMN {column}" for column in _COST_COLUMNS),
@@ -175,7 +194,7 @@ V6: tuple[str, ...] = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6, V7)
 LATEST = len(MIGRATIONS)
 
 

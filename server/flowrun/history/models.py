@@ -37,6 +37,8 @@ class ExecutionHead(TypedDict):
     status: str  # flowrun.status.ExecutionStatus
     mode: str  # test | production | batch
     testName: str | None  # the workflow test it ran (`flowrun test`, Test Explorer), else null
+    worker: str | None  # the machine, or the queue worker's name (`flowrun worker --name`)
+    attempt: int  # queue mode: the delivery attempt (2+: an earlier worker died)
     startedAt: str | None
     finishedAt: str | None
     durationMs: int | None

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from flowrun.history import columns, payloads, tree
-from flowrun.history.connection import Database
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowStats
+from flowrun.history.sql import Database
 from flowrun.runs.errors import UnknownExecution
 
 SUMMARY_COLUMNS = columns.SUMMARY_SELECT
@@ -75,7 +75,7 @@ async def execution_part(
     without logs: what a live update of that part needs (`tree_patches`)."""
     execution = await db.one("SELECT * FROM executions WHERE id = ?", (execution_id,))
     if execution is None:
-        raise UnknownExecution(f"No execution {execution_id} in {db.path}.")
+        raise UnknownExecution(f"No execution {execution_id} in {db.location}.")
     where, params = "execution_id = ?", [execution_id]
     if stage is not ...:
         where, params = where + " AND {} IS ?", [*params, stage]
@@ -130,7 +130,7 @@ async def resolve_id(db: Database, prefix: str) -> str:
                 suggestion="Give more characters of the id.",
             )
     raise UnknownExecution(
-        f"No execution with an id starting with '{prefix}' in {db.path}.", suggestion=LIST_HINT
+        f"No execution with an id starting with '{prefix}' in {db.location}.", suggestion=LIST_HINT
     )
 
 
@@ -162,7 +162,7 @@ async def workflow_stats(
 async def process_of(db: Database, execution_id: str) -> tuple[int | None, int | None]:
     row = await db.one("SELECT owner_pid, pgid FROM executions WHERE id = ?", (execution_id,))
     if row is None:
-        raise UnknownExecution(f"No execution {execution_id} in {db.path}.")
+        raise UnknownExecution(f"No execution {execution_id} in {db.location}.")
     return row["owner_pid"], row["pgid"]
 
 

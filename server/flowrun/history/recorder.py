@@ -35,13 +35,13 @@ STAGE_UPSERT = """INSERT INTO stage_executions
     (execution_id, stage_id, iteration, status, started_at, finished_at, error)
     VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (execution_id, stage_id, iteration) DO UPDATE SET status = excluded.status,
-    started_at = coalesce(excluded.started_at, started_at),
-    finished_at = coalesce(excluded.finished_at, finished_at),
-    error = coalesce(excluded.error, error)"""
+    started_at = coalesce(excluded.started_at, stage_executions.started_at),
+    finished_at = coalesce(excluded.finished_at, stage_executions.finished_at),
+    error = coalesce(excluded.error, stage_executions.error)"""
 PATCH_COLUMNS = columns.NODE_PATCHED
 _KEEP = ", ".join(
-    f"{c} = max(excluded.{c}, {c})" if c in columns.NODE_FLAGS else
-    f"{c} = coalesce(excluded.{c}, {c})"
+    f"{c} = max(excluded.{c}, node_executions.{c})" if c in columns.NODE_FLAGS else
+    f"{c} = coalesce(excluded.{c}, node_executions.{c})"
     for c in PATCH_COLUMNS if c != "status"
 )  # fmt: skip
 NODE_UPSERT = f"""INSERT INTO node_executions
@@ -49,7 +49,8 @@ NODE_UPSERT = f"""INSERT INTO node_executions
     VALUES (?, ?, ?, ?, {", ".join("?" for _ in PATCH_COLUMNS)}, ?)
     ON CONFLICT (execution_id, node_id, iteration, attempt) DO UPDATE SET
     status = excluded.status, {_KEEP},
-    logs = CASE WHEN excluded.logs IS NULL THEN logs ELSE coalesce(logs, '') || excluded.logs END"""
+    logs = CASE WHEN excluded.logs IS NULL THEN node_executions.logs
+    ELSE coalesce(node_executions.logs, '') || excluded.logs END"""
 
 
 @dataclass

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
-from flowrun.history.connection import Database
+from flowrun.history.sql import Connection, Database
 from flowrun.status import ACTIVE_VALUES
 
 CHUNK = 200
@@ -27,7 +25,7 @@ async def prune(
     for wid, wfile in keys:
         deleted += await _prune_one(db, retention, wid, wfile)
     if deleted:
-        await _shrink(db)
+        await db.shrink()
     return deleted
 
 
@@ -49,17 +47,10 @@ async def _prune_one(db: Database, retention: int, workflow_id: str, file: str) 
     for start in range(0, len(ids), CHUNK):
         chunk = [(i,) for i in ids[start : start + CHUNK]]
 
-        async def delete(conn: aiosqlite.Connection, chunk: list[tuple[str]] = chunk) -> None:
-            for table in ("node_executions", "stage_executions"):
+        async def delete(conn: Connection, chunk: list[tuple[str]] = chunk) -> None:
+            for table in ("node_executions", "stage_executions", "execution_attempts"):
                 await conn.executemany(f"DELETE FROM {table} WHERE execution_id = ?", chunk)
             await conn.executemany("DELETE FROM executions WHERE id = ?", chunk)
 
         await db.write(delete)
     return len(ids)
-
-
-async def _shrink(db: Database) -> None:
-    async with db.lock:
-        # Each step of this pragma frees one page; executescript steps it to the end.
-        await db.script("PRAGMA incremental_vacuum;")
-        await db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from flowrun.history import payloads
+from flowrun.history.sql import Connection
 from flowrun.status import ACTIVE_VALUES, ExecutionStatus
 
 _ACTIVE_SQL = ", ".join("?" for _ in ACTIVE_VALUES)
@@ -40,7 +39,7 @@ class ExecutionRecord:
 
 
 async def insert_execution(
-    conn: aiosqlite.Connection, record: ExecutionRecord, *, count: bool = True
+    conn: Connection, record: ExecutionRecord, *, count: bool = True
 ) -> None:
     values = {
         "id": record.execution_id, "workflow_id": record.workflow_id, "file": record.file,
@@ -56,7 +55,7 @@ async def insert_execution(
         "INSERT INTO workflows (id, file, last_execution_at, last_status, execution_count, "
         "last_inputs) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id, file) DO UPDATE SET "
         "last_execution_at = excluded.last_execution_at, last_status = excluded.last_status, "
-        "execution_count = execution_count + excluded.execution_count, "
+        "execution_count = workflows.execution_count + excluded.execution_count, "
         "last_inputs = excluded.last_inputs",
         (record.workflow_id, record.file, record.created_at, record.status, 1 if count else 0,
          record.inputs),
@@ -64,7 +63,7 @@ async def insert_execution(
 
 
 async def finish_row(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     execution_id: str,
     status: str,
     outputs: str | None,
@@ -134,7 +133,7 @@ async def add_totals(conn: aiosqlite.Connection, execution_id: str) -> None:
 
 
 async def correct_status(
-    conn: aiosqlite.Connection, execution_id: str, status: str, error: str | None
+    conn: Connection, execution_id: str, status: str, error: str | None
 ) -> None:
     """The supervisor's verdict differs from the engine's `execution_finished` (it timed the
     run out): the status and error become the supervisor's."""
@@ -156,7 +155,7 @@ async def correct_status(
     await _update_last(conn, execution_id, status)
 
 
-async def _update_last(conn: aiosqlite.Connection, execution_id: str, status: str) -> None:
+async def _update_last(conn: Connection, execution_id: str, status: str) -> None:
     await conn.execute(  # last_* only follow the newest execution of the workflow's file
         "UPDATE workflows SET last_status = ?, (last_duration_ms, last_cost_usd, "
         "last_llm_calls) = (SELECT duration_ms, cost_usd, llm_calls FROM executions WHERE id = ?) "

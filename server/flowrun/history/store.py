@@ -14,19 +14,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, Unpack
 
-import aiosqlite
-
-from flowrun.history import columns, payloads, reader, retention, rows, stats
-from flowrun.history.connection import Database, HistoryDamaged
+from flowrun.history import columns, delivery, payloads, reader, retention, rows, stats
+from flowrun.history.connection import Database as SqliteDatabase
+from flowrun.history.connection import HistoryDamaged
 from flowrun.history.interface import ExecutionFilter, NewExecution, Payload
-from flowrun.history.location import HistoryError, history_location
+from flowrun.history.location import HistoryError, history_location, is_url
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowCost, WorkflowStats
+from flowrun.history.sql import Connection, Database
 from flowrun.history.stats import CostWindow
 from flowrun.history.writer import FLUSH_DELAY, BatchWriter
 from flowrun.runs.process_groups import pid_alive
@@ -43,9 +44,16 @@ __all__ = [
 ]
 
 
+def this_machine() -> str:
+    """The `worker` of an execution this process runs outside a queue worker."""
+    return socket.gethostname()
+
+
 def default_db_path(start: Path) -> Path:
     """Kept for callers of the first wave: `history_location(start)`."""
-    return history_location(start)
+    path = history_location(start)
+    assert isinstance(path, Path)  # no explicit URL was given
+    return path
 
 
 class HistoryStore:
@@ -59,12 +67,22 @@ class HistoryStore:
         db.on_replaced = self._replay
 
     @classmethod
-    async def open(cls, path: Path, *, retention: int = 1000) -> HistoryStore:
-        return cls(await Database.open(Path(path)), retention)
+    async def open(cls, location: Path | str, *, retention: int = 1000) -> HistoryStore:
+        """A SQLite file, or a PostgreSQL database (a `postgresql://` URL)."""
+        if is_url(location):
+            from flowrun.history.postgres import PgDatabase
+
+            return cls(await PgDatabase.open(str(location)), retention)
+        return cls(await SqliteDatabase.open(Path(location)), retention)
 
     @property
     def path(self) -> Path:
         return self._db.path
+
+    @property
+    def location(self) -> str:
+        """The file, or the URL without its password: what to tell the user."""
+        return self._db.location
 
     @property
     def read_only(self) -> bool:
@@ -103,7 +121,10 @@ class HistoryStore:
             created_at=now,
             started_at=None if status == ExecutionStatus.QUEUED else now,
             owner_pid=os.getpid() if owner_pid is None else owner_pid,
-            columns=columns.created(execution),
+            columns={
+                **columns.created(execution),
+                "worker": execution.get("worker") or this_machine(),
+            },
         )
         await self._db.write(lambda conn: rows.insert_execution(conn, record))
         self._active[record.execution_id] = record  # given again to a fresh file after damage
@@ -115,7 +136,7 @@ class HistoryStore:
         await self._set(execution_id, "pgid", pgid)
 
     async def _set(self, execution_id: str, column: str, value: Any) -> None:
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: Connection) -> None:
             sql = f"UPDATE executions SET {column} = ? WHERE id = ?"  # column: ours, not input
             await conn.execute(sql, (value, execution_id))
 
@@ -138,7 +159,7 @@ class HistoryStore:
         record = self._active.get(execution_id)
         outputs_json, error_json = payloads.dump(outputs), payloads.dump(error)
 
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: Connection) -> None:
             ended = await rows.finish_row(
                 conn, execution_id, status, outputs_json, error_json, time.time()
             )
@@ -162,11 +183,15 @@ class HistoryStore:
         await self.flush()
         marks = ", ".join("?" for _ in ACTIVE_VALUES)
 
-        async def work(conn: aiosqlite.Connection) -> list[str]:
+        # On a shared history (PostgreSQL) only this machine's pids can be checked.
+        mine = "" if self._db.local else "AND worker = ? "
+        params = (*ACTIVE_VALUES, *(() if self._db.local else (this_machine(),)))
+
+        async def work(conn: Connection) -> list[str]:
             cursor = await conn.execute(
                 f"SELECT id, owner_pid, updated_at FROM executions WHERE status IN ({marks}) "
-                "AND NOT (status = 'queued' AND mode = 'production')",
-                ACTIVE_VALUES,
+                f"AND NOT (status = 'queued' AND mode = 'production') {mine}",
+                params,
             )
             found = [tuple(row) for row in await cursor.fetchall()]
             dead = [row for row in found if not pid_alive(row[1])]
@@ -184,15 +209,50 @@ class HistoryStore:
         """Make this process the owner of a queued execution (a restarted `flowrun serve`
         taking over its predecessor's queue); False when it is no longer queued."""
 
-        async def work(conn: aiosqlite.Connection) -> bool:
+        async def work(conn: Connection) -> bool:
             cursor = await conn.execute(
-                "UPDATE executions SET owner_pid = ?, updated_at = ? "
+                "UPDATE executions SET owner_pid = ?, updated_at = ?, worker = ? "
                 "WHERE id = ? AND status = 'queued'",
-                (os.getpid(), time.time(), execution_id),
+                (os.getpid(), time.time(), this_machine(), execution_id),
             )
             return bool(cursor.rowcount == 1)
 
         return await self._db.write(work)
+
+    async def claim_delivery(self, execution_id: str, *, worker: str, redeliver: bool) -> str:
+        """A queue worker takes a delivered execution: "run", "ended" (nothing to run) or
+        "missing" (`flowrun.history.delivery`)."""
+        pid = os.getpid()
+        return await self._db.write(
+            lambda conn: delivery.claim(
+                conn, execution_id, worker=worker, pid=pid, redeliver=redeliver
+            )
+        )
+
+    async def statuses(self, execution_ids: list[str]) -> dict[str, str]:
+        """The status of each execution found (for a batch following its rows)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(execution_ids), 500):
+            chunk = execution_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in await self._db.all(
+                f"SELECT id, status FROM executions WHERE id IN ({marks})", chunk
+            ):
+                found[str(row["id"])] = str(row["status"])
+        return found
+
+    async def worker_of(self, execution_id: str) -> str | None:
+        """The machine, or the queue worker's name, that owns the execution."""
+        row = await self._db.one("SELECT worker FROM executions WHERE id = ?", (execution_id,))
+        return None if row is None or row["worker"] is None else str(row["worker"])
+
+    async def attempts(self, execution_id: str) -> list[dict[str, Any]]:
+        """The earlier delivery attempts of an execution (each ended `interrupted`)."""
+        return await self._db.all(
+            "SELECT attempt, worker, status, started_at, finished_at, error "
+            "FROM execution_attempts WHERE execution_id = ? ORDER BY attempt",
+            (execution_id,),
+        )
 
     async def prune(self, workflow_id: str | None = None, file: str | None = None) -> int:
         """Keep the newest `retention` executions per workflow file; shrink the file. Returns
@@ -223,6 +283,11 @@ class HistoryStore:
 
     async def workflow_costs(self, **window: Unpack[CostWindow]) -> list[WorkflowCost]:
         await self.flush()  # what this store wrote is counted
+        if not self._db.local:
+            raise HistoryError(
+                f"flowrun stats reads a SQLite history; {self._db.location} is PostgreSQL",
+                suggestion="Run flowrun stats against a workspace's SQLite history (--db PATH).",
+            )
         return await asyncio.to_thread(partial(stats.workflow_costs, self.path, **window))
 
     async def process_of(self, execution_id: str) -> tuple[int | None, int | None]:
@@ -237,7 +302,7 @@ class HistoryStore:
 
     # -- internals ------------------------------------------------------------------------
 
-    async def _replay(self, conn: aiosqlite.Connection) -> None:
+    async def _replay(self, conn: Connection) -> None:
         """A fresh file after damage: the executions still going get their rows again."""
         for record in self._active.values():
             await rows.insert_execution(conn, record)

@@ -17,11 +17,9 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import aiosqlite
-
 from flowrun.history import rows
-from flowrun.history.connection import Database
 from flowrun.history.recorder import EventRecorder, Finish, Write, compact
+from flowrun.history.sql import Connection, Database
 from flowrun_engine import events as ev
 
 log = logging.getLogger(__name__)
@@ -126,9 +124,7 @@ class BatchWriter:
         if self._timer is None and self._pending:
             self._timer = asyncio.get_running_loop().call_later(self._delay, self._flush_soon)
 
-    async def _write_batch(
-        self, conn: aiosqlite.Connection, ops: list[Write], touched: set[str]
-    ) -> None:
+    async def _write_batch(self, conn: Connection, ops: list[Write], touched: set[str]) -> None:
         for statement in compact(ops):
             if isinstance(statement, Finish):
                 await rows.finish_row(

@@ -25,6 +25,7 @@ class Settings(BaseModel):
 
     python: str | None = None
     history_path: str | None = None
+    history_url: str | None = None  # postgresql://… (a team's shared history): wins over the path
     max_concurrent_runs: int = Field(default=DEFAULT_MAX_CONCURRENT_RUNS, ge=1, le=64)
 
     def merged(self, raw: Any) -> Settings:
@@ -42,11 +43,12 @@ class Settings(BaseModel):
                     log.warning("Ignoring the setting flowrun.%s=%r", key, value)
         return merged
 
-    def history_file(self, root: Path | None) -> Path:
-        """Where the history lives: the one rule the CLI uses too (`history_location`)."""
+    def history_file(self, root: Path | None) -> Path | str:
+        """Where the history lives: the one rule the CLI uses too (`history_location`); a
+        PostgreSQL URL (`flowrun.historyUrl`) is returned as it is."""
         from flowrun.history.location import history_location
 
-        return history_location(root, self.history_path)
+        return history_location(root, self.history_url or self.history_path)
 
 
 def _unwrap(raw: Any) -> dict[str, Any]:

@@ -86,7 +86,9 @@ def run(options: ServeOptions, table: RouteTable, python: str) -> int:
             log.info("recovered: %d queued re-run, %d interrupted", len(rerun), len(interrupted))
         stop = asyncio.Event()
         watcher = asyncio.create_task(reload.watch(state, options.folders, stop))
-        log.info("serving on http://%s:%d (history %s)", options.host, options.port, db)
+        log.info(
+            "serving on http://%s:%d (history %s)", options.host, options.port, state.store.location
+        )
         try:
             yield
         finally:
@@ -116,7 +118,7 @@ def run(options: ServeOptions, table: RouteTable, python: str) -> int:
 
 
 def _state(options: ServeOptions, table: RouteTable, python: str) -> ServeState:
-    pool = WarmPool(python, options.warm)
+    pool = WarmPool(python, 0 if options.queue else options.warm)  # queue: no local child
     holder: list[ServeState] = []
 
     def observe(what: str, execution: Execution | None, result: Any, seconds: float) -> None:
@@ -127,13 +129,21 @@ def _state(options: ServeOptions, table: RouteTable, python: str) -> ServeState:
         else:
             holder[0].metrics.execution(execution.route.workflow_id, result.status, seconds)
 
-    dispatcher = Dispatcher(
-        None,  # type: ignore[arg-type]  # opened in the lifespan, on the server's loop
+    kind: Any = Dispatcher
+    extra: dict[str, Any] = {}
+    if options.queue:
+        from flowrun.queue.app import make_app
+        from flowrun.serve.queued import QueueDispatcher
+
+        kind, extra = QueueDispatcher, {"app": make_app(options.queue)}
+    dispatcher = kind(
+        None,  # opened in the lifespan, on the server's loop
         pool,
         max_concurrent=options.max_concurrent,
         queue_size=options.queue_size,
         observe=observe,
         tracing=from_environment(),
+        **extra,
     )
     metrics = Metrics(lambda: float(dispatcher.waiting), lambda: float(dispatcher.running))
     state = ServeState(

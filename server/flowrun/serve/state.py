@@ -23,13 +23,14 @@ class ServeOptions:
     max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 2)
     queue_size: int = 100
     warm: int = 2
-    db: Path | None = None
+    db: Path | str | None = None  # a file, or a postgresql:// URL
     grace: float = 30.0
     log_format: str = "text"
     max_body: int = 1024 * 1024
     python: str | None = None
     reload: bool = True
     retention: int = 1000
+    queue: str | None = None  # redis://…: executions run on `flowrun worker`s
 
 
 @dataclass

@@ -264,6 +264,11 @@ class Trigger(Model):
         default=None, description="`flowrun serve`, respond: wait: 504 after this (30s)."
     )
     auth: TriggerAuth | None = None
+    redeliver: bool = Field(
+        default=True,
+        description="Queue mode: run again, as a new attempt, when its worker died (at-least-"
+        "once); false when side effects must not repeat (it ends `interrupted`).",
+    )
 
 
 class Defaults(Model):

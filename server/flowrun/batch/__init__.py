@@ -1,0 +1,1 @@
+"""`flowrun batch`: one execution per input row (mode `batch`), results in input order."""

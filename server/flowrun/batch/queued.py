@@ -1,0 +1,95 @@
+"""A batch through the queue (`flowrun batch --queue URL --db URL`): each row recorded
+`queued` in the shared history and sent as a Celery task; the batch then follows the history
+(no result backend) until every execution ended. Ctrl-C stops them all, wherever they are."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from flowrun.batch.local import Progress
+from flowrun.batch.results import RowResult, from_history, refused
+from flowrun.history.store import HistoryStore
+from flowrun.queue.app import TASK
+from flowrun.queue.control import stop_anywhere
+from flowrun.queue.message import Delivery
+from flowrun.runs.errors import InvalidInput
+from flowrun.runs.launch import new_execution_id
+from flowrun.spec.resolve import InputError, resolve_inputs, workflow_id
+from flowrun.status import ACTIVE_VALUES
+
+POLL = 0.25  # seconds between two looks at the history
+
+
+async def run_queued(
+    app: Any,
+    store: HistoryStore,
+    path: Path,
+    workflow: Any,
+    rows: list[dict[str, Any]],
+    *,
+    timeout: float | None,
+    on_progress: Progress,
+) -> list[RowResult]:
+    results: list[RowResult | None] = [None] * len(rows)
+    ids: dict[str, int] = {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        for index, row in enumerate(rows):
+            try:
+                inputs = resolve_inputs(workflow.inputs, row)
+            except InputError as exc:
+                results[index] = refused(InvalidInput(f"row {index}: {exc}").error)
+                on_progress(index, None)
+                on_progress(index, results[index])
+                continue
+            execution_id = new_execution_id()
+            await store.create_execution(
+                execution_id=execution_id, workflow_id=workflow_id(workflow, path),
+                file=str(path), trigger=None, inputs=inputs, status="queued", mode="batch",
+            )  # fmt: skip
+            delivery: Delivery = {
+                "execution_id": execution_id, "file": str(path), "text": text,
+                "inputs": inputs, "trigger": None, "mode": "batch", "timeout": timeout,
+            }  # fmt: skip
+            await asyncio.to_thread(app.send_task, TASK, args=[delivery], task_id=execution_id)
+            ids[execution_id] = index
+        await _follow(store, ids, results, on_progress)
+    except asyncio.CancelledError:
+        await _stop_all(app, store, ids, results)
+        raise
+    return [result for result in results if result is not None]
+
+
+async def _follow(
+    store: HistoryStore,
+    ids: dict[str, int],
+    results: list[RowResult | None],
+    on_progress: Progress,
+) -> None:
+    waiting = set(ids)
+    running: set[str] = set()
+    while waiting:
+        statuses = await store.statuses(sorted(waiting))
+        for execution_id, status in statuses.items():
+            index = ids[execution_id]
+            if status == "running" and execution_id not in running:
+                running.add(execution_id)
+                on_progress(index, None)
+            elif status not in ACTIVE_VALUES:
+                if execution_id not in running:
+                    on_progress(index, None)
+                running.discard(execution_id)
+                waiting.discard(execution_id)
+                results[index] = await from_history(store, execution_id, status)
+                on_progress(index, results[index])
+        if waiting:
+            await asyncio.sleep(POLL)
+
+
+async def _stop_all(
+    app: Any, store: HistoryStore, ids: dict[str, int], results: list[RowResult | None]
+) -> None:
+    left = [eid for eid, index in ids.items() if results[index] is None]
+    await asyncio.gather(*(stop_anywhere(app, store, eid) for eid in left), return_exceptions=True)

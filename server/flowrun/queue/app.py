@@ -1,0 +1,68 @@
+"""The Celery application every part of queue mode builds the same way (submitter, worker,
+stopper): one task, `flowrun.execute`, whose id is the execution id, on the queue `flowrun`.
+
+Late acknowledgement: a task is acknowledged when its execution ended, so a worker that dies
+mid-execution leaves it unacknowledged and the broker delivers it again, to any worker, once
+the visibility timeout (`FLOWRUN_QUEUE_VISIBILITY`, seconds, default 3600) expired. Choose it
+above the longest execution: a slower one is delivered a second time while it still runs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flowrun.history.location import redact
+from flowrun.runs.errors import FlowrunError
+
+TASK = "flowrun.execute"
+QUEUE = "flowrun"
+DEFAULT_VISIBILITY = 3600.0
+
+
+class QueueError(FlowrunError):
+    type_name = "QueueError"
+
+
+def visibility_timeout() -> float:
+    return float(os.environ.get("FLOWRUN_QUEUE_VISIBILITY") or DEFAULT_VISIBILITY)
+
+
+def make_app(broker: str) -> Any:
+    """The Celery app for `broker` (redis://…)."""
+    try:
+        from celery import Celery
+    except ImportError:  # pragma: no cover - the extra is not installed
+        raise QueueError(
+            "Queue mode needs the extra flowrun[queue].",
+            suggestion="pip install 'flowrun[queue]'",
+        ) from None
+    app = Celery("flowrun", broker=broker, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_transport_options={"visibility_timeout": visibility_timeout()},
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a broker gone mid-run: retry, lose nothing
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        worker_send_task_events=False,
+    )
+    return app
+
+
+def check_broker(app: Any, broker: str, timeout: float = 10.0) -> None:
+    """A clear error (and no password) when Redis cannot be reached at start."""
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+    except Exception as exc:
+        raise QueueError(
+            f"Cannot reach the queue {redact(broker)}: {type(exc).__name__}",
+            suggestion="Check that Redis is running and the URL (host, port, database) is right.",
+        ) from None
