@@ -19,7 +19,7 @@ containment.SUBREAPER = False
 
 # Workflow files whose `tests:` fail on purpose (the flowrun pytest plugin would collect them):
 # the tests of `flowrun test`, the plugin and the editor use them as data.
-collect_ignore_glob = ["workflow_samples/*", "e2e/workspace/*"]
+collect_ignore_glob = ["workflow_samples/*", "e2e/workspace/*", "corpus/*"]
 
 
 @pytest.fixture(scope="session")

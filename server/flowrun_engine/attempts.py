@@ -52,14 +52,6 @@ class Workspace:
             self._loaded.append(prices.load(self.cwd))
         return self._loaded[0]
 
-    _loaded: list[prices.Prices] = field(default_factory=list, compare=False, repr=False)
-
-    def prices(self) -> prices.Prices:
-        """The run's price table, read at the first LLM call (`.flowrun/prices.toml`)."""
-        if not self._loaded:
-            self._loaded.append(prices.load(self.cwd))
-        return self._loaded[0]
-
 
 class NodeExecutor:
     def __init__(

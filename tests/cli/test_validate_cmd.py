@@ -95,7 +95,7 @@ def test_the_whole_corpus_counts_files_errors_and_warnings() -> None:
     result = flowrun("validate", str(CORPUS))
     assert result.returncode == 1
     summary = result.stdout.splitlines()[-1]
-    assert re.fullmatch(r"Found \d+ errors and \d warnings in 15 files", summary), summary
+    assert re.fullmatch(r"Found \d+ errors and \d warnings in 16 files", summary), summary
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def to_postgres(sql: str) -> str:
     text = _IS_PARAM.sub("IS NOT DISTINCT FROM ?", text).replace("?", "%s")
     if _OR_IGNORE.match(text):
         text = _OR_IGNORE.sub(r"\1INSERT INTO", text) + " ON CONFLICT DO NOTHING"
-    if text.lstrip().upper().startswith("CREATE TABLE"):
+    if text.lstrip().upper().startswith(("CREATE TABLE", "ALTER TABLE")):
         text = _REAL.sub("DOUBLE PRECISION", _INT_KEY.sub("BIGSERIAL PRIMARY KEY", text))
         text = text.replace(_NODE_TABLE, _NODE_TABLE + "\n        rowid BIGSERIAL,")
     return text

@@ -123,7 +123,7 @@ NODE_STATS = """INSERT INTO node_stats AS s
         cost_usd = coalesce(s.cost_usd + excluded.cost_usd, s.cost_usd, excluded.cost_usd)"""
 
 
-async def add_totals(conn: aiosqlite.Connection, execution_id: str) -> None:
+async def add_totals(conn: Connection, execution_id: str) -> None:
     """An execution's totals: the sums over its node rows (null: no node measured any); and
     its nodes added to the day's `node_stats`."""
     await conn.execute(
