@@ -135,6 +135,8 @@ def test_the_access_log_is_one_json_object_per_request(served: Served) -> None:
     with served.client() as client:
         answer = client.post("/bearer", headers={"Authorization": f"Bearer {TOKEN}"})
     execution_id = answer.headers["x-flowrun-execution-id"]
+    # the line is written once the answer is sent: it may follow the answer by a moment
+    served.wait_for("the access-log line", lambda: execution_id in served.output())
     line = next(line for line in served.output().splitlines() if execution_id in line)
     record = json.loads(line)
     assert {k: record[k] for k in ("method", "route", "status", "executionId")} == {
