@@ -45,7 +45,7 @@ def test_a_fields_type_says_how_it_is_stored() -> None:
 
 
 def test_a_new_execution_writes_the_head_columns_it_names() -> None:
-    assert columns.CREATED == ("mode", "test_name")
+    assert columns.CREATED == ("mode", "test_name", "worker", "attempt")
     given = {"execution_id": "x", "workflow_id": "w", "status": "queued", "mode": "batch"}
     assert columns.created(given) == {"mode": "batch"}
     assert columns.created({"execution_id": "x"}) == {}  # the column's default applies

@@ -113,7 +113,7 @@ NODE_STATS = """INSERT INTO node_stats AS s
         sum(n.duration_ms), max(n.duration_ms), sum(n.input_tokens + n.output_tokens),
         sum(n.cost_usd)
     FROM executions e JOIN node_executions n ON n.execution_id = e.id
-    WHERE e.id = ? AND n.status != 'skipped' GROUP BY n.node_id
+    WHERE e.id = ? AND n.status != 'skipped' GROUP BY 1, 2, 3, 4
     ON CONFLICT (workflow_id, file, node_id, day) DO UPDATE SET runs = s.runs + excluded.runs,
         duration_ms = coalesce(s.duration_ms + excluded.duration_ms, s.duration_ms,
                                excluded.duration_ms),
