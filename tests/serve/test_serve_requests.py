@@ -271,6 +271,7 @@ def test_the_server_answers_while_busy(served: Served) -> None:
 def test_a_production_execution_re_runs_in_test_mode_with_its_request(served: Served) -> None:
     with served.client() as client:
         answer = client.post("/echo/99?color=blue", json={"a": 1}, headers={"X-Agent": "prod"})
+    assert answer.status_code == 200, (answer.status_code, answer.text)
     execution_id = answer.headers["x-flowrun-execution-id"]
     file = str(served.folder / "echo.workflow.yml")
     rerun = subprocess.run(
