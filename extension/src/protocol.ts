@@ -15,6 +15,7 @@ export const Requests = {
   installDependencies: 'flowrun/installDependencies',
   listTests: 'flowrun/listTests',
   runTests: 'flowrun/runTests',
+  cancelTests: 'flowrun/cancelTests',
 } as const;
 
 export const Notifications = {
@@ -237,7 +238,8 @@ export interface ExecutionEventParams {
   patch?: TreePatch | null;
 }
 
-// --- workflow tests (lsp/protocol.py: ListTestsResult, RunTestsParams, TestEvent, AddedTest) --
+// --- workflow tests (lsp/protocol.py: ListTestsResult, RunTestsParams, CancelTestsParams,
+// TestEvent, AddedTest) --
 
 export interface TestRange {
   start: { line: number; character: number };
@@ -278,6 +280,15 @@ export interface RunTestsParams {
 export interface RunTestsResult {
   runId: string;
   tests: string[];
+}
+
+export interface CancelTestsParams {
+  runId: string;
+}
+
+export interface CancelTestsResult {
+  /** false: no such run going on. */
+  cancelled: boolean;
 }
 
 export interface TestMessageInfo {

@@ -2,14 +2,17 @@
  * VS Code's Test Explorer for workflow tests: a "Flowrun" test controller whose items the
  * server computes (`flowrun/listTests`, asked again when a workflow file changes, appears or
  * goes) and whose runs the server does (`flowrun/runTests`, results streamed as
- * `flowrun/testEvent`). A failure shows expected/actual (the diff view) at the failed
- * expectation. Also "Add as Test" on an execution of the Executions view.
+ * `flowrun/testEvent`; cancelling one sends `flowrun/cancelTests`, which stops its running
+ * executions). A failure shows expected/actual (the diff view) at the failed expectation.
+ * Continuous run: a saved workflow file's tests run again. Also "Add as Test" on an execution
+ * of the Executions view.
  */
 import * as vscode from 'vscode';
 import { executionIdOf } from './commands';
 import { Logger } from './logger';
 import {
   AddedTest,
+  CancelTestsResult,
   ListTestsResult,
   Requests,
   RunTestsResult,
@@ -38,7 +41,8 @@ export class FlowrunTestExplorer implements vscode.Disposable {
   private readonly runs = new Map<string, ActiveRun>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly continuous = new Set<vscode.TestRunRequest>();
+  /** Continuous runs going on, with their tokens (a run on save is cancelled with them). */
+  private readonly continuous = new Map<vscode.TestRunRequest, vscode.CancellationToken>();
   private nextRun = 0;
 
   constructor(private readonly host: TestExplorerHost) {
@@ -182,7 +186,7 @@ export class FlowrunTestExplorer implements vscode.Disposable {
     token: vscode.CancellationToken,
   ): Promise<void> {
     if (request.continuous) {
-      this.continuous.add(request);
+      this.continuous.set(request, token);
       token.onCancellationRequested(() => this.continuous.delete(request));
       return;
     }
@@ -199,10 +203,10 @@ export class FlowrunTestExplorer implements vscode.Disposable {
     );
     const run = this.controller.createTestRun(request);
     const finished = new Promise<void>((done) => this.runs.set(runId, { run, done }));
-    token.onCancellationRequested(() => this.onEvent({ runId, state: 'finished' }));
+    const started = this.host.sendRequest<RunTestsResult>(Requests.runTests, params);
+    const cancelling = token.onCancellationRequested(() => this.cancel(runId, started));
     try {
-      const result = await this.host.sendRequest<RunTestsResult>(Requests.runTests, params);
-      for (const id of result.tests) {
+      for (const id of (await started).tests) {
         const item = this.find(id);
         if (item !== undefined) {
           run.enqueued(item);
@@ -213,6 +217,16 @@ export class FlowrunTestExplorer implements vscode.Disposable {
       this.onEvent({ runId, state: 'finished' });
     }
     await finished;
+    cancelling.dispose();
+  }
+
+  /** The user cancelled the run: it ends now; once the server has it (`started`), the server
+   * stops its executions. */
+  private cancel(runId: string, started: Promise<unknown>): void {
+    this.onEvent({ runId, state: 'finished' });
+    started
+      .then(() => this.host.sendRequest<CancelTestsResult>(Requests.cancelTests, { runId }))
+      .catch((error) => this.host.logger.warn(`cancelTests: ${String(error)}`));
   }
 
   /** Continuous run: a saved workflow file's tests run again while a continuous run is on. */
@@ -221,12 +235,11 @@ export class FlowrunTestExplorer implements vscode.Disposable {
     if (file === undefined || this.continuous.size === 0) {
       return;
     }
-    const watched = [...this.continuous].some(
-      (r) => r.include === undefined || r.include.some((i) => i === file || i.parent === file),
+    const watching = [...this.continuous].find(
+      ([r]) => r.include === undefined || r.include.some((i) => i === file || i.parent === file),
     );
-    if (watched) {
-      const request = new vscode.TestRunRequest([file]);
-      void this.run(request, new vscode.CancellationTokenSource().token);
+    if (watching !== undefined) {
+      void this.run(new vscode.TestRunRequest([file]), watching[1]);
     }
   }
 

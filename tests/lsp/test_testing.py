@@ -14,6 +14,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from flowrun.validate import validate_text
 from lsp.harness import Session, start_session
+from lsp.test_execute import alive, gone, pids_of
+from lsp.workflows import long_running, write
 
 SETTINGS = {"python": sys.executable}
 SAMPLE = Path(__file__).parents[1] / "workflow_samples" / "summarize.workflow.yml"
@@ -127,3 +129,49 @@ async def test_add_as_test_writes_a_test_of_a_recorded_execution(session: Sessio
     assert test.trigger is not None and test.trigger.body == {
         "text": "Flowrun runs workflows locally."
     }
+
+
+SLOW = long_running(120) + (
+    "tests:\n"
+    "  - {name: first slow one, expect: {status: succeeded}}\n"
+    "  - {name: second slow one, expect: {status: succeeded}}\n"
+    "  - {name: never starts, expect: {status: succeeded}}\n"
+)
+
+
+async def started(session: Session, name: str) -> dict[str, Any]:
+    return dict(
+        await session.tests.wait_for(lambda e: e["state"] == "started" and e["name"] == name)
+    )
+
+
+async def test_cancel_stops_the_running_tests_processes_and_starts_no_more(
+    workspace: Path,
+) -> None:
+    write(workspace, "slow.workflow.yml", SLOW)
+    session = await start_session(workspace, settings={**SETTINGS, "maxConcurrentRuns": 2})
+    try:
+        uri = session.uri("slow.workflow.yml")
+        await session.request("flowrun/runTests", {"items": [{"uri": uri}], "runId": "slow"})
+        running = [await started(session, n) for n in ("first slow one", "second slow one")]
+        pids = [pid for e in running for pid in await pids_of(session, e["executionId"])]
+        assert len(pids) == 4 and all(alive(pid) for pid in pids)
+
+        assert await session.request("flowrun/cancelTests", {"runId": "slow"}) == {
+            "cancelled": True
+        }
+        assert await gone(pids)
+        events = [e for e in session.tests.items if e["runId"] == "slow"]
+        assert events[-1]["state"] == "finished"  # sent before the answer
+        ends = {e["name"]: e for e in events if e["state"] == "errored"}
+        assert sorted(ends) == ["first slow one", "second slow one"]
+        assert [m["message"] for m in ends["first slow one"]["messages"]] == ["cancelled"]
+        assert "never starts" not in {e.get("name") for e in events}
+        history = await session.request("flowrun/history", {})
+        assert [e["status"] for e in history["executions"]] == ["stopped", "stopped"]
+        again = await session.request("flowrun/cancelTests", {"runId": "slow"})
+        assert again == {"cancelled": False}
+        with pytest.raises(JsonRpcInvalidParams, match="runId"):
+            await session.request("flowrun/cancelTests", {})
+    finally:
+        await session.stop()

@@ -5,7 +5,6 @@
  * no second look), for a run that succeeds, one that fails and one stopped.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -19,9 +18,8 @@ import { HistoryResult, Notifications, Requests, TERMINAL_EXECUTION } from '../p
 import { describe as describeItem } from '../treeItems';
 import { childrenOf } from '../treeModel';
 import { allNodes, ExecutionState } from '../treePatch';
+import { RealServer, startServer } from './realServer';
 
-const REPO = path.resolve(__dirname, '..', '..', '..');
-const PYTHON = path.join(REPO, '.venv', 'bin', 'python');
 const WAIT_MS = 60_000;
 
 const HELLO = `version: 1
@@ -71,7 +69,7 @@ nodes:
       run: "echo started; sleep 60"
 `;
 
-let child: ChildProcess;
+let server: RealServer;
 let connection: rpc.MessageConnection;
 let workspace: string;
 const model = new ExecutionModel();
@@ -147,47 +145,18 @@ before(async () => {
   writeFileSync(path.join(workspace, 'hello.workflow.yml'), HELLO);
   writeFileSync(path.join(workspace, 'fails.workflow.yml'), FAILS);
   writeFileSync(path.join(workspace, 'long.workflow.yml'), LONG);
-  child = spawn(PYTHON, ['-m', 'flowrun', 'lsp'], {
-    cwd: workspace,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stderr!.resume();
-  connection = rpc.createMessageConnection(
-    new rpc.StreamMessageReader(child.stdout!),
-    new rpc.StreamMessageWriter(child.stdin!),
+  server = await startServer(workspace, { maxConcurrentRuns: 4 }, (connection) =>
+    connection.onNotification(Notifications.executionEvent, (params: ExecutionEventParams) => {
+      if (params.patch && !model.applyPatch(params.executionId, params.patch)) {
+        void storedTree(params.executionId).then((tree) => model.setTree(tree));
+      }
+    }),
   );
-  connection.onRequest((method: string) => (method === 'workspace/configuration' ? [{}] : null));
-  connection.onNotification(Notifications.executionEvent, (params: ExecutionEventParams) => {
-    if (params.patch && !model.applyPatch(params.executionId, params.patch)) {
-      void storedTree(params.executionId).then((tree) => model.setTree(tree));
-    }
-  });
-  connection.listen();
-  const folder = pathToFileURL(workspace).toString();
-  await connection.sendRequest('initialize', {
-    processId: process.pid,
-    rootUri: folder,
-    workspaceFolders: [{ uri: folder, name: 'ws' }],
-    capabilities: {},
-    initializationOptions: { python: PYTHON, maxConcurrentRuns: 4 },
-  });
-  await connection.sendNotification('initialized', {});
+  connection = server.connection;
 });
 
 after(async () => {
-  try {
-    await connection.sendRequest('shutdown');
-    await connection.sendNotification('exit');
-  } catch {
-    // Already gone.
-  }
-  connection.dispose();
-  if (child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(kill);
-  }
+  await server.stop();
   rmSync(workspace, { recursive: true, force: true });
 });
 

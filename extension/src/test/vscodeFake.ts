@@ -2,6 +2,8 @@
  * A small fake of the `vscode` module for unit tests (ruff-vscode style injection):
  * `setup.ts` makes `require('vscode')` resolve here. Only what the modules under test use.
  */
+export * from './testingFake';
+
 type Listener<T> = (value: T) => unknown;
 
 export class Disposable {
@@ -167,7 +169,33 @@ export enum ProgressLocation {
   Notification = 15,
 }
 
+export class FileSystemWatcherFake {
+  readonly created = new EventEmitter<Uri>();
+  readonly changed = new EventEmitter<Uri>();
+  readonly deleted = new EventEmitter<Uri>();
+  readonly onDidCreate = this.created.event;
+  readonly onDidChange = this.changed.event;
+  readonly onDidDelete = this.deleted.event;
+  constructor(readonly glob: string) {}
+  dispose(): void {}
+}
+
+interface DocumentFake {
+  uri: Uri;
+  fileName: string;
+}
+export const watchers: FileSystemWatcherFake[] = [];
+export const documentChanged = new EventEmitter<{ document: DocumentFake }>();
+export const documentSaved = new EventEmitter<DocumentFake>();
+
 export const workspace = {
+  createFileSystemWatcher: (glob: string): FileSystemWatcherFake => {
+    const watcher = new FileSystemWatcherFake(glob);
+    watchers.push(watcher);
+    return watcher;
+  },
+  onDidChangeTextDocument: documentChanged.event,
+  onDidSaveTextDocument: documentSaved.event,
   workspaceFolders: undefined as Array<{ uri: Uri }> | undefined,
   textDocuments: [] as Array<{ uri: Uri }>,
   getConfiguration: (section: string) => ({
@@ -204,10 +232,23 @@ export class Position {
 }
 
 export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  /** `(start, end)` or `(startLine, startCharacter, endLine, endCharacter)`. */
   constructor(
-    readonly start: Position,
-    readonly end: Position,
-  ) {}
+    start: Position | number,
+    end: Position | number,
+    endLine?: number,
+    endChar?: number,
+  ) {
+    if (typeof start === 'number' && typeof end === 'number') {
+      this.start = new Position(start, end);
+      this.end = new Position(endLine ?? start, endChar ?? end);
+    } else {
+      this.start = start as Position;
+      this.end = end as Position;
+    }
+  }
 }
 
 export const env = {

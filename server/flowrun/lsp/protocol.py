@@ -27,6 +27,7 @@ EXECUTIONS_CHANGED = "flowrun/executionsChanged"
 LIST_TESTS = "flowrun/listTests"
 RUN_TESTS = "flowrun/runTests"
 TEST_EVENT = "flowrun/testEvent"
+CANCEL_TESTS = "flowrun/cancelTests"
 
 CMD_RUN_TEST = "flowrun.runTest"
 CMD_STOP = "flowrun.stop"
@@ -183,6 +184,14 @@ class RunTestsParams(WireModel):
 class RunTestsResult(WireModel):
     run_id: str
     tests: list[str]  # ids, in the order they run
+
+
+class CancelTestsParams(WireModel):
+    run_id: str = Field(min_length=1)
+
+
+class CancelTestsResult(WireModel):
+    cancelled: bool  # false: no such run going on (it ended, or never was)
 
 
 class TestMessage(WireModel):

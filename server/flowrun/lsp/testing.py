@@ -8,6 +8,9 @@
   daemon's `RunService` (mode `test`, recorded with their names), and each one's progress
   goes out as `flowrun/testEvent` (started with its executionId, then passed / failed with
   messages at the failed expectations / errored), then one `finished`.
+* `flowrun/cancelTests {runId}` → `{cancelled}`: the run starts no more tests and stops the
+  executions of its running ones (their process trees, as `flowrun/stop`); it answers once
+  their ends are recorded, and `finished` follows.
 * `flowrun.addAsTest {executionId}` (server command): a new test made from a recorded
   execution, written into its file by `workspace/applyEdit` (the user can undo it).
 """
@@ -31,8 +34,16 @@ from flowrun.testing.cases import FileTests, TestCase, collect_file
 from flowrun.testing.runner import TestResult, TestRunner
 from flowrun.validate.api import find_workflow_files
 
+CANCEL_WAIT = 10.0  # seconds for the run to end once its executions were stopped
+
+
+# the test runs going on, by run id: what `flowrun/cancelTests` finds
+Active = dict[str, tuple[TestRunner, asyncio.Task[None]]]
+
 
 def setup(server: FlowrunServer) -> None:
+    active: Active = {}
+
     @server.feature(p.LIST_TESTS)
     async def list_tests(params: Any) -> dict[str, Any]:
         args = p.parse(p.ListTestsParams, params)
@@ -43,7 +54,12 @@ def setup(server: FlowrunServer) -> None:
 
     @server.feature(p.RUN_TESTS)
     async def run_tests(params: Any) -> dict[str, Any]:
-        return (await start_tests(server, p.parse(p.RunTestsParams, params))).wire()
+        return (await start_tests(server, p.parse(p.RunTestsParams, params), active)).wire()
+
+    @server.feature(p.CANCEL_TESTS)
+    async def cancel_tests(params: Any) -> dict[str, Any]:
+        args = p.parse(p.CancelTestsParams, params)
+        return p.CancelTestsResult(cancelled=await cancel(active, args.run_id)).wire()
 
     @server.command(p.CMD_ADD_AS_TEST)
     async def add_as_test(*args: Any) -> Any:
@@ -100,7 +116,9 @@ def _line_range(line: int) -> p.WireRange:
 # --- running ----------------------------------------------------------------------------
 
 
-async def start_tests(server: FlowrunServer, args: p.RunTestsParams) -> p.RunTestsResult:
+async def start_tests(
+    server: FlowrunServer, args: p.RunTestsParams, active: Active
+) -> p.RunTestsResult:
     runs = (await services(server)).runs
     selections = args.items
     if selections is None:
@@ -117,8 +135,20 @@ async def start_tests(server: FlowrunServer, args: p.RunTestsParams) -> p.RunTes
         on_start=lambda case, eid: _send(server, run_id, case, "started", execution_id=eid),
         on_result=lambda result: _send_result(server, run_id, result),
     )
-    server.spawn(_run(server, runner, run_id, files, cases), name=f"tests {run_id[:8]}")
+    task = server.spawn(_run(server, runner, run_id, files, cases), name=f"tests {run_id[:8]}")
+    active[run_id] = (runner, task)
+    task.add_done_callback(lambda _: active.pop(run_id, None))
     return p.RunTestsResult(run_id=run_id, tests=[c.id for c in cases])
+
+
+async def cancel(active: Active, run_id: str) -> bool:
+    going = active.get(run_id)
+    if going is None:
+        return False
+    runner, task = going
+    await runner.cancel()
+    await asyncio.wait({task}, timeout=CANCEL_WAIT)  # `finished` goes out before the answer
+    return True
 
 
 def _chosen(files: list[FileTests], selections: list[p.TestSelection]) -> list[TestCase]:

@@ -46,7 +46,8 @@ StartCallback = Callable[[TestCase, str], Awaitable[None] | None]
 
 
 class TestRunner:
-    """Runs tests `jobs` at a time; with `exitfirst`, starts none after the first failure."""
+    """Runs tests `jobs` at a time; with `exitfirst`, starts none after the first failure.
+    `cancel()` starts none more and stops the executions of the running ones."""
 
     __test__ = False
 
@@ -66,6 +67,14 @@ class TestRunner:
         self.on_result = on_result
         self.on_start = on_start  # (case, execution id) once its execution is recorded
         self._failed = False
+        self._cancelled = False
+        self._live: set[str] = set()  # execution ids of the tests running now
+
+    async def cancel(self) -> None:
+        """Start no more tests; stop (the whole process tree of) each running test's execution
+        and return once their ends are recorded. Each stopped test is an `error`."""
+        self._cancelled = True
+        await asyncio.gather(*(self.service.stop(eid) for eid in list(self._live)))
 
     async def run(self, files: Iterable[FileTests], cases: Iterable[TestCase]) -> list[TestResult]:
         by_path = {f.path: f for f in files}
@@ -74,7 +83,7 @@ class TestRunner:
 
         async def one(case: TestCase) -> TestResult | None:
             async with gate:
-                if self._failed and self.exitfirst:
+                if self._cancelled or (self._failed and self.exitfirst):
                     return None
                 result = await self.run_one(by_path[case.file], case)
                 self._failed = self._failed or result.outcome != "passed"
@@ -103,8 +112,18 @@ class TestRunner:
             )
         except FlowrunError as exc:
             return _refused(case, started, exc.message)
-        await _call(self.on_start, case, execution_id)
-        status = await self.service.wait(execution_id)
+        self._live.add(execution_id)
+        try:
+            if self._cancelled:  # cancelled while its execution was being created
+                await self.service.stop(execution_id)
+            await _call(self.on_start, case, execution_id)
+            status = await self.service.wait(execution_id)
+        finally:
+            self._live.discard(execution_id)
+        if self._cancelled and status == "stopped":
+            return TestResult(
+                case, "error", _elapsed(started), execution_id, status, message="cancelled"
+            )
         tree = await self.store.execution_tree(execution_id)
         failures = check(test.expect, tree, ("tests", case.index))
         return TestResult(
