@@ -158,6 +158,7 @@ def test_a_failed_execution_is_a_500_without_traceback_paths_or_secrets(served: 
     assert answer.status_code == 500
     body = answer.json()
     assert set(body) == {"executionId", "error"}
+    assert answer.headers["x-flowrun-execution-id"] == body["executionId"]
     assert set(body["error"]) == {"type", "message"}
     assert "bad row" in body["error"]["message"]
     for leak in (TOKEN, "Traceback", "/srv/data", str(served.folder)):
@@ -175,6 +176,7 @@ def test_over_the_timeout_is_a_504_and_the_execution_is_recorded_timed_out(
     assert answer.status_code == 504
     assert time.monotonic() - started < 20  # stopped, not left to sleep 30 s
     execution_id = answer.json()["executionId"]
+    assert answer.headers["x-flowrun-execution-id"] == execution_id
     served.wait_for(
         "timed_out",
         lambda: (

@@ -45,7 +45,7 @@ def failure(execution_id: str, result: RunResult, secrets: Mapping[str, str]) ->
     kind = str(error.get("type") or "ExecutionError")
     message = clean_message(str(error.get("message") or "the execution failed"), secrets)
     status = STATUS_OF.get(result.status, 500)
-    return Answer(status, error_body(kind, message, execution_id))
+    return Answer(status, error_body(kind, message, execution_id), _id_header(execution_id))
 
 
 def success(
@@ -56,7 +56,7 @@ def success(
     secrets: Mapping[str, str],
 ) -> Answer:
     """200 with the outputs, or what `trigger.response` says (evaluated over `context`)."""
-    headers = {"X-Flowrun-Execution-Id": execution_id}
+    headers = _id_header(execution_id)
     if response is None:
         return Answer(200, result.outputs or {}, headers)
     try:
@@ -69,9 +69,14 @@ def success(
         )
     except (expr.ExprEvalError, expr.ExprSyntaxError, ValueError) as exc:
         message = clean_message(f"trigger.response: {exc}", secrets)
-        return Answer(500, error_body("ResponseError", message, execution_id))
+        return Answer(500, error_body("ResponseError", message, execution_id), headers)
     headers.update(extra)
     return Answer(status, _masked(body, secrets), headers)
+
+
+def _id_header(execution_id: str) -> dict[str, str]:
+    """Every answer of an execution names it, success or not, so a client can look it up."""
+    return {"X-Flowrun-Execution-Id": execution_id}
 
 
 def _status(value: Any) -> int:
