@@ -109,26 +109,35 @@ def postgres_server(folder: Path) -> Iterator[Postgres]:
 class Redis:
     folder: Path
     port: int
+    password: str | None = None
+    persistent: bool = False  # an append-only file in `folder`: a restart keeps the queue
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        auth = ["--requirepass", self.password] if self.password else []
+        appendonly = "yes" if self.persistent else "no"
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder), "--daemonize", "no"],
+             "--appendonly", appendonly, "--dir", str(self.folder), "--daemonize", "no", *auth],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        hello = f"AUTH {self.password}\r\nPING\r\n" if self.password else "PING\r\n"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with (
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock,
             ):
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
+                sock.sendall(hello.encode())
+                answer = b""
+                while b"\r\n" not in answer or (self.password and answer.count(b"\r\n") < 2):
+                    answer += sock.recv(64) or b"\r\n\r\n"
+                if b"+PONG" in answer:
                     return
             time.sleep(0.1)
         raise RuntimeError("redis-server did not answer PING")
@@ -146,9 +155,11 @@ class Redis:
 
 
 @contextlib.contextmanager
-def redis_server(folder: Path) -> Iterator[Redis]:
+def redis_server(
+    folder: Path, password: str | None = None, persistent: bool = False
+) -> Iterator[Redis]:
     folder.mkdir(parents=True, exist_ok=True)
-    server = Redis(folder, free_port())
+    server = Redis(folder, free_port(), password, persistent)
     server.start()
     try:
         yield server

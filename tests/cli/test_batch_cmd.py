@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from fleet import LONG_NAP, NAP, sleepers
+
 WORKFLOW = """\
 version: 1
 id: square
@@ -26,17 +28,6 @@ nodes:
       env: {N: "${{ inputs.n }}"}
 outputs:
   out: ${{ nodes.sq.output.stdout }}
-"""
-SLEEPER = """\
-version: 1
-id: sleeper
-inputs:
-  n: {type: number}
-nodes:
-  - id: nap
-    type: shell
-    with:
-      run: sleep 3571.5
 """
 
 
@@ -103,22 +94,10 @@ def test_a_bad_rows_file_or_workflow_runs_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / ".flowrun").exists() or history_rows(tmp_path) == []
 
 
-def sleepers() -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if b"3571.5" in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 def test_ctrl_c_stops_every_execution_and_records_it(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    (tmp_path / "nap.workflow.yml").write_text(SLEEPER)
-    (tmp_path / "rows.jsonl").write_text("".join(f'{{"n": {i}}}\n' for i in range(5)))
+    (tmp_path / "nap.workflow.yml").write_text(NAP)
+    (tmp_path / "rows.jsonl").write_text(f'{{"n": {LONG_NAP}}}\n' * 5)
     proc = subprocess.Popen(
         [sys.executable, "-m", "flowrun", "batch", "nap.workflow.yml", "--inputs", "rows.jsonl",
          "--max-concurrent", "2"],

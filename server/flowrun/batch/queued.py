@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
 from flowrun.batch.local import Progress
 from flowrun.batch.results import RowResult, from_history, refused
+from flowrun.history.location import HistoryUnreachable
 from flowrun.history.store import HistoryStore
 from flowrun.queue.app import TASK
 from flowrun.queue.control import stop_anywhere
@@ -20,6 +22,7 @@ from flowrun.spec.resolve import InputError, resolve_inputs, workflow_id
 from flowrun.status import ACTIVE_VALUES
 
 POLL = 0.25  # seconds between two looks at the history
+log = logging.getLogger(__name__)
 
 
 async def run_queued(
@@ -71,7 +74,12 @@ async def _follow(
     waiting = set(ids)
     running: set[str] = set()
     while waiting:
-        statuses = await store.statuses(sorted(waiting))
+        try:
+            statuses = await store.statuses(sorted(waiting))
+        except HistoryUnreachable as exc:  # the workers wait for it too: so does the batch
+            log.warning("%s; looking again", exc.message)
+            await asyncio.sleep(1.0)
+            continue
         for execution_id, status in statuses.items():
             index = ids[execution_id]
             if status == "running" and execution_id not in running:

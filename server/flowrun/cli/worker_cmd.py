@@ -22,6 +22,11 @@ def register(subparsers: Any) -> None:
                         help="executions at once (1)")  # fmt: skip
     worker.add_argument("--name", metavar="NAME", help="worker name (flowrun@HOST)")
     worker.add_argument("--python", metavar="PATH", help="interpreter of the executions")
+    worker.add_argument(
+        "--grace", default="30s", metavar="DURATION",
+        help="on SIGTERM, how long the executions under way may finish before they are "
+        "stopped (30s)",
+    )  # fmt: skip
 
 
 def worker_command(args: argparse.Namespace) -> int:
@@ -31,6 +36,7 @@ def worker_command(args: argparse.Namespace) -> int:
     from flowrun.history.store import HistoryStore
     from flowrun.queue.worker import WorkerOptions, default_name, serve_forever
     from flowrun.runs.errors import FlowrunError
+    from flowrun_engine.durations import parse_duration
 
     if args.db is None:
         fail("worker", "--db is required (the history every worker shares)", None)
@@ -43,6 +49,7 @@ def worker_command(args: argparse.Namespace) -> int:
     options = WorkerOptions(
         queue=args.queue, db=str(args.db), name=args.name or default_name(),
         concurrency=args.concurrency, python=args.python,
+        grace=float(parse_duration(args.grace)),
     )  # fmt: skip
     try:
         asyncio.run(check_history())

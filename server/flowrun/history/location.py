@@ -33,6 +33,10 @@ class HistoryError(FlowrunError):
     type_name = "HistoryError"
 
 
+class HistoryUnreachable(HistoryError):
+    """The history's server cannot be reached (now: it may come back)."""
+
+
 def is_url(location: object) -> bool:
     return isinstance(location, str) and location.startswith(URL_SCHEMES)
 

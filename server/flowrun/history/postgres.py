@@ -17,7 +17,7 @@ from typing import Any
 
 from flowrun.history import migrations
 from flowrun.history.dialect import to_postgres
-from flowrun.history.location import HistoryError, redact, scrub
+from flowrun.history.location import HistoryError, HistoryUnreachable, redact, scrub
 from flowrun.history.sql import Connection, Row, T
 
 try:
@@ -115,11 +115,14 @@ class PgDatabase:
         return rows[0] if rows else None
 
     async def all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        async with self._pool.connection() as conn:
-            cursor = conn.cursor(row_factory=dict_row)
-            await cursor.execute(to_postgres(sql), tuple(params))
-            rows: list[Row] = await cursor.fetchall()
-            return rows
+        try:
+            async with self._pool.connection() as conn:
+                cursor = conn.cursor(row_factory=dict_row)
+                await cursor.execute(to_postgres(sql), tuple(params))
+                rows: list[Row] = await cursor.fetchall()
+                return rows
+        except psycopg.OperationalError as exc:  # the server went away (PoolTimeout too)
+            raise unreachable(self.url, exc) from None
 
     async def write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         async with self.lock:
@@ -159,8 +162,8 @@ async def migrate(conn: psycopg.AsyncConnection[Any], where: str) -> int:
     return migrations.LATEST
 
 
-def unreachable(url: str, exc: BaseException) -> HistoryError:
-    return HistoryError(
+def unreachable(url: str, exc: BaseException) -> HistoryUnreachable:
+    return HistoryUnreachable(
         f"Cannot reach the PostgreSQL history {redact(url)}: {scrub(str(exc).strip(), url)}",
         suggestion="Check that the server is running and the URL (host, port, user, database) "
         "is right; the password can also come from PGPASSWORD or ~/.pgpass.",

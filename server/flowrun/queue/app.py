@@ -3,8 +3,11 @@ stopper): one task, `flowrun.execute`, whose id is the execution id, on the queu
 
 Late acknowledgement: a task is acknowledged when its execution ended, so a worker that dies
 mid-execution leaves it unacknowledged and the broker delivers it again, to any worker, once
-the visibility timeout (`FLOWRUN_QUEUE_VISIBILITY`, seconds, default 3600) expired. Choose it
-above the longest execution: a slower one is delivered a second time while it still runs.
+the visibility timeout (`FLOWRUN_QUEUE_VISIBILITY`, seconds, default 600) expired. A worker
+renews the delivery of each execution it runs (`lease.Lease`, every quarter of the timeout),
+so an execution of any length (an agent running for hours) is never delivered again while it
+runs; the timeout only bounds how long the task of a dead worker waits. Every worker sweeps
+for expired deliveries every `restore_interval()` seconds (kombu's default is 100).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from flowrun.runs.errors import FlowrunError
 
 TASK = "flowrun.execute"
 QUEUE = "flowrun"
-DEFAULT_VISIBILITY = 3600.0
+DEFAULT_VISIBILITY = 600.0
 
 
 class QueueError(FlowrunError):
@@ -26,6 +29,11 @@ class QueueError(FlowrunError):
 
 def visibility_timeout() -> float:
     return float(os.environ.get("FLOWRUN_QUEUE_VISIBILITY") or DEFAULT_VISIBILITY)
+
+
+def restore_interval() -> float:
+    """Seconds between two sweeps for expired deliveries: a tenth of the timeout, 1 to 10."""
+    return max(1.0, min(10.0, visibility_timeout() / 10))
 
 
 def make_app(broker: str) -> Any:
@@ -46,7 +54,11 @@ def make_app(broker: str) -> Any:
         task_default_queue=QUEUE,
         task_serializer="json",
         accept_content=["json"],
-        broker_transport_options={"visibility_timeout": visibility_timeout()},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout(),
+            "unacked_restore_interval": restore_interval(),
+            "unacked_restore_throttle": 1,  # sweep on every interval, not every 10th
+        },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a broker gone mid-run: retry, lose nothing
         worker_hijack_root_logger=False,

@@ -1,7 +1,12 @@
-"""Stopping queue executions anywhere: a queued one is marked `stopped` in the history and its
+"""Stopping queue executions anywhere: a queued one is recorded ended in the history and its
 task revoked (a worker that still receives it finds it ended and does not run it); a running
-one is stopped by the worker that holds it (Celery remote control, `flowrun_stop`), which
-sends SIGTERM to the engine's process group on its machine."""
+one is stopped by the worker that holds it (Celery remote control, `flowrun_stop`).
+
+On the worker, the pool process that runs the execution stops it exactly as the local
+supervisor does (`EngineChild.stop(reason)`: the process group, then every descendant): the
+worker's main process sends it a real-time signal that names the reason (`STOP_SIGNALS`), so
+a `serve --queue` timeout is recorded `timed_out`, a `flowrun stop` `stopped`.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,16 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from flowrun.history.store import HistoryStore
 
 STOP_COMMAND = "flowrun_stop"
+STOP_SIGNALS = {"stopped": signal.SIGRTMIN + 1, "timed_out": signal.SIGRTMIN + 2}
+_REASONS = {int(number): reason for reason, number in STOP_SIGNALS.items()}
+_on_stop: Callable[[str], None] | None = None  # the pool process's running execution
 
 
 def register_stop_command() -> None:
@@ -22,15 +31,20 @@ def register_stop_command() -> None:
     from celery.worker.control import control_command
 
     @control_command(  # type: ignore[untyped-decorator]
-        args=[("execution_id", str), ("pgid", int)], signature="<execution_id> <pgid>"
+        args=[("execution_id", str), ("pid", int), ("pgid", int), ("reason", str)],
+        signature="<execution_id> <pid> <pgid> <reason>",
     )
-    def flowrun_stop(_state: Any, execution_id: str, pgid: int) -> dict[str, Any]:
-        return {"ok": stop_group(execution_id, int(pgid))}
+    def flowrun_stop(
+        _state: Any, execution_id: str, pid: int, pgid: int, reason: str = "stopped"
+    ) -> dict[str, Any]:
+        return {"ok": signal_holder(execution_id, int(pid), int(pgid), reason)}
 
 
-def stop_group(execution_id: str, pgid: int) -> bool:
-    """SIGTERM to the process group of the engine of `execution_id` on this machine: the
-    engine stops its nodes and records the end. Refused when `pgid` is not that engine."""
+def signal_holder(execution_id: str, pid: int, pgid: int, reason: str) -> bool:
+    """Ask pool process `pid` (a child of this worker) to stop its execution; refused when
+    `pgid` is not the engine of `execution_id` started by that process."""
+    if _parent_of(pid) != os.getpid() or _parent_of(pgid) != pid:
+        return False
     try:
         environ = Path(f"/proc/{pgid}/environ").read_bytes()
     except OSError:
@@ -38,27 +52,69 @@ def stop_group(execution_id: str, pgid: int) -> bool:
     if f"FLOWRUN_EXECUTION_ID={execution_id}".encode() not in environ.split(b"\0"):
         return False
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
+        os.kill(pid, STOP_SIGNALS.get(reason, STOP_SIGNALS["stopped"]))
     return True
 
 
-async def stop_anywhere(app: Any, store: HistoryStore, execution_id: str) -> tuple[bool, str]:
-    """Stop the execution wherever it is: whether it is stopping, and what happened."""
+def stop_pool(pids: list[int], reason: str = "stopped") -> None:
+    """Ask every pool process to stop what it runs (the worker's `--grace` is over)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, STOP_SIGNALS[reason])
+
+
+def install_stop_handler() -> None:
+    """In each pool process, at its start: a stop signal between two executions is ignored."""
+    for number in STOP_SIGNALS.values():
+        signal.signal(number, _on_signal)
+
+
+@contextlib.contextmanager
+def stoppable(on_stop: Callable[[str], None]) -> Iterator[None]:
+    """While an execution runs in this pool process, a stop signal calls `on_stop(reason)`."""
+    global _on_stop
+    _on_stop = on_stop
+    try:
+        yield
+    finally:
+        _on_stop = None
+
+
+def _on_signal(number: int, _frame: Any) -> None:
+    if _on_stop is not None:
+        _on_stop(_REASONS.get(number, "stopped"))
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rpartition(")")[2].split()[1])
+
+
+async def stop_anywhere(
+    app: Any, store: HistoryStore, execution_id: str, reason: str = "stopped",
+    error: dict[str, Any] | None = None,
+) -> tuple[bool, str]:  # fmt: skip
+    """Stop the execution wherever it is (`reason`: stopped or timed_out; `error`: what is
+    recorded for a queued one): whether it is stopping, and what happened."""
     status = await store.status_of(execution_id)
     if status == "queued":
-        error = {"type": "Stopped", "message": "stopped while queued"}
-        await store.finish(execution_id, status="stopped", outputs=None, error=error)
+        error = error or {"type": "Stopped", "message": "stopped while queued"}
+        await store.finish(execution_id, status=reason, outputs=None, error=error)
         await asyncio.to_thread(app.control.revoke, execution_id)
-        return True, f"Execution {execution_id} was queued: revoked, recorded stopped."
+        return True, f"Execution {execution_id} was queued: revoked, recorded {reason}."
     if status != "running":
         return False, f"Execution {execution_id} is not running ({status})."
-    _owner, pgid = await store.process_of(execution_id)
+    owner, pgid = await store.process_of(execution_id)
     worker = await store.worker_of(execution_id) or ""
-    if pgid is None:
+    if pgid is None or owner is None:
         return False, f"Execution {execution_id} has no engine process yet; try again."
+    arguments = {"execution_id": execution_id, "pid": owner, "pgid": pgid, "reason": reason}
     replies = await asyncio.to_thread(
-        app.control.broadcast, STOP_COMMAND, arguments={"execution_id": execution_id,
-        "pgid": pgid}, destination=[worker] if worker else None, reply=True, timeout=5.0,
+        app.control.broadcast, STOP_COMMAND, arguments=arguments,
+        destination=[worker] if worker else None, reply=True, timeout=5.0,
     )  # fmt: skip
     if any(reply.get("ok") for answer in replies or [] for reply in answer.values()):
         return True, f"Stopping execution {execution_id} on {worker or 'its worker'}."

@@ -1,15 +1,24 @@
 """One delivered execution on a worker, exactly as the local supervisor runs it: claimed in the
 history, prepared here (validation, the worker's interpreter and its `requires`, secrets from
 the worker's environment), one engine child in its own process group, events into the shared
-history, its end recorded."""
+history, its end recorded.
+
+The history may be away (PostgreSQL restarting): opening it, claiming the delivery and
+recording the end are tried again with backoff (`patiently`) for as long as the worker runs;
+nothing of the delivery is acknowledged meanwhile, so nothing accepted is lost."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from flowrun.history.location import HistoryUnreachable
 from flowrun.history.store import HistoryStore
+from flowrun.queue.control import stoppable
 from flowrun.queue.message import Delivery
 from flowrun.runs.errors import FlowrunError
 from flowrun.runs.launch import spec_for_run
@@ -19,26 +28,45 @@ from flowrun.runs.supervisor import EngineChild
 from flowrun.runs.workflow_secrets import required_secrets
 
 GRACE = 3.0
+BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # seconds between two tries, then 30 s each
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 async def run_delivery(
     delivery: Delivery, *, db: str | Path, worker: str, python: str | None
 ) -> str:
     """Run it (or not: already ended, or it opted out of redelivery); its final status."""
-    store = await HistoryStore.open(db)
+    store = await patiently(lambda: HistoryStore.open(db))
     try:
         execution_id = delivery["execution_id"]
         redeliver = _redeliver(delivery)
-        claimed = await store.claim_delivery(execution_id, worker=worker, redeliver=redeliver)
+        claimed = await patiently(
+            lambda: store.claim_delivery(execution_id, worker=worker, redeliver=redeliver)
+        )
         if claimed != "run":
-            return str(await store.status_of(execution_id) or claimed)
+            return str(await patiently(lambda: store.status_of(execution_id)) or claimed)
         result = await _run(store, delivery, python)
-        await store.finish(
-            execution_id, status=result.status, outputs=result.outputs, error=result.error
+        await patiently(
+            lambda: store.finish(
+                execution_id, status=result.status, outputs=result.outputs, error=result.error
+            )
         )
         return result.status
     finally:
         await store.close()
+
+
+async def patiently(work: Callable[[], Awaitable[T]]) -> T:
+    """`work()`, tried again with backoff while the history cannot be reached."""
+    for attempt in range(1_000_000):
+        try:
+            return await work()
+        except HistoryUnreachable as exc:
+            pause = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+            log.warning("%s; trying again in %g s", exc.message, pause)
+            await asyncio.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 async def _run(store: HistoryStore, delivery: Delivery, python: str | None) -> RunResult:
@@ -66,8 +94,14 @@ async def _run(store: HistoryStore, delivery: Delivery, python: str | None) -> R
         await store.set_process(execution_id, pgid=pid)
 
     child = EngineChild(spec, on_event=on_event, on_started=on_started, grace=GRACE)
+    loop = asyncio.get_running_loop()
+
+    def on_stop(reason: str) -> None:  # a signal handler: hand it to the loop
+        loop.call_soon_threadsafe(lambda: loop.create_task(child.stop(reason)))
+
     try:
-        return await child.run()
+        with stoppable(on_stop):
+            return await child.run()
     except OSError as exc:
         error = {"type": "SpawnError", "message": f"{exc}", "t": time.time()}
         return RunResult("failed", None, error, None, False)

@@ -1,17 +1,28 @@
 """`flowrun worker`: a Celery worker (prefork, `--concurrency` processes) whose task runs one
-execution per delivery (`runner.run_delivery`), and which answers `flowrun_stop`."""
+execution per delivery (`runner.run_delivery`) under a lease (`lease.Lease`), and which
+answers `flowrun_stop`.
+
+SIGTERM (or Ctrl-C) to the worker's main process is a warm shutdown: it takes no new
+delivery, lets the executions under way finish for `--grace` seconds, then stops those still
+running (recorded `stopped`, their processes gone) and exits 0. Deliveries it had not started
+go back to the queue."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import socket
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from flowrun.queue.app import QUEUE, TASK, check_broker, make_app
-from flowrun.queue.control import register_stop_command
+from flowrun.queue.app import QUEUE, TASK, check_broker, make_app, visibility_timeout
+from flowrun.queue.control import install_stop_handler, register_stop_command, stop_pool
+from flowrun.queue.lease import Lease
 from flowrun.queue.message import Delivery
+
+DEFAULT_GRACE = 30.0
 
 
 @dataclass(frozen=True)
@@ -21,44 +32,48 @@ class WorkerOptions:
     name: str
     concurrency: int
     python: str | None
+    grace: float = DEFAULT_GRACE
     loglevel: str = "INFO"
+
+
+_options: WorkerOptions | None = None  # set in the main process; pool processes inherit it
 
 
 def default_name() -> str:
     return f"flowrun@{socket.gethostname()}"
 
 
-def execute(delivery: Delivery) -> str:
-    """The task, in a pool process: the worker's history, name and interpreter come from the
-    environment `serve_forever` set (never from the message)."""
+def execute(task: Any, delivery: Delivery) -> str:
+    """The task, in a pool process: the worker's broker, history, name and interpreter are
+    the worker's own (never the message's)."""
     from flowrun.queue.runner import run_delivery
 
-    return asyncio.run(
-        run_delivery(
-            delivery,
-            db=os.environ["FLOWRUN_WORKER_DB"],
-            worker=os.environ["FLOWRUN_WORKER_NAME"],
-            python=os.environ.get("FLOWRUN_WORKER_PYTHON") or None,
+    options = _options
+    assert options is not None, "the task runs in a flowrun worker"
+    tag = (task.request.properties or {}).get("delivery_tag")
+    with Lease(options.queue, tag, every=visibility_timeout() / 4):
+        return asyncio.run(
+            run_delivery(delivery, db=options.db, worker=options.name, python=options.python)
         )
-    )
 
 
 def build(options: WorkerOptions) -> Any:
+    from celery import signals
+
     app = make_app(options.queue)
-    app.task(name=TASK, acks_late=True)(execute)
+    app.task(name=TASK, bind=True, acks_late=True)(execute)
     register_stop_command()
+    signals.worker_process_init.connect(_pool_process_started, weak=False)
+    signals.worker_shutting_down.connect(_shutting_down, weak=False)
     return app
 
 
 def serve_forever(options: WorkerOptions) -> None:
-    """Checks the broker (a clear error), then runs the worker until SIGTERM (Celery's warm
-    shutdown: the executions under way finish first)."""
+    """Checks the broker (a clear error), then runs the worker until SIGTERM."""
+    global _options
     app = build(options)
     check_broker(app, options.queue)
-    os.environ["FLOWRUN_WORKER_DB"] = options.db
-    os.environ["FLOWRUN_WORKER_NAME"] = options.name
-    if options.python:
-        os.environ["FLOWRUN_WORKER_PYTHON"] = options.python
+    _options = options
     app.worker_main(
         [
             "worker",
@@ -72,3 +87,26 @@ def serve_forever(options: WorkerOptions) -> None:
             "--without-heartbeat",
         ]
     )
+
+
+def _pool_process_started(**_kwargs: Any) -> None:
+    install_stop_handler()
+
+
+def _shutting_down(**_kwargs: Any) -> None:
+    """Warm shutdown began (in the main process): after the grace, stop what still runs."""
+    grace = DEFAULT_GRACE if _options is None else _options.grace
+    parent = os.getpid()
+    timer = threading.Timer(grace, lambda: stop_pool(_children(parent)))
+    timer.daemon = True
+    timer.start()
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found

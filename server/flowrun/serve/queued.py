@@ -1,7 +1,9 @@
 """`flowrun serve --queue URL --db URL`: accepted requests become queue tasks (run by `flowrun
 worker`s) instead of local children. Admission, the `queued` record and the slots are the
 `Dispatcher`'s; `respond: wait` waits for the execution's end through the shared history, not
-a Celery result backend. A timeout or a stop goes to the worker that holds the execution."""
+a Celery result backend. A timeout or a stop goes to the worker that holds the execution,
+which records it `timed_out` or `stopped` (the worker also enforces the route's timeout, from
+the engine's start)."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ class QueueDispatcher(Dispatcher):
         delivery: Delivery = {
             "execution_id": execution.id, "file": str(route.file),
             "text": route.file.read_text(encoding="utf-8"), "inputs": execution.inputs,
-            "trigger": execution.trigger, "mode": MODE, "timeout": None,
+            "trigger": execution.trigger, "mode": MODE, "timeout": route.timeout,
         }  # fmt: skip
         await asyncio.to_thread(self.app.send_task, TASK, args=[delivery], task_id=execution.id)
         self.sent.add(execution.id)
@@ -62,7 +64,8 @@ class QueueDispatcher(Dispatcher):
         if execution.stop_reason is None:
             execution.stop_reason = reason
         if execution.id in self.sent:
-            await stop_anywhere(self.app, self.store, execution.id)
+            error = unstarted(reason, execution.route.timeout).error
+            await stop_anywhere(self.app, self.store, execution.id, reason, error)
 
     def started(self) -> list[Execution]:
         return [e for e in self.executions.values() if e.id in self.sent]
