@@ -33,7 +33,7 @@ def flowrun_env(**extra: str) -> dict[str, str]:
 
 
 def start_worker(
-    folder: Path, queue: str, db: str, name: str, *options: str
+    folder: Path, queue: str, db: str, name: str, *options: str, visibility: str = VISIBILITY
 ) -> subprocess.Popen[bytes]:
     """`flowrun worker --name NAME@test` in its own session, scratch folder and log."""
     scratch = folder / name
@@ -42,7 +42,8 @@ def start_worker(
         return subprocess.Popen(
             [sys.executable, "-m", "flowrun", "worker", "--queue", queue, "--db", db,
              "--name", f"{name}@test", "--concurrency", "1", *options],
-            cwd=scratch, env=flowrun_env(TMPDIR=str(scratch)), stdout=log,
+            cwd=scratch, stdout=log,
+            env=flowrun_env(TMPDIR=str(scratch), FLOWRUN_QUEUE_VISIBILITY=visibility),
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 

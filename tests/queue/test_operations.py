@@ -112,3 +112,24 @@ def test_postgres_away_mid_run_costs_a_pause_not_the_execution(
     assert [json.loads(line)["status"] for line in out.splitlines()] == ["succeeded"] * 3
     log = (tmp_path / "machines" / "w1" / "worker.log").read_text()
     assert "error connecting in 'flowrun-history'" in log  # the worker met the outage
+
+
+def test_an_execution_longer_than_the_visibility_timeout_runs_once(
+    tmp_path: Path, redis: Redis, db: str
+) -> None:
+    (tmp_path / "nap.workflow.yml").write_text(NAP)
+    (tmp_path / "rows.jsonl").write_text('{"n": 12}\n')
+    machines = tmp_path / "machines"
+    ws = [start_worker(machines, redis.url, db, name, visibility="3") for name in ("w1", "w2")]
+    try:
+        proc = batch(tmp_path, "nap.workflow.yml", "--inputs", "rows.jsonl", "--queue",
+                     redis.url, "--db", db)  # fmt: skip
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        for worker in ws:
+            end_worker(worker)
+    assert proc.returncode == 0, err
+    assert query(db, "SELECT status, attempt FROM executions") == [("succeeded", 1)]
+    assert query(db, "SELECT count(*) FROM execution_attempts") == [(0,)]  # never redelivered
+    logs = "".join((machines / name / "worker.log").read_text() for name in ("w1", "w2"))
+    assert logs.count("Task flowrun.execute[") == 2  # received once, succeeded once
