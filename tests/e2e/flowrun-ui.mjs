@@ -1,7 +1,7 @@
 // The Flowrun parts of the VS Code UI, as a person sees them: CodeLens above a workflow, and the
 // Executions tree of the Flowrun view container (workflow → execution → node → Input / Output /
 // Error / Logs).
-import { pickQuickItem, quickPickRows, runCommand, TIMEOUT, until } from "./vscode.mjs";
+import { linesText, pickQuickItem, quickPickRows, runCommand, TIMEOUT, until } from "./vscode.mjs";
 
 export const VIEW_TITLE = "Executions";
 const ENDED = ["succeeded", "failed", "stopped", "timed_out", "interrupted"];
@@ -298,11 +298,48 @@ export async function waitForTests(page, expected) {
   }
 }
 
-/** The diff the failure's peek shows: the texts of its original and modified sides. */
-export async function peekDiff(page) {
-  const diff = page.locator(".monaco-diff-editor").last();
-  await until(async () => diff.isVisible(), "no diff editor (expected vs actual) is shown");
-  const side = async (cls) =>
-    (await diff.locator(`.editor.${cls} .view-lines`).first().textContent())?.replace(/\s+/g, " ");
+/**
+ * Peek a failed test's error as a person does: right-click the failed ✖ in the gutter of the
+ * test's `- name:` line (the line must be on screen) and pick "Peek Error". Returns the peek's
+ * title (the failure message and the test's name).
+ */
+export async function peekTestFailure(page) {
+  const glyph = page
+    .locator(".editor-group-container.active .codicon-testing-failed-icon.testing-run-glyph")
+    .first();
+  await until(async () => glyph.isVisible(), "no failed test's ✖ in the editor's gutter");
+  const entry = page.locator(".monaco-menu .action-label", { hasText: "Peek Error" }).first();
+  await until(async () => {
+    if (!(await entry.isVisible())) {
+      await page.keyboard.press("Escape");
+      await glyph.click({ button: "right" });
+      await entry.waitFor({ state: "visible", timeout: 5000 });
+    }
+    return true;
+  }, 'the ✖ has no "Peek Error" in its context menu');
+  await entry.click();
+  const peek = page.locator(".editor-group-container.active .peekview-widget").first();
+  await until(async () => peek.isVisible(), "Peek Error shows no peek");
+  return (await peek.locator(".peekview-title").textContent()) || "";
+}
+
+/** The 1-based line of the active editor's cursor (the status bar's "Ln N, Col M"). */
+export async function cursorLine(page) {
+  const text = await page.locator("#status\\.editor\\.selection").textContent();
+  const match = /Ln (\d+)/.exec(text || "");
+  return match ? Number(match[1]) : null;
+}
+
+/** Click the open peek's "Open in Editor": a diff editor tab for a diff message. */
+export async function openPeekInEditor(page) {
+  const peek = page.locator(".editor-group-container.active .peekview-widget").first();
+  await peek.locator('.action-label[aria-label="Open in Editor"]').first().click();
+}
+
+/** The texts of the active diff editor's two sides (original: expected, modified: actual). */
+export async function activeDiff(page) {
+  const diff = page.locator(".editor-group-container.active .editor-instance .monaco-diff-editor");
+  await until(async () => diff.first().isVisible(), "no diff editor is open");
+  const side = (cls) => linesText(diff.first().locator(`.editor.${cls} .view-lines`).first());
   return { expected: await side("original"), actual: await side("modified") };
 }

@@ -409,7 +409,8 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
     },
   );
 
-  it("10. Test Explorer runs the workflow tests: one passes, one fails", STEP, async () => {
+  const TWO_STEPS = { timeout: 2 * STEP.timeout };
+  it("10. Test Explorer: one test passes, one fails; its diff opens", TWO_STEPS, async () => {
     await step("test-explorer", async () => {
       await page.locator('.activitybar .action-item a[aria-label^="Testing"]').first().click();
       await until(
@@ -422,6 +423,30 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
         "says hello": "passed",
         "expects a different greeting": "failed",
       });
+    });
+    await step("test-failure-diff", async () => {
+      const lines = readFileSync(path.join(workspace, "tested.workflow.yml"), "utf8").split("\n");
+      const testLine = lines.indexOf("  - name: expects a different greeting") + 1;
+      const expectationLine = lines.findIndex((line) => line.includes("good morning!")) + 1;
+      assert.ok(testLine > 0 && expectationLine > testLine, "tested.workflow.yml changed");
+      await openFile(page, "tested.workflow.yml");
+      await goToLineEnd(page, testLine); // its ✖ on screen, the cursor away from the expectation
+      const title = await flowrun.peekTestFailure(page);
+      assert.match(title, /expect\.outputs\.said: expected "good morning!", got "hello!"/);
+      await until(
+        async () => (await flowrun.cursorLine(page)) === expectationLine,
+        `the peek is not at the failed expectation (line ${expectationLine})`,
+      );
+      await flowrun.openPeekInEditor(page);
+      await activeTab(page, "ExpectedOutput");
+      let diff;
+      await until(
+        async () => {
+          diff = await flowrun.activeDiff(page);
+          return diff.expected === '"good morning!"' && diff.actual === '"hello!"';
+        },
+        () => `the diff editor shows ${JSON.stringify(diff)}, not "good morning!" vs "hello!"`,
+      );
     });
   });
 });

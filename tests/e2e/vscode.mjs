@@ -101,7 +101,12 @@ export async function activeTab(page, label) {
 /** Text of the visible editor lines of the active editor (Monaco draws only what is visible). */
 export async function activeEditorText(page) {
   const lines = page.locator(".editor-group-container.active .monaco-editor .view-lines");
-  return lines.first().evaluate((element) => {
+  return linesText(lines.first());
+}
+
+/** The text of one Monaco editor's `.view-lines`, its rows in the order they are drawn. */
+export async function linesText(viewLines) {
+  return viewLines.evaluate((element) => {
     const rows = [...element.querySelectorAll(".view-line")];
     rows.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
     return rows.map((row) => row.textContent.replace(/\u00a0/g, " ")).join("\n");
