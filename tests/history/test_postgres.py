@@ -78,7 +78,7 @@ def test_redact_keeps_everything_but_the_password() -> None:
 def test_the_shared_sql_in_the_postgres_dialect() -> None:
     sql = "UPDATE t SET a = max(0, CAST((? - coalesce(b, c)) * 1000 AS INTEGER)), n = max(x)"
     assert to_postgres(sql + " WHERE s IS ?") == (
-        "UPDATE t SET a = greatest(0, CAST((%s - coalesce(b, c)) * 1000 AS INTEGER)), "
+        "UPDATE t SET a = greatest(0, CAST(trunc((%s - coalesce(b, c)) * 1000) AS INTEGER)), "
         "n = max(x) WHERE s IS NOT DISTINCT FROM %s"
     )
     assert to_postgres("INSERT OR IGNORE INTO w SELECT 1") == (
@@ -119,7 +119,7 @@ async def test_retention_on_postgres(pg_url: str) -> None:
         await store.close()
 
 
-def test_cli_run_history_and_show_on_postgres(tmp_path: Path, pg_url: str) -> None:
+def test_cli_run_history_show_and_stats_on_postgres(tmp_path: Path, pg_url: str) -> None:
     (tmp_path / "greet.workflow.yml").write_text(WORKFLOW)
     done = flowrun("run", "greet.workflow.yml", "--db", pg_url, "--input", "who=team",
                    "--json", cwd=tmp_path)  # fmt: skip
@@ -133,6 +133,11 @@ def test_cli_run_history_and_show_on_postgres(tmp_path: Path, pg_url: str) -> No
     shown = flowrun("show", tree["id"][:8], "--db", pg_url, "--json", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["children"][0]["output"]["stdout"].strip() == "hello team"
+    stats = flowrun("stats", "--db", pg_url, "--json", cwd=tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    [greet] = json.loads(stats.stdout)["workflows"]
+    assert (greet["workflowId"], greet["executions"], greet["successRate"]) == ("greet", 1, 1.0)
+    assert greet["slowestNodes"][0]["id"] == "hello"
 
 
 def test_cli_with_postgres_down_exits_1_and_hides_the_password(tmp_path: Path) -> None:

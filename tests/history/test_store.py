@@ -1,4 +1,5 @@
-"""The history store on real SQLite files in temp folders."""
+"""The history store on real SQLite files in temp folders, and what both backends share (the
+`store` fixture, conftest.py: SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -48,18 +49,6 @@ async def run_once(
     )
     error = None if status == "succeeded" else {"type": "ExecutionError", "message": "boom"}
     await store.finish(execution_id, status=status, outputs={"out": output}, error=error)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """The same tests on both backends: a SQLite file, a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        location: Path | str = tmp_path / ".flowrun" / "history.sqlite3"
-    else:
-        location = request.getfixturevalue("pg_url")
-    opened = await HistoryStore.open(location)
-    yield opened
-    await opened.close()
 
 
 def read(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -2,7 +2,9 @@
 
 What differs, and only that: `?` parameters become `%s` (a literal `%` is doubled),
 SQLite's two-argument scalar `max(a, b)` is `greatest(a, b)`, `x IS ?` is
-`x IS NOT DISTINCT FROM %s`, `INSERT OR IGNORE` is `ON CONFLICT DO NOTHING`, and in the
+`x IS NOT DISTINCT FROM %s`, `INSERT OR IGNORE` is `ON CONFLICT DO NOTHING`,
+`CAST(x AS INTEGER)` is `CAST(trunc(x) AS INTEGER)` (SQLite truncates a real, PostgreSQL
+rounds it: a day number or a duration would differ by one), and in the
 migrations `INTEGER PRIMARY KEY` (SQLite's auto-numbered row id) is `BIGSERIAL PRIMARY KEY`,
 `REAL` is `DOUBLE PRECISION`, and `node_executions` gets the explicit `rowid` that SQLite
 gives every table (its rows are read back in the order they were first written).
@@ -15,18 +17,20 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 _IS_PARAM = re.compile(r"\bIS \?")
 _OR_IGNORE = re.compile(r"^(\s*)INSERT OR IGNORE INTO", re.IGNORECASE)
 _INT_KEY = re.compile(r"\bINTEGER PRIMARY KEY\b")
 _REAL = re.compile(r"\bREAL\b")
 _NODE_TABLE = "CREATE TABLE node_executions ("
+_AS_INTEGER = re.compile(r"\s+AS\s+INTEGER\s*$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=512)
 def to_postgres(sql: str) -> str:
     """The PostgreSQL text of a statement written for SQLite (cached: statements repeat)."""
-    text = _greatest(sql.replace("%", "%%"))
+    text = _calls(_calls(sql.replace("%", "%%"), "max", _greatest), "CAST", _truncating)
     text = _IS_PARAM.sub("IS NOT DISTINCT FROM ?", text).replace("?", "%s")
     if _OR_IGNORE.match(text):
         text = _OR_IGNORE.sub(r"\1INSERT INTO", text) + " ON CONFLICT DO NOTHING"
@@ -36,21 +40,34 @@ def to_postgres(sql: str) -> str:
     return text
 
 
-def _greatest(sql: str) -> str:
-    """`max(a, b)` (a scalar: a comma at its top level) → `greatest(a, b)`; the aggregate
-    `max(x)` stays."""
+def _calls(sql: str, name: str, rewrite: Callable[[str, str], str]) -> str:
+    """Each call `name(...)`, nested ones first, as `rewrite(the name as written, the
+    arguments)` gives it."""
     out: list[str] = []
     start = 0
-    for found in re.finditer(r"\bmax\(", sql, re.IGNORECASE):
+    for found in re.finditer(rf"\b{name}\(", sql, re.IGNORECASE):
         if found.start() < start:
             continue
         end = _closing(sql, found.end())
-        inner = sql[found.end() : end]
-        name = "greatest" if _top_level_comma(inner) else found.group()[:-1]
-        out.append(sql[start : found.start()] + f"{name}({_greatest(inner)})")
+        inner = _calls(sql[found.end() : end], name, rewrite)
+        out.append(sql[start : found.start()] + rewrite(found.group()[:-1], inner))
         start = end + 1
     out.append(sql[start:])
     return "".join(out)
+
+
+def _greatest(name: str, inner: str) -> str:
+    """`max(a, b)` (a scalar: a comma at its top level) → `greatest(a, b)`; the aggregate
+    `max(x)` stays."""
+    return f"{'greatest' if _top_level_comma(inner) else name}({inner})"
+
+
+def _truncating(name: str, inner: str) -> str:
+    """`CAST(x AS INTEGER)` → `CAST(trunc(x) AS INTEGER)`; other casts stay."""
+    cast = _AS_INTEGER.search(inner)
+    if cast is not None:
+        inner = f"trunc({inner[: cast.start()]}){inner[cast.start() :]}"
+    return f"{name}({inner})"
 
 
 def _closing(sql: str, pos: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from flowrun.history import durations
 from flowrun.runs.errors import FlowrunError
 
 V1: tuple[str, ...] = (
@@ -194,7 +195,62 @@ V7: tuple[str, ...] = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6, V7)
+# Version 8: `flowrun stats` from daily aggregates, on SQLite and PostgreSQL alike (issue 18).
+# As an execution ends (`daily.add_execution`), `workflow_days` adds it to its workflow file's
+# UTC day (runs, successes, tokens, cost) and `duration_days` counts its duration in a bucket
+# (`durations`); both are filled here from the executions already ended. Stats then read a
+# few rows per workflow and day, never the executions: the V7 covering index goes.
+_ENDED = "status NOT IN ('queued', 'running', 'paused')"
+_DAY = "CAST(created_at / 86400 AS INTEGER)"
+
+
+def _backfill_durations(decade: int) -> str:
+    counts = []
+    for column in range(durations.PER_DECADE):
+        low, high = durations.bounds(decade, column)
+        counts.append(
+            f"sum(CASE WHEN duration_ms >= {low} AND duration_ms < {high} THEN 1 END)"
+            if low < high else "NULL"
+        )  # fmt: skip
+    floor = f"duration_ms >= {10**decade}" if decade else "duration_ms IS NOT NULL"
+    return f"""INSERT INTO duration_days (workflow_id, file, day, decade,
+        {", ".join(durations.COLUMNS)})
+        SELECT workflow_id, file, {_DAY}, {decade}, {", ".join(counts)} FROM executions
+        WHERE {floor} AND duration_ms < {10 ** (decade + 1)} AND {_ENDED} GROUP BY 1, 2, 3"""
+
+
+V8: tuple[str, ...] = (
+    "DROP INDEX executions_stats",
+    """CREATE TABLE workflow_days (
+        workflow_id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        executions INTEGER NOT NULL,
+        succeeded INTEGER NOT NULL,
+        llm_calls INTEGER,
+        input_tokens BIGINT,
+        output_tokens BIGINT,
+        cost_usd REAL,
+        PRIMARY KEY (workflow_id, file, day)
+    )""",
+    f"""CREATE TABLE duration_days (
+        workflow_id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        decade INTEGER NOT NULL,
+        {", ".join(f"{column} INTEGER" for column in durations.COLUMNS)},
+        PRIMARY KEY (workflow_id, file, decade, day)
+    )""",
+    f"""INSERT INTO workflow_days (workflow_id, file, day, executions, succeeded, llm_calls,
+        input_tokens, output_tokens, cost_usd)
+        SELECT workflow_id, file, {_DAY}, count(*),
+        sum(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END), sum(llm_calls),
+        sum(input_tokens), sum(output_tokens), sum(cost_usd)
+        FROM executions WHERE {_ENDED} GROUP BY 1, 2, 3""",
+    *(_backfill_durations(decade) for decade in range(durations.BACKFILLED_DECADES)),
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6, V7, V8)
 LATEST = len(MIGRATIONS)
 
 

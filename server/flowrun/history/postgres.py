@@ -146,8 +146,11 @@ class PgDatabase:
         """Nothing to do: PostgreSQL's autovacuum reuses the space of deleted rows."""
 
 
-async def migrate(conn: psycopg.AsyncConnection[Any], where: str) -> int:
-    """Bring the database to the latest schema, once even when many processes start at once."""
+async def migrate(
+    conn: psycopg.AsyncConnection[Any], where: str, *, target: int = migrations.LATEST
+) -> int:
+    """Bring the database to `target` (the latest schema), once even when many processes
+    start at once."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -155,11 +158,11 @@ async def migrate(conn: psycopg.AsyncConnection[Any], where: str) -> int:
         row = await cursor.fetchone()
         version = int(row[0] or 0) if row else 0
         migrations.check_not_newer(version, where)
-        for number in range(version + 1, migrations.LATEST + 1):
+        for number in range(version + 1, target + 1):
             for statement in migrations.MIGRATIONS[number - 1]:
                 await conn.execute(to_postgres(statement).replace("%%", "%"))
             await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
-    return migrations.LATEST
+    return target
 
 
 def unreachable(url: str, exc: BaseException) -> HistoryUnreachable:

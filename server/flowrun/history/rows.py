@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowrun.history import payloads
+from flowrun.history import daily, payloads
 from flowrun.history.sql import Connection
 from flowrun.status import ACTIVE_VALUES, ExecutionStatus
 
@@ -107,29 +107,13 @@ _TOTALS = ", ".join(
 )
 
 
-NODE_STATS = """INSERT INTO node_stats AS s
-    (workflow_id, file, node_id, day, runs, duration_ms, max_duration_ms, tokens, cost_usd)
-    SELECT e.workflow_id, e.file, n.node_id, CAST(e.created_at / 86400 AS INTEGER), count(*),
-        sum(n.duration_ms), max(n.duration_ms), sum(n.input_tokens + n.output_tokens),
-        sum(n.cost_usd)
-    FROM executions e JOIN node_executions n ON n.execution_id = e.id
-    WHERE e.id = ? AND n.status != 'skipped' GROUP BY 1, 2, 3, 4
-    ON CONFLICT (workflow_id, file, node_id, day) DO UPDATE SET runs = s.runs + excluded.runs,
-        duration_ms = coalesce(s.duration_ms + excluded.duration_ms, s.duration_ms,
-                               excluded.duration_ms),
-        max_duration_ms = max(coalesce(s.max_duration_ms, 0),
-                              coalesce(excluded.max_duration_ms, 0)),
-        tokens = coalesce(s.tokens + excluded.tokens, s.tokens, excluded.tokens),
-        cost_usd = coalesce(s.cost_usd + excluded.cost_usd, s.cost_usd, excluded.cost_usd)"""
-
-
 async def add_totals(conn: Connection, execution_id: str) -> None:
     """An execution's totals: the sums over its node rows (null: no node measured any); and
-    its nodes added to the day's `node_stats`."""
+    the execution added to its day's aggregates (`daily`)."""
     await conn.execute(
         f"UPDATE executions SET {_TOTALS} WHERE id = ?", (*[execution_id] * 4, execution_id)
     )
-    await conn.execute(NODE_STATS, (execution_id,))
+    await daily.add_execution(conn, execution_id)
 
 
 async def correct_status(
@@ -152,6 +136,7 @@ async def correct_status(
             f"UPDATE workflows SET success_count = success_count + ? WHERE id = {_WORKFLOW_OF}",
             (change, execution_id, execution_id),
         )
+        await daily.success_changed(conn, execution_id, change)
     await _update_last(conn, execution_id, status)
 
 

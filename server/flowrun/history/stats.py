@@ -2,23 +2,25 @@
 
 For each workflow (id and file) with executions in the window: how many, the success rate,
 the p50 and p95 duration, tokens and cost in total and per run, and its costliest and
-slowest nodes. Percentiles are nearest-rank over the executions that have a duration. The
-aggregates run in SQLite over the `executions_stats` index (one pass for the totals, then
-per workflow a walk to each percentile's rank along its durations) and `node_stats` (each
-node's attempts summed per UTC day as executions end: node figures count whole days, from
-the day `since` falls on, and outlive retention's pruning), never over the node rows.
+slowest nodes. Read from the daily aggregates each execution's end adds to (`daily`):
+`workflow_days`, `duration_days` and `node_stats`, three queries over a few rows per workflow
+and UTC day, never the executions or their nodes, through the store's `Database` (SQLite or
+PostgreSQL, the same SQL). So the window counts whole UTC days, from the start of the day
+`since` falls on; the figures include executions retention has since pruned; p50 and p95 are
+nearest-rank percentiles read from duration buckets (`durations`: within 12.2 %).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+from collections import defaultdict
 from typing import Any, TypedDict, Unpack
 
+from flowrun.history import durations
 from flowrun.history.models import NodeCost, WorkflowCost
-from flowrun.history.reader import where_clauses
+from flowrun.history.sql import Database, Row
 
 TOP_NODES = 3
+DAY = 86400
 
 
 class CostWindow(TypedDict, total=False):
@@ -29,91 +31,69 @@ class CostWindow(TypedDict, total=False):
     since: float | None
 
 
-def _window(
-    workflow_id: str | None, file: str | None, since: float | None
-) -> tuple[str, list[Any]]:
-    clauses, params = where_clauses((("workflow_id", workflow_id), ("file", file)), since)
-    return " AND ".join(clauses) or "1", params
+TOTALS = """SELECT workflow_id, file, sum(executions) AS executions, sum(succeeded) AS succeeded,
+    sum(llm_calls) AS llm_calls, CAST(sum(input_tokens) AS BIGINT) AS input_tokens,
+    CAST(sum(output_tokens) AS BIGINT) AS output_tokens, sum(cost_usd) AS cost_usd
+    FROM workflow_days WHERE {where} GROUP BY workflow_id, file"""
 
+HISTOGRAM = f"""SELECT workflow_id, file, decade,
+    {", ".join(f"sum({c}) AS {c}" for c in durations.COLUMNS)}
+    FROM duration_days WHERE {{where}} GROUP BY workflow_id, file, decade"""
 
-TOTALS = """SELECT workflow_id, file, count(*) AS executions,
-    sum(status = 'succeeded') AS succeeded, sum(llm_calls) AS llm_calls,
-    sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-    sum(cost_usd) AS cost_usd, count(duration_ms) AS timed
-    FROM executions WHERE {where} GROUP BY workflow_id, file"""
-
-AT_RANK = """SELECT duration_ms FROM executions WHERE workflow_id = ? AND file = ? AND {where}
-    AND duration_ms IS NOT NULL ORDER BY duration_ms LIMIT 1 OFFSET ?"""
-
-NODES = """SELECT workflow_id, file, node_id, sum(runs) AS runs,
-    CAST(sum(duration_ms) AS REAL) / sum(runs) AS avg_ms, max(max_duration_ms) AS max_ms,
-    sum(tokens) AS tokens, sum(cost_usd) AS cost_usd
+NODES = """SELECT workflow_id, file, node_id, sum(runs) AS runs, sum(duration_ms) AS duration_ms,
+    max(max_duration_ms) AS max_ms, sum(tokens) AS tokens, sum(cost_usd) AS cost_usd
     FROM node_stats WHERE {where} GROUP BY workflow_id, file, node_id"""
 
-
-def workflow_costs(path: Path, **window: Unpack[CostWindow]) -> list[WorkflowCost]:
-    """The statistics of each workflow file in the window, the most executed first. Blocking:
-    its own read-only connection, so the ~2 queries per workflow cost no thread hop each (the
-    store runs it in a worker thread)."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = _dict_row
-    try:
-        return _costs(conn, window.get("workflow_id"), window.get("file"), window.get("since"))
-    finally:
-        conn.close()
+Key = tuple[str, str]
 
 
-def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+def _window(window: CostWindow) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column in ("workflow_id", "file"):
+        if (value := window.get(column)) is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if (since := window.get("since")) is not None:
+        clauses.append("day >= ?")
+        params.append(int(since / DAY))  # as `CAST(created_at / 86400 AS INTEGER)` counts days
+    return " AND ".join(clauses) or "1 = 1", params
 
 
-def _costs(
-    conn: sqlite3.Connection, workflow_id: str | None, file: str | None, since: float | None
-) -> list[WorkflowCost]:
-    where, params = _window(workflow_id, file, since)
-    ended = f"{where} AND status NOT IN ('queued', 'running', 'paused')"
-    totals = conn.execute(TOTALS.format(where=ended), params).fetchall()
-    ranks = {
-        (row["workflow_id"], row["file"]): _percentiles(conn, row, ended, params) for row in totals
-    }
-    by_day = where.replace("created_at >= ?", "day >= CAST(? / 86400 AS INTEGER)")
-    nodes: dict[tuple[str, str], list[NodeCost]] = {}
-    for row in conn.execute(NODES.format(where=by_day), params):
-        nodes.setdefault((row["workflow_id"], row["file"]), []).append(_node(row))
-    found = [_workflow(row, ranks[key := (row["workflow_id"], row["file"])], nodes.get(key, []))
-             for row in totals]  # fmt: skip
-    return sorted(found, key=lambda w: (-w["executions"], w["workflowId"], w["file"]))
+async def workflow_costs(db: Database, **window: Unpack[CostWindow]) -> list[WorkflowCost]:
+    """The statistics of each workflow file in the window, the most executed first."""
+    where, params = _window(window)
+    totals = await db.all(TOTALS.format(where=where), params)
+    found: dict[Key, list[durations.Bucket]] = defaultdict(list)
+    for row in await db.all(HISTOGRAM.format(where=where), params):
+        counts = [row[column] for column in durations.COLUMNS]
+        found[_key(row)] += durations.buckets(int(row["decade"]), counts)
+    nodes: dict[Key, list[NodeCost]] = defaultdict(list)
+    for row in await db.all(NODES.format(where=where), params):
+        nodes[_key(row)].append(_node(row))
+    costs = [_workflow(row, found[_key(row)], nodes[_key(row)]) for row in totals]
+    return sorted(costs, key=lambda w: (-w["executions"], w["workflowId"], w["file"]))
 
 
-def _percentiles(
-    conn: sqlite3.Connection, row: dict[str, Any], where: str, params: list[Any]
-) -> dict[str, Any]:
-    """p50 and p95 (nearest rank) of one workflow's durations, read at their ranks."""
-    found: dict[str, Any] = {}
-    timed = int(row["timed"] or 0)
-    for name, rank in (("p50", (timed + 1) // 2), ("p95", (95 * timed + 99) // 100)):
-        at = None
-        if rank:
-            sql = AT_RANK.format(where=where)
-            at = conn.execute(sql, (row["workflow_id"], row["file"], *params, rank - 1)).fetchone()
-        found[name] = at["duration_ms"] if at else None
-    return found
+def _key(row: Row) -> Key:
+    return str(row["workflow_id"]), str(row["file"])
 
 
-def _node(row: dict[str, Any]) -> NodeCost:
-    avg = row["avg_ms"]
+def _node(row: Row) -> NodeCost:
+    runs, took = int(row["runs"]), row["duration_ms"]
     return {
         "id": row["node_id"],
-        "runs": row["runs"],
-        "avgDurationMs": round(avg, 1) if avg is not None else None,
+        "runs": runs,
+        "avgDurationMs": round(took / runs, 1) if took is not None and runs else None,
         "maxDurationMs": row["max_ms"],
         "tokens": row["tokens"],
         "costUsd": row["cost_usd"],
     }
 
 
-def _workflow(row: dict[str, Any], ranks: dict[str, Any], nodes: list[NodeCost]) -> WorkflowCost:
+def _workflow(row: Row, timed: list[durations.Bucket], nodes: list[NodeCost]) -> WorkflowCost:
     runs = int(row["executions"])
+    succeeded = int(row["succeeded"] or 0)
     cost, calls = row["cost_usd"], row["llm_calls"]
     tokens = (row["input_tokens"] or 0) + (row["output_tokens"] or 0) if calls else None
     costly = sorted((n for n in nodes if n["costUsd"]), key=lambda n: -(n["costUsd"] or 0))
@@ -125,10 +105,10 @@ def _workflow(row: dict[str, Any], ranks: dict[str, Any], nodes: list[NodeCost])
         "workflowId": row["workflow_id"],
         "file": row["file"],
         "executions": runs,
-        "succeeded": int(row["succeeded"] or 0),
-        "successRate": round((row["succeeded"] or 0) / runs, 4) if runs else 0.0,
-        "p50DurationMs": ranks["p50"],
-        "p95DurationMs": ranks["p95"],
+        "succeeded": succeeded,
+        "successRate": round(succeeded / runs, 4) if runs else 0.0,
+        "p50DurationMs": durations.percentile(timed, 50),
+        "p95DurationMs": durations.percentile(timed, 95),
         "llmCalls": calls,
         "inputTokens": row["input_tokens"] if calls else None,
         "outputTokens": row["output_tokens"] if calls else None,

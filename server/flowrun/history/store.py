@@ -17,7 +17,6 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -283,12 +282,7 @@ class HistoryStore:
 
     async def workflow_costs(self, **window: Unpack[CostWindow]) -> list[WorkflowCost]:
         await self.flush()  # what this store wrote is counted
-        if not self._db.local:
-            raise HistoryError(
-                f"flowrun stats reads a SQLite history; {self._db.location} is PostgreSQL",
-                suggestion="Run flowrun stats against a workspace's SQLite history (--db PATH).",
-            )
-        return await asyncio.to_thread(partial(stats.workflow_costs, self.path, **window))
+        return await stats.workflow_costs(self._db, **window)
 
     async def process_of(self, execution_id: str) -> tuple[int | None, int | None]:
         return await reader.process_of(self._db, execution_id)
