@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/history.py [--executions 100000] [--nodes 20] [--repeat 5]
 
 1. Fills a temp database with `--executions` runs of `--nodes` nodes each (100 workflows),
-   by executemany of rows shaped as the store writes them, indexes in place.
+   shaped as the store writes them (`generated_history.fill`), indexes in place.
 2. Lists the newest 50 executions of one workflow (budget < 20 ms) and opens one execution
    tree (budget < 10 ms) through HistoryStore: medians of 50 calls each. Floor: a
    `SELECT 1` through the same store (the aiosqlite round trip).
@@ -22,95 +22,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
 from flowrun.history.store import HistoryStore
+from generated_history import fill, median_ms
 
-WORKFLOWS = 100
 BUDGET_LIST_MS = 20.0
 BUDGET_TREE_MS = 10.0
 BUDGET_OVERHEAD = 0.10
-T0 = 1_760_000_000.0
-
-EXECUTION_SQL = (
-    "INSERT INTO executions (id, workflow_id, file, status, trigger, inputs, outputs, error, "
-    "plan, created_at, started_at, finished_at, updated_at, duration_ms, owner_pid) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, 1)"
-)
-NODE_SQL = (
-    "INSERT INTO node_executions (execution_id, node_id, stage, iteration, attempt, status, "
-    "input, output, error, logs, started_at, finished_at, duration_ms, given) "
-    "VALUES (?, ?, NULL, 0, 1, 'succeeded', ?, ?, NULL, ?, ?, ?, 12, 0)"
-)
-
-
-def fill(db: Path, executions: int, nodes: int) -> float:
-    started = time.perf_counter()
-    plan = json.dumps(
-        {"stages": [{"id": None, "loop": False, "nodes": [
-            {"id": f"n{k:02d}", "type": "http", "name": None} for k in range(nodes)]}]}
-    )  # fmt: skip
-    trigger = json.dumps({"method": "POST", "path": "/hook", "headers": {}, "body": {"x": 1}})
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA synchronous = OFF")
-    batch = 1000
-    for first in range(0, executions, batch):
-        conn.execute("BEGIN")
-        rows, node_rows = [], []
-        for index in range(first, min(first + batch, executions)):
-            run_id = f"{index:08x}{random.getrandbits(96):024x}"
-            workflow = f"wf{index % WORKFLOWS:03d}"
-            t = T0 + index * 10.0
-            rows.append((run_id, workflow, f"/ws/{workflow}.workflow.yml", "succeeded", trigger,
-                         json.dumps({"n": index}), json.dumps({"ok": True}), plan, t, t, t + 2,
-                         t + 2, 2000))  # fmt: skip
-            for k in range(nodes):
-                node_rows.append((run_id, f"n{k:02d}",
-                                  json.dumps({"url": f"http://127.0.0.1/items/{k}", "n": index}),
-                                  json.dumps({"status": 200, "body": {"id": k, "ok": True}}),
-                                  json.dumps({"t": t, "stream": "stdout", "text": f"GET {k} 200",
-                                              "attempt": 1}) + "\n",
-                                  t + k * 0.05, t + k * 0.05 + 0.012))  # fmt: skip
-        conn.executemany(EXECUTION_SQL, rows)
-        conn.executemany(NODE_SQL, node_rows)
-        conn.execute("COMMIT")
-    conn.execute(
-        "INSERT INTO workflows (id, file, execution_count, success_count) "
-        "SELECT workflow_id, max(file), count(*), count(*) FROM executions GROUP BY workflow_id"
-    )
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return time.perf_counter() - started
-
-
-async def median_ms(call: Callable[[], Awaitable[Any]], repeat: int = 50) -> float:
-    await call()  # warm the page cache once
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+REPEAT = 50
 
 
 async def reads(db: Path) -> tuple[float, float, float]:
     store = await HistoryStore.open(db)
     try:
         ids = [row["id"] for row in await store.list_executions(workflow_id="wf042", limit=500)]
-        floor = await median_ms(lambda: store.status_of("missing"))
-        listing = await median_ms(lambda: store.list_executions(workflow_id="wf042", limit=50))
+        floor = await median_ms(lambda: store.status_of("missing"), REPEAT)
+        listing = await median_ms(
+            lambda: store.list_executions(workflow_id="wf042", limit=50), REPEAT
+        )
         picks = iter(random.choices(ids, k=200))
-        tree = await median_ms(lambda: store.execution_tree(next(picks)))
+        tree = await median_ms(lambda: store.execution_tree(next(picks)), REPEAT)
         return floor, listing, tree
     finally:
         await store.close()
@@ -193,7 +133,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="flowrun-bench-") as tmp:
         folder = Path(tmp)
         db = folder / "history.sqlite3"
-        asyncio.run(_close(db))  # create and migrate
         seconds = fill(db, args.executions, args.nodes)
         records = args.executions * args.nodes
         print(f"filled {args.executions:,} executions x {args.nodes} nodes "
@@ -220,11 +159,6 @@ def main() -> int:
               f"{recorded} nodes in the recorded tree")  # fmt: skip
         ok &= overhead < BUDGET_OVERHEAD and recorded == args.run_nodes
     return 0 if ok else 1
-
-
-async def _close(db: Path) -> None:
-    store = await HistoryStore.open(db)
-    await store.close()
 
 
 def report(name: str, value: float, floor: float, budget: float) -> bool:
