@@ -15,18 +15,15 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 
 from flowrun.history.dbfile import BUSY_TIMEOUT_MS, is_damage, prepare
 from flowrun.history.location import HistoryError
-from flowrun.history.sql import Connection
+from flowrun.history.sql import Connection, Database, Row, T
 
 log = logging.getLogger(__name__)
-
-Row = dict[str, Any]
-T = TypeVar("T")
 
 
 class HistoryDamaged(HistoryError):
@@ -37,26 +34,13 @@ class HistoryReadOnly(HistoryError):
     type_name = "HistoryError"
 
 
-class Database:
+class SqliteDatabase(Database):
     def __init__(self, path: Path, conn: aiosqlite.Connection, read_only: bool) -> None:
-        self.path = path
-        self.read_only = read_only
-        self.lock = asyncio.Lock()
-        self.notices: list[str] = []
-        self.on_notice: Callable[[str], None] | None = None
-        self.on_replaced: Callable[[Connection], Awaitable[None]] | None = None
+        super().__init__(path, str(path), read_only=read_only, local=True)
         self._conn = conn
 
-    @property
-    def location(self) -> str:
-        return str(self.path)
-
-    @property
-    def local(self) -> bool:
-        return True
-
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path) -> SqliteDatabase:
         prepared = await asyncio.to_thread(prepare, path)
         target = prepared.read_only_uri or str(path)
         conn = await _connect(target, uri=prepared.read_only_uri is not None)
@@ -66,14 +50,6 @@ class Database:
 
     async def close(self) -> None:
         await self._conn.close()
-
-    def notice(self, text: str) -> None:
-        self.notices.append(text)
-        if self.on_notice is not None:
-            try:
-                self.on_notice(text)
-            except Exception:
-                log.exception("history: showing a notice failed")
 
     # -- queries --------------------------------------------------------------------------
 
@@ -121,13 +97,8 @@ class Database:
             raise
         await self._conn.execute("COMMIT")
 
-    async def write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        """Run `work` in one transaction. On a damaged file: replace it, then run it again."""
-        async with self.lock:
-            return await self.write_locked(work)
-
     async def write_locked(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        """`write`, for a caller that holds `lock`."""
+        """On a damaged file: replace it, then run `work` again."""
         try:
             async with self.transaction() as conn:
                 return await work(conn)

@@ -1,7 +1,7 @@
 """The history as the rest of the server sees it: one async interface, several backends.
 
 `HistoryStore` (`flowrun.history.store`) implements it, over a SQLite file
-(`connection.Database`) or PostgreSQL (`postgres.PgDatabase`), design §9. Callers (the run
+(`connection.SqliteDatabase`) or PostgreSQL (`postgres.PgDatabase`), design §9. Callers (the run
 service, the CLI, the language server) type against `HistoryBackend`, never against a backend
 class, and open one with `open_history` (a path, or a `postgresql://` URL).
 """

@@ -18,7 +18,7 @@ from typing import Any
 from flowrun.history import migrations
 from flowrun.history.dialect import to_postgres
 from flowrun.history.location import HistoryError, HistoryUnreachable, redact, scrub
-from flowrun.history.sql import Connection, Row, T
+from flowrun.history.sql import Connection, Database, Row, T
 
 try:
     import psycopg
@@ -53,13 +53,10 @@ class PgConnection:
         return cursor
 
 
-class PgDatabase:
+class PgDatabase(Database):
     def __init__(self, url: str, pool: AsyncConnectionPool[Any]) -> None:
+        super().__init__(Path(redact(url)), redact(url), read_only=False, local=False)
         self.url = url
-        self.lock = asyncio.Lock()
-        self.notices: list[str] = []
-        self.on_notice: Callable[[str], None] | None = None
-        self.on_replaced: Callable[[Connection], Awaitable[None]] | None = None
         self._pool = pool
 
     @classmethod
@@ -91,22 +88,6 @@ class PgDatabase:
         await pool.open(wait=True, timeout=CONNECT_TIMEOUT)
         return cls(url, pool)
 
-    @property
-    def path(self) -> Path:
-        return Path(self.location)
-
-    @property
-    def location(self) -> str:
-        return redact(self.url)
-
-    @property
-    def read_only(self) -> bool:
-        return False
-
-    @property
-    def local(self) -> bool:
-        return False
-
     async def close(self) -> None:
         await self._pool.close()
 
@@ -123,10 +104,6 @@ class PgDatabase:
                 return rows
         except psycopg.OperationalError as exc:  # the server went away (PoolTimeout too)
             raise unreachable(self.url, exc) from None
-
-    async def write(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        async with self.lock:
-            return await self.write_locked(work)
 
     async def write_locked(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `work` in one transaction; again (with backoff) when the connection was lost,

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any, Unpack
 
 from flowrun.history import columns, delivery, payloads, reader, retention, rows, stats
-from flowrun.history.connection import Database as SqliteDatabase
-from flowrun.history.connection import HistoryDamaged
+from flowrun.history.connection import HistoryDamaged, SqliteDatabase
 from flowrun.history.interface import ExecutionFilter, NewExecution, Payload
 from flowrun.history.location import HistoryError, history_location, is_url
 from flowrun.history.models import ExecutionSummary, ExecutionTree, WorkflowCost, WorkflowStats
