@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    batch = add_command(
-        subparsers, "batch", batch_command, help="run a workflow once per input row"
-    )
+    batch = add_command(subparsers, "batch", batch_command)
     batch.add_argument("file", type=Path, help="the *.workflow.yml file")
     batch.add_argument(
         "--inputs", type=Path, required=True, metavar="ROWS",
@@ -43,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def batch_command(args: argparse.Namespace) -> int:
+    """Run a workflow once per input row."""
     from flowrun.batch.rows import read_rows
     from flowrun.cli.store_cmd import fail
     from flowrun.runs.errors import FlowrunError

@@ -19,17 +19,14 @@ def register(subparsers: Any) -> None:
         description="The results stored by `llm`, `http` and `python` nodes with `cache:`.",
     )
     actions = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
-    clear = add_command(
-        actions,
-        "clear",
-        _clear,
-        help="forget stored results (of one workflow, or all)",
-        description="Forget the stored results of one workflow (id or file), or of all.",
-    )
+    clear = add_command(actions, "clear", _clear)
     clear.add_argument("workflow", nargs="?", metavar="WORKFLOW", help="a workflow id or file")
 
 
 def _clear(args: argparse.Namespace) -> int:
+    """Forget stored results (of one workflow, or all).
+
+    Forget the stored results of one workflow (id or file), or of all."""
     from flowrun_engine.cache import folder_for
     from flowrun_engine.workspace_root import find_root
 

@@ -15,10 +15,23 @@ def add_command(
     subparsers: Any,
     name: str,
     func: Callable[[argparse.Namespace], int],
-    **options: Any,
+    *,
+    doc: str | None = None,
+    exit_codes: str | None = None,
 ) -> argparse.ArgumentParser:
-    """`flowrun NAME`, running `func(args)`; `options` go to `add_parser` (help, description)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(name, **options)
+    """`flowrun NAME`, running `func(args)` and described by `doc`, by default `func`'s
+    docstring: its summary line is the command's line in `flowrun --help`, the paragraph
+    below it (if any) the description of `flowrun NAME --help`. `exit_codes`: a table
+    printed as it is below the options."""
+    summary, _, body = (doc or func.__doc__ or "").strip().partition("\n\n")
+    raw = exit_codes is not None
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=summary[:1].lower() + summary[1:].rstrip("."),
+        description=" ".join(body.split()) or None,
+        epilog=exit_codes,
+        formatter_class=argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter,
+    )
     parser.set_defaults(func=func)
     return parser
 

@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.store_cmd import add_store_command, common_options, print_json
+from flowrun.cli.store_cmd import add_store_command, print_json
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -16,18 +16,13 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: Any) -> None:
-    diff = add_store_command(
-        subparsers,
-        "diff",
-        _diff,
-        help="compare two executions node by node",
-        description="Compare two executions node by node: status, duration and output.",
-        ids={"a": "ID_A", "b": "ID_B"},
-    )
-    common_options(diff)
+    add_store_command(subparsers, "diff", _diff, ids={"a": "ID_A", "b": "ID_B"})
 
 
 async def _diff(store: HistoryStore, args: argparse.Namespace) -> int:
+    """Compare two executions node by node.
+
+    Compare two executions node by node: status, duration and output."""
     from flowrun.history.diff import diff_trees
 
     tree_a = await store.execution_tree(args.a)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.store_cmd import add_store_command, common_options, print_json
+from flowrun.cli.store_cmd import add_store_command, no_history, print_json
 from flowrun.status import ExecutionStatus
 
 if TYPE_CHECKING:
@@ -21,34 +21,27 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def register(subparsers: Any) -> None:
-    history = add_store_command(
-        subparsers,
-        "history",
-        _history,
-        _no_history,
-        help="list recorded executions, newest first",
-        description="List recorded executions, newest first.",
-    )
-    history.add_argument(
-        "workflow", nargs="?", metavar="WORKFLOW", help="a workflow id or workflow file"
-    )
+    history = add_store_command(subparsers, "history", _history, no_history("executions"))
+    add_filters(history)
     history.add_argument("--status", choices=STATUSES, help="only executions with this status")
     history.add_argument(
         "--mode", choices=MODES, help="only executions of this mode (test, production, batch)"
     )
-    history.add_argument(
-        "--since", metavar="AGE", help="only newer ones: 30m, 2h, 2d, 1w or a date"
-    )
     history.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (20)")
-    common_options(history)
 
 
-def _no_history(args: argparse.Namespace, path: Path) -> int:
-    print_json({"executions": []}) if args.json else print(f"No history yet ({path}).")
-    return 0
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    """`WORKFLOW` and `--since`: read with `workflow_filter` and `parse_since`."""
+    parser.add_argument(
+        "workflow", nargs="?", metavar="WORKFLOW", help="a workflow id or workflow file"
+    )
+    parser.add_argument("--since", metavar="AGE", help="only newer runs: 30m, 2h, 2d, 1w or a date")
 
 
 async def _history(store: HistoryStore, args: argparse.Namespace) -> int:
+    """List recorded executions, newest first.
+
+    List recorded executions, newest first."""
     from flowrun.runs.errors import FlowrunError
 
     since = parse_since(args.since, time.time()) if args.since else None

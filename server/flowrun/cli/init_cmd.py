@@ -14,19 +14,16 @@ from flowrun.cli.starter import ENV_EXAMPLE_HEADER, GITIGNORE_ENTRIES, STARTER, 
 
 
 def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "init",
-        init_command,
-        help="set up a folder for Flowrun: a starter workflow, .gitignore, .env.example",
-        description="Write a commented starter workflow (hello.workflow.yml), add `.flowrun/` "
-        "and `.env` to .gitignore, and write .env.example listing the secrets your workflows "
-        "declare. Existing files are never overwritten.",
-    )
+    parser = add_command(subparsers, "init", init_command)
     add_dir(parser)
 
 
 def init_command(args: argparse.Namespace) -> int:
+    """Set up a folder for Flowrun: a starter workflow, .gitignore, .env.example.
+
+    Write a commented starter workflow (hello.workflow.yml), add `.flowrun/` and `.env` to
+    .gitignore, and write .env.example listing the secrets your workflows declare. Existing
+    files are never overwritten."""
     folder: Path = args.dir
     if folder.exists() and not folder.is_dir():
         print(f"flowrun init: {folder} is not a folder", file=sys.stderr)

@@ -22,19 +22,16 @@ MAX_RUNS = 1000  # the history keeps at most this many per workflow
 
 
 def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "list",
-        list_command,
-        help="list the workflows of the workspace with their last run",
-        description="List the *.workflow.yml files of the workspace (the folder holding "
-        ".git or .flowrun, from DIR up) with their trigger, last run and success rate.",
-    )
+    parser = add_command(subparsers, "list", list_command)
     add_dir(parser)
     common_options(parser)
 
 
 def list_command(args: argparse.Namespace) -> int:
+    """List the workflows of the workspace with their last run.
+
+    List the *.workflow.yml files of the workspace (the folder holding .git or .flowrun, from
+    DIR up) with their trigger, last run and success rate."""
     from flowrun.history.store import default_db_path
 
     default = default_db_path(args.dir)

@@ -9,13 +9,7 @@ from flowrun.cli.command import add_command
 
 
 def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "lsp",
-        run,
-        help="start the language server on stdin/stdout (editors start it for you)",
-        description="Start the Flowrun language server on stdin/stdout.",
-    )
+    parser = add_command(subparsers, "lsp", run)
     parser.add_argument(
         "--log-level",
         default="WARNING",
@@ -25,6 +19,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Start the language server on stdin/stdout (editors start it for you).
+
+    Start the Flowrun language server on stdin/stdout."""
     import faulthandler
     import logging
     import signal

@@ -45,17 +45,7 @@ exit codes:
 
 
 def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "run",
-        run_command,
-        help="run a workflow locally and show its execution tree",
-        description="Run a workflow file in a child process on your Python interpreter; "
-        "each node's output is streamed as it runs, prefixed by the node id, and the "
-        "execution is recorded in the history.",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "run", run_command, exit_codes=EXIT_CODES)
     parser.add_argument("file", type=Path, help="the *.workflow.yml file")
     parser.add_argument(
         "--input",
@@ -112,6 +102,10 @@ def register(subparsers: Any) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    """Run a workflow locally and show its execution tree.
+
+    Run a workflow file in a child process on your Python interpreter; each node's output is
+    streamed as it runs, prefixed by the node id, and the execution is recorded in the history."""
     try:
         inputs = parse_inputs(args.input)
         trigger = parse_trigger(args.trigger)

@@ -14,15 +14,7 @@ EXTRA_HINT = "flowrun serve needs the serve extra: pip install 'flowrun[serve]'"
 
 
 def register(subparsers: Any) -> None:
-    serve = add_command(
-        subparsers,
-        "serve",
-        run_serve,
-        help="serve the http workflows as a web service (production mode)",
-        description="Serve every valid *.workflow.yml with an http trigger under DIR "
-        "(default: the workspace) at its trigger.method + trigger.path. Each request is an "
-        "execution in mode `production`, recorded in the history.",
-    )
+    serve = add_command(subparsers, "serve", run_serve)
     serve.add_argument("folders", nargs="*", type=Path, metavar="DIR")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (8080)")
@@ -60,6 +52,11 @@ def parse_size(text: str) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """Serve the http workflows as a web service (production mode).
+
+    Serve every valid *.workflow.yml with an http trigger under DIR (default: the workspace) at
+    its trigger.method + trigger.path. Each request is an execution in mode `production`,
+    recorded in the history."""
     try:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401

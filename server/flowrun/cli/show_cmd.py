@@ -6,26 +6,21 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.store_cmd import add_store_command, common_options, print_json
+from flowrun.cli.store_cmd import ONE_EXECUTION, add_store_command, print_json
 
 if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
 
 
 def register(subparsers: Any) -> None:
-    show = add_store_command(
-        subparsers,
-        "show",
-        _show,
-        help="show one execution as a tree",
-        description="Show one execution: stages, nodes, input, output, error and logs. "
-        "A unique prefix of the id is enough.",
-        ids={"execution": "EXECUTION_ID"},
-    )
-    common_options(show)
+    add_store_command(subparsers, "show", _show, ids=ONE_EXECUTION)
 
 
 async def _show(store: HistoryStore, args: argparse.Namespace) -> int:
+    """Show one execution as a tree.
+
+    Show one execution: stages, nodes, input, output, error and logs. A unique prefix of the id
+    is enough."""
     tree = await store.execution_tree(args.execution)
     if args.json:
         print_json(tree)

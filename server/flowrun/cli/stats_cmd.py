@@ -7,39 +7,25 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.history_cmd import parse_since, workflow_filter
-from flowrun.cli.store_cmd import add_store_command, common_options, print_json
+from flowrun.cli.history_cmd import add_filters, parse_since, workflow_filter
+from flowrun.cli.store_cmd import add_store_command, no_history, print_json
 
 if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
 
 
 def register(subparsers: Any) -> None:
-    stats = add_store_command(
-        subparsers,
-        "stats",
-        _stats,
-        _no_history,
-        help="what each workflow's runs cost: tokens, USD, durations, success",
-        description="Per workflow: executions, success rate, p50/p95 duration, tokens and cost "
-        "in total and per run, the costliest and slowest nodes.",
-    )
-    stats.add_argument(
-        "workflow", nargs="?", metavar="WORKFLOW", help="a workflow id or workflow file"
-    )
-    stats.add_argument("--since", metavar="AGE", help="only newer runs: 30m, 2h, 7d, 1w or a date")
-    common_options(stats)
-
-
-def _no_history(args: argparse.Namespace, path: Path) -> int:
-    print_json({"workflows": []}) if args.json else print(f"No history yet ({path}).")
-    return 0
+    stats = add_store_command(subparsers, "stats", _stats, no_history("workflows"))
+    add_filters(stats)
 
 
 async def _stats(store: HistoryStore, args: argparse.Namespace) -> int:
+    """What each workflow's runs cost: tokens, USD, durations, success.
+
+    Per workflow: executions, success rate, p50/p95 duration, tokens and cost in total and per
+    run, the costliest and slowest nodes."""
     since = parse_since(args.since, time.time()) if args.since else None
     workflow_id, file = workflow_filter(args.workflow)
     found = await store.workflow_costs(workflow_id=workflow_id, file=file, since=since)

@@ -6,33 +6,27 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from flowrun.cli.command import add_db
-from flowrun.cli.store_cmd import add_store_command
+from flowrun.cli.store_cmd import ONE_EXECUTION, add_store_command
 
 if TYPE_CHECKING:
     from flowrun.history.store import HistoryStore
 
 
 def register(subparsers: Any) -> None:
-    stop = add_store_command(
-        subparsers,
-        "stop",
-        _stop,
-        help="stop a running execution",
-        description="Stop a running execution, also one started by another flowrun process "
-        "(the editor, another terminal) on this workspace.",
-        ids={"execution": "EXECUTION_ID"},
-    )
+    stop = add_store_command(subparsers, "stop", _stop, ids=ONE_EXECUTION, json=False)
     stop.add_argument(
         "--grace", type=float, default=3.0, metavar="SECONDS", help="SIGKILL after (3)"
     )
-    add_db(stop, help="history database")
     stop.add_argument(
         "--queue", metavar="URL", help="redis://…: stop it on whichever worker holds it"
     )
 
 
 async def _stop(store: HistoryStore, args: argparse.Namespace) -> int:
+    """Stop a running execution.
+
+    Stop a running execution, also one started by another flowrun process (the editor, another
+    terminal) on this workspace."""
     from flowrun.runs import stopping
 
     if args.queue:

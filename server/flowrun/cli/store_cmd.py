@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 Command = Callable[["HistoryStore", argparse.Namespace], Awaitable[int]]
 # what a command prints when the workspace has no history file yet; None: an error
 NoHistory = Callable[[argparse.Namespace, Path], int] | None
+ONE_EXECUTION = {"execution": "EXECUTION_ID"}  # `ids` of a command on one execution
 
 
 def add_store_command(
@@ -27,23 +28,42 @@ def add_store_command(
     no_history: NoHistory = None,
     *,
     ids: Mapping[str, str] | None = None,
-    **options: Any,
+    json: bool = True,
 ) -> argparse.ArgumentParser:
-    """`flowrun NAME`, running `command` with the workspace's history open. `ids`: the
-    positional arguments (dest → metavar) that name an execution by a unique prefix of its
-    id; `command` finds them resolved to full ids."""
+    """`flowrun NAME` (`add_command`), running `command` with the workspace's history open
+    (`--db`), described by `command`'s docstring. `ids`: the positional arguments (dest →
+    metavar) that name an execution by a unique prefix of its id; `command` finds them
+    resolved to full ids. `json`: a `--json` flag."""
     ids = dict(ids or {})
     parser = add_command(
-        subparsers, name, lambda args: run_with_store(args, command, no_history, ids), **options
+        subparsers,
+        name,
+        lambda args: run_with_store(args, command, no_history, ids),
+        doc=command.__doc__,
     )
     for dest, metavar in ids.items():
         parser.add_argument(dest, metavar=metavar)
+    if json:
+        common_options(parser)
+    else:
+        add_db(parser)
     return parser
 
 
 def common_options(parser: argparse.ArgumentParser) -> None:
+    """`--json` and `--db`."""
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_db(parser)
+
+
+def no_history(key: str) -> NoHistory:
+    """A listing's answer before the first run: an empty list under `key` with --json."""
+
+    def answer(args: argparse.Namespace, path: Path) -> int:
+        print_json({key: []}) if args.json else print(f"No history yet ({path}).")
+        return 0
+
+    return answer
 
 
 def run_with_store(

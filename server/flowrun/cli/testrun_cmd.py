@@ -29,17 +29,7 @@ exit codes:
 
 
 def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "test",
-        test_command,
-        help="run the workflow tests (`tests:`) of files or folders",
-        description="Run each test of the `tests:` section of workflow files: the workflow "
-        "runs with the test's inputs and trigger, its mocked nodes return what the test "
-        "says, and its expectations are checked.",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "test", test_command, exit_codes=EXIT_CODES)
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="default: .")
     parser.add_argument(
         "-k", dest="keyword", metavar="PATTERN", help="only tests whose `path::name` matches"
@@ -55,6 +45,11 @@ def register(subparsers: Any) -> None:
 
 
 def test_command(args: argparse.Namespace) -> int:
+    """Run the workflow tests (`tests:`) of files or folders.
+
+    Run each test of the `tests:` section of workflow files: the workflow runs with the test's
+    inputs and trigger, its mocked nodes return what the test says, and its expectations are
+    checked."""
     import asyncio
 
     from flowrun.testing.cases import collect, select

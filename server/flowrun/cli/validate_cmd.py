@@ -12,28 +12,18 @@ from flowrun.cli.command import add_command
 
 
 def register(subparsers: Any) -> None:
-    validate = add_command(
-        subparsers,
-        "validate",
-        run_validate,
-        help="check workflow files and print their problems",
-        description="Check workflow files (*.workflow.yml|yaml; folders are searched "
-        "recursively). Exits 1 when any error was found.",
-    )
+    validate = add_command(subparsers, "validate", run_validate)
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     validate.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format"
     )
-    add_command(
-        subparsers,
-        "schema",
-        run_schema,
-        help="print the JSON Schema of workflow files",
-        description="Print the JSON Schema of workflow files (generated from the models).",
-    )
+    add_command(subparsers, "schema", run_schema)
 
 
 def run_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of workflow files.
+
+    Print the JSON Schema of workflow files (generated from the models)."""
     from flowrun.spec.models import json_schema
 
     json.dump(json_schema(), sys.stdout, indent=2)
@@ -42,6 +32,10 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    """Check workflow files and print their problems.
+
+    Check workflow files (*.workflow.yml|yaml; folders are searched recursively). Exits 1 when
+    any error was found."""
     from flowrun.validate import find_workflow_files, validate_file
     from flowrun.validate.workspace import workspace_diagnostics
 

@@ -11,11 +11,7 @@ from flowrun.cli.run_options import positive_int
 
 
 def register(subparsers: Any) -> None:
-    worker = add_command(
-        subparsers, "worker", worker_command, help="run queued executions (queue mode)",
-        description="A Celery worker: runs the executions `flowrun batch --queue` and "
-        "`flowrun serve --queue` put on the queue, into the shared history.",
-    )  # fmt: skip
+    worker = add_command(subparsers, "worker", worker_command)
     worker.add_argument("--queue", required=True, metavar="URL", help="redis://host:6379/0")
     add_db(worker, help="the shared history, postgresql://user@host/db")
     worker.add_argument("--concurrency", type=positive_int, default=1, metavar="N",
@@ -30,6 +26,10 @@ def register(subparsers: Any) -> None:
 
 
 def worker_command(args: argparse.Namespace) -> int:
+    """Run queued executions (queue mode).
+
+    A Celery worker: runs the executions `flowrun batch --queue` and `flowrun serve --queue` put
+    on the queue, into the shared history."""
     import asyncio
 
     from flowrun.cli.store_cmd import fail
