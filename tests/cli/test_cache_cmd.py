@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 from fakes_net import Reply, serve
 
-from flowrun.cli import main
 from flowrun.spec.models import Node
 from flowrun.spec.resolve import _cache
+
+Cli = Callable[..., tuple[int, str, str]]  # the `cli` fixture (conftest.py)
 
 WORKFLOW = """\
 version: 1
@@ -30,53 +30,43 @@ nodes:
 
 @pytest.fixture(autouse=True)
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("FLOWRUN_NO_CACHE", "")  # restored (absent) after the test
     monkeypatch.chdir(tmp_path)
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_hit_no_cache_and_clear(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_hit_no_cache_and_clear(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".git").mkdir()
     path = tmp_path / "cached.workflow.yml"
     run = ("run", str(path), "--python", sys.executable)
     with serve(Reply(200, {"ok": True})) as srv:
         path.write_text(WORKFLOW.format(cache="1h", url=srv.url))
-        assert cli(capsys, *run)[0] == 0
-        code, out, err = cli(capsys, *run)
+        assert cli(*run)[0] == 0
+        code, out, err = cli(*run)
         assert code == 0, err
         assert "⚡ cached" in out
-        code, out, _ = cli(capsys, *run, "--json")
+        code, out, _ = cli(*run, "--json")
         assert json.loads(out)["children"][0]["cached"] is True
         assert len(srv.requests) == 1
-        code, out, _ = cli(capsys, *run, "--no-cache", "--json")
+        code, out, _ = cli(*run, "--no-cache", "--json")
         assert json.loads(out)["children"][0]["cached"] is False
         assert len(srv.requests) == 2
         monkeypatch.setenv("FLOWRUN_NO_CACHE", "")  # --no-cache set it for its child
-        code, out, _ = cli(capsys, "cache", "clear", str(path))
+        code, out, _ = cli("cache", "clear", str(path))
         assert code == 0 and out.startswith("Removed 1 cached result of workflow cached")
-        assert cli(capsys, *run)[0] == 0
+        assert cli(*run)[0] == 0
         assert len(srv.requests) == 3
-    code, out, _ = cli(capsys, "cache", "clear")
+    code, out, _ = cli("cache", "clear")
     assert code == 0 and "Removed 1 cached result of all workflows" in out
     assert not (tmp_path / ".flowrun" / "cache").exists()
-    code, _, err = cli(capsys, "cache", "clear", "missing.workflow.yml")
+    code, _, err = cli("cache", "clear", "missing.workflow.yml")
     assert code == 1 and "not a workflow file" in err
 
 
-def test_cache_only_on_llm_http_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_only_on_llm_http_python(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "bad.workflow.yml"
     path.write_text("version: 1\nnodes:\n  - id: s\n    type: shell\n    cache: true\n"
                     "    with: {run: echo}\n")  # fmt: skip
-    code, out, err = cli(capsys, "validate", str(path))
+    code, out, err = cli("validate", str(path))
     assert code == 1
     assert "`cache` works on llm, http, python nodes only" in out + err
 

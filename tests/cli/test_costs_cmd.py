@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 from fakes_net import Recorded, Reply, anthropic_message, chat_completion, serve
 
-from flowrun.cli import main
+Cli = Callable[..., tuple[int, str, str]]  # the `cli` fixture (conftest.py)
+
 
 WORKFLOW = """\
 version: 1
@@ -60,27 +60,15 @@ def responder(req: Recorded) -> Reply:
     return Reply(200, chat_completion("Hi!", req.json()["model"]))
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("COLUMNS", "200")
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_tokens_and_cost_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tokens_and_cost_everywhere(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / ".git").mkdir()
     path = tmp_path / "costly.workflow.yml"
     db = str(tmp_path / ".flowrun" / "history.sqlite3")
     with serve(responder) as srv:
         path.write_text(WORKFLOW.format(url=srv.url))
-        code, out, err = cli(capsys, "run", str(path), "--python", sys.executable)
+        code, out, err = cli("run", str(path), "--python", sys.executable)
         assert code == 0, err
-        code, tree_json, err = cli(capsys, "run", str(path), "--json", "--python", sys.executable)
+        code, tree_json, err = cli("run", str(path), "--json", "--python", sys.executable)
     assert code == 0, err
     # the run's summary: the execution line and each node's
     assert "· 78 tok · $0.000042 · 3 LLM calls" in out
@@ -95,15 +83,15 @@ def test_tokens_and_cost_everywhere(tmp_path: Path, capsys: pytest.CaptureFixtur
                                           "model": "claude-3-5-haiku-20241022"}  # fmt: skip
     assert nodes["fetch"]["metrics"] == {"httpStatus": 200, "httpBytes": 300}
 
-    code, out, _ = cli(capsys, "history", "--json", "--db", db)
+    code, out, _ = cli("history", "--json", "--db", db)
     newest, _older = json.loads(out)["executions"]
     assert newest["costUsd"] == pytest.approx(ASK_COST + REVIEW_COST) and newest["llmCalls"] == 3
-    code, out, _ = cli(capsys, "show", newest["id"], "--json", "--db", db)
+    code, out, _ = cli("show", newest["id"], "--json", "--db", db)
     assert json.loads(out)["costUsd"] == newest["costUsd"]
-    code, out, _ = cli(capsys, "show", newest["id"], "--db", db)
+    code, out, _ = cli("show", newest["id"], "--db", db)
     assert "$0.000042" in out
 
-    code, out, _ = cli(capsys, "stats", "--json", "--db", db)
+    code, out, _ = cli("stats", "--json", "--db", db)
     [stats] = json.loads(out)["workflows"]
     assert (stats["workflowId"], stats["executions"], stats["successRate"]) == ("costly", 2, 1.0)
     assert stats["llmCalls"] == 6 and stats["inputTokens"] == 108
@@ -111,15 +99,13 @@ def test_tokens_and_cost_everywhere(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert stats["costPerRunUsd"] == pytest.approx(ASK_COST + REVIEW_COST)
     assert [n["id"] for n in stats["costliestNodes"]] == ["review", "ask"]
     assert stats["p50DurationMs"] is not None and stats["p95DurationMs"] is not None
-    code, out, _ = cli(capsys, "stats", "costly", "--since", "1h", "--db", db)
+    code, out, _ = cli("stats", "costly", "--since", "1h", "--db", db)
     assert code == 0 and "costly" in out and "$0.000084" in out and "costliest: review" in out
-    code, out, _ = cli(capsys, "stats", "nothing-like-it", "--db", db)
+    code, out, _ = cli("stats", "nothing-like-it", "--db", db)
     assert out.strip() == "No executions match."
 
 
-def test_diff_shows_the_change_in_tokens_and_cost(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_diff_shows_the_change_in_tokens_and_cost(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / ".git").mkdir()
     path = tmp_path / "costly.workflow.yml"
     db = str(tmp_path / ".flowrun" / "history.sqlite3")
@@ -127,15 +113,15 @@ def test_diff_shows_the_change_in_tokens_and_cost(
     for model in ("gpt-4o-mini", "gpt-4o"):
         with serve(responder) as srv:
             path.write_text(WORKFLOW.format(url=srv.url).replace("gpt-4o-mini", model))
-            code, out, err = cli(capsys, "run", str(path), "--json", "--python", sys.executable)
+            code, out, err = cli("run", str(path), "--json", "--python", sys.executable)
         assert code == 0, err
         ids.append(json.loads(out)["id"])
-    code, out, _ = cli(capsys, "diff", *ids, "--json", "--db", db)
+    code, out, _ = cli("diff", *ids, "--json", "--db", db)
     result: dict[str, Any] = json.loads(out)
     dearer = (21 * 2.5 + 9 * 10.0) / 1e6 - ASK_COST
     assert result["cost"]["costUsd"]["delta"] == pytest.approx(dearer)
     assert result["cost"]["tokens"] == {"a": 78, "b": 78, "delta": 0}
     [ask] = [n for n in result["nodes"] if n["id"] == "ask"]
     assert ask["cost"]["costUsd"]["b"] == pytest.approx((21 * 2.5 + 9 * 10.0) / 1e6)
-    code, out, _ = cli(capsys, "diff", *ids, "--db", db)
+    code, out, _ = cli("diff", *ids, "--db", db)
     assert "Cost: 78 tok → 78 tok (+0) · $0.000042 → $0.00018 (+$0.00013)" in out

@@ -14,11 +14,9 @@ from typing import Any
 import pytest
 
 pytest.importorskip("opentelemetry.sdk")
+from fakes_net import Recorded, Reply, chat_completion, serve
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
-from fakes_net import Recorded, Reply, chat_completion, serve
 
 from flowrun.cli import main
 

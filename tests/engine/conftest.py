@@ -19,10 +19,17 @@ from typing import Any
 
 import pytest
 
+from flowrun_engine.context import NodeContext
 from flowrun_engine.events import ListSink
 from flowrun_engine.scheduler import run_workflow
 
 SERVER_DIR = Path(__file__).resolve().parents[2] / "server"
+
+
+def node_context(tmp_path: Path, env: dict[str, str] | None = None) -> NodeContext:
+    """What a node type's `run` is given, for calling it alone: node `n`, 10 s to run, the
+    test's folder as cwd, `env` as the environment."""
+    return NodeContext(node_id="n", timeout=10.0, cwd=str(tmp_path), env=env or {})
 
 
 def node(node_id: str, type: str = "transform", **kw: Any) -> dict[str, Any]:

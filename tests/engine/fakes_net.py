@@ -136,6 +136,12 @@ def closed_port() -> int:
 # --- provider responses, in each provider's real shape ---------------------------------------
 
 
+def llm_output(content: str, model: str, tokens: tuple[int, int]) -> dict[str, Any]:
+    """What the `llm` node returns for a fake's answer that used (input, output) tokens."""
+    used = {"input_tokens": tokens[0], "output_tokens": tokens[1], "total_tokens": sum(tokens)}
+    return {"content": content, "model": model, "usage": used, "finish_reason": "stop"}
+
+
 def chat_completion(content: str, model: str = "llama-3.1-8b-instant") -> dict[str, Any]:
     return {
         "id": "chatcmpl-9a1b2c",

@@ -17,22 +17,18 @@ from fakes_net import (
     anthropic_message,
     chat_completion,
     env_with_path,
+    llm_output,
     ollama_chat,
     serve,
     write_cli,
 )
 
-from conftest import Engine, node, workflow
+from conftest import Engine, node, node_context, workflow
 from flowrun_engine import prices, usage
-from flowrun_engine.context import NodeContext
 from flowrun_engine.metrics import NodeMetrics
 from flowrun_engine.nodes import agent, http, llm
 
 KEY = "sk-test-0123456789abcdef"
-
-
-def ctx_for(tmp_path: Path, env: dict[str, str] | None = None) -> NodeContext:
-    return NodeContext(node_id="n", timeout=10.0, cwd=str(tmp_path), env=env or {})
 
 
 @pytest.mark.parametrize(
@@ -74,7 +70,7 @@ async def test_llm_usage_and_cost_per_provider(
     tokens: tuple[int, int],
     cost: float | None,
 ) -> None:
-    ctx = ctx_for(tmp_path)
+    ctx = node_context(tmp_path)
     with serve(Reply(200, reply)) as srv:
         params = {"provider": provider, "model": model, "prompt": "hi", "api_key": KEY}
         out = await llm.run({**params, "base_url": srv.url}, ctx)
@@ -92,17 +88,12 @@ async def test_llm_usage_and_cost_per_provider(
 
 
 async def test_ollama_native_answer_is_read(tmp_path: Path) -> None:
-    ctx = ctx_for(tmp_path)
+    ctx = node_context(tmp_path)
     with serve(Reply(200, ollama_chat("Paris."))) as srv:
         out = await llm.run(
             {"provider": "ollama", "model": "llama3.2", "prompt": "x", "base_url": srv.url}, ctx
         )
-    assert out == {
-        "content": "Paris.",
-        "model": "llama3.2",
-        "usage": {"input_tokens": 26, "output_tokens": 282, "total_tokens": 308},
-        "finish_reason": "stop",
-    }
+    assert out == llm_output("Paris.", "llama3.2", (26, 282))
 
 
 async def test_workspace_prices_override_and_extend(tmp_path: Path) -> None:
@@ -181,7 +172,7 @@ async def test_agent_node_counts_what_the_cli_reports(tmp_path: Path) -> None:
     bin_dir.mkdir()
     body = f"import sys\nprint({json.dumps(json.dumps(CLAUDE_CODE_RESULT))})\n"
     write_cli(bin_dir, "claude", body)
-    ctx = ctx_for(tmp_path, env_with_path(bin_dir))
+    ctx = node_context(tmp_path, env_with_path(bin_dir))
     await agent.run({"provider": "claude-code", "prompt": "add a usage section"}, ctx)
     assert ctx.metrics.to_event() == {
         "llm_calls": 2,
@@ -191,14 +182,14 @@ async def test_agent_node_counts_what_the_cli_reports(tmp_path: Path) -> None:
         "model": "claude-sonnet-4-20250514",
         "cost_usd": 0.0421,
     }
-    plain = ctx_for(tmp_path, env_with_path(bin_dir))
+    plain = node_context(tmp_path, env_with_path(bin_dir))
     write_cli(bin_dir, "claude", "print('done')\n")
     await agent.run({"provider": "claude-code", "prompt": "x"}, plain)
     assert plain.metrics.to_event() is None  # no JSON asked for: unknown
 
 
 async def test_http_status_and_bytes(tmp_path: Path) -> None:
-    ctx = ctx_for(tmp_path)
+    ctx = node_context(tmp_path)
     with serve(Reply(200, b"x" * 1234)) as srv:
         await http.run({"url": srv.url}, ctx)
     assert ctx.metrics.to_event() == {"http_status": 200, "http_bytes": 1234}

@@ -19,10 +19,11 @@ from fakes_net import (
     anthropic_message,
     chat_completion,
     closed_port,
+    llm_output,
     serve,
 )
 
-from conftest import Engine, node, workflow
+from conftest import Engine, node, node_context, workflow
 from flowrun_engine.context import NodeContext
 from flowrun_engine.errors import NodeError
 from flowrun_engine.nodes import llm
@@ -30,16 +31,12 @@ from flowrun_engine.nodes import llm
 KEY = "gsk_test_0123456789abcdef"
 
 
-def make_ctx(tmp_path: Path, env: dict[str, str] | None = None) -> NodeContext:
-    return NodeContext(node_id="summarize", timeout=10.0, cwd=str(tmp_path), env=env or {})
-
-
 async def run(params: dict[str, Any], ctx: NodeContext) -> Any:
     return await llm.run(params, ctx)
 
 
 async def test_groq_chat_completion_exact_request(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path)
+    ctx = node_context(tmp_path)
     with serve(Reply(200, chat_completion("A short summary."))) as srv:
         out = await run(
             {
@@ -67,12 +64,7 @@ async def test_groq_chat_completion_exact_request(tmp_path: Path) -> None:
         "temperature": 0.2,
         "max_tokens": 64,
     }
-    assert out == {
-        "content": "A short summary.",
-        "model": "llama-3.1-8b-instant",
-        "usage": {"input_tokens": 21, "output_tokens": 9, "total_tokens": 30},
-        "finish_reason": "stop",
-    }
+    assert out == llm_output("A short summary.", "llama-3.1-8b-instant", (21, 9))
     [(stream, text)] = ctx.logs
     assert stream == "info"
     assert text.startswith("groq llama-3.1-8b-instant → 200 (") and text.endswith(", 30 tokens)")
@@ -80,7 +72,7 @@ async def test_groq_chat_completion_exact_request(tmp_path: Path) -> None:
 
 
 async def test_openai_key_from_env_and_messages(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path, {"OPENAI_API_KEY": "sk-env-key"})
+    ctx = node_context(tmp_path, {"OPENAI_API_KEY": "sk-env-key"})
     messages = [
         {"role": "user", "content": "hi"},
         {"role": "assistant", "content": "hello"},
@@ -106,7 +98,7 @@ async def test_openai_key_from_env_and_messages(tmp_path: Path) -> None:
 
 
 async def test_ollama_and_compatible_need_no_key(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path)
+    ctx = node_context(tmp_path)
     reply = Reply(200, chat_completion("local", model="llama3.2"))
     with serve(reply) as srv:
         await run(
@@ -142,7 +134,7 @@ async def test_chat_response_without_usage_or_content(tmp_path: Path) -> None:
     with serve(Reply(200, body)) as srv:
         out = await run(
             {"provider": "ollama", "model": "m", "prompt": "x", "base_url": srv.url},
-            make_ctx(tmp_path),
+            node_context(tmp_path),
         )
     assert out == {
         "content": "",
@@ -153,7 +145,7 @@ async def test_chat_response_without_usage_or_content(tmp_path: Path) -> None:
 
 
 async def test_anthropic_messages_exact_request(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path, {"ANTHROPIC_API_KEY": "sk-ant-test"})
+    ctx = node_context(tmp_path, {"ANTHROPIC_API_KEY": "sk-ant-test"})
     with serve(Reply(200, anthropic_message("Bonjour."))) as srv:
         out = await run(
             {
@@ -180,12 +172,7 @@ async def test_anthropic_messages_exact_request(tmp_path: Path) -> None:
         "messages": [{"role": "user", "content": "Hello."}],
         "temperature": 0,
     }
-    assert out == {
-        "content": "Bonjour.",
-        "model": "claude-3-5-haiku-20241022",
-        "usage": {"input_tokens": 12, "output_tokens": 6, "total_tokens": 18},
-        "finish_reason": "stop",
-    }
+    assert out == llm_output("Bonjour.", "claude-3-5-haiku-20241022", (12, 6))
 
 
 async def test_anthropic_base_url_with_v1_and_blocks(tmp_path: Path) -> None:
@@ -206,7 +193,7 @@ async def test_anthropic_base_url_with_v1_and_blocks(tmp_path: Path) -> None:
                 "api_key": "k",
                 "base_url": srv.url + "/v1",
             },
-            make_ctx(tmp_path),
+            node_context(tmp_path),
         )
     assert srv.last.path == "/v1/messages"
     assert srv.last.json()["max_tokens"] == 10
@@ -291,7 +278,7 @@ async def test_provider_errors(
                 "api_key": "k",
                 "base_url": srv.url,
             },
-            make_ctx(tmp_path),
+            node_context(tmp_path),
         )
     assert info.value.type == "ProviderError"
     assert message in info.value.message
@@ -303,7 +290,7 @@ async def test_provider_error_never_echoes_the_key(tmp_path: Path) -> None:
     with serve(Reply(401, body)) as srv, pytest.raises(NodeError) as info:
         await run(
             {"provider": "groq", "model": "m", "prompt": "x", "api_key": KEY, "base_url": srv.url},
-            make_ctx(tmp_path),
+            node_context(tmp_path),
         )
     assert KEY not in info.value.message
     assert "key *** is revoked" in info.value.message
@@ -311,7 +298,7 @@ async def test_provider_error_never_echoes_the_key(tmp_path: Path) -> None:
 
 async def test_missing_key(tmp_path: Path) -> None:
     with pytest.raises(NodeError) as info:
-        await run({"provider": "groq", "model": "m", "prompt": "x"}, make_ctx(tmp_path))
+        await run({"provider": "groq", "model": "m", "prompt": "x"}, node_context(tmp_path))
     assert info.value.type == "ProviderError"
     assert info.value.message == (
         "no API key for groq: set GROQ_API_KEY in the environment or .env, list it under"
@@ -324,7 +311,7 @@ async def test_not_a_chat_completion(tmp_path: Path) -> None:
     with serve(Reply(200, {"hello": "world"})) as srv, pytest.raises(NodeError) as info:
         await run(
             {"provider": "ollama", "model": "m", "prompt": "x", "base_url": srv.url},
-            make_ctx(tmp_path),
+            node_context(tmp_path),
         )
     assert info.value.type == "ProviderError"
     assert "not a chat completion" in info.value.message
@@ -337,7 +324,7 @@ async def test_unreachable_provider(tmp_path: Path) -> None:
         with pytest.raises(NodeError) as info:
             await run(
                 {"provider": provider, "model": "m", "prompt": "x", "base_url": base},
-                make_ctx(tmp_path),
+                node_context(tmp_path),
             )
         assert info.value.type == "ProviderError"
         assert info.value.message.startswith(f"could not reach {provider}: POST {base}/chat")
@@ -358,7 +345,7 @@ async def test_unreachable_provider(tmp_path: Path) -> None:
 )
 async def test_bad_parameters(tmp_path: Path, params: dict[str, Any], message: str) -> None:
     with pytest.raises(NodeError, match=message.replace("`", ".")) as info:
-        await run(params, make_ctx(tmp_path))
+        await run(params, node_context(tmp_path))
     assert info.value.type == "ExecutionError"
 
 
