@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flowrun_engine import containment, proctree
@@ -16,25 +17,17 @@ from flowrun_engine.forkserver import ForkServer
 CHUNK = 64 * 1024
 
 
+@dataclass(frozen=True)
 class Started:
     """A node's running process. `exited`: its exit code once it exits (`-signal` when a
     signal ended it); `close()` lets go of its pipes."""
 
-    def __init__(
-        self,
-        pid: int,
-        exited: asyncio.Future[int],
-        stdout: asyncio.StreamReader,
-        stderr: asyncio.StreamReader,
-        stdin: asyncio.StreamWriter | None,
-        close: Callable[[], None],
-    ) -> None:
-        self.pid = pid
-        self.exited = exited
-        self.stdout = stdout
-        self.stderr = stderr
-        self.stdin = stdin
-        self.close = close
+    pid: int
+    exited: asyncio.Future[int]
+    stdout: asyncio.StreamReader
+    stderr: asyncio.StreamReader
+    stdin: asyncio.StreamWriter | None
+    close: Callable[[], None]
 
 
 async def start_exec(

@@ -587,8 +587,7 @@ async def test_an_interpreter_gone_before_the_spawn_fails_the_run(
     original = service._child
 
     def vanish(spec: Any) -> Any:
-        spec.python = str(tmp_path / "gone" / "python")
-        return original(spec)
+        return original(spec._replace(python=str(tmp_path / "gone" / "python")))
 
     monkeypatch.setattr(service, "_child", vanish)
     execution_id = await service.execute(path)

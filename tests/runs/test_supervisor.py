@@ -291,8 +291,7 @@ async def test_missing_interpreter_raises_oserror(
         return made[-1]
 
     monkeypatch.setattr(spawn, "make_scratch", spy)
-    launch = spec(tmp_path, "ok")
-    launch.python = str(tmp_path / "no-python")
+    launch = spec(tmp_path, "ok")._replace(python=str(tmp_path / "no-python"))
     with pytest.raises(OSError):
         await EngineChild(launch, on_event=Recorder().on_event).run()
     assert len(made) == 1 and not made[0].exists()

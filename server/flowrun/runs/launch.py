@@ -23,7 +23,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 PASSTHROUGH = frozenset(
     [
@@ -103,39 +103,45 @@ def engine_location() -> EngineLocation:
     return EngineLocation(Path(spec.origin).parent, "flowrun_engine")
 
 
-class LaunchSpec:
-    def __init__(
-        self,
-        python: str,
-        payload: dict[str, Any],  # the resolved workflow, written to the child's stdin
-        execution_id: str,
-        workflow_id: str,
-        cwd: str,
-        env: dict[str, str] | None = None,  # workflow env
-        secrets: dict[str, str] | None = None,
-        mode: str = "test",
-        timeout: float | None = None,  # backstop; the engine enforces its own timeout first
-        engine: EngineLocation | None = None,
-    ) -> None:
-        self.python = python
-        self.payload = payload
-        self.execution_id = execution_id
-        self.workflow_id = workflow_id
-        self.cwd = cwd
-        self.env = {} if env is None else env
-        self.secrets = {} if secrets is None else secrets
-        self.mode = mode
-        self.timeout = timeout
-        self.engine = engine
+class LaunchSpec(NamedTuple):
+    """Everything an engine child is started with; two equal specs start the same child (an
+    early child is used only for the run whose spec equals its own)."""
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, LaunchSpec) and vars(self) == vars(other)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable
+    python: str
+    payload: dict[str, Any]  # the resolved workflow, written to the child's stdin
+    execution_id: str
+    workflow_id: str
+    cwd: str
+    env: Mapping[str, str] = {}  # workflow env
+    secrets: Mapping[str, str] = {}
+    mode: str = "test"
+    timeout: float | None = None  # backstop; the engine enforces its own timeout first
+    engine: EngineLocation | None = None  # None: the installed flowrun_engine
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "secrets")
+        fields = ", ".join(f"{k}={v!r}" for k, v in self._asdict().items() if k != "secrets")
         return f"LaunchSpec({fields})"
+
+
+class RunOptions(TypedDict, total=False):
+    """What a run of a workflow file is asked with besides the file (`RunService.execute`'s
+    keywords, and `prespawn.early_child`'s, which must start the very same child)."""
+
+    inputs: dict[str, Any] | None
+    trigger: dict[str, Any] | None
+    python: str | None  # the interpreter; None: the service's, else python3 on PATH
+    timeout: float | None  # seconds; None: the workflow's own
+    max_parallel: int | None  # nodes at once; None: the workflow's own
+
+
+def with_limits(resolved: dict[str, Any], options: RunOptions) -> dict[str, Any]:
+    """`resolved`, its `options` overridden by the run's timeout and max_parallel."""
+    limits = resolved.setdefault("options", {})
+    if (timeout := options.get("timeout")) is not None:
+        limits["timeout"] = float(timeout)
+    if (max_parallel := options.get("max_parallel")) is not None:
+        limits["max_parallel"] = int(max_parallel)
+    return resolved
 
 
 def spec_for_run(
@@ -143,8 +149,9 @@ def spec_for_run(
     path: Path,
     python: str,
     execution_id: str,
-    secrets: dict[str, str],
+    secrets: Mapping[str, str],
     mode: str,
+    engine: EngineLocation | None = None,
 ) -> LaunchSpec:
     """The spec of a run of the resolved workflow from `path`."""
     options = resolved.get("options") or {}
@@ -158,6 +165,7 @@ def spec_for_run(
         secrets=secrets,
         mode=mode,
         timeout=float(options.get("timeout") or 600.0),
+        engine=engine,
     )
 
 

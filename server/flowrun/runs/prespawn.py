@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
 from flowrun.runs import resolved_cache
-from flowrun.runs.launch import LaunchSpec, new_execution_id, spec_for_run
+from flowrun.runs.launch import LaunchSpec, RunOptions, new_execution_id, spec_for_run, with_limits
 from flowrun.runs.spawn import SpawnedEngine, spawn_engine
 from flowrun.runs.workflow_secrets import gather_secrets
 
@@ -43,14 +43,7 @@ def prespawn(spec: LaunchSpec) -> Prespawned:
 
 
 def early_child(
-    path: Path,
-    *,
-    inputs: dict[str, Any] | None = None,
-    trigger: dict[str, Any] | None = None,
-    python: str | None = None,
-    timeout: float | None = None,
-    max_parallel: int | None = None,
-    mode: str = "test",
+    path: Path, *, mode: str = "test", **options: Unpack[RunOptions]
 ) -> Prespawned | None:
     """Spawn the child of a run of `path` now, before asyncio and the history load, when
     the file is known valid (cached) and the interpreter is a plain executable; the engine
@@ -60,19 +53,15 @@ def early_child(
     try:
         path = Path(path).resolve()
         source = resolved_cache.read_text(path)
+        inputs, trigger = options.get("inputs"), options.get("trigger")
         key = (
             resolved_cache.cache_key(path, source, inputs, trigger) if source is not None else None
         )
         entry = resolved_cache.load_entry(key)
-        executable = plain_executable(python)
+        executable = plain_executable(options.get("python"))
         if entry is None or entry.get("requires") or executable is None:
             return None
-        resolved = entry["resolved"]
-        options = resolved.setdefault("options", {})
-        if timeout is not None:
-            options["timeout"] = float(timeout)
-        if max_parallel is not None:
-            options["max_parallel"] = int(max_parallel)
+        resolved = with_limits(entry["resolved"], options)
         found = gather_secrets(resolved["workflow"], path)
         if found.missing:
             return None

@@ -11,12 +11,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
 from flowrun.runs.announcer import Announcer
-from flowrun.runs.launch import EngineLocation, LaunchSpec, new_execution_id, spec_for_run
+from flowrun.runs.launch import (
+    EngineLocation,
+    LaunchSpec,
+    RunOptions,
+    new_execution_id,
+    spec_for_run,
+    with_limits,
+)
 from flowrun.runs.outcome import RunResult, stopped_result
-from flowrun.runs.prepare import PYTHON_SUGGESTION, prepare
+from flowrun.runs.prepare import PYTHON_SUGGESTION, Prepared, prepare
 from flowrun.runs.rerun import given_outputs
 from flowrun.runs.supervisor import EngineChild
 from flowrun.runs.workflow_secrets import required_secrets
@@ -98,80 +105,53 @@ class RunService:
         self,
         path: Path,
         *,
-        inputs: dict[str, Any] | None = None,
-        trigger: dict[str, Any] | None = None,
-        python: str | None = None,
-        timeout: float | None = None,
         from_execution: str | None = None,
         from_node: str | None = None,
         install_missing: bool = False,
         text: str | None = None,
-        max_parallel: int | None = None,
         prespawned: Prespawned | None = None,
         test: TestRun | None = None,
+        **options: Unpack[RunOptions],
     ) -> str:
         """`prespawned`: a child spawned from `early_child(...)`; used when it matches the
         run exactly, else killed. `test`: a workflow test's run (refused in production)."""
         try:
-            return await self._execute(
-                Path(path).resolve(),
-                inputs=inputs,
-                trigger=trigger,
-                python=python,
-                timeout=timeout,
-                from_execution=from_execution,
-                from_node=from_node,
-                install_missing=install_missing,
-                text=text,
-                max_parallel=max_parallel,
-                prespawned=prespawned,
-                test=test,
+            if test is not None and self.mode == "production":
+                raise ValueError(
+                    "workflow tests and their mocks never run in production (design §9)"
+                )
+            path = Path(path).resolve()
+            python = options.get("python") or self.python
+            inputs, trigger = options.get("inputs"), options.get("trigger")
+            prepared = await prepare(
+                path, text, python, install_missing, inputs, trigger, self.on_install
             )
+            resolved = with_limits(prepared.resolved, options)
+            if test is not None:
+                resolved["options"]["mocks"] = test.mocks
+            if from_node is not None or from_execution is not None:
+                resolved["options"]["given_outputs"] = await given_outputs(
+                    self.store, resolved, from_execution, from_node
+                )
+            return await self._start(path, prepared, prespawned, test)
         finally:
             if prespawned is not None and not prespawned.adopted:
                 prespawned.discard()
 
-    async def _execute(
-        self,
-        path: Path,
-        *,
-        inputs: dict[str, Any] | None,
-        trigger: dict[str, Any] | None,
-        python: str | None,
-        timeout: float | None,
-        from_execution: str | None,
-        from_node: str | None,
-        install_missing: bool,
-        text: str | None,
-        max_parallel: int | None,
-        prespawned: Prespawned | None,
-        test: TestRun | None,
+    async def _start(
+        self, path: Path, prepared: Prepared, prespawned: Prespawned | None, test: TestRun | None
     ) -> str:
+        """Record the execution, its child started meanwhile when a slot is free."""
         import asyncio
 
-        if test is not None and self.mode == "production":
-            raise ValueError("workflow tests and their mocks never run in production (design §9)")
-        prepared = await prepare(
-            path, text, python or self.python, install_missing, inputs, trigger, self.on_install
-        )
         resolved = prepared.resolved
-        options = resolved.setdefault("options", {})
-        if timeout is not None:
-            options["timeout"] = float(timeout)
-        if max_parallel is not None:
-            options["max_parallel"] = int(max_parallel)
-        if test is not None:
-            options["mocks"] = test.mocks
-        if from_node is not None or from_execution is not None:
-            options["given_outputs"] = await given_outputs(
-                self.store, resolved, from_execution, from_node
-            )
         secrets = required_secrets(resolved, path)
         execution_id = prespawned.spec.execution_id if prespawned else new_execution_id()
         workflow_id = str(resolved["workflow"]["id"])
         python_path = prepared.info.executable or prepared.info.path
-        spec = spec_for_run(resolved, path, python_path, execution_id, secrets, self.mode)
-        spec.engine = self.engine
+        spec = spec_for_run(
+            resolved, path, python_path, execution_id, secrets, self.mode, self.engine
+        )
         if prespawned is not None and prespawned.spec != spec:
             prespawned.discard()  # now: its processes carry this execution's id too
         run = _Run(execution_id, *self._child(spec))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowrun.history.store import HistoryStore
-from flowrun.runs.launch import LaunchSpec, new_execution_id
+from flowrun.runs.launch import new_execution_id, spec_for_run
 from flowrun.runs.outcome import RunResult
 from flowrun.runs.supervisor import EngineChild
 from flowrun.serve.pool import WarmPool
@@ -168,17 +168,8 @@ class Dispatcher:
         payload = dict(route.resolved)
         payload["inputs"] = execution.inputs
         payload["trigger"] = execution.trigger
-        options = dict(payload.get("options") or {})
-        spec = LaunchSpec(
-            python=self.pool.python,
-            payload=payload,
-            execution_id=execution.id,
-            workflow_id=route.workflow_id,
-            cwd=str(options.get("cwd") or route.file.parent),
-            env={k: str(v) for k, v in (payload["workflow"].get("env") or {}).items()},
-            secrets=route.secrets,
-            mode=MODE,
-            timeout=float(options.get("timeout") or 600.0),
+        spec = spec_for_run(
+            payload, route.file, self.pool.python, execution.id, route.secrets, MODE
         )
         execution_id = execution.id
 
