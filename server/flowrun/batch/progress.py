@@ -4,7 +4,6 @@ running, rate, ETA), and one summary line at the end everywhere."""
 from __future__ import annotations
 
 import time
-from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -18,7 +17,7 @@ class BatchProgress:
         self.succeeded = self.failed = self.running = 0
         self._console = console
         self._started = time.monotonic()
-        self._bar = Progress(
+        self.bar = Progress(  # `with progress.bar:` shows it while the rows run
             TextColumn("batch"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -28,16 +27,7 @@ class BatchProgress:
             disable=not console.is_terminal,
             transient=True,
         )
-        self._task = self._bar.add_task("batch", total=total, counts=self._counts())
-
-    def __enter__(self) -> BatchProgress:
-        self._bar.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._bar.stop()
+        self._task = self.bar.add_task("batch", total=total, counts=self._counts())
 
     def update(self, _index: int, result: RowResult | None) -> None:
         """A row started (`result` None) or ended."""
@@ -50,7 +40,7 @@ class BatchProgress:
             else:
                 self.failed += 1
         done = self.succeeded + self.failed
-        self._bar.update(self._task, completed=done, counts=self._counts())
+        self.bar.update(self._task, completed=done, counts=self._counts())
 
     def summary(self) -> str:
         elapsed = max(time.monotonic() - self._started, 1e-9)

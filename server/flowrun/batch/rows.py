@@ -10,6 +10,8 @@ from typing import Any
 
 from flowrun.runs.errors import FlowrunError
 
+FORMATS = "One JSON object per line (JSON Lines), or a .csv file with a header."
+
 
 class RowsError(FlowrunError):
     type_name = "InputError"
@@ -34,12 +36,11 @@ def _jsonl_rows(path: Path, text: str) -> list[dict[str, Any]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise RowsError(
-                f"{path}:{number}: not JSON ({exc.msg}).",
-                suggestion="One JSON object per line (JSON Lines), or a .csv file with a header.",
-            ) from None
+            raise RowsError(f"{path}:{number}: not JSON ({exc.msg}).", suggestion=FORMATS) from None
         if not isinstance(row, dict):
-            raise RowsError(f"{path}:{number}: a row must be a JSON object of input values.")
+            raise RowsError(
+                f"{path}:{number}: a row must be a JSON object of input values.", suggestion=FORMATS
+            )
         rows.append(row)
     return rows
 

@@ -89,7 +89,7 @@ async def _main(
     assert main is not None
     _cancel_on_signals(main)
     try:
-        with progress:
+        with progress.bar:
             if args.queue:
                 results = await _queued(args, store, rows, timeout, progress)
             else:
