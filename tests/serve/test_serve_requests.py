@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -287,3 +288,21 @@ def test_a_production_execution_re_runs_in_test_mode_with_its_request(served: Se
     assert tree["mode"] == "test" and tree["id"] != execution_id
     assert tree["outputs"]["echo"] == answer.json()["echo"]
     assert tree["outputs"]["mode"] == "test"
+
+
+def test_a_burst_of_concurrent_requests_all_succeed(served: Served) -> None:
+    """Under uvloop, the pipe of an ended engine was closed twice while the pool forked the
+    next child in another thread: a child lost its stdin, or the fork server was replaced
+    and its running children with it (a few 500s in every few hundred requests)."""
+
+    async def burst() -> list[tuple[int, Any]]:
+        limits = httpx.Limits(max_connections=40)
+        async with httpx.AsyncClient(base_url=served.url, timeout=120, limits=limits) as client:
+            answers = await asyncio.gather(
+                *(client.put(f"/orders?who=n{n}", json={"qty": n}) for n in range(200))
+            )
+        return [(answer.status_code, answer.json()) for answer in answers]
+
+    answers = asyncio.run(burst())
+    assert answers == [(201, {"total": 2 * n, "who": f"n{n}"}) for n in range(200)]
+    assert "fork server failed" not in served.output()

@@ -111,6 +111,11 @@ def run(options: ServeOptions, table: RouteTable, python: str) -> int:
         lifespan="on",
         timeout_graceful_shutdown=5,
         timeout_keep_alive=30,
+        # not uvloop: its pipe transports close an engine's pipe fd twice (libuv, then the
+        # file object), and a fork of the warm pool in another thread can get that fd
+        # number in between: a child lost its stdin, or a failed fork ended the children
+        # of the fork server (500s under load)
+        loop="asyncio",
     )
     server = _Server(config, state)
     server.run()
