@@ -128,7 +128,10 @@ class SqliteDatabase(Database):
         async with self.lock:
             # Each step of this pragma frees one page; executescript steps it to the end.
             await self._conn.executescript("PRAGMA incremental_vacuum;")
-            await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            # "table is locked" while a reader of this connection holds the WAL: the
+            # next shrink (or SQLite's own auto-checkpoint) truncates it instead
+            with contextlib.suppress(sqlite3.OperationalError):
+                await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 async def _connect(target: str, *, uri: bool) -> aiosqlite.Connection:

@@ -6,6 +6,9 @@ from flowrun.history.sql import Connection, Database
 from flowrun.status import ACTIVE_VALUES
 
 CHUNK = 200
+# Shrinking (vacuum, WAL truncation) after a few deleted rows costs more than it gives back:
+# SQLite reuses freed pages for the next executions anyway. A whole-history prune always does.
+SHRINK_AT = 100
 
 
 async def prune(
@@ -24,7 +27,7 @@ async def prune(
     deleted = 0
     for wid, wfile in keys:
         deleted += await _prune_one(db, retention, wid, wfile)
-    if deleted:
+    if deleted >= SHRINK_AT or (deleted and workflow_id is None):
         await db.shrink()
     return deleted
 
