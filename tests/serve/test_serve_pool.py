@@ -13,6 +13,7 @@ import pytest
 
 from flowrun.runs.launch import LaunchSpec
 from flowrun.serve.pool import WarmPool
+from flowrun.serve.zygote import Zygote
 
 RESOLVED = {
     "workflow": {
@@ -117,3 +118,22 @@ def test_a_dead_zygote_is_replaced(tmp_path: Path) -> None:
         assert pool._zygote is not None and pool._zygote is not zygote
     finally:
         pool.close()
+
+
+def test_a_retired_zygote_lets_its_running_child_finish_then_exits() -> None:
+    """A failed fork retires the fork server: closing it at once would end the executions
+    of its children with it (parent-death signal)."""
+    zygote = Zygote(sys.executable)
+    child, events = zygote.fork(timeout=60)
+    try:
+        zygote.retire()
+        time.sleep(0.2)
+        assert zygote.alive() and child.poll() is None  # the child still waits for its header
+        assert child.stdin is not None
+        child.stdin.write(b"null\n")  # no execution: it exits 0
+        child.stdin.flush()
+        assert child.wait(30) == 0
+        assert zygote.process.wait(30) is not None  # its last child ended: it closed
+    finally:
+        os.close(events)
+        zygote.close()

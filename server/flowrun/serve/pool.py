@@ -162,7 +162,7 @@ class WarmPool:
                 self._fork_failures += 1
                 self._fork = self._fork_failures < FORK_ATTEMPTS
                 log.warning("the engine fork server failed (%s); a new one starts", exc)
-                zygote.close()
+                zygote.retire()
                 self._zygote = None
         return spawn_warm(self.python)
 

@@ -149,6 +149,7 @@ class Zygote:
         self._children: dict[int, ForkedChild] = {}
         self._early_exits: dict[int, int] = {}
         self._started = threading.Event()  # its imports are done: it forks at once now
+        self._retired = False  # forks no more; closes once its last child has ended
         self._reader = threading.Thread(target=self._read, name="flowrun-zygote", daemon=True)
         self._reader.start()
 
@@ -221,6 +222,10 @@ class Zygote:
                     self._early_exits[int(message["exit"])] = int(message["code"])
                 else:
                     self._ended(child, int(message["code"]))
+                last = self._retired and not self._children
+            if last:
+                self.close()
+                return
 
     def _ended(self, child: ForkedChild, code: int) -> None:
         child.returncode = code
@@ -235,6 +240,15 @@ class Zygote:
         for child in children.values():
             process_groups.signal_group(child.pid, 9)
             self._ended(child, -9)
+
+    def retire(self) -> None:
+        """Fork no more (a fork failed): its running children finish their executions, then
+        it closes. Closing it now would end them with it (parent-death signal)."""
+        with self._reply:
+            self._retired = True
+            idle = not self._children
+        if idle:
+            self.close()
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
