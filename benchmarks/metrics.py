@@ -1,14 +1,14 @@
 """Overhead of what a run cost (issue 18) on W2, with ratios against floors of the same run.
 
-    .venv/bin/python benchmarks/metrics.py [--repeat 15]
+    .venv/bin/python benchmarks/metrics.py [--repeat 21]
 
 W2 is benchmarks/run.py's: 100 independent transform nodes plus a join.
 
 1. Metrics, in the engine: W2 run in process (`run_workflow`, events to a list), alternating
    with per-node metrics on (as shipped) and off (`NodeMetrics` replaced by a class that
    reports nothing: no `metrics` in the events, nothing to total or record), `--repeat`
-   pairs; CPU time (the machine is shared: wall time is noise at this size); overhead =
-   median over pairs of on / off - 1. Budget: < 5 %.
+   pairs, each sample the mean of 10 runs; CPU time (the machine is shared: wall time is
+   noise at this size); overhead = median over pairs of on / off - 1. Budget: < 5 %.
 2. Tracing, end to end: cold `flowrun run W2 --json` with tracing off (the floor: the shipped
    default) and with `--otel` exporting to an OTLP/HTTP receiver this script runs on
    127.0.0.1, alternating, `--repeat` pairs; overhead = median of on / off - 1. Reported,
@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from run import FLOWRUN, workloads
 
 BUDGET = 0.05
+RUNS_PER_SAMPLE = 10
 
 
 class NoMetrics(NodeMetrics):
@@ -66,11 +67,13 @@ def w2_resolved(folder: Path) -> dict[str, Any]:
 
 
 def engine_seconds(resolved: dict[str, Any], metrics: type[NodeMetrics]) -> float:
-    """CPU seconds of one in-process run (all of it is this process's: transform nodes)."""
+    """CPU seconds of one in-process run (all of it is this process's: transform nodes), the
+    mean of `RUNS_PER_SAMPLE` back to back: one run is ~10 ms, too short to time alone."""
     attempts.NodeMetrics = metrics  # type: ignore[attr-defined]
     started = time.process_time()
-    asyncio.run(run_workflow(resolved, ListSink(), environ=dict(os.environ)))
-    return time.process_time() - started
+    for _ in range(RUNS_PER_SAMPLE):
+        asyncio.run(run_workflow(resolved, ListSink(), environ=dict(os.environ)))
+    return (time.process_time() - started) / RUNS_PER_SAMPLE
 
 
 class Receiver:
@@ -113,57 +116,39 @@ def pairs(repeat: int, on: Any, off: Any) -> tuple[list[float], list[float], lis
     return ons, offs, ratios
 
 
-async def ending_ms(folder: Path, repeat: int) -> tuple[float, float]:
-    """Median ms of ending a 101-node execution, with the totals and daily aggregates and
-    without them."""
+def ending_ms(folder: Path, index: int, add_totals: Any) -> float:
+    """Ms of ending a W2-sized execution (101 node rows) in the history at `folder`, with
+    `add_totals` as the store's (the shipped one: its totals and the daily aggregates)."""
     from flowrun.history import rows
     from flowrun.history.store import HistoryStore
 
-    store = await HistoryStore.open(folder / "history.sqlite3")
-    shipped = rows.add_totals
+    async def one() -> float:
+        store = await HistoryStore.open(folder / "history.sqlite3")
+        try:
+            execution_id = f"e{index}"
+            await store.create_execution(
+                execution_id=execution_id, workflow_id="w2", file="w2", trigger=None, inputs=None
+            )
+            for k in range(101):
+                for name in ("node_started", "node_finished"):
+                    event = {"event": name, "node": f"n{k:03d}", "attempt": 1, "duration_ms": 1}
+                    await store.record_event(execution_id, {**event, "status": "succeeded"})
+            await store.flush()
+            started = time.perf_counter()
+            await store.finish(execution_id, status="succeeded", outputs=None, error=None)
+            return (time.perf_counter() - started) * 1000
+        finally:
+            await store.close()
 
-    async def nothing(conn: Any, execution_id: str) -> None:
-        return None
-
-    async def one(index: int, totals: Any) -> float:
-        execution_id = f"e{index}"
-        await store.create_execution(execution_id=execution_id, workflow_id="w2",
-                                     file="w2.workflow.yml", trigger=None, inputs=None)  # fmt: skip
-        for k in range(101):
-            for name in ("node_started", "node_finished"):
-                event = {"event": name, "node": f"n{k:03d}", "attempt": 1, "status": "succeeded"}
-                await store.record_event(execution_id, {**event, "duration_ms": 1})
-        await store.flush()
-        rows.add_totals = totals
-        started = time.perf_counter()
-        await store.finish(execution_id, status="succeeded", outputs=None, error=None)
-        took = (time.perf_counter() - started) * 1000
-        rows.add_totals = shipped
-        return took
-
+    shipped, rows.add_totals = rows.add_totals, add_totals
     try:
-        counter = iter(range(10**6))
-        ons, offs, _ = await apairs(
-            repeat,
-            lambda: one(next(counter), shipped),
-            lambda: one(next(counter), nothing),
-        )
-        return statistics.median(ons), statistics.median(offs)
+        return asyncio.run(one())
     finally:
-        await store.close()
+        rows.add_totals = shipped
 
 
-async def apairs(repeat: int, on: Any, off: Any) -> tuple[list[float], list[float], list[float]]:
-    """`pairs` for coroutines."""
-    ons, offs = [], []
-    for index in range(repeat):
-        if index % 2:
-            ons.append(await on())
-            offs.append(await off())
-        else:
-            offs.append(await off())
-            ons.append(await on())
-    return ons, offs, [a / b for a, b in zip(ons, offs, strict=True)]
+async def _no_totals(conn: Any, execution_id: str) -> None:
+    """The floor of section 3: an execution ends without totals or daily aggregates."""
 
 
 def main() -> int:
@@ -201,7 +186,15 @@ def main() -> int:
         print(f"flowrun run W2, tracing on (--otel):   {statistics.median(ons) * 1000:7.1f} ms"
               f"  overhead {statistics.median(ratios) - 1:+.1%}")  # fmt: skip
         receiver.httpd.shutdown()
-        with_totals, without = asyncio.run(ending_ms(folder, args.repeat))
+        from flowrun.history.rows import add_totals
+
+        samples = iter(range(10**6))
+        ons, offs, _ = pairs(
+            args.repeat,
+            lambda: ending_ms(folder, next(samples), add_totals),
+            lambda: ending_ms(folder, next(samples), _no_totals),
+        )
+        with_totals, without = statistics.median(ons), statistics.median(offs)
         history_share = (with_totals - without) / run_ms
         print(f"ending W2 in the history, no totals (floor): {without:6.2f} ms")
         print(f"ending W2 in the history, totals + daily:    {with_totals:6.2f} ms"
