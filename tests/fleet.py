@@ -105,3 +105,30 @@ def sleepers(seconds: float = LONG_NAP) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started by `pid`, at any depth (by parent pid in /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    found: list[int] = []
+    wanted = [pid]
+    while wanted:
+        parent = wanted.pop()
+        children = [child for child, of in parents.items() if of == parent]
+        found.extend(children)
+        wanted.extend(children)
+    return found
+
+
+def machine_down(pid: int) -> None:
+    """SIGKILL to a worker and everything it started, as when its machine goes down."""
+    for victim in [pid, *descendants(pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)

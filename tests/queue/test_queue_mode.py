@@ -4,10 +4,8 @@ worker`s as separate processes with their own scratch folders (standing in for m
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -59,30 +57,6 @@ def test_a_batch_through_two_workers_runs_each_row_once(
     assert {row[2] for row in rows} <= {"w1@test", "w2@test"}
     assert {row[3] for row in rows} == {1}
     assert query(pg_url, "SELECT count(*) FROM execution_attempts") == [(0,)]
-
-
-def test_a_sigkilled_worker_leaves_an_interrupted_attempt_and_the_batch_completes(
-    tmp_path: Path, redis: Redis, db: str
-) -> None:
-    pg_url = db
-    (tmp_path / "nap.workflow.yml").write_text(NAP)
-    (tmp_path / "rows.jsonl").write_text('{"n": 4}\n{"n": 4.2}\n')
-    on_w1 = "FROM executions WHERE worker = 'w1@test' AND status = 'running' AND pgid > 0"
-    with workers(tmp_path / "machines", redis.url, pg_url, ["w1", "w2"]) as pids:
-        proc = batch(tmp_path, "nap.workflow.yml", "--inputs", "rows.jsonl", "--queue",
-                     redis.url, "--db", pg_url)  # fmt: skip
-        wait_for(lambda: query(pg_url, f"SELECT count(*) {on_w1}") == [(1,)])
-        ((victim, pgid),) = query(pg_url, f"SELECT id, pgid {on_w1}")
-        os.killpg(pids["w1"], signal.SIGKILL)  # the worker and its pool process
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(int(pgid), signal.SIGKILL)  # its engine (the machine went down)
-        out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
-    assert [json.loads(line)["status"] for line in out.splitlines()] == ["succeeded"] * 2
-    final = query(pg_url, f"SELECT status, worker, attempt FROM executions WHERE id = '{victim}'")
-    assert final == [("succeeded", "w2@test", 2)]
-    earlier = query(pg_url, "SELECT execution_id, attempt, worker, status FROM execution_attempts")
-    assert earlier == [(victim, 1, "w1@test", "interrupted")]
 
 
 def test_stop_an_execution_running_on_another_worker(tmp_path: Path, redis: Redis, db: str) -> None:

@@ -42,14 +42,9 @@ def register_stop_command() -> None:
 
 def signal_holder(execution_id: str, pid: int, pgid: int, reason: str) -> bool:
     """Ask pool process `pid` (a child of this worker) to stop its execution; refused when
-    `pgid` is not the engine of `execution_id` started by that process."""
-    if _parent_of(pid) != os.getpid() or _parent_of(pgid) != pid:
-        return False
-    try:
-        environ = Path(f"/proc/{pgid}/environ").read_bytes()
-    except OSError:
-        return False
-    if f"FLOWRUN_EXECUTION_ID={execution_id}".encode() not in environ.split(b"\0"):
+    `pgid`, the engine the history names for `execution_id`, is no longer that process's
+    (the execution ended: a pool process runs one at a time, each in a new engine)."""
+    if _parent_of(pid) != os.getpid() or not _descends_from(pgid, pid):
         return False
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, STOP_SIGNALS.get(reason, STOP_SIGNALS["stopped"]))
@@ -83,6 +78,18 @@ def stoppable(on_stop: Callable[[str], None]) -> Iterator[None]:
 def _on_signal(number: int, _frame: Any) -> None:
     if _on_stop is not None:
         _on_stop(_REASONS.get(number, "stopped"))
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    """Whether `ancestor` started `pid`, directly or through a fork server (`warm`)."""
+    for _generation in range(3):
+        parent = _parent_of(pid)
+        if parent is None or parent <= 1:
+            return False
+        if parent == ancestor:
+            return True
+        pid = parent
+    return False
 
 
 def _parent_of(pid: int) -> int | None:

@@ -1,7 +1,7 @@
 """One delivered execution on a worker, exactly as the local supervisor runs it: claimed in the
 history, prepared here (validation, the worker's interpreter and its `requires`, secrets from
 the worker's environment), one engine child in its own process group, events into the shared
-history, its end recorded.
+history, its end recorded. The engine child is a warm one (`warm`) when it can be.
 
 The history may be away (PostgreSQL restarting): opening it, claiming the delivery and
 recording the end are tried again with backoff (`patiently`) for as long as the worker runs;
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from flowrun.history.location import HistoryUnreachable
 from flowrun.history.store import HistoryStore
+from flowrun.queue import warm
 from flowrun.queue.control import stoppable
 from flowrun.queue.message import Delivery
 from flowrun.runs.errors import FlowrunError
@@ -33,28 +34,48 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+class Deliveries:
+    """What a worker's pool process keeps from one delivery to the next: its event loop and
+    its open history (a connection pool), so a delivery does not pay for opening them."""
+
+    def __init__(self, db: str | Path, worker: str, python: str | None) -> None:
+        self.db, self.worker, self.python = db, worker, python
+        self.loop = asyncio.new_event_loop()
+        self.store: HistoryStore | None = None
+
+    def run(self, delivery: Delivery) -> str:
+        return self.loop.run_until_complete(self._run(delivery))
+
+    async def _run(self, delivery: Delivery) -> str:
+        if self.store is None:
+            self.store = await patiently(lambda: HistoryStore.open(self.db))
+        return await run_delivery(delivery, self.store, worker=self.worker, python=self.python)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.loop.run_until_complete(self.store.close())
+            self.store = None
+        self.loop.close()
+
+
 async def run_delivery(
-    delivery: Delivery, *, db: str | Path, worker: str, python: str | None
+    delivery: Delivery, store: HistoryStore, *, worker: str, python: str | None
 ) -> str:
     """Run it (or not: already ended, or it opted out of redelivery); its final status."""
-    store = await patiently(lambda: HistoryStore.open(db))
-    try:
-        execution_id = delivery["execution_id"]
-        redeliver = _redeliver(delivery)
-        claimed = await patiently(
-            lambda: store.claim_delivery(execution_id, worker=worker, redeliver=redeliver)
+    execution_id = delivery["execution_id"]
+    redeliver = _redeliver(delivery)
+    claimed = await patiently(
+        lambda: store.claim_delivery(execution_id, worker=worker, redeliver=redeliver)
+    )
+    if claimed != "run":
+        return str(await patiently(lambda: store.status_of(execution_id)) or claimed)
+    result = await _run(store, delivery, python)
+    await patiently(
+        lambda: store.finish(
+            execution_id, status=result.status, outputs=result.outputs, error=result.error
         )
-        if claimed != "run":
-            return str(await patiently(lambda: store.status_of(execution_id)) or claimed)
-        result = await _run(store, delivery, python)
-        await patiently(
-            lambda: store.finish(
-                execution_id, status=result.status, outputs=result.outputs, error=result.error
-            )
-        )
-        return result.status
-    finally:
-        await store.close()
+    )
+    return result.status
 
 
 async def patiently(work: Callable[[], Awaitable[T]]) -> T:
@@ -94,6 +115,9 @@ async def _run(store: HistoryStore, delivery: Delivery, python: str | None) -> R
         await store.set_process(execution_id, pgid=pid)
 
     child = EngineChild(spec, on_event=on_event, on_started=on_started, grace=GRACE)
+    early = warm.take(spec)
+    if early is not None:
+        child.adopt(early)
     loop = asyncio.get_running_loop()
 
     def on_stop(reason: str) -> None:  # a signal handler: hand it to the loop

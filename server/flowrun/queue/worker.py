@@ -9,7 +9,6 @@ go back to the queue."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import threading
@@ -37,6 +36,7 @@ class WorkerOptions:
 
 
 _options: WorkerOptions | None = None  # set in the main process; pool processes inherit it
+_deliveries: Any = None  # in a pool process: its `runner.Deliveries`
 
 
 def default_name() -> str:
@@ -46,15 +46,17 @@ def default_name() -> str:
 def execute(task: Any, delivery: Delivery) -> str:
     """The task, in a pool process: the worker's broker, history, name and interpreter are
     the worker's own (never the message's)."""
-    from flowrun.queue.runner import run_delivery
+    global _deliveries
+    from flowrun.queue.runner import Deliveries
 
     options = _options
     assert options is not None, "the task runs in a flowrun worker"
+    if _deliveries is None:
+        _deliveries = Deliveries(options.db, options.name, options.python)
     tag = (task.request.properties or {}).get("delivery_tag")
     with Lease(options.queue, tag, every=visibility_timeout() / 4):
-        return asyncio.run(
-            run_delivery(delivery, db=options.db, worker=options.name, python=options.python)
-        )
+        status: str = _deliveries.run(delivery)
+    return status
 
 
 def build(options: WorkerOptions) -> Any:
@@ -64,6 +66,7 @@ def build(options: WorkerOptions) -> Any:
     app.task(name=TASK, bind=True, acks_late=True)(execute)
     register_stop_command()
     signals.worker_process_init.connect(_pool_process_started, weak=False)
+    signals.worker_process_shutdown.connect(_pool_process_ending, weak=False)
     signals.worker_shutting_down.connect(_shutting_down, weak=False)
     return app
 
@@ -91,6 +94,14 @@ def serve_forever(options: WorkerOptions) -> None:
 
 def _pool_process_started(**_kwargs: Any) -> None:
     install_stop_handler()
+
+
+def _pool_process_ending(**_kwargs: Any) -> None:
+    from flowrun.queue import warm
+
+    warm.close_all()
+    if _deliveries is not None:
+        _deliveries.close()
 
 
 def _shutting_down(**_kwargs: Any) -> None:
