@@ -5,6 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import * as vscode from 'vscode';
+import { Action, SELECT_INTERPRETER, SHOW_OUTPUT } from './actions';
 import { Coalescer } from './coalesce';
 import { Logger } from './logger';
 import { Notifications } from './protocol';
@@ -20,22 +21,21 @@ const START_WAIT_MS = 30_000;
 export class ServerNotReady extends Error {
   constructor(
     message: string,
-    readonly actions: Array<{ title: string; command: string }>,
+    readonly actions: Action[],
   ) {
     super(message);
   }
 }
 
-const OUTPUT = { title: 'Show Output', command: 'flowrun.showOutput' };
-const STOPPED: [string, ServerNotReady['actions']] = [
+const STOPPED: [string, Action[]] = [
   'The Flowrun server is not running (it starts when a *.workflow.yml file is open).',
-  [{ title: 'Start Server', command: 'flowrun.restartServer' }, OUTPUT],
+  [{ title: 'Start Server', command: 'flowrun.restartServer' }, SHOW_OUTPUT],
 ];
-const NOT_READY: Record<ServerState, [string, ServerNotReady['actions']]> = {
-  starting: ['The Flowrun server is still starting.', [OUTPUT]],
+const NOT_READY: Record<ServerState, [string, Action[]]> = {
+  starting: ['The Flowrun server is still starting.', [SHOW_OUTPUT]],
   needsSetup: [
     'The Flowrun server needs a Python interpreter with flowrun installed.',
-    [{ title: 'Select Python Interpreter', command: 'flowrun.selectInterpreter' }],
+    [SELECT_INTERPRETER],
   ],
   stopped: STOPPED,
   running: STOPPED, // the state says running but the client just went away

@@ -4,6 +4,7 @@
  * running says why, with the action that helps (client.ts `ServerNotReady`).
  */
 import * as vscode from 'vscode';
+import { offer } from './actions';
 import { ServerNotReady } from './client';
 import { ExecutionModel } from './executionModel';
 import { history, pickExecution, pickFrom, pickMode, showHistory } from './executionPicks';
@@ -104,14 +105,9 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
   return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guard(fn)));
 }
 
-async function showError(error: unknown): Promise<void> {
+function showError(error: unknown): Promise<void> {
   const message = `Flowrun: ${(error as Error).message ?? String(error)}`;
-  const actions = error instanceof ServerNotReady ? error.actions : [];
-  const choice = await vscode.window.showErrorMessage(message, ...actions.map((a) => a.title));
-  const action = actions.find((a) => a.title === choice);
-  if (action !== undefined) {
-    await vscode.commands.executeCommand(action.command);
-  }
+  return offer(message, error instanceof ServerNotReady ? error.actions : []);
 }
 
 async function stopExecution(host: CommandHost, executionId: string | undefined): Promise<void> {

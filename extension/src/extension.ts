@@ -19,6 +19,8 @@ import {
   Notifications,
   Requests,
   TestEventParams,
+  WORKFLOW_FILE,
+  WORKFLOW_GLOB,
 } from './protocol';
 import { PythonExtensionProvider, pythonExtensionProvider } from './pythonProvider';
 import { needsRestart } from './settings';
@@ -61,7 +63,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     sendRequest: send,
     started(executionId, uri) {
       const file = vscode.Uri.parse(uri).fsPath;
-      model.noteStarted(executionId, path.basename(file).replace(/\.workflow\.ya?ml$/, ''), file);
+      model.noteStarted(executionId, path.basename(file).replace(WORKFLOW_FILE, ''), file);
       void view.showRun(executionId);
     },
     loadTree,
@@ -101,7 +103,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     resolveLaunch: () => setup.resolveLaunch(),
     createClient: languageClientFactory(outputChannel),
     onNotification: (method, params) => notifications[method]?.(params),
-    reportStartFailure: (launch) => reportStartFailure(launch, outputChannel),
+    reportStartFailure,
   });
 
   const updateStatus = (): void =>
@@ -161,8 +163,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(await startWhenNeeded(() => void client.requestRestart()));
 }
 
-const WORKFLOW_FILE = /\.workflow\.ya?ml$/;
-
 /**
  * Any YAML file activates the extension; the server (and an install offer when the
  * interpreter lacks flowrun) waits until the workspace has a workflow or one is opened.
@@ -171,7 +171,7 @@ async function startWhenNeeded(start: () => void): Promise<vscode.Disposable> {
   const open = vscode.workspace.textDocuments.some((d) => WORKFLOW_FILE.test(d.fileName));
   const found = open
     ? []
-    : await vscode.workspace.findFiles('**/*.workflow.{yml,yaml}', '**/node_modules/**', 1);
+    : await vscode.workspace.findFiles(WORKFLOW_GLOB, '**/node_modules/**', 1);
   if (open || found.length > 0) {
     start();
     return new vscode.Disposable(() => undefined);

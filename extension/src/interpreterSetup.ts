@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { offer, SELECT_INTERPRETER, SHOW_OUTPUT } from './actions';
 import { Launch } from './client';
 import { Logger } from './logger';
 import {
@@ -62,23 +63,15 @@ export class InterpreterSetup {
     }
     if (!probe.usable) {
       this.logger.error(probe.problem ?? `${interpreter.path} cannot be used.`);
-      void this.explainUnusable(interpreter, probe.problem ?? '');
+      void offer(
+        `Flowrun: ${probe.problem ?? ''} Select a Python 3.11+ interpreter (setting flowrun.python).`,
+        [SELECT_INTERPRETER],
+      );
     } else {
       this.logger.warn(`${interpreter.path} (${interpreter.source}) has no flowrun package.`);
       void this.offerInstall(interpreter);
     }
     return undefined;
-  }
-
-  private async explainUnusable(interpreter: Interpreter, problem: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(
-      `Flowrun: ${problem} Select a Python 3.11+ interpreter (setting flowrun.python).`,
-      'Select Python Interpreter',
-    );
-    if (choice !== undefined) {
-      await vscode.commands.executeCommand('flowrun.selectInterpreter');
-    }
-    this.logger.debug(`Unusable interpreter ${interpreter.path}`);
   }
 
   private async offerInstall(interpreter: Interpreter): Promise<void> {
@@ -130,13 +123,9 @@ export class InterpreterSetup {
       this.restart();
       return;
     }
-    const choice = await vscode.window.showErrorMessage(
-      "Flowrun: installing flowrun failed. The Flowrun output has pip's messages.",
-      'Show Output',
-    );
-    if (choice !== undefined) {
-      await vscode.commands.executeCommand('flowrun.showOutput');
-    }
+    await offer("Flowrun: installing flowrun failed. The Flowrun output has pip's messages.", [
+      SHOW_OUTPUT,
+    ]);
   }
 }
 

@@ -11,9 +11,10 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import type { Launch, LspClient, LspState } from './client';
+import { WORKFLOW_GLOB } from './protocol';
 
 export const DOCUMENT_SELECTOR = [
-  { scheme: 'file', pattern: '**/*.workflow.{yml,yaml}' },
+  { scheme: 'file', pattern: WORKFLOW_GLOB },
   { scheme: 'untitled', language: 'yaml' },
 ];
 

@@ -1,5 +1,6 @@
 /** Notifications: a failed run ("Show Error"), a server that did not start. */
 import * as vscode from 'vscode';
+import { offer, SELECT_INTERPRETER, SHOW_OUTPUT } from './actions';
 import { failedNode } from './commands';
 import type { Launch } from './client';
 import { ExecutionModel, ModelChange } from './executionModel';
@@ -47,19 +48,10 @@ export function notifyFailure(
     });
 }
 
-export function reportStartFailure(launch: Launch, output: vscode.OutputChannel): void {
-  void vscode.window
-    .showErrorMessage(
-      `Flowrun: the server (${launch.server.command} -m flowrun lsp) did not start. ` +
-        'See the Flowrun output for its log, fix the interpreter and restart.',
-      'Show Output',
-      'Select Python Interpreter',
-    )
-    .then((choice) => {
-      if (choice === 'Show Output') {
-        output.show();
-      } else if (choice === 'Select Python Interpreter') {
-        void vscode.commands.executeCommand('flowrun.selectInterpreter');
-      }
-    });
+export function reportStartFailure(launch: Launch): void {
+  void offer(
+    `Flowrun: the server (${launch.server.command} -m flowrun lsp) did not start. ` +
+      'See the Flowrun output for its log, fix the interpreter and restart.',
+    [SHOW_OUTPUT, SELECT_INTERPRETER],
+  );
 }

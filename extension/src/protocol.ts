@@ -6,6 +6,10 @@
  * (refused requests); pure, imports nothing.
  */
 
+/** The files the server and the client treat as workflows. */
+export const WORKFLOW_GLOB = '**/*.workflow.{yml,yaml}';
+export const WORKFLOW_FILE = /\.workflow\.ya?ml$/;
+
 export const Requests = {
   execute: 'flowrun/execute',
   stop: 'flowrun/stop',

@@ -4,7 +4,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Action, offer, SELECT_INTERPRETER } from './actions';
 import { ServerNotReady } from './client';
+import { workspaceFolder } from './interpreterSetup';
 import {
   ErrorInfo,
   ExecuteParams,
@@ -12,6 +14,7 @@ import {
   MissingInput,
   Requests,
   ServerCommands,
+  WORKFLOW_FILE,
 } from './protocol';
 
 export interface RunHost {
@@ -60,13 +63,13 @@ export function activeWorkflowUri(): string | undefined {
   if (doc === undefined) {
     return undefined;
   }
-  return /\.workflow\.ya?ml$/.test(doc.fileName) || doc.languageId === 'yaml'
+  return WORKFLOW_FILE.test(doc.fileName) || doc.languageId === 'yaml'
     ? doc.uri.toString()
     : undefined;
 }
 
 export function fileUri(file: string): string {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const folder = workspaceFolder();
   const absolute = path.isAbsolute(file) || folder === undefined ? file : path.join(folder, file);
   return vscode.Uri.file(absolute).toString();
 }
@@ -101,23 +104,21 @@ export async function handleRunError(
     const inputs = await askInputs(missing, params.inputs ?? {});
     return inputs === undefined ? undefined : execute(host, { ...params, inputs });
   }
-  const [action, command, args] = FIXES[data.type ?? ''] ?? [];
-  const choice = await vscode.window.showErrorMessage(
-    `Flowrun: ${errorMessage(error)}`,
-    ...(action ? [action] : []),
-  );
-  if (choice !== undefined && command !== undefined) {
-    await vscode.commands.executeCommand(command, ...(args ? [{ uri: params.uri }] : []));
-  }
+  const fix = FIXES[data.type ?? ''];
+  const args = fix === INSTALL ? [{ uri: params.uri }] : [];
+  await offer(`Flowrun: ${errorMessage(error)}`, fix && [{ ...fix, args }]);
   return undefined;
 }
 
-/** The action that fixes a refused run, by error type: [title, command, pass the uri]. */
-const FIXES: Record<string, [string, string, boolean]> = {
-  DependencyError: ['Install Dependencies', ServerCommands.installDependencies, true],
-  ValidationError: ['Show Problems', 'workbench.actions.view.problems', false],
-  WorkflowInvalid: ['Show Problems', 'workbench.actions.view.problems', false],
-  PythonNotFound: ['Select Python Interpreter', 'flowrun.selectInterpreter', false],
+const INSTALL = { title: 'Install Dependencies', command: ServerCommands.installDependencies };
+const PROBLEMS = { title: 'Show Problems', command: 'workbench.actions.view.problems' };
+
+/** The action that fixes a refused run, by error type (Install Dependencies: of its file). */
+const FIXES: Record<string, Action> = {
+  DependencyError: INSTALL,
+  ValidationError: PROBLEMS,
+  WorkflowInvalid: PROBLEMS,
+  PythonNotFound: SELECT_INTERPRETER,
 };
 
 function jsonType(value: unknown): string {

@@ -18,12 +18,12 @@ import {
   RunTestsResult,
   ServerCommands,
   TestEventParams,
+  WORKFLOW_FILE,
+  WORKFLOW_GLOB,
 } from './protocol';
 import { itemsOf, selectionOf, stepOf, TestItemSpec } from './testItems';
 
 export const ADD_AS_TEST = 'flowrun.addExecutionAsTest';
-const WORKFLOW_GLOB = '**/*.workflow.{yml,yaml}';
-const WORKFLOW_FILE = /\.workflow\.ya?ml$/;
 const EDIT_DELAY_MS = 300;
 
 export interface TestExplorerHost {
