@@ -95,11 +95,15 @@ SUMMARY_SELECT = ", ".join(
     )
 )  # fmt: skip
 
+# What a node measured of its cost (design §9): its own columns, summed into the execution's
+# at its end (`rows.add_totals`) and into the daily aggregates (`daily`).
+METRIC_COLUMNS = ("llm_calls", "input_tokens", "output_tokens", "cost_usd")
+
 # The stored head columns `create_execution` takes as they are, under their column names
 # (`NewExecution`: `mode`, ...); one left out gets the column's default.
 _WRITTEN_APART = ("id", "workflow_id", "file", "status", "duration_ms",
                   # what it cost (rows.add_totals, at its end) and its trace (set_trace_id)
-                  "llm_calls", "input_tokens", "output_tokens", "cost_usd", "trace_id")  # fmt: skip
+                  *METRIC_COLUMNS, "trace_id")  # fmt: skip
 CREATED = tuple(c.name for c in HEAD_COLUMNS if c.name not in _WRITTEN_APART)
 
 

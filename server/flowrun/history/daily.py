@@ -12,6 +12,7 @@ they outlive retention's pruning. The day is `CAST(created_at / 86400 AS INTEGER
 from __future__ import annotations
 
 from flowrun.history import durations
+from flowrun.history.columns import METRIC_COLUMNS
 from flowrun.history.sql import Connection
 
 
@@ -22,16 +23,15 @@ def _add(columns: tuple[str, ...], table: str) -> str:
     )
 
 
-_MEASURED = ("llm_calls", "input_tokens", "output_tokens", "cost_usd")
 WORKFLOW_DAY = f"""INSERT INTO workflow_days (workflow_id, file, day, executions, succeeded,
-    {", ".join(_MEASURED)})
+    {", ".join(METRIC_COLUMNS)})
     SELECT workflow_id, file, CAST(created_at / 86400 AS INTEGER), 1,
-        CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END, {", ".join(_MEASURED)}
+        CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END, {", ".join(METRIC_COLUMNS)}
     FROM executions WHERE id = ?
     ON CONFLICT (workflow_id, file, day) DO UPDATE SET
         executions = workflow_days.executions + 1,
         succeeded = workflow_days.succeeded + excluded.succeeded,
-        {_add(_MEASURED, "workflow_days")}"""
+        {_add(METRIC_COLUMNS, "workflow_days")}"""
 
 NODE_STATS = f"""INSERT INTO node_stats
     (workflow_id, file, node_id, day, runs, duration_ms, max_duration_ms, tokens, cost_usd)

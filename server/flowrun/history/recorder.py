@@ -281,17 +281,14 @@ def compact(writes: list[Write]) -> list[Statement]:
     return groups
 
 
-METRIC_COLUMNS = ("llm_calls", "input_tokens", "output_tokens", "cost_usd")  # design §9
-
-
 def metric_fields(metrics: Any) -> dict[str, Any]:
     """`node_finished.metrics` (flowrun_engine.metrics) as the node's column fields: the
     design §9 metric columns, and `metrics` with the rest (provider, model, http status and
     bytes, calls without a known cost) in the wire's camelCase."""
     if not isinstance(metrics, Mapping):
         return {}
-    found: dict[str, Any] = {c: _number(metrics.get(c)) for c in METRIC_COLUMNS}
-    rest = {_camel(k): v for k, v in metrics.items() if k not in METRIC_COLUMNS}
+    found: dict[str, Any] = {c: _number(metrics.get(c)) for c in columns.METRIC_COLUMNS}
+    rest = {_camel(k): v for k, v in metrics.items() if k not in columns.METRIC_COLUMNS}
     found["metrics"] = rest or None
     return found
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowrun.history import daily, payloads
+from flowrun.history import columns, daily, payloads
 from flowrun.history.sql import Connection
 from flowrun.status import ACTIVE_VALUES, ExecutionStatus
 
@@ -103,7 +103,7 @@ async def finish_row(
 
 _TOTALS = ", ".join(
     f"{c} = (SELECT sum({c}) FROM node_executions n WHERE n.execution_id = ?)"
-    for c in ("llm_calls", "input_tokens", "output_tokens", "cost_usd")
+    for c in columns.METRIC_COLUMNS
 )
 
 
