@@ -187,6 +187,8 @@ function executionItem(
     `Execution ${tree.id}`,
     `Status: ${tree.status}`,
     tree.mode && `Mode: ${tree.mode}`,
+    tree.worker &&
+      `Worker: ${tree.worker}${(tree.attempt ?? 1) > 1 ? ` (attempt ${tree.attempt})` : ''}`,
     tree.startedAt && `Started: ${tree.startedAt}`,
     tree.finishedAt && `Finished: ${tree.finishedAt}`,
     tree.durationMs != null && `Duration: ${formatDuration(tree.durationMs)}`,
@@ -195,12 +197,17 @@ function executionItem(
   );
   // The editor's own runs are `test`: only the other modes are named on the line.
   const mode = tree.mode !== 'test' && tree.mode;
+  // A fleet (queue workers, a shared history): which worker ran it, once there is a choice.
+  const worker = tree.worker && fleetOf(model, tree.workflowId || UNKNOWN_WORKFLOW) && tree.worker;
+  const attempt = (tree.attempt ?? 1) > 1 && `attempt ${tree.attempt}`;
   return {
     id: elementKey({ kind: 'execution', executionId }),
     label: shortId(tree.id),
     description: dot(
       mode,
+      worker,
       tree.status,
+      attempt,
       formatDuration(tree.durationMs),
       ...costParts(tree),
       formatRelative(tree.startedAt, now),
@@ -210,6 +217,14 @@ function executionItem(
     collapsible: expand ? 'expanded' : 'collapsed',
     contextValue: executionContextValue(tree.status, tree.mode),
   };
+}
+
+/** Whether the workflow's listed executions ran on more than one worker (machine). */
+function fleetOf(model: ExecutionModel, workflowId: string): boolean {
+  const workers = new Set(model.executionsOf(workflowId).map((state) => state.tree.worker));
+  workers.delete(undefined);
+  workers.delete(null);
+  return workers.size > 1;
 }
 
 function stageItem(

@@ -122,6 +122,21 @@ describe('tree items', () => {
     assert.match(execution.tooltip!, /Status: succeeded\nStarted: 2023-11-14T22:13:20.000Z/);
   });
 
+  it('names the mode, the worker once there are several, and a delivery attempt', () => {
+    const model = new ExecutionModel();
+    const queued = { mode: 'batch' as const, worker: 'w1@host', attempt: 1 };
+    model.setTree(tree({ ...queued }));
+    const alone = item(model, { kind: 'execution', executionId: 'e1' });
+    assert.equal(alone.description, 'batch · succeeded · 1.0 s · 3 min ago');
+    assert.match(alone.tooltip!, /Mode: batch\nWorker: w1@host\n/);
+    model.setTree(tree({ ...queued, id: 'e2', worker: 'w2@host', attempt: 2 }));
+    const again = item(model, { kind: 'execution', executionId: 'e2' });
+    assert.equal(again.description, 'batch · w2@host · succeeded · attempt 2 · 1.0 s · 3 min ago');
+    assert.match(again.tooltip!, /Worker: w2@host \(attempt 2\)/);
+    const first = item(model, { kind: 'execution', executionId: 'e1' });
+    assert.equal(first.description, 'batch · w1@host · succeeded · 1.0 s · 3 min ago');
+  });
+
   it('collapses older executions and expands running ones', () => {
     const model = new ExecutionModel();
     model.setTree(tree({ id: 'old', startedAt: '2023-11-14T20:00:00.000Z' }));
