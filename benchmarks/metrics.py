@@ -42,7 +42,7 @@ from flowrun_engine.metrics import NodeMetrics
 from flowrun_engine.scheduler import run_workflow
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import FLOWRUN, workloads
+from run import ENV, FLOWRUN, workloads
 
 BUDGET = 0.05
 RUNS_PER_SAMPLE = 10
@@ -172,7 +172,7 @@ def main() -> int:
         print(f"W2 in the engine, metrics on:          {statistics.median(ons) * 1000:7.1f} ms cpu"
               f"  overhead {metrics_overhead:+.1%} (budget < {BUDGET:.0%})")  # fmt: skip
         receiver = Receiver()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env = {k: v for k, v in ENV.items() if not k.startswith("OTEL_")}
         env["XDG_CACHE_HOME"] = str(folder / "xdg")
         traced = {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}
         path = folder / "w2.workflow.yml"
