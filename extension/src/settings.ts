@@ -38,15 +38,16 @@ export const DEFAULT_MAX_CONCURRENT_RUNS = 4;
 export const RESTART_KEYS = ['flowrun.python', 'flowrun.historyPath', 'flowrun.historyUrl'];
 
 export function readSettings(get: ConfigGetter, environment: Environment): Settings {
-  const python = typeof get('python') === 'string' ? (get('python') as string) : '';
-  const historyPath = typeof get('historyPath') === 'string' ? (get('historyPath') as string) : '';
-  const historyUrl = typeof get('historyUrl') === 'string' ? (get('historyUrl') as string) : '';
+  const text = (key: string): string => {
+    const value = get(key);
+    return typeof value === 'string' ? expandVariables(value.trim(), environment) : '';
+  };
   const runs = get('maxConcurrentRuns');
   const trace = get('trace.server');
   return {
-    python: expandVariables(python.trim(), environment),
-    historyPath: expandVariables(historyPath.trim(), environment),
-    historyUrl: expandVariables(historyUrl.trim(), environment),
+    python: text('python'),
+    historyPath: text('historyPath'),
+    historyUrl: text('historyUrl'),
     maxConcurrentRuns:
       typeof runs === 'number' && Number.isInteger(runs) && runs >= 1
         ? Math.min(runs, 64)
