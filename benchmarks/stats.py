@@ -10,9 +10,10 @@
    in process: medians of 10 calls. Floor: `SELECT 1` through the same store.
    Prints how far p50/p95 (read from duration buckets) are from the exact nearest rank.
 3. Times the command end to end, `flowrun stats --json --db …` and `flowrun stats --since 7d`
-   in a subprocess (run.py's ENV: flowrun's bytecode is written by the first, untimed run,
-   as an install writes it): medians of 5 runs. Floors: `flowrun --version` (interpreter and
-   CLI start) and `flowrun history --limit 1` (the same, with asyncio and the store opened).
+   in a subprocess (run.py's ENV: flowrun's bytecode is written by the first, untimed round,
+   as an install writes it), one of each command per round: medians of 7 rounds. Floors:
+   `flowrun --version` (interpreter and CLI start) and `flowrun history --limit 1` (the
+   same, with asyncio and the store opened).
 Budget: 200 ms for `flowrun stats` over all workflows, end to end. Exit code 1 when missed.
 """
 
@@ -79,13 +80,16 @@ async def accuracy(db: Path) -> dict[str, tuple[float, float]]:
     return errors
 
 
-def command_ms(argv: list[str], repeat: int = 5) -> float:
-    times = []
+def commands_ms(commands: list[list[str]], repeat: int = 7) -> list[float]:
+    """Median wall ms of each command, run round by round (one of each per round, so the
+    machine's load drifts over all alike), after an untimed round."""
+    times: list[list[float]] = [[] for _ in commands]
     for _ in range(repeat + 1):
-        started = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=ENV)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times[1:])
+        for argv, took in zip(commands, times, strict=True):
+            started = time.perf_counter()
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=ENV)
+            took.append((time.perf_counter() - started) * 1000)
+    return [statistics.median(took[1:]) for took in times]
 
 
 def main() -> int:
@@ -106,10 +110,14 @@ def main() -> int:
             print(f"  {name} against the exact nearest rank: {median:.2%} off at the median "
                   f"workflow, {worst:.2%} at worst")  # fmt: skip
         flowrun = [sys.executable, "-m", "flowrun"]
-        start = command_ms([*flowrun, "--version"])
-        opened = command_ms([*flowrun, "history", "--limit", "1", "--json", "--db", str(db)])
-        whole = command_ms([*flowrun, "stats", "--json", "--db", str(db)])
-        week = command_ms([*flowrun, "stats", "--since", "7d", "--db", str(db)])
+        start, opened, whole, week = commands_ms(
+            [
+                [*flowrun, "--version"],
+                [*flowrun, "history", "--limit", "1", "--json", "--db", str(db)],
+                [*flowrun, "stats", "--json", "--db", str(db)],
+                [*flowrun, "stats", "--since", "7d", "--db", str(db)],
+            ]
+        )
         print(f"  flowrun --version (floor)        {start:7.1f} ms")
         print(f"  flowrun history --limit 1 (floor: the store opened) {opened:7.1f} ms")
         for name, ms in (("stats --json            ", whole), ("stats --since 7d (table)", week)):
