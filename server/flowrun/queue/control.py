@@ -24,6 +24,7 @@ STOP_COMMAND = "flowrun_stop"
 STOP_SIGNALS = {"stopped": signal.SIGRTMIN + 1, "timed_out": signal.SIGRTMIN + 2}
 _REASONS = {int(number): reason for reason, number in STOP_SIGNALS.items()}
 _on_stop: Callable[[str], None] | None = None  # the pool process's running execution
+_stop_asked: list[str] = []  # a stop that came when no execution ran (the worker ends)
 
 
 def register_stop_command() -> None:
@@ -76,8 +77,17 @@ def stoppable(on_stop: Callable[[str], None]) -> Iterator[None]:
 
 
 def _on_signal(number: int, _frame: Any) -> None:
+    reason = _REASONS.get(number, "stopped")
     if _on_stop is not None:
-        _on_stop(_REASONS.get(number, "stopped"))
+        _on_stop(reason)
+    else:
+        _stop_asked.append(reason)
+
+
+def stop_asked() -> bool:
+    """Whether this pool process was asked to stop while no execution ran in it (its worker's
+    grace is over while it waited for the history): the delivery is given back."""
+    return bool(_stop_asked)
 
 
 def _descends_from(pid: int, ancestor: int) -> bool:

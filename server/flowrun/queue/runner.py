@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from flowrun.history.location import HistoryUnreachable
 from flowrun.history.store import HistoryStore
 from flowrun.queue import warm
-from flowrun.queue.control import stoppable
+from flowrun.queue.control import stop_asked, stoppable
 from flowrun.queue.message import Delivery
 from flowrun.runs.errors import FlowrunError
 from flowrun.runs.launch import spec_for_run
@@ -78,15 +78,26 @@ async def run_delivery(
     return result.status
 
 
+class Abandoned(Exception):
+    """The worker is ending while the history is unreachable: the delivery goes back to the
+    queue unacknowledged (at-least-once), for whichever worker takes it next."""
+
+
 async def patiently(work: Callable[[], Awaitable[T]]) -> T:
-    """`work()`, tried again with backoff while the history cannot be reached."""
+    """`work()`, tried again with backoff while the history cannot be reached (until the
+    worker's grace is over: `Abandoned`)."""
     for attempt in range(1_000_000):
         try:
             return await work()
         except HistoryUnreachable as exc:
+            if stop_asked():
+                raise Abandoned(exc.message) from None
             pause = BACKOFF[min(attempt, len(BACKOFF) - 1)]
             log.warning("%s; trying again in %g s", exc.message, pause)
-            await asyncio.sleep(pause)
+            for _second in range(int(pause)):
+                if stop_asked():
+                    break
+                await asyncio.sleep(1.0)
     raise AssertionError("unreachable")
 
 

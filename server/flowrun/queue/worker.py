@@ -47,7 +47,9 @@ def execute(task: Any, delivery: Delivery) -> str:
     """The task, in a pool process: the worker's broker, history, name and interpreter are
     the worker's own (never the message's)."""
     global _deliveries
-    from flowrun.queue.runner import Deliveries
+    from celery.exceptions import Reject
+
+    from flowrun.queue.runner import Abandoned, Deliveries
 
     options = _options
     assert options is not None, "the task runs in a flowrun worker"
@@ -55,7 +57,10 @@ def execute(task: Any, delivery: Delivery) -> str:
         _deliveries = Deliveries(options.db, options.name, options.python)
     tag = (task.request.properties or {}).get("delivery_tag")
     with Lease(options.queue, tag, every=visibility_timeout() / 4):
-        status: str = _deliveries.run(delivery)
+        try:
+            status: str = _deliveries.run(delivery)
+        except Abandoned as exc:  # back to the queue, not acknowledged
+            raise Reject(str(exc), requeue=True) from None
     return status
 
 
