@@ -12,11 +12,13 @@ import { formatUri } from './flowrunUri';
 import { Logger } from './logger';
 import { findNodeSymbol, SymbolLike } from './nodeLocation';
 import {
+  AddedTest,
   ExecuteParams,
   ExecutionMode,
   ExecutionTree,
   HistoryParams,
   Requests,
+  ServerCommands,
   StopResult,
 } from './protocol';
 import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
@@ -40,6 +42,7 @@ export const ClientCommands = {
   revealNode: 'flowrun.revealNode',
   refreshExecutions: 'flowrun.refreshExecutions',
   showOutput: 'flowrun.showOutput',
+  addExecutionAsTest: 'flowrun.addExecutionAsTest',
 } as const;
 
 export interface CommandHost extends RunHost {
@@ -101,6 +104,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       revealNode(host, arg as { executionId: string; nodeId: string }),
     [ClientCommands.refreshExecutions]: () => host.loadHistory(),
     [ClientCommands.showOutput]: () => host.showOutput(),
+    [ClientCommands.addExecutionAsTest]: (arg) => addAsTest(host, executionIdOf(arg)),
   };
   return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guard(fn)));
 }
@@ -228,11 +232,32 @@ async function revealNode(
     ),
   ).catch(() => undefined);
   const at = findNodeSymbol(symbols ?? [], arg.nodeId) ?? { line: 0, character: 0 };
+  await showAt(uri, at, { preserveFocus: true, preview: true });
+}
+
+/** Add as Test: the server writes the execution as a workflow test, shown where it went. */
+async function addAsTest(host: CommandHost, executionId: string | undefined): Promise<void> {
+  const added =
+    executionId &&
+    (await host.sendRequest<AddedTest | null>('workspace/executeCommand', {
+      command: ServerCommands.addAsTest,
+      arguments: [{ executionId }],
+    }));
+  if (added && added.applied) {
+    await showAt(vscode.Uri.parse(added.uri), { line: added.line, character: 0 });
+  }
+}
+
+async function showAt(
+  uri: vscode.Uri,
+  at: { line: number; character: number },
+  options: vscode.TextDocumentShowOptions = {},
+): Promise<void> {
   const position = new vscode.Position(at.line, at.character);
+  const selection = new vscode.Range(position, position);
   await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), {
-    selection: new vscode.Range(position, position),
-    preserveFocus: true,
-    preview: true,
+    ...options,
+    selection,
   });
 }
 

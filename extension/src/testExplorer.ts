@@ -4,26 +4,22 @@
  * goes) and whose runs the server does (`flowrun/runTests`, results streamed as
  * `flowrun/testEvent`; cancelling one sends `flowrun/cancelTests`, which stops its running
  * executions). A failure shows expected/actual (the diff view) at the failed expectation.
- * Continuous run: a saved workflow file's tests run again. Also "Add as Test" on an execution
- * of the Executions view.
+ * Continuous run: a saved workflow file's tests run again. ("Add as Test" on an execution of
+ * the Executions view is a command of commands.ts.)
  */
 import * as vscode from 'vscode';
-import { executionIdOf } from './commands';
 import { Logger } from './logger';
 import {
-  AddedTest,
   CancelTestsResult,
   ListTestsResult,
   Requests,
   RunTestsResult,
-  ServerCommands,
   TestEventParams,
   WORKFLOW_FILE,
   WORKFLOW_GLOB,
 } from './protocol';
 import { itemsOf, selectionOf, stepOf, TestItemSpec } from './testItems';
 
-export const ADD_AS_TEST = 'flowrun.addExecutionAsTest';
 const EDIT_DELAY_MS = 300;
 
 export interface TestExplorerHost {
@@ -74,7 +70,6 @@ export class FlowrunTestExplorer implements vscode.Disposable {
         }
       }),
       vscode.workspace.onDidSaveTextDocument((document) => this.runOnSave(document)),
-      vscode.commands.registerCommand(ADD_AS_TEST, (arg) => this.addAsTest(executionIdOf(arg))),
     );
   }
 
@@ -240,22 +235,6 @@ export class FlowrunTestExplorer implements vscode.Disposable {
     );
     if (watching !== undefined) {
       void this.run(new vscode.TestRunRequest([file]), watching[1]);
-    }
-  }
-
-  private async addAsTest(executionId: string | undefined): Promise<void> {
-    if (executionId === undefined) {
-      return;
-    }
-    const added = await this.host.sendRequest<AddedTest | null>('workspace/executeCommand', {
-      command: ServerCommands.addAsTest,
-      arguments: [{ executionId }],
-    });
-    if (added?.applied) {
-      const position = new vscode.Position(added.line, 0);
-      await vscode.window.showTextDocument(vscode.Uri.parse(added.uri), {
-        selection: new vscode.Range(position, position),
-      });
     }
   }
 }
