@@ -18,7 +18,7 @@ import {
   WORKFLOW_FILE,
   WORKFLOW_GLOB,
 } from './protocol';
-import { itemsOf, selectionOf, stepOf, TestItemSpec } from './testItems';
+import { itemsOf, selectionOf, TestItemSpec } from './testItems';
 
 const EDIT_DELAY_MS = 300;
 
@@ -95,26 +95,26 @@ export class FlowrunTestExplorer implements vscode.Disposable {
 
   onEvent(event: TestEventParams): void {
     const active = this.runs.get(event.runId);
-    const step = stepOf(event);
-    if (active === undefined || step === undefined) {
+    if (active === undefined) {
       return;
     }
-    if (step.kind === 'finished') {
+    if (event.state === 'finished') {
       this.runs.delete(event.runId);
       active.run.end();
       active.done();
       return;
     }
-    const item = this.find(step.id);
+    const item = event.id ? this.find(event.id) : undefined;
+    const durationMs = event.durationMs ?? undefined;
     if (item === undefined) {
       return;
     }
-    if (step.kind === 'started') {
+    if (event.state === 'started') {
       active.run.started(item);
-    } else if (step.kind === 'passed') {
-      active.run.passed(item, step.durationMs);
+    } else if (event.state === 'passed') {
+      active.run.passed(item, durationMs);
     } else {
-      const messages = step.messages.map((m) => {
+      const messages = (event.messages ?? []).map((m) => {
         const message =
           m.expected !== null && m.actual !== null
             ? vscode.TestMessage.diff(m.message, m.expected, m.actual)
@@ -123,10 +123,10 @@ export class FlowrunTestExplorer implements vscode.Disposable {
         message.location = new vscode.Location(vscode.Uri.parse(m.uri), start);
         return message;
       });
-      if (step.kind === 'failed') {
-        active.run.failed(item, messages, step.durationMs);
+      if (event.state === 'failed') {
+        active.run.failed(item, messages, durationMs);
       } else {
-        active.run.errored(item, messages, step.durationMs);
+        active.run.errored(item, messages, durationMs);
       }
     }
   }

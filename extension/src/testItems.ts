@@ -1,9 +1,9 @@
 /**
  * Test Explorer data, without `vscode`: what items the server's `flowrun/listTests` answer
- * makes, which `flowrun/runTests` selection a set of items is, and what a
- * `flowrun/testEvent` does to a run. testExplorer.ts applies these to the Testing API.
+ * makes and which `flowrun/runTests` selection a set of items is. testExplorer.ts applies
+ * these to the Testing API (and each `flowrun/testEvent` to its run).
  */
-import { RunTestsParams, TestEventParams, TestFile, TestSelection } from './protocol';
+import { RunTestsParams, TestFile, TestSelection } from './protocol';
 
 export interface TestItemSpec {
   /** A file's id is its URI; a test's is the server's `path::name`. */
@@ -53,34 +53,4 @@ export function selectionOf(
     item.isFile ? { uri: item.uri } : { uri: item.uri, name: item.label },
   );
   return { items: chosen, runId };
-}
-
-export type TestStep =
-  | { kind: 'started'; id: string }
-  | { kind: 'passed'; id: string; durationMs?: number }
-  | {
-      kind: 'failed' | 'errored';
-      id: string;
-      durationMs?: number;
-      messages: NonNullable<TestEventParams['messages']>;
-    }
-  | { kind: 'finished' };
-
-/** What a `flowrun/testEvent` does to its run. */
-export function stepOf(event: TestEventParams): TestStep | undefined {
-  if (event.state === 'finished') {
-    return { kind: 'finished' };
-  }
-  if (!event.id) {
-    return undefined;
-  }
-  const durationMs = event.durationMs ?? undefined;
-  switch (event.state) {
-    case 'started':
-      return { kind: 'started', id: event.id };
-    case 'passed':
-      return { kind: 'passed', id: event.id, durationMs };
-    default:
-      return { kind: event.state, id: event.id, durationMs, messages: event.messages ?? [] };
-  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TestFile } from '../protocol';
-import { fileLabel, itemsOf, selectionOf, stepOf } from '../testItems';
+import { fileLabel, itemsOf, selectionOf } from '../testItems';
 
 const range = (line: number) => ({
   start: { line, character: 0 },
@@ -64,36 +64,5 @@ describe('testItems', () => {
       ),
       { runId: 'r', items: [{ uri }, { uri, name: 'one' }] },
     );
-  });
-
-  it('turns test events into run steps', () => {
-    assert.deepEqual(stepOf({ runId: 'r', state: 'finished' }), { kind: 'finished' });
-    assert.equal(stepOf({ runId: 'r', state: 'passed' }), undefined);
-    assert.deepEqual(stepOf({ runId: 'r', state: 'started', id: 'a', executionId: 'e' }), {
-      kind: 'started',
-      id: 'a',
-    });
-    assert.deepEqual(stepOf({ runId: 'r', state: 'passed', id: 'a', durationMs: 12 }), {
-      kind: 'passed',
-      id: 'a',
-      durationMs: 12,
-    });
-    const message = {
-      message: 'expect.outputs.summary: expected "a", got "b"',
-      expected: '"a"',
-      actual: '"b"',
-      uri: 'file:///ws/x.workflow.yml',
-      range: range(47),
-    };
-    assert.deepEqual(
-      stepOf({ runId: 'r', state: 'failed', id: 'a', durationMs: 5, messages: [message] }),
-      { kind: 'failed', id: 'a', durationMs: 5, messages: [message] },
-    );
-    assert.deepEqual(stepOf({ runId: 'r', state: 'errored', id: 'a' }), {
-      kind: 'errored',
-      id: 'a',
-      durationMs: undefined,
-      messages: [],
-    });
   });
 });
