@@ -88,6 +88,10 @@ class EngineIO:
 
     def _watch_exit(self) -> None:
         pid = self.engine.pid
+        on_exit = getattr(self.engine.popen, "add_exit_callback", None)
+        if on_exit is not None:  # a fork server's child: its reader thread says when
+            on_exit(self._exited_in_thread)
+            return
         try:
             if not isinstance(self.engine.popen, subprocess.Popen):
                 raise OSError("not our child: its own wait() says when it ended")
@@ -110,6 +114,9 @@ class EngineIO:
 
     def _wait_in_thread(self) -> None:
         self.engine.popen.wait()
+        self._exited_in_thread()
+
+    def _exited_in_thread(self) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is gone
             self._loop.call_soon_threadsafe(self._set_exited)
 

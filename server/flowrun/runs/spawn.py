@@ -75,8 +75,12 @@ class SpawnedEngine:
         self.release()
 
     def release(self) -> None:
-        process_groups.discard(self.spec.execution_id)
+        self.forget()
         process_groups.remove_scratch(self.scratch)
+
+    def forget(self) -> None:
+        """No more a live execution of this process (its scratch folder stays)."""
+        process_groups.discard(self.spec.execution_id)
 
 
 class Child(Protocol):

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from flowrun.runs import containment, outcome
+from flowrun.runs import containment, outcome, process_groups
 from flowrun.runs.launch import LaunchSpec
 from flowrun.runs.outcome import RunResult
 from flowrun.runs.spawn import SpawnedEngine, spawn_engine
@@ -119,7 +119,11 @@ class EngineChild:
         try:
             return await self._supervise(engine, io)
         finally:
-            engine.release()
+            import asyncio
+
+            engine.forget()
+            # removing the scratch folder is ms of I/O: off the loop
+            await asyncio.to_thread(process_groups.remove_scratch, engine.scratch)
 
     async def _supervise(self, engine: SpawnedEngine, io: EngineIO) -> RunResult:
         if self._on_started is not None:
@@ -186,11 +190,16 @@ class EngineChild:
             # The run is over; the engine's own teardown would only delay the result.
             import asyncio
 
-            if containment.cut_short(self._engine.scope):  # nothing else of it lives
-                self._ending = asyncio.get_running_loop().create_future()
-                self._ending.set_result([])
-            else:
-                self._ending = asyncio.create_task(self._end_processes(grace=0.0))
+            self._ending = asyncio.create_task(self._cut_short(self._engine.scope))
+
+    async def _cut_short(self, scope: containment.Scope) -> list[int]:
+        """Off the event loop: stopping the engine and reading its state takes a few ms that
+        every other execution of a busy server would wait for."""
+        import asyncio
+
+        if await asyncio.to_thread(containment.cut_short, scope):  # nothing else of it lives
+            return []
+        return await self._end_processes(grace=0.0)
 
     def _track(self, event: dict[str, Any]) -> None:
         name = event.get("event")

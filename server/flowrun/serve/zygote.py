@@ -25,6 +25,7 @@ import os
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -112,6 +113,24 @@ class ForkedChild:
         self.stdin, self.stdout, self.stderr = pipes
         self.returncode: int | None = None
         self.exited = threading.Event()
+        self._on_exit: list[Callable[[], None]] = []
+
+    def add_exit_callback(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (in the zygote's reader thread, or now) once the child exited: an
+        event loop learns it without a thread of its own waiting for each child."""
+        with self._zygote.lock:
+            if self.returncode is None:
+                self._on_exit.append(callback)
+                return
+        callback()
+
+    def ended(self, code: int) -> None:
+        with self._zygote.lock:
+            self.returncode = code
+            callbacks, self._on_exit = self._on_exit, []
+        self.exited.set()
+        for callback in callbacks:
+            callback()
 
     def poll(self) -> int | None:
         return self.returncode
@@ -146,6 +165,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._replies: list[dict[str, Any]] = []
         self._reply = threading.Condition()
+        self.lock = threading.Lock()  # a child's exit code and its exit callbacks
         self._children: dict[int, ForkedChild] = {}
         self._early_exits: dict[int, int] = {}
         self._started = threading.Event()  # its imports are done: it forks at once now
@@ -187,7 +207,7 @@ class Zygote:
         with self._reply:
             self._children[pid] = child
             if pid in self._early_exits:
-                self._ended(child, self._early_exits.pop(pid))
+                child.ended(self._early_exits.pop(pid))
         process_groups.add_group(pid)
         return child, events_r
 
@@ -221,15 +241,11 @@ class Zygote:
                 if child is None:
                     self._early_exits[int(message["exit"])] = int(message["code"])
                 else:
-                    self._ended(child, int(message["code"]))
+                    child.ended(int(message["code"]))
                 last = self._retired and not self._children
             if last:
                 self.close()
                 return
-
-    def _ended(self, child: ForkedChild, code: int) -> None:
-        child.returncode = code
-        child.exited.set()
 
     def _all_ended(self) -> None:
         """The zygote is gone: its children were killed with it (parent-death signal)."""
@@ -239,7 +255,7 @@ class Zygote:
             children, self._children = self._children, {}
         for child in children.values():
             process_groups.signal_group(child.pid, 9)
-            self._ended(child, -9)
+            child.ended(-9)
 
     def retire(self) -> None:
         """Fork no more (a fork failed): its running children finish their executions, then
