@@ -3,14 +3,7 @@
  * mirror of the server's `flowrun/humanize.py` (`format_tokens`, `format_cost`, `cost_parts`),
  * so the terminal and the editor read the same. Pure: no vscode.
  */
-
-/** The cost fields of an execution or node (history/models.py, issue 18). */
-export interface CostFields {
-  llmCalls?: number | null;
-  inputTokens?: number | null;
-  outputTokens?: number | null;
-  costUsd?: number | null;
-}
+import { CostFields } from './protocol';
 
 /** `$0.0009`, `$0.004`, `$1.25`: two significant digits below a dollar, cents above. */
 export function formatCost(usd: number | null | undefined): string {

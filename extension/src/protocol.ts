@@ -90,8 +90,17 @@ export interface LogEntry {
   attempt: number | null;
 }
 
+/** What a node or a run cost (design §9): a run's are sums over its nodes; null when it
+ *  called no LLM. */
+export interface CostFields {
+  llmCalls?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  costUsd?: number | null;
+}
+
 /** history/models.py `NodeElement` (a field added there is a stored column, mirrored here). */
-export interface NodeTree {
+export interface NodeTree extends CostFields {
   kind: 'node';
   id: string;
   type?: string | null;
@@ -115,10 +124,6 @@ export interface NodeTree {
   mocked?: boolean;
   /** Its output came from the cache (`cache:`), at no cost. */
   cached?: boolean;
-  llmCalls?: number | null;
-  inputTokens?: number | null;
-  outputTokens?: number | null;
-  costUsd?: number | null;
   /** What else it measured: provider, model, httpStatus, httpBytes, costUnknown. */
   metrics?: Record<string, unknown> | null;
 }
@@ -142,7 +147,7 @@ export type ExecutionChild = StageTree | NodeTree;
 
 /** What a summary and a tree share (history/models.py `ExecutionHead`: a field added there
  *  is a stored column, mirrored here). */
-interface ExecutionHeader {
+interface ExecutionHeader extends CostFields {
   id: string;
   workflowId: string;
   file: string;
@@ -158,11 +163,6 @@ interface ExecutionHeader {
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
-  /** What the run cost: sums over its nodes, null when no node called an LLM. */
-  llmCalls?: number | null;
-  inputTokens?: number | null;
-  outputTokens?: number | null;
-  costUsd?: number | null;
   /** The OpenTelemetry trace it was exported as. */
   traceId?: string | null;
 }
