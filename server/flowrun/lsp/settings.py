@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from flowrun.history.location import history_location
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONCURRENT_RUNS = 4
@@ -46,8 +48,6 @@ class Settings(BaseModel):
     def history_file(self, root: Path | None) -> Path | str:
         """Where the history lives: the one rule the CLI uses too (`history_location`); a
         PostgreSQL URL (`flowrun.historyUrl`) is returned as it is."""
-        from flowrun.history.location import history_location
-
         return history_location(root, self.history_url or self.history_path)
 
 

@@ -31,6 +31,8 @@ from flowrun.lsp.server import FlowrunServer, uri_to_path
 from flowrun.lsp.services import services
 from flowrun.runs.errors import FlowrunError
 from flowrun.testing.cases import FileTests, TestCase, collect_file
+from flowrun.testing.from_execution import new_test_edit
+from flowrun.testing.report import as_json_text
 from flowrun.testing.runner import TestResult, TestRunner
 from flowrun.validate.api import find_workflow_files
 
@@ -194,8 +196,6 @@ def _send(server: FlowrunServer, run_id: str, case: TestCase, state: str, **fiel
 
 
 def _send_result(server: FlowrunServer, run_id: str, result: TestResult) -> None:
-    from flowrun.testing.report import as_json_text
-
     uri = result.case.file.as_uri()
     messages: list[p.TestMessage] = []
     for failure in result.failures:
@@ -228,8 +228,6 @@ def _send_result(server: FlowrunServer, run_id: str, result: TestResult) -> None
 
 
 async def add_test(server: FlowrunServer, ref: p.ExecutionRef) -> p.AddedTest:
-    from flowrun.testing.from_execution import new_test_edit
-
     store = (await services(server)).store
     execution_id = await resolve(server, ref.execution_id)
     try:
