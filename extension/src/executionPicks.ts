@@ -14,7 +14,7 @@ import {
   Requests,
 } from './protocol';
 import { RunHost } from './runs';
-import { formatDuration, formatRelative, shortId, statusToIcon } from './treeItems';
+import { dot, formatDuration, formatRelative, shortId, statusToIcon } from './treeItems';
 
 type Host = Pick<RunHost, 'sendRequest'>;
 
@@ -32,9 +32,7 @@ function pickItem(summary: ExecutionSummary, now: number): ExecutionPick {
   const when = formatRelative(summary.startedAt, now);
   return {
     label: `$(${icon}) ${summary.workflowId} · ${shortId(summary.id)}`,
-    description: [mode, summary.status, formatDuration(summary.durationMs), when]
-      .filter(Boolean)
-      .join(' · '),
+    description: dot(mode, summary.status, formatDuration(summary.durationMs), when),
     detail: summary.error ? `${summary.error.type}: ${summary.error.message}` : summary.file,
     executionId: summary.id,
   };

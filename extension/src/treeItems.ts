@@ -119,7 +119,8 @@ function join(separator: string, ...parts: Part[]): string {
   return parts.filter(Boolean).join(separator);
 }
 
-const dot = (...parts: Part[]): string => join(' · ', ...parts);
+/** The parts that are set, joined by ` · ` (an item's description). */
+export const dot = (...parts: Part[]): string => join(' · ', ...parts);
 
 export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
