@@ -13,6 +13,8 @@ export const WORKFLOW_FILE = /\.workflow\.ya?ml$/;
 export const Requests = {
   execute: 'flowrun/execute',
   stop: 'flowrun/stop',
+  pause: 'flowrun/pause',
+  resume: 'flowrun/resume',
   history: 'flowrun/history',
   execution: 'flowrun/execution',
   pythonEnvironment: 'flowrun/pythonEnvironment',
@@ -126,6 +128,8 @@ export interface NodeTree extends CostFields {
   cached?: boolean;
   /** What else it measured: provider, model, httpStatus, httpBytes, costUnknown. */
   metrics?: Record<string, unknown> | null;
+  /** Its definition hash (design §9 `hash`): changes when the node or an upstream one does. */
+  configHash?: string | null;
 }
 
 export interface StageTree {
@@ -165,6 +169,10 @@ interface ExecutionHeader extends CostFields {
   durationMs?: number | null;
   /** The OpenTelemetry trace it was exported as. */
   traceId?: string | null;
+  /** A re-run or a resume: the execution its given outputs came from. */
+  parentExecutionId?: string | null;
+  /** The node a re-run or resume started from (null: a whole resume). */
+  fromNode?: string | null;
 }
 
 export interface ExecutionTree extends ExecutionHeader {
@@ -188,6 +196,10 @@ export interface ExecuteParams {
   trigger?: unknown;
   fromExecution?: string;
   fromNode?: string;
+  /** Pause before these nodes (the execution ends `paused`; `flowrun/resume` goes on). */
+  breakBefore?: string[];
+  /** Pause on a node's failure instead of failing the run. */
+  pauseOnFailure?: boolean;
 }
 
 export interface ExecuteResult {
@@ -196,6 +208,26 @@ export interface ExecuteResult {
 
 export interface StopResult {
   stopped: boolean;
+}
+
+/** `flowrun/pause`: false when the execution is not running in this server. */
+export interface PauseResult {
+  paused: boolean;
+}
+
+/** `flowrun/resume` of a paused execution: a new execution, its parent the paused one. */
+export interface ResumeParams {
+  executionId: string;
+  /** Run this node and everything after it again, even where they completed. */
+  fromNode?: string;
+  breakBefore?: string[];
+  pauseOnFailure?: boolean;
+}
+
+export interface ResumeResult {
+  executionId: string;
+  /** Completed nodes whose definition changed since the pause (their recorded outputs used). */
+  changed: string[];
 }
 
 export interface HistoryParams {

@@ -34,6 +34,11 @@ ACTIVE: tuple[ExecutionStatus, ...] = (
 )
 ACTIVE_VALUES: tuple[str, ...] = tuple(str(status) for status in ACTIVE)
 
+# Active and owned by a process (queued or running): ended once, or interrupted when that
+# process is gone. A paused execution is active but owned by nobody: it is a checkpoint in the
+# history that a resume (a new execution) starts from, whatever process pauses or resumes.
+LIVE_VALUES: tuple[str, ...] = (ExecutionStatus.QUEUED.value, ExecutionStatus.RUNNING.value)
+
 
 def is_active(status: str | None) -> bool:
     """True for an execution status that has not ended (unknown text counts as ended)."""

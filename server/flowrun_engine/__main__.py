@@ -57,6 +57,7 @@ async def _run(resolved: dict[str, Any], sink: ev.FdSink) -> None:
     _watch_children_with_pidfds(loop)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, runner.stop)
+    loop.add_signal_handler(signal.SIGUSR1, runner.pause)  # flowrun/pause
     if containment.enable():  # detached descendants come back to us: reap them
         loop.add_signal_handler(signal.SIGCHLD, containment.reap_orphans)
     parent = os.getppid()

@@ -53,6 +53,9 @@ class Workspace:
         return self._loaded[0]
 
 
+_HASHED = (ev.NODE_STARTED, ev.NODE_FINISHED)
+
+
 class NodeExecutor:
     def __init__(
         self,
@@ -68,6 +71,8 @@ class NodeExecutor:
         self._stopping = stopping
 
     def emit(self, name: str, node: PlanNode, iteration: int | None, **fields: Any) -> None:
+        if node.hash is not None and name in _HASHED:
+            fields["config_hash"] = node.hash  # the history keeps it with the node's row
         self.emitter.emit(name, node=node.id, stage=node.stage, iteration=iteration, **fields)
 
     async def run(

@@ -70,6 +70,7 @@ class PlanNode:
     # decides) even when a node it uses did not succeed or the run is failing
     self_deciding: bool = False
     cache: CachePolicy | None = None  # `cache:` (llm, http, python)
+    hash: str | None = None  # its definition hash (`flowrun.spec.node_hash`), in its events
 
     @property
     def fixed(self) -> bool:
@@ -207,6 +208,7 @@ def _node(
         code_line=raw.get("code_line"),
         self_deciding=uses_status(raw.get("when")),
         cache=CachePolicy.of(raw.get("cache")),
+        hash=raw.get("hash"),
     )
 
 

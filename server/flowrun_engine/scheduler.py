@@ -21,7 +21,9 @@ from flowrun_engine.attempts import NodeExecutor, Outcome, Workspace, render_val
 from flowrun_engine.cache import ResultCache
 from flowrun_engine.environment import RunEnvironment, build_environment
 from flowrun_engine.forkserver import ForkServer, token_room
-from flowrun_engine.plan import Plan, PlanNode, PlanStage, build_plan
+from flowrun_engine.pausing import PAUSED, Pausing
+from flowrun_engine.plan import Plan, PlanStage, build_plan
+from flowrun_engine.run_events import RunEvents
 from flowrun_engine.state import Action, ExecutionState, NodeStatus
 
 DEFAULT_MAX_PARALLEL = 16
@@ -36,7 +38,7 @@ class _Halted(Exception):
         self.error = error
 
 
-class Runner:
+class Runner(RunEvents):
     def __init__(
         self,
         resolved: Mapping[str, Any],
@@ -63,6 +65,7 @@ class Runner:
         mocks = None if production else self.options.get("mocks")  # design §9
         self.plan: Plan = build_plan(self.workflow, self.options.get("given_outputs"), mocks)
         self.state = ExecutionState(self.plan)
+        self.pausing = Pausing(self.options)
         self.base_context = {
             **inputs,
             "env": {**environ, **self.env.workflow_env},
@@ -115,6 +118,10 @@ class Runner:
         if self._main is not None:
             self._main.cancel()
 
+    def pause(self) -> None:
+        """SIGUSR1: start no node any more, let the running ones finish, end `paused`."""
+        self.pausing.request()
+
     async def execute(self) -> dict[str, Any]:
         self.emitter.emit(
             ev.EXECUTION_STARTED,
@@ -125,7 +132,8 @@ class Runner:
         status, error = await self._supervised()
         await self.forks.close()
         await containment.end_run(self.execution_id)  # nothing the run started outlives it
-        self._skip_rest()
+        if status != PAUSED:  # a paused run's pending nodes wait for the resume
+            self._skip_rest()
         outputs = self._outputs()
         self.emitter.emit(ev.EXECUTION_FINISHED, status=status, outputs=outputs, error=error)
         return {"status": status, "outputs": outputs, "error": error}
@@ -156,6 +164,8 @@ class Runner:
                 "type": "Stopped",
                 "message": "the execution was stopped before it finished",
             }
+        if self.pausing.paused:
+            return PAUSED, self.pausing.error(self.state.failures())
         return self._final()
 
     async def _cancel_main(self) -> None:
@@ -178,6 +188,8 @@ class Runner:
         index = 0
         while index < len(self.plan.stages):
             stage = self.plan.stages[index]
+            if self.pausing.paused:
+                break
             if self.state.halted and not self.state.has_self_deciding(index):
                 index += 1
                 continue
@@ -196,7 +208,7 @@ class Runner:
             return stage.index + 1
         for iteration in range(1, stage.loop.max_iters + 1):
             await self._run_iteration(stage, iteration)
-            if self.state.halted or self._until(stage, iteration):
+            if self.state.halted or self.pausing.paused or self._until(stage, iteration):
                 return stage.index + 1
         if stage.loop.until is None:  # a plain repeat: max_iters times, then go on
             return stage.index + 1
@@ -260,13 +272,17 @@ class Runner:
             self._emit_stage_finished(stage, iteration)
 
     def _release(self, iteration: int | None, running: dict[asyncio.Task[Outcome], str]) -> None:
+        if self.pausing.paused:
+            return  # nothing new starts; the running nodes finish
         was_halted = self.state.halted
         released = self.state.release()
         # one context for the nodes released together (they all start from the same state)
         context = self._context(iteration) if released else {}
         for node_id, action in released:
             node = self.plan.nodes[node_id]
-            if action is Action.RUN:
+            if action is Action.RUN and self.pausing.holds(node_id):
+                self.state.hold(node_id)
+            elif action is Action.RUN:
                 status = self.state.status_functions(node_id, self._stop_requested)
                 run = self.nodes.run(node, iteration, context, status)
                 task = asyncio.create_task(run, name=node_id)
@@ -285,7 +301,11 @@ class Runner:
         iteration: int | None,
         running: dict[asyncio.Task[Outcome], str],
     ) -> None:
-        if self.state.finish(node_id, outcome.status, output=outcome.output, error=outcome.error):
+        halts = self.state.finish(
+            node_id, outcome.status, output=outcome.output, error=outcome.error
+        )
+        paused = outcome.status is NodeStatus.FAILED and self.pausing.failed(node_id)
+        if halts and not paused:  # a pause does not halt: the rest waits for the resume
             self._halt_running(iteration, running)
 
     def _halt_running(
@@ -332,55 +352,6 @@ class Runner:
             except (expr.ExprSyntaxError, expr.ExprEvalError):
                 outputs[name] = None
         return outputs
-
-    # -- events --------------------------------------------------------------------------
-
-    def _emit_fixed(self, node: PlanNode, iteration: int | None) -> None:
-        result = node.fixed_result(iteration)  # the state has recorded it
-        self.nodes.emit(
-            ev.NODE_FINISHED,
-            node,
-            iteration,
-            status=self.state.statuses[node.id].value,
-            output=result.get("output"),
-            error=result.get("error"),
-            attempt=0,
-            duration_ms=0,
-            **{node.fixed_flag: True},
-        )
-
-    def _emit_skipped(self, node: PlanNode, iteration: int | None, blocked_by: str | None) -> None:
-        self.nodes.emit(
-            ev.NODE_FINISHED,
-            node,
-            iteration,
-            status="skipped",
-            output=None,
-            error=None,
-            attempt=0,
-            duration_ms=0,
-            **({"reason": f"`{blocked_by}` did not succeed"} if blocked_by else {}),
-        )
-
-    def _emit_stage_finished(self, stage: PlanStage, iteration: int | None) -> None:
-        if stage.id is not None:
-            self.emitter.emit(
-                ev.STAGE_FINISHED,
-                stage=stage.id,
-                iteration=iteration,
-                status=self.state.stage_status(stage.index),
-            )
-
-    def _emit_skipped_stage(self, stage: PlanStage) -> None:
-        for node_id in self.state.skip_stage(stage.index):
-            self._emit_skipped(self.plan.nodes[node_id], None, None)
-        if stage.id is not None:
-            self.emitter.emit(ev.STAGE_FINISHED, stage=stage.id, iteration=None, status="skipped")
-
-    def _skip_rest(self) -> None:
-        for stage in self.plan.stages:
-            if any(self.state.statuses[n] is NodeStatus.PENDING for n in stage.node_ids):
-                self._emit_skipped_stage(stage)
 
 
 async def run_workflow(

@@ -101,6 +101,11 @@ class ExecutionState:
             released.append((node_id, self._action(self.plan.nodes[node_id])))
         return released
 
+    def hold(self, node_id: str) -> None:
+        """A released node that a pause keeps from running: `pending` again, not released
+        again in this child (the resume runs it)."""
+        self._set(node_id, NodeStatus.PENDING)
+
     def _after_done(self, node_id: str) -> bool:
         return all(self.statuses[n].is_terminal for n in self.plan.nodes[node_id].after)
 

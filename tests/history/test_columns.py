@@ -36,6 +36,7 @@ def test_a_fields_type_says_how_it_is_stored() -> None:
         "durationMs": "value", "input": "json", "output": "json", "error": "json",
         "given": "flag", "mocked": "flag", "cached": "flag", "llmCalls": "value",
         "inputTokens": "value", "outputTokens": "value", "costUsd": "value", "metrics": "json",
+        "configHash": "value",
     }  # fmt: skip
     given = next(c for c in columns.NODE_COLUMNS if c.field == "given")
     assert (given.write(True), given.write(None), given.read({"given": 1})) == (1, 0, True)
@@ -45,7 +46,9 @@ def test_a_fields_type_says_how_it_is_stored() -> None:
 
 
 def test_a_new_execution_writes_the_head_columns_it_names() -> None:
-    assert columns.CREATED == ("mode", "test_name", "worker", "attempt")
+    assert columns.CREATED == (
+        "mode", "test_name", "worker", "attempt", "parent_execution_id", "from_node",
+    )  # fmt: skip
     given = {"execution_id": "x", "workflow_id": "w", "status": "queued", "mode": "batch"}
     assert columns.created(given) == {"mode": "batch"}
     assert columns.created({"execution_id": "x"}) == {}  # the column's default applies

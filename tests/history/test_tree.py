@@ -177,6 +177,8 @@ def test_summaries() -> None:
         "trigger": "POST /go", "error": {"type": "NodeTimeout", "message": "slow"},
         "llmCalls": None, "inputTokens": None, "outputTokens": None, "costUsd": None,
         "traceId": None,
+        "parentExecutionId": None,
+        "fromNode": None,
     }  # fmt: skip
     queued = summary(execution("queued", started_at=None, finished_at=None, trigger=None))
     assert queued["startedAt"] == iso(T0) and queued["finishedAt"] is None

@@ -66,6 +66,7 @@ def test_flat_workflow_becomes_one_unnamed_parallel_stage(tmp_path: Path) -> Non
     [stage] = wf["stages"]
     assert (stage["id"], stage["mode"], stage["loop"]) == (None, "parallel", None)
     a, b = stage["nodes"]
+    assert len(a.pop("hash")) == 16  # tests/unit/test_node_hash.py
     assert a == {
         "id": "a",
         "type": "transform",

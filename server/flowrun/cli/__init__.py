@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "flowrun.cli.init_cmd",  # init
     "flowrun.cli.validate_cmd",  # validate, schema
     "flowrun.cli.run_cmd",  # run
+    "flowrun.cli.resume_cmd",  # resume
     "flowrun.cli.testrun_cmd",  # test
     "flowrun.cli.batch_cmd",  # batch
     "flowrun.cli.list_cmd",  # list

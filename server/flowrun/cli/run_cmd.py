@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,19 +29,21 @@ if TYPE_CHECKING:
 
     from flowrun.history.store import HistoryStore
     from flowrun.runs.errors import FlowrunError
-    from flowrun.runs.prespawn import Prespawned
     from flowrun.runs.service import RunService
     from flowrun.telemetry import Tracing
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PAUSED, EXIT_STOPPED = 0, 1, 2, 3, 130
 EXIT_CODES = """\
 exit codes:
   0    the run succeeded
   1    the run failed or timed out, or was refused (invalid file, interpreter,
        missing packages or secrets, bad input or trigger)
   2    usage error (an option's value; the file does not exist)
+  3    paused (a breakpoint, --pause-on-failure); `flowrun resume ID` goes on
   130  stopped (Ctrl-C)
 """
+# A run's start: the new execution's id, from the service (`run`, `resume`).
+Start = Callable[["RunService"], Awaitable[str]]
 
 
 def register(subparsers: Any) -> None:
@@ -64,8 +66,15 @@ def register(subparsers: Any) -> None:
         "--from-execution",
         metavar="ID",
         help="re-run (in test mode) with the trigger and inputs of a recorded execution, "
-        "e.g. a production one; --input values still win",
+        "e.g. a production one; --input and --trigger still win",
     )
+    parser.add_argument(
+        "--from-node",
+        metavar="NODE",
+        help="with --from-execution: that execution's outputs are given to the nodes "
+        "upstream of NODE, which runs again with everything after it (Run from here)",
+    )
+    add_pause_options(parser)
     parser.add_argument("--python", metavar="PATH", help="interpreter; default: python3 on PATH")
     parser.add_argument("--timeout", metavar="DURATION", help="execution timeout, e.g. 60s, 5m")
     parser.add_argument(
@@ -114,11 +123,14 @@ def run_command(args: argparse.Namespace) -> int:
         return _usage_error(args, str(exc))
     if not args.file.is_file():
         return _usage_error(args, f"{args.file}: no such file")
+    if args.from_node and not args.from_execution:
+        return _usage_error(args, "--from-node needs --from-execution ID")
     if getattr(args, "from_execution", None):
         try:
-            trigger, inputs = recorded_request(args, inputs)
+            recorded, inputs = recorded_request(args, inputs)
         except UsageError as exc:
             return _usage_error(args, str(exc))
+        trigger = recorded if args.trigger is None else trigger
     from flowrun.runs.launch import default_python
     from flowrun.runs.prespawn import early_child
 
@@ -132,23 +144,55 @@ def run_command(args: argparse.Namespace) -> int:
         python=args.python or default_python(),
         timeout=timeout,
         max_parallel=args.max_parallel,
+        **pause_options(args),
     )
     import asyncio
 
+    def start(service: RunService) -> Awaitable[str]:
+        return service.execute(
+            args.file,
+            inputs=inputs,
+            trigger=trigger,
+            timeout=timeout,
+            install_missing=args.install_missing,
+            max_parallel=args.max_parallel,
+            prespawned=early,
+            from_execution=args.from_execution,
+            from_node=args.from_node,
+            **pause_options(args),
+        )
+
     try:
-        return asyncio.run(_main(args, inputs, trigger, timeout, early))
+        return asyncio.run(run_main(args, start))
     finally:
         if early is not None and not early.adopted:
             early.discard()
 
 
-async def _main(
-    args: argparse.Namespace,
-    inputs: dict[str, Any],
-    trigger: dict[str, Any] | None,
-    timeout: float | None,
-    early: Prespawned | None = None,
-) -> int:
+def add_pause_options(parser: argparse.ArgumentParser) -> None:
+    """`--break-before` and `--pause-on-failure` (`run`, `resume`)."""
+    parser.add_argument(
+        "--break-before",
+        action="append",
+        default=[],
+        metavar="NODE",
+        help="pause before NODE runs (repeatable); the execution ends `paused`, "
+        "`flowrun resume ID` goes on",
+    )
+    parser.add_argument(
+        "--pause-on-failure",
+        action="store_true",
+        help="pause when a node fails instead of failing the run; fix the file, then "
+        "`flowrun resume ID` runs the failed node again",
+    )
+
+
+def pause_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"break_before": args.break_before, "pause_on_failure": args.pause_on_failure}
+
+
+async def run_main(args: argparse.Namespace, start: Start) -> int:
+    """Open the history, start the run with `start` and show it until it ends."""
     import asyncio
 
     from flowrun.cli.run_view import show_install
@@ -168,7 +212,7 @@ async def _main(
     )
     _stop_on_signals()
     try:
-        return await _run(service, args, inputs, trigger, timeout, forward, early)
+        return await _run(service, args, start, forward)
     finally:
         with contextlib.suppress(FlowrunError):  # a history that never opened: said already
             await service.shutdown()
@@ -267,28 +311,14 @@ class _Forward:
 
 
 async def _run(
-    service: RunService,
-    args: argparse.Namespace,
-    inputs: dict[str, Any],
-    trigger: dict[str, Any] | None,
-    timeout: float | None,
-    forward: _Forward,
-    early: Prespawned | None = None,
+    service: RunService, args: argparse.Namespace, start: Start, forward: _Forward
 ) -> int:
     import asyncio
 
     from flowrun.runs.errors import FlowrunError
 
     try:
-        execution_id = await service.execute(
-            args.file,
-            inputs=inputs,
-            trigger=trigger,
-            timeout=timeout,
-            install_missing=args.install_missing,
-            max_parallel=args.max_parallel,
-            prespawned=early,
-        )
+        execution_id = await start(service)
     except FlowrunError as exc:
         print_refused(args, exc)
         return EXIT_FAILED
@@ -306,7 +336,9 @@ async def _run(
         status = await service.wait(execution_id)
     finally:
         view.close()
-    code = {"succeeded": EXIT_OK, "stopped": EXIT_STOPPED}.get(status, EXIT_FAILED)
+    code = {"succeeded": EXIT_OK, "stopped": EXIT_STOPPED, "paused": EXIT_PAUSED}.get(
+        status, EXIT_FAILED
+    )
     try:
         tree = await service.store.execution_tree(execution_id)
     except FlowrunError as exc:  # the history is damaged: the run itself is over
@@ -315,6 +347,8 @@ async def _run(
             print(f"  {exc.suggestion}", file=sys.stderr)
         return code
     view.finish(tree)
+    if status == "paused":
+        print(f"flowrun: paused; go on with `flowrun resume {execution_id[:8]}`", file=sys.stderr)
     return code
 
 

@@ -116,8 +116,7 @@ def created(execution: Mapping[str, Any]) -> dict[str, Any]:
 NODE_KEY = ("execution_id", "node_id", "iteration", "attempt")
 NODE_PATCHED = tuple(
     dict.fromkeys(
-        ["stage", "status", *(c.name for c in NODE_COLUMNS), "started_at", "finished_at",
-         "config_hash"]
+        ["stage", "status", *(c.name for c in NODE_COLUMNS), "started_at", "finished_at"]
     )
 )  # fmt: skip
 NODE_FLAGS = tuple(c.name for c in NODE_COLUMNS if c.kind == "flag")

@@ -35,6 +35,8 @@ class NewExecution(TypedDict):
     mode: NotRequired[str]
     test_name: NotRequired[str | None]  # the workflow test it runs (flowrun.testing)
     worker: NotRequired[str | None]
+    parent_execution_id: NotRequired[str | None]  # a re-run or resume (issue 17)
+    from_node: NotRequired[str | None]
 
 
 class ExecutionFilter(TypedDict, total=False):

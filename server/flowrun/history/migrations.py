@@ -250,7 +250,15 @@ V8: tuple[str, ...] = (
     *(_backfill_durations(decade) for decade in range(durations.BACKFILLED_DECADES)),
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6, V7, V8)
+# Version 9 (issue 17, design §9): where a re-run or a resume came from. A paused execution is
+# its own checkpoint (its node rows, `error.pausedAt`); each resume is a new execution naming
+# it as its parent.
+V9: tuple[str, ...] = (
+    "ALTER TABLE executions ADD COLUMN parent_execution_id TEXT",
+    "ALTER TABLE executions ADD COLUMN from_node TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6, V7, V8, V9)
 LATEST = len(MIGRATIONS)
 
 

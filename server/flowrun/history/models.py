@@ -50,6 +50,10 @@ class ExecutionHead(TypedDict):
     outputTokens: int | None
     costUsd: float | None
     traceId: str | None  # the OpenTelemetry trace it was exported as (flowrun.telemetry)
+    # a re-run ("Run from here", --from-execution) or a resume (issue 17): the execution its
+    # given outputs came from, and the node it started from (null: a whole resume)
+    parentExecutionId: str | None
+    fromNode: str | None
 
 
 class ExecutionSummary(ExecutionHead):
@@ -103,6 +107,7 @@ class NodeElement(TypedDict):
     outputTokens: int | None
     costUsd: float | None
     metrics: Any  # the rest it measured: provider, model, httpStatus, httpBytes, costUnknown
+    configHash: str | None  # its definition hash (flowrun.spec.node_hash), design §9 `hash`
 
 
 class StageElement(TypedDict):

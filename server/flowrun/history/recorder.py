@@ -156,7 +156,6 @@ class EventRecorder:
             "stage": row.stage,
             "status": NodeStatus.RUNNING,
             "started_at": t,
-            "config_hash": event.get("config_hash"),
         }
         return [NodePatch((*key, attempt), values)]
 

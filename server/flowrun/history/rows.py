@@ -11,9 +11,9 @@ from typing import Any
 
 from flowrun.history import columns, daily, payloads
 from flowrun.history.sql import Connection
-from flowrun.status import ACTIVE_VALUES, ExecutionStatus
+from flowrun.status import LIVE_VALUES, ExecutionStatus
 
-_ACTIVE_SQL = ", ".join("?" for _ in ACTIVE_VALUES)
+_LIVE_SQL = ", ".join("?" for _ in LIVE_VALUES)
 _WORKFLOW_OF = (
     "(SELECT workflow_id FROM executions WHERE id = ?) AND file = "
     "(SELECT file FROM executions WHERE id = ?)"
@@ -70,14 +70,14 @@ async def finish_row(
     error: str | None,
     finished_at: float,
 ) -> bool:
-    """End an active execution once (True); an ended one is left as it is (False)."""
+    """End a live execution once (True); an ended or paused one is left as it is (False)."""
     cursor = await conn.execute(
         "UPDATE executions SET status = ?, outputs = coalesce(?, outputs), "
         "error = coalesce(?, error), finished_at = ?, updated_at = ?, "
         "duration_ms = max(0, CAST((? - coalesce(started_at, created_at)) * 1000 AS INTEGER)) "
-        f"WHERE id = ? AND status IN ({_ACTIVE_SQL})",
+        f"WHERE id = ? AND status IN ({_LIVE_SQL})",
         (status, outputs, error, finished_at, finished_at, finished_at, execution_id,
-         *ACTIVE_VALUES),
+         *LIVE_VALUES),
     )  # fmt: skip
     if cursor.rowcount != 1:
         return False

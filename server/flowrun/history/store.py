@@ -29,7 +29,7 @@ from flowrun.history.sql import Connection, Database
 from flowrun.history.stats import CostWindow
 from flowrun.history.writer import FLUSH_DELAY, BatchWriter
 from flowrun.runs.process_groups import pid_alive
-from flowrun.status import ACTIVE_VALUES, ExecutionStatus
+from flowrun.status import LIVE_VALUES, ExecutionStatus
 
 log = logging.getLogger(__name__)
 __all__ = [
@@ -179,11 +179,11 @@ class HistoryStore:
         if self.read_only:
             return []
         await self.flush()
-        marks = ", ".join("?" for _ in ACTIVE_VALUES)
+        marks = ", ".join("?" for _ in LIVE_VALUES)  # a paused one waits for its resume
 
         # On a shared history (PostgreSQL) only this machine's pids can be checked.
         mine = "" if self._db.local else "AND worker = ? "
-        params = (*ACTIVE_VALUES, *(() if self._db.local else (this_machine(),)))
+        params = (*LIVE_VALUES, *(() if self._db.local else (this_machine(),)))
 
         async def work(conn: Connection) -> list[str]:
             cursor = await conn.execute(

@@ -18,6 +18,8 @@ from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_c
 
 EXECUTE = "flowrun/execute"
 STOP = "flowrun/stop"
+PAUSE = "flowrun/pause"
+RESUME = "flowrun/resume"
 HISTORY = "flowrun/history"
 EXECUTION = "flowrun/execution"
 PYTHON_ENVIRONMENT = "flowrun/pythonEnvironment"
@@ -53,7 +55,17 @@ class WireModel(BaseModel):
 M = TypeVar("M", bound=WireModel)
 
 
-class ExecuteParams(WireModel):
+class PauseOptions(WireModel):
+    """Where a run pauses (issue 17): before these nodes, on a node's failure."""
+
+    break_before: list[str] = Field(default_factory=list)
+    pause_on_failure: bool = False
+
+    def pause_options(self) -> dict[str, Any]:
+        return {"break_before": self.break_before, "pause_on_failure": self.pause_on_failure}
+
+
+class ExecuteParams(PauseOptions):
     uri: str = Field(min_length=1)
     inputs: dict[str, Any] | None = None
     trigger: dict[str, Any] | None = None
@@ -75,6 +87,20 @@ class ExecutionRef(WireModel):
 
 class StopResult(WireModel):
     stopped: bool
+
+
+class PauseResult(WireModel):
+    paused: bool
+
+
+class ResumeParams(PauseOptions):
+    execution_id: str = Field(min_length=1)
+    from_node: str | None = Field(default=None, min_length=1)
+
+
+class ResumeResult(WireModel):
+    execution_id: str
+    changed: list[str]  # completed nodes whose definition changed since the pause
 
 
 # flowrun.status.ExecutionStatus, spelled out for the JSON schema (a test keeps them equal)

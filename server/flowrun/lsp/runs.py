@@ -1,4 +1,5 @@
-"""Running workflows over JSON-RPC: `flowrun/execute`, `flowrun/stop`, their commands, events.
+"""Running workflows over JSON-RPC: `flowrun/execute`, `flowrun/stop`, `flowrun/pause`,
+`flowrun/resume`, their commands, events.
 
 `flowrun/execute` returns `{executionId}` at once; every engine event is forwarded as
 `flowrun/executionEvent`, and `flowrun/executionsChanged` goes out when a run is queued and
@@ -8,7 +9,9 @@ What may be run: an absolute `file:` URI of a `*.workflow.y{a,}ml` inside a work
 (any folder when the client opened none), saved or open. Anything else is -32602 naming `uri`.
 A re-run (`fromExecution`, `fromNode` or both) reuses the inputs and trigger of the execution
 it starts from unless the caller gives its own: "Re-run", "Run from here" and "Debug in Editor"
-(a production execution re-run in test mode with its request).
+(a production execution re-run in test mode with its request). `breakBefore` and
+`pauseOnFailure` make a run pause (`runs.resume` says how it goes on): `flowrun/resume` starts
+a new execution from a paused one, even one paused before this server started.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from flowrun.lsp import protocol as p
 from flowrun.lsp.diagnostics import is_workflow
 from flowrun.lsp.server import FlowrunServer, uri_to_path
 from flowrun.lsp.services import services
+from flowrun.lsp.uris import path_to_uri
 from flowrun.runs.errors import FlowrunError, UnknownExecution
 from flowrun.runs.rerun import rerun_source
 from flowrun.runs.service import RunService
@@ -40,6 +44,17 @@ def setup(server: FlowrunServer) -> None:
     @server.feature(p.STOP)
     async def stop(params: Any) -> dict[str, Any]:
         return (await stop_run(server, p.parse(p.ExecutionRef, params))).wire()
+
+    @server.feature(p.PAUSE)
+    async def pause(params: Any) -> dict[str, Any]:
+        ref = p.parse(p.ExecutionRef, params)
+        execution_id = await resolve(server, ref.execution_id)
+        paused = await (await services(server)).runs.pause(execution_id)
+        return p.PauseResult(paused=paused).wire()
+
+    @server.feature(p.RESUME)
+    async def resume(params: Any) -> dict[str, Any]:
+        return (await resume_run(server, p.parse(p.ResumeParams, params))).wire()
 
     @server.command(p.CMD_RUN_TEST)
     async def run_test(*args: Any) -> Any:
@@ -121,14 +136,45 @@ async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteRe
             from_execution=from_execution,
             from_node=args.from_node,
             text=document.source if document is not None else None,
+            **args.pause_options(),
         )
     except FlowrunError as exc:
         raise p.flowrun_error(exc.error) from None
-    server.active_runs[execution_id] = args.uri
+    _started(server, runs, execution_id, args.uri)
+    return p.ExecuteResult(execution_id=execution_id)
+
+
+async def resume_run(server: FlowrunServer, args: p.ResumeParams) -> p.ResumeResult:
+    """A new run from the paused execution's checkpoint, with the file as it is (open or
+    saved); -32602 names `executionId` for an unknown id, -32001 a refusal (not paused)."""
+    from flowrun.runs.resume import checkpoint
+
+    runs = (await services(server)).runs
+    execution_id = await resolve(server, args.execution_id)
+    try:
+        resume = await checkpoint(runs.store, execution_id, args.from_node)
+        uri = path_to_uri(resume.file)
+        document = server.workspace.text_documents.get(uri)
+        new_id = await runs.execute(
+            resume.file,
+            inputs=resume.inputs,
+            trigger=resume.trigger,
+            python=server.settings.python,
+            text=document.source if document is not None else None,
+            resume=resume,
+            **args.pause_options(),
+        )
+    except FlowrunError as exc:
+        raise p.flowrun_error(exc.error) from None
+    _started(server, runs, new_id, uri)
+    return p.ResumeResult(execution_id=new_id, changed=resume.changed)
+
+
+def _started(server: FlowrunServer, runs: RunService, execution_id: str, uri: str) -> None:
+    server.active_runs[execution_id] = uri
     server.notify(p.EXECUTIONS_CHANGED, {})
     server.refresh_code_lenses()
     server.spawn(_follow(server, runs, execution_id), name=f"run {execution_id}")
-    return p.ExecuteResult(execution_id=execution_id)
 
 
 async def _check_node(server: FlowrunServer, uri: str, node_id: str) -> None:

@@ -116,3 +116,10 @@ class UnknownExecution(FlowrunError):
     """No execution (or more than one) matches the id or prefix the user gave."""
 
     type_name = "UnknownExecution"
+
+
+class NotResumable(FlowrunError):
+    """`flowrun resume` / `flowrun/resume` of an execution that is not paused, or from a node
+    its workflow does not have."""
+
+    type_name = "NotResumable"

@@ -132,15 +132,22 @@ class RunOptions(TypedDict, total=False):
     python: str | None  # the interpreter; None: the service's, else python3 on PATH
     timeout: float | None  # seconds; None: the workflow's own
     max_parallel: int | None  # nodes at once; None: the workflow's own
+    break_before: list[str] | None  # pause before these nodes (issue 17)
+    pause_on_failure: bool  # pause on a node's failure instead of failing the run
 
 
 def with_limits(resolved: dict[str, Any], options: RunOptions) -> dict[str, Any]:
-    """`resolved`, its `options` overridden by the run's timeout and max_parallel."""
+    """`resolved`, its `options` overridden by the run's timeout and max_parallel, and its
+    breakpoints (`pausing` in the engine)."""
     limits = resolved.setdefault("options", {})
     if (timeout := options.get("timeout")) is not None:
         limits["timeout"] = float(timeout)
     if (max_parallel := options.get("max_parallel")) is not None:
         limits["max_parallel"] = int(max_parallel)
+    if options.get("break_before"):
+        limits["break_before"] = list(options.get("break_before") or [])
+    if options.get("pause_on_failure"):
+        limits["pause_on_failure"] = True
     return resolved
 
 

@@ -25,6 +25,7 @@ from flowrun.runs.launch import (
 from flowrun.runs.outcome import RunResult, stopped_result
 from flowrun.runs.prepare import PYTHON_SUGGESTION, Prepared, prepare
 from flowrun.runs.rerun import given_outputs
+from flowrun.runs.resume import Resume
 from flowrun.runs.supervisor import EngineChild
 from flowrun.runs.workflow_secrets import required_secrets
 
@@ -111,10 +112,12 @@ class RunService:
         text: str | None = None,
         prespawned: Prespawned | None = None,
         test: TestRun | None = None,
+        resume: Resume | None = None,
         **options: Unpack[RunOptions],
     ) -> str:
         """`prespawned`: a child spawned from `early_child(...)`; used when it matches the
-        run exactly, else killed. `test`: a workflow test's run (refused in production)."""
+        run exactly, else killed. `test`: a workflow test's run (refused in production).
+        `resume`: the checkpoint of a paused execution this run resumes (`runs.resume`)."""
         try:
             if test is not None and self.mode == "production":
                 raise ValueError(
@@ -129,17 +132,28 @@ class RunService:
             resolved = with_limits(prepared.resolved, options)
             if test is not None:
                 resolved["options"]["mocks"] = test.mocks
-            if from_node is not None or from_execution is not None:
+            if resume is not None:
+                resume.apply(resolved)
+                from_execution, from_node = resume.execution_id, resume.from_node
+            elif from_node is not None or from_execution is not None:
+                if from_execution is not None:
+                    from_execution = await self.store.resolve_id(from_execution)
                 resolved["options"]["given_outputs"] = await given_outputs(
                     self.store, resolved, from_execution, from_node
                 )
-            return await self._start(path, prepared, prespawned, test)
+            parent = (from_execution, from_node)
+            return await self._start(path, prepared, prespawned, test, parent)
         finally:
             if prespawned is not None and not prespawned.adopted:
                 prespawned.discard()
 
     async def _start(
-        self, path: Path, prepared: Prepared, prespawned: Prespawned | None, test: TestRun | None
+        self,
+        path: Path,
+        prepared: Prepared,
+        prespawned: Prespawned | None,
+        test: TestRun | None,
+        parent: tuple[str | None, str | None] = (None, None),
     ) -> str:
         """Record the execution, its child started meanwhile when a slot is free."""
         import asyncio
@@ -174,6 +188,8 @@ class RunService:
                 status="queued",
                 mode=self.mode,
                 test_name=test.name if test is not None else None,
+                parent_execution_id=parent[0],
+                from_node=parent[1],
             )
         except BaseException:
             await self._abandon(run)
@@ -212,6 +228,14 @@ class RunService:
 
         await asyncio.wait({run.task}, timeout=self.grace + STOP_RECORD_WAIT)
         return True
+
+    async def pause(self, execution_id: str) -> bool:
+        """Ask a running execution to pause (flowrun/pause): no node starts any more, the
+        running ones finish, and it ends `paused`; False when it is not running here."""
+        run = self._runs.get(execution_id)
+        if run is None or run.task is None or run.task.done():
+            return False
+        return run.child.pause()
 
     async def set_max_concurrent(self, limit: int) -> None:
         """Change how many runs go at once; queued runs start as soon as slots open."""

@@ -21,7 +21,7 @@ from flowrun.history.interface import HistoryBackend
 from flowrun.runs import cgroup
 from flowrun.runs.containment import Scope, end_execution
 from flowrun.runs.process_groups import pid_alive
-from flowrun.status import is_active
+from flowrun.status import ExecutionStatus, is_active
 
 POLL = 0.05
 
@@ -40,6 +40,9 @@ async def stop_execution(
     status = await store.status_of(execution_id)
     if not is_active(status):
         return StopOutcome(False, f"Execution {short} is not running (it is {status}).", status)
+    if status == ExecutionStatus.PAUSED:  # a checkpoint in the history: no process to stop
+        message = f"Execution {short} is paused: nothing of it runs (`flowrun resume {short}`)."
+        return StopOutcome(False, message, status)
     owner, pgid = await store.process_of(execution_id)
     owner_alive = pid_alive(owner) and owner != os.getpid()
     trusted = pgid is not None and (owner_alive or group_runs_execution(pgid, execution_id))

@@ -73,6 +73,8 @@ class EngineChild:
         self._redactions = outcome.redactions(spec.secrets)
         self._early: Prespawned | None = None
         self._ending: asyncio.Future[list[int]] | None = None
+        self._pause = False  # asked to pause; sent once the engine can take SIGUSR1
+        self._engine_ready = False  # `execution_started` seen: its signal handlers are set
 
     def adopt(self, early: Prespawned) -> None:
         """Run in `early`, a child already spawned with this spec (before `start`)."""
@@ -210,8 +212,26 @@ class EngineChild:
             self._running_nodes.pop(key, None)
         elif name == "execution_finished":
             self._finished = event
+        elif name == "execution_started":
+            self._engine_ready = True
+            if self._pause:
+                self.pause()  # asked before the engine could take it
 
     # -- stop and the end ------------------------------------------------------------------
+
+    def pause(self) -> bool:
+        """SIGUSR1 to the engine (`flowrun_engine.pausing`); before it set its handler (the
+        default would kill it), the signal waits for `execution_started`. False when the
+        execution already ended (or is ending)."""
+        if self._finished is not None or self._stop_reason is not None:
+            return False
+        self._pause = True
+        engine = self._engine
+        if engine is not None and self._engine_ready and self.state is ChildState.RUNNING:
+            import signal
+
+            engine.popen.send_signal(signal.SIGUSR1)  # a no-op once it exited
+        return True
 
     async def stop(self, reason: str = "stopped") -> None:
         """End every process of the execution: SIGTERM, SIGKILL after the grace period."""

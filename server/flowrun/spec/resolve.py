@@ -24,6 +24,7 @@ from flowrun.spec.models import (
     Stage,
     Workflow,
 )
+from flowrun.spec.node_hash import add_hashes
 from flowrun_engine.expr.values import type_name
 
 DEFAULT_NODE_TIMEOUT = 60.0
@@ -97,6 +98,7 @@ def resolve(
     }
     if source is not None:
         _add_code_lines(resolved["workflow"]["stages"], source)
+    add_hashes(resolved["workflow"])
     return resolved
 
 
