@@ -22,6 +22,7 @@ import {
   StopResult,
 } from './protocol';
 import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
+import { nodeIdOf, resume } from './resume';
 import { serverCommands } from './serverCommands';
 import { shortId } from './treeItems';
 import { allNodes } from './treePatch';
@@ -43,6 +44,8 @@ export const ClientCommands = {
   refreshExecutions: 'flowrun.refreshExecutions',
   showOutput: 'flowrun.showOutput',
   addExecutionAsTest: 'flowrun.addExecutionAsTest',
+  resumeExecution: 'flowrun.resumeExecution',
+  resumeFromNode: 'flowrun.resumeFromNode',
 } as const;
 
 export interface CommandHost extends RunHost {
@@ -105,6 +108,8 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [ClientCommands.refreshExecutions]: () => host.loadHistory(),
     [ClientCommands.showOutput]: () => host.showOutput(),
     [ClientCommands.addExecutionAsTest]: (arg) => addAsTest(host, executionIdOf(arg)),
+    [ClientCommands.resumeExecution]: (arg) => resume(host, arg),
+    [ClientCommands.resumeFromNode]: (arg) => resume(host, arg, nodeIdOf(arg)),
   };
   return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guard(fn)));
 }

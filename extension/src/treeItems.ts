@@ -62,11 +62,13 @@ export function statusToIcon(status: string): IconSpec {
 export function executionContextValue(status: string, mode?: string): string {
   const terminal = TERMINAL_EXECUTION.has(status);
   const failed = status === 'failed' || status === 'timed_out' || status === 'stopped';
+  // a paused execution runs nothing: it is a checkpoint that Resume goes on from
+  const action = status === 'paused' ? 'resumable' : terminal ? 'rerunnable' : 'stoppable';
   return join(
     ' ',
     'flowrun.execution',
     status,
-    terminal ? 'rerunnable' : 'stoppable',
+    action,
     failed && 'hasFailedNode',
     mode === 'production' && 'production',
   );
@@ -78,6 +80,7 @@ export function nodeContextValue(status: string, executionStatus: string): strin
     'flowrun.node',
     status,
     TERMINAL_EXECUTION.has(executionStatus) && 'rerunnableFrom',
+    executionStatus === 'paused' && 'resumableFrom',
   );
 }
 

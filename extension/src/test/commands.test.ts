@@ -111,6 +111,24 @@ describe('registerCommands', () => {
 });
 
 describe('client commands', () => {
+  it('resumes a paused execution, from a node too, and says what changed', async () => {
+    const host = new Host();
+    host.replies['flowrun/resume'] = { executionId: 'next', changed: ['fetch'] };
+    registerCommands(host);
+    await command(ClientCommands.resumeExecution)({ kind: 'execution', executionId: 'p1' });
+    await command(ClientCommands.resumeFromNode)({ executionId: 'p1', nodeId: 'fetch' });
+    assert.deepEqual(host.requests, [
+      ['flowrun/resume', { executionId: 'p1' }],
+      ['flowrun/resume', { executionId: 'p1', fromNode: 'fetch' }],
+    ]);
+    assert.ok(
+      calls.some(
+        (c) =>
+          c.fn === 'showInformationMessage' && String(c.args[0]).includes('recorded outputs used'),
+      ),
+    );
+  });
+
   it('stops the execution given by the tree', async () => {
     const host = new Host();
     host.replies['flowrun/stop'] = { stopped: true };

@@ -241,6 +241,8 @@ describe('presentation helpers', () => {
       executionContextValue('stopped'),
       'flowrun.execution stopped rerunnable hasFailedNode',
     );
+    assert.equal(executionContextValue('paused'), 'flowrun.execution paused resumable');
+    assert.equal(nodeContextValue('succeeded', 'paused'), 'flowrun.node succeeded resumableFrom');
     assert.equal(nodeContextValue('succeeded', 'running'), 'flowrun.node succeeded');
     assert.equal(
       nodeContextValue('succeeded', 'succeeded'),
