@@ -10,7 +10,11 @@ worker`s of concurrency 1 each (so on a 2-core machine the figure shows the queu
 the scaling shape, not the hardware's). Redis and PostgreSQL are started here (Debian's
 `redis-server` and `postgresql`, temp folders, random ports; stopped by pid), as the tests
 do. Per-execution overhead = (wall(queue, 1 worker) - wall(local)) / executions. Queue wait =
-started_at - created_at of each execution in the history (p95). History writes/s: whole
+started_at - created_at of each execution in the history (p95). Outside the run: wall / n
+minus the mean recorded run (finished_at - started_at): what an execution costs besides its
+engine's run (the engine's start, the delivery, the records), local pool vs 1 worker: the
+local pool starts a cold interpreter per execution, a worker forks a warm one, so the
+difference is the queue's cost net of that. History writes/s: whole
 recorded executions (create, 4 node events, finish) through `HistoryStore` on each backend.
 """
 
@@ -88,16 +92,21 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 0.0
 
 
-async def queue_waits(db: str) -> list[float]:
-    store = await HistoryStore.open(db)
+async def recorded(location: Path | str, clear: bool) -> tuple[list[float], float]:
+    """(queue waits: started_at - created_at, s; mean run: finished_at - started_at, ms)."""
+    store = await HistoryStore.open(location)
     try:
         rows = await store._db.all(  # the benchmark reads the raw columns
-            "SELECT created_at, started_at FROM executions WHERE started_at IS NOT NULL"
+            "SELECT created_at, started_at, finished_at FROM executions "
+            "WHERE started_at IS NOT NULL"
         )
-        await store._db.write(lambda conn: conn.execute("DELETE FROM executions"))
-        return [float(r["started_at"]) - float(r["created_at"]) for r in rows]
+        if clear:
+            await store._db.write(lambda conn: conn.execute("DELETE FROM executions"))
     finally:
         await store.close()
+    waits = [float(r["started_at"]) - float(r["created_at"]) for r in rows]
+    runs = [float(r["finished_at"]) - float(r["started_at"]) for r in rows]
+    return waits, 1000 * sum(runs) / max(1, len(runs))
 
 
 async def history_writes(location: Path | str, count: int) -> float:
@@ -143,6 +152,8 @@ def run(args: argparse.Namespace, work: Path, pg_folder: Path) -> int:
     n = args.executions
     table: list[tuple[str, float, Any, Any]] = []
     local = flowrun(*batch, "--max-concurrent", "1", cwd=work)
+    _waits, local_run = asyncio.run(recorded(work / ".flowrun" / "history.sqlite3", False))
+    outside = {"local": local / n * 1000 - local_run}  # ms of each execution not in its run
     table.append(("local pool, 1 at a time", n / local, "-", "-"))
     with redis_server(work / "redis") as redis, postgres_server(pg_folder) as pg:
         db = pg.new_database()
@@ -153,8 +164,10 @@ def run(args: argparse.Namespace, work: Path, pg_folder: Path) -> int:
                 wall = flowrun(*batch, "--queue", redis.url, "--db", db, cwd=work)
             finally:
                 stop_workers(procs)
-            waits = asyncio.run(queue_waits(db))
+            waits, run_ms = asyncio.run(recorded(db, True))
             overhead = (wall - local) / n * 1000 if count == 1 else None
+            if count == 1:
+                outside["queue"] = wall / n * 1000 - run_ms
             table.append((f"queue, {count} worker(s)", n / wall, overhead, p95(waits)))
         sqlite_rate = asyncio.run(history_writes(work / "h.sqlite3", args.writes))
         pg_rate = asyncio.run(history_writes(pg.new_database(), args.writes))
@@ -164,6 +177,9 @@ def run(args: argparse.Namespace, work: Path, pg_folder: Path) -> int:
         over = f"{overhead:.0f}" if isinstance(overhead, float) else "-"
         wait_text = f"{wait:.2f}" if isinstance(wait, float) else "-"
         print(f"{how:28} {rate:8.2f} {rate / table[0][1]:8.2f} {over:>14} {wait_text:>11}")
+    print(f"per execution, outside its run (start, delivery, records, follow-up): local pool "
+          f"{outside['local']:.0f} ms, queue with 1 worker {outside['queue']:.0f} ms; "
+          f"the run itself (engine started): local {local_run:.0f} ms")  # fmt: skip
     print(f"history writes/s (whole executions): SQLite {sqlite_rate:.0f}, "
           f"PostgreSQL {pg_rate:.0f} ({pg_rate / sqlite_rate:.2f}x)")  # fmt: skip
     return 0

@@ -60,7 +60,7 @@ def stop_pool(pids: list[int], reason: str = "stopped") -> None:
 
 
 def install_stop_handler() -> None:
-    """In each pool process, at its start: a stop signal between two executions is ignored."""
+    """In each pool process, at its start: the stop signals (`stoppable`, `stop_asked`)."""
     for number in STOP_SIGNALS.values():
         signal.signal(number, _on_signal)
 
@@ -70,6 +70,8 @@ def stoppable(on_stop: Callable[[str], None]) -> Iterator[None]:
     """While an execution runs in this pool process, a stop signal calls `on_stop(reason)`."""
     global _on_stop
     _on_stop = on_stop
+    if _stop_asked:  # it came while the execution was being prepared
+        on_stop(_stop_asked[-1])
     try:
         yield
     finally:
@@ -82,6 +84,11 @@ def _on_signal(number: int, _frame: Any) -> None:
         _on_stop(reason)
     else:
         _stop_asked.append(reason)
+
+
+def new_delivery() -> None:
+    """A delivery begins in this pool process: a stop meant for an earlier one is forgotten."""
+    _stop_asked.clear()
 
 
 def stop_asked() -> bool:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from flowrun.history.location import HistoryUnreachable
 from flowrun.history.store import HistoryStore
 from flowrun.queue import warm
-from flowrun.queue.control import stop_asked, stoppable
+from flowrun.queue.control import new_delivery, stop_asked, stoppable
 from flowrun.queue.message import Delivery
 from flowrun.runs.errors import FlowrunError
 from flowrun.runs.launch import spec_for_run
@@ -47,6 +47,7 @@ class Deliveries:
         return self.loop.run_until_complete(self._run(delivery))
 
     async def _run(self, delivery: Delivery) -> str:
+        new_delivery()
         if self.store is None:
             self.store = await patiently(lambda: HistoryStore.open(self.db))
         return await run_delivery(delivery, self.store, worker=self.worker, python=self.python)
