@@ -4,7 +4,8 @@ on a node's failure (`options.pause_on_failure`), or on request (SIGUSR1 from th
 A pause starts no node any more: the nodes already running finish (their outputs are part of
 the checkpoint), the nodes that were ready stay `pending`, no later stage begins, and the
 execution finishes `paused` with `error.pausedAt` naming the node(s) it stopped before or
-on. The server resumes it in a new child, the completed nodes given (`options.given_outputs`).
+on. The server resumes it in a new child, the completed nodes given (`options.given_outputs`)
+and the nodes it paused before in `options.resume_past`: their breakpoint is passed once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ class Pausing:
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.break_before = frozenset(str(n) for n in options.get("break_before") or ())
         self.on_failure = bool(options.get("pause_on_failure"))
+        # a resume goes past the breakpoints it paused at once (a debugger's Continue)
+        self._past = set(str(n) for n in options.get("resume_past") or ())
         self.requested = False
         self.reason: str | None = None  # "breakpoint" | "failure" | "request"
         self.at: list[str] = []  # the nodes it paused before (or on, for a failure)
@@ -33,9 +36,11 @@ class Pausing:
 
     def holds(self, node_id: str) -> bool:
         """Whether `node_id`, ready to run, must wait for the resume instead."""
+        past = node_id in self._past
+        self._past.discard(node_id)
         if self.paused:
             reason = self.reason
-        elif node_id in self.break_before:
+        elif node_id in self.break_before and not past:
             reason = "breakpoint"
         elif self.requested:
             reason = "request"

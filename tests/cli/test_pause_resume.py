@@ -96,7 +96,8 @@ def test_a_breakpoint_pauses_before_its_node_and_resume_goes_on(
     assert paused["error"]["pausedAt"] == ["third"] and paused["error"]["reason"] == "breakpoint"
     assert f"flowrun resume {paused['id'][:8]}" in err
 
-    code, resumed, err = flowrun(capsys, "resume", paused["id"][:8])
+    # the breakpoint still set (as a debugger sends it again): Continue goes past it once
+    code, resumed, err = flowrun(capsys, "resume", paused["id"][:8], "--break-before", "third")
     assert code == 0, err
     assert resumed["status"] == "succeeded" and resumed["outputs"] == {"result": {"m": 11}}
     assert resumed["parentExecutionId"] == paused["id"] and resumed["fromNode"] is None
@@ -190,3 +191,45 @@ def test_from_execution_takes_its_request_unless_overridden(
     given = {node["id"]: node["given"] for node in from_node["children"]}
     assert given == {"first": True, "second": True, "third": False}
     assert from_node["outputs"] == {"result": {"m": 17}}
+
+
+LOOP = """\
+version: 1
+stages:
+  - id: prepare
+    nodes:
+      - {id: seed, type: transform, with: {value: 2}}
+  - id: repeat
+    loop: {max_iters: 5, until: "${{ nodes.count.output >= nodes.seed.output }}"}
+    nodes:
+      - {id: count, type: transform, with: {value: "${{ loop.iteration }}"}}
+      - {id: check, type: transform, with: {value: "${{ nodes.count.output }}"}}
+outputs:
+  last: ${{ nodes.check.output }}
+"""
+
+
+def test_a_pause_inside_a_loop_stage_resumes_the_stage_from_its_first_iteration(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = workspace / "loop.workflow.yml"
+    path.write_text(LOOP)
+    code, paused, _ = flowrun(capsys, "run", str(path), "--break-before", "check")
+    assert code == 3
+    prepare, repeat = paused["children"]
+    assert (prepare["status"], repeat["status"]) == ("succeeded", "paused")
+    assert [(n["id"], n["status"], n["iteration"]) for n in repeat["children"]] == [
+        ("count", "succeeded", 1),
+        ("check", "pending", 1),
+    ]
+    code, resumed, err = flowrun(capsys, "resume", paused["id"])
+    assert code == 0, err
+    prepare, repeat = resumed["children"]
+    assert [n["given"] for n in prepare["children"]] == [True]
+    assert [(n["id"], n["iteration"], n["given"]) for n in repeat["children"]] == [
+        ("count", 1, False),
+        ("check", 1, False),
+        ("count", 2, False),
+        ("check", 2, False),
+    ]
+    assert resumed["outputs"] == {"last": 2}

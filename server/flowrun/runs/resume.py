@@ -52,7 +52,10 @@ class Resume:
             raise NotResumable(f"No node `{self.from_node}` in {self.file} (nodes: {known}).")
         rerun = _rerun(workflow, self.from_node, self.paused_at)
         given = {n: out for n, out in self.outputs.items() if n in nodes and n not in rerun}
-        resolved.setdefault("options", {})["given_outputs"] = given
+        options = resolved.setdefault("options", {})
+        options["given_outputs"] = given
+        if self.paused_at:
+            options["resume_past"] = list(self.paused_at)  # Continue: not the same breakpoint
         self.changed = []
         for node_id in given:
             recorded = self.hashes.get(node_id)
