@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcException
 
 from lsp.harness import Session
 from lsp.test_bad_requests import invalid
-from lsp.test_execute import history, start
+from lsp.test_execute import SETTINGS, history, start
 from lsp.workflows import write
 
 # `hold` waits for the test to create `go` (no sleeps to time): the pause is asked while it runs
@@ -145,5 +145,17 @@ async def test_breakpoint_and_pause_on_failure_then_edit_and_continue(workspace:
         assert message.startswith("executionId: No execution")
         message = await invalid(session, "flowrun/execute", {"uri": uri, "breakBefore": "two"})
         assert "breakBefore" in message
+    finally:
+        await session.stop()
+
+
+async def test_the_pause_on_failure_setting_pauses_every_run(workspace: Path) -> None:
+    write(workspace, "fail.workflow.yml", FAILING.replace("BODY", "raise ValueError('two')"))
+    session = await start(workspace, settings={**SETTINGS, "pauseOnFailure": True})
+    try:
+        uri = session.uri("fail.workflow.yml")
+        run = await session.request("flowrun/execute", {"uri": uri})
+        end = await finished(session, run["executionId"])
+        assert end["status"] == "paused" and end["error"]["pausedAt"] == ["two"]
     finally:
         await session.stop()

@@ -136,7 +136,7 @@ async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteRe
             from_execution=from_execution,
             from_node=args.from_node,
             text=document.source if document is not None else None,
-            **args.pause_options(),
+            **pause_options(server, args),
         )
     except FlowrunError as exc:
         raise p.flowrun_error(exc.error) from None
@@ -162,12 +162,19 @@ async def resume_run(server: FlowrunServer, args: p.ResumeParams) -> p.ResumeRes
             python=server.settings.python,
             text=document.source if document is not None else None,
             resume=resume,
-            **args.pause_options(),
+            **pause_options(server, args),
         )
     except FlowrunError as exc:
         raise p.flowrun_error(exc.error) from None
     _started(server, runs, new_id, uri)
     return p.ResumeResult(execution_id=new_id, changed=resume.changed)
+
+
+def pause_options(server: FlowrunServer, args: p.PauseOptions) -> dict[str, Any]:
+    """The request's breakpoints; pause on failure also when `flowrun.pauseOnFailure` is on."""
+    options = args.pause_options()
+    options["pause_on_failure"] = args.pause_on_failure or server.settings.pause_on_failure
+    return options
 
 
 def _started(server: FlowrunServer, runs: RunService, execution_id: str, uri: str) -> None:

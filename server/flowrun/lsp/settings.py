@@ -29,6 +29,7 @@ class Settings(BaseModel):
     history_path: str | None = None
     history_url: str | None = None  # postgresql://… (a team's shared history): wins over the path
     max_concurrent_runs: int = Field(default=DEFAULT_MAX_CONCURRENT_RUNS, ge=1, le=64)
+    pause_on_failure: bool = False  # every run from the editor pauses on a failure (issue 17)
 
     def merged(self, raw: Any) -> Settings:
         """These settings updated by the non-empty values of `raw`; a bad value is ignored."""
