@@ -36,6 +36,7 @@ async def test_a_paused_execution_is_a_checkpoint_a_resume_names(store: HistoryS
     [a] = tree["children"]
     assert (a["status"], a["configHash"], a["output"]) == ("succeeded", "h-a", {"v": 1})
     assert await store.node_outputs("paused") == {"a": {"v": 1}}
+    assert await store.node_hashes("paused") == {"a": "h-a"}  # `--changed` compares them
 
     await store.create_execution(
         execution_id="resumed", workflow_id="wf", file="/f", trigger=None, inputs={"x": 1},
@@ -47,5 +48,6 @@ async def test_a_paused_execution_is_a_checkpoint_a_resume_names(store: HistoryS
     resumed = await store.execution_tree("resumed")
     assert (resumed["parentExecutionId"], resumed["fromNode"]) == ("paused", "a")
     assert resumed["children"][0]["configHash"] == "h-a"  # a given node keeps its hash
+    assert await store.node_hashes("resumed") == {"a": "h-a"}
     listed = {e["id"]: e["parentExecutionId"] for e in await store.list_executions()}
     assert listed == {"paused": None, "resumed": "paused"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowrun.spec.resolve import resolve
+from flowrun.spec.resolve import node_hashes, resolve
 from flowrun.validate import validate_text
 
 BASE = """\
@@ -82,3 +82,12 @@ def test_a_semantic_edit_changes_the_node_and_its_downstream_only() -> None:
     assert {n for n in base if base[n] != upstream[n]} == {"a", "b", "c"}
     timeout = hashes(BASE.replace("  - id: lone\n", "  - id: lone\n    timeout: 5s\n"))
     assert {n for n in base if base[n] != timeout[n]} == {"lone"}
+
+
+def test_the_editor_s_hashes_without_inputs_are_the_run_s() -> None:
+    """`node_hashes` (the CodeLens's, from the validated model) equals what a run records,
+    even for a workflow with a required input a run would have to be given."""
+    text = BASE.replace("version: 1\n", "version: 1\ninputs: {who: {type: string}}\n")
+    checked = validate_text(text, "/ws/h.workflow.yml")
+    assert checked.workflow is not None
+    assert node_hashes(checked.workflow) == hashes(BASE)

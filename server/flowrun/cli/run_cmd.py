@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from flowrun.cli.changed_run import add_changed_option, start_changed
 from flowrun.cli.command import add_command, add_db
 from flowrun.cli.run_options import (
     UsageError,
@@ -74,6 +75,7 @@ def register(subparsers: Any) -> None:
         help="with --from-execution: that execution's outputs are given to the nodes "
         "upstream of NODE, which runs again with everything after it (Run from here)",
     )
+    add_changed_option(parser)
     add_pause_options(parser)
     parser.add_argument("--python", metavar="PATH", help="interpreter; default: python3 on PATH")
     parser.add_argument("--timeout", metavar="DURATION", help="execution timeout, e.g. 60s, 5m")
@@ -125,6 +127,8 @@ def run_command(args: argparse.Namespace) -> int:
         return _usage_error(args, f"{args.file}: no such file")
     if args.from_node and not args.from_execution:
         return _usage_error(args, "--from-node needs --from-execution ID")
+    if args.changed and args.from_execution:
+        return _usage_error(args, "--changed starts from the last success, not --from-execution")
     if getattr(args, "from_execution", None):
         try:
             recorded, inputs = recorded_request(args, inputs)
@@ -136,30 +140,26 @@ def run_command(args: argparse.Namespace) -> int:
 
     if args.no_cache:
         os.environ["FLOWRUN_NO_CACHE"] = "1"  # the child's environment passes it on
+    options = {"timeout": timeout, "max_parallel": args.max_parallel, **pause_options(args)}
+    python = args.python or default_python()
     # The engine boots (an interpreter start, asyncio) while this process loads the rest.
-    early = early_child(
-        args.file,
-        inputs=inputs,
-        trigger=trigger,
-        python=args.python or default_python(),
-        timeout=timeout,
-        max_parallel=args.max_parallel,
-        **pause_options(args),
-    )
+    early = None
+    if not args.changed:  # a changed run's child gets given outputs the history holds
+        early = early_child(args.file, inputs=inputs, trigger=trigger, python=python, **options)
+    options["install_missing"] = args.install_missing
     import asyncio
 
     def start(service: RunService) -> Awaitable[str]:
+        if args.changed:
+            return start_changed(service, args, inputs, trigger, **options)
         return service.execute(
             args.file,
             inputs=inputs,
             trigger=trigger,
-            timeout=timeout,
-            install_missing=args.install_missing,
-            max_parallel=args.max_parallel,
             prespawned=early,
             from_execution=args.from_execution,
             from_node=args.from_node,
-            **pause_options(args),
+            **options,
         )
 
     try:

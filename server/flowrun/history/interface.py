@@ -125,6 +125,10 @@ class HistoryBackend(Protocol):
 
     async def node_outputs(self, execution_id: str) -> dict[str, Any]: ...
 
+    async def node_hashes(self, execution_id: str) -> dict[str, str]:
+        """The definition hash of each node it recorded (`--changed`, issue 17)."""
+        ...
+
     async def status_of(self, execution_id: str) -> str | None: ...
 
 

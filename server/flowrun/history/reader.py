@@ -175,6 +175,16 @@ async def node_outputs(db: Database, execution_id: str) -> dict[str, Any]:
     return {row["node_id"]: payloads.load(row["output"]) for row in rows}
 
 
+async def node_hashes(db: Database, execution_id: str) -> dict[str, str]:
+    """The definition hash (`config_hash`) of each node it recorded, whatever its status."""
+    rows = await db.all(
+        "SELECT node_id, config_hash FROM node_executions WHERE execution_id = ? AND "
+        "config_hash IS NOT NULL ORDER BY iteration, attempt",
+        (execution_id,),
+    )
+    return {row["node_id"]: str(row["config_hash"]) for row in rows}
+
+
 async def status_of(db: Database, execution_id: str) -> str | None:
     row = await db.one("SELECT status FROM executions WHERE id = ?", (execution_id,))
     return None if row is None else str(row["status"])

@@ -290,6 +290,10 @@ class HistoryStore:
         await self.flush()  # also waits for a batch already being written
         return await reader.node_outputs(self._db, execution_id)
 
+    async def node_hashes(self, execution_id: str) -> dict[str, str]:
+        await self.flush()
+        return await reader.node_hashes(self._db, execution_id)
+
     async def status_of(self, execution_id: str) -> str | None:
         return await reader.status_of(self._db, execution_id)
 

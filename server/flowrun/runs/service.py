@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
 from flowrun.runs.announcer import Announcer
+from flowrun.runs.changed import ChangedRun
 from flowrun.runs.launch import (
     EngineLocation,
     LaunchSpec,
@@ -113,11 +114,13 @@ class RunService:
         prespawned: Prespawned | None = None,
         test: TestRun | None = None,
         resume: Resume | None = None,
+        changed: ChangedRun | None = None,
         **options: Unpack[RunOptions],
     ) -> str:
         """`prespawned`: a child spawned from `early_child(...)`; used when it matches the
         run exactly, else killed. `test`: a workflow test's run (refused in production).
-        `resume`: the checkpoint of a paused execution this run resumes (`runs.resume`)."""
+        `resume`: the checkpoint of a paused execution this run resumes (`runs.resume`).
+        `changed`: reuse the unchanged nodes' outputs of its base (`runs.changed`)."""
         try:
             if test is not None and self.mode == "production":
                 raise ValueError(
@@ -135,6 +138,9 @@ class RunService:
             if resume is not None:
                 resume.apply(resolved)
                 from_execution, from_node = resume.execution_id, resume.from_node
+            elif changed is not None:
+                changed.apply(resolved, path)
+                from_execution = changed.parent
             elif from_node is not None or from_execution is not None:
                 if from_execution is not None:
                     from_execution = await self.store.resolve_id(from_execution)

@@ -22,6 +22,24 @@ _NOT_DEFINITION = ("code_line", "hash")  # where it is in the file; the hash its
 
 def add_hashes(workflow: dict[str, Any]) -> None:
     """Set `hash` on every node of the resolved `workflow` (in place)."""
+    nodes, uses = node_uses(workflow)
+    for stage in workflow.get("stages") or []:
+        material = {"mode": stage.get("mode"), "loop": stage.get("loop")}
+        for node in stage.get("nodes") or []:
+            node["_stage"] = material
+    hashes: dict[str, str] = {}
+    for node_id in nodes:
+        _hash(node_id, nodes, uses, hashes, set())
+    for node_id, node in nodes.items():
+        node.pop("_stage", None)
+        node["hash"] = hashes[node_id]
+
+
+def node_uses(
+    workflow: dict[str, Any],
+) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+    """The resolved `workflow`'s nodes by id, and the nodes each one uses (what its hash
+    includes)."""
     nodes: dict[str, dict[str, Any]] = {}
     uses: dict[str, set[str]] = {}
     for stage in workflow.get("stages") or []:
@@ -35,15 +53,7 @@ def add_hashes(workflow: dict[str, Any]) -> None:
                 used.add(previous)
             nodes[node_id], uses[node_id] = node, used - {node_id}
             previous = node_id
-        material = {"mode": stage.get("mode"), "loop": stage.get("loop")}
-        for node in stage.get("nodes") or []:
-            node["_stage"] = material
-    hashes: dict[str, str] = {}
-    for node_id in nodes:
-        _hash(node_id, nodes, uses, hashes, set())
-    for node_id, node in nodes.items():
-        node.pop("_stage", None)
-        node["hash"] = hashes[node_id]
+    return nodes, uses
 
 
 def _hash(

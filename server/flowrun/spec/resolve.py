@@ -102,6 +102,14 @@ def resolve(
     return resolved
 
 
+def node_hashes(workflow: Workflow) -> dict[str, str]:
+    """Each node's definition hash as `resolve` sets it, without resolving the inputs or the
+    trigger (the editor's "changed since the last success" marker)."""
+    stages = _stages(workflow)
+    add_hashes({"stages": stages})
+    return {str(node["id"]): str(node["hash"]) for stage in stages for node in stage["nodes"]}
+
+
 def _add_code_lines(stages: list[dict[str, Any]], source: SourceMap) -> None:
     lines = code_lines(source)
     for stage in stages:
