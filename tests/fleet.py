@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -25,7 +26,9 @@ nodes:
     with:
       run: sleep ${{ inputs.n }}
 """
-LONG_NAP = 3571.5  # seconds: a nap found by `sleepers()`, never one that ends by itself
+# seconds: a nap found by `sleepers()`, never one that ends by itself; its own digits in each
+# test session, so that another session's processes on the same machine are never counted
+LONG_NAP = 3000 + random.randrange(1, 1000) + random.randrange(1, 1000) / 1000
 
 
 def flowrun_env(**extra: str) -> dict[str, str]:
