@@ -136,10 +136,13 @@ async def stop_anywhere(
     if pgid is None or owner is None:
         return False, f"Execution {execution_id} has no engine process yet; try again."
     arguments = {"execution_id": execution_id, "pid": owner, "pgid": pgid, "reason": reason}
-    replies = await asyncio.to_thread(
-        app.control.broadcast, STOP_COMMAND, arguments=arguments,
-        destination=[worker] if worker else None, reply=True, timeout=5.0,
-    )  # fmt: skip
-    if any(reply.get("ok") for answer in replies or [] for reply in answer.values()):
-        return True, f"Stopping execution {execution_id} on {worker or 'its worker'}."
+    for _attempt in range(3):  # a loaded worker may answer late: asking again is harmless
+        replies = await asyncio.to_thread(
+            app.control.broadcast, STOP_COMMAND, arguments=arguments,
+            destination=[worker] if worker else None, reply=True, timeout=5.0,
+        )  # fmt: skip
+        if any(reply.get("ok") for answer in replies or [] for reply in answer.values()):
+            return True, f"Stopping execution {execution_id} on {worker or 'its worker'}."
+        if replies:  # it answered: not (or no longer) its execution
+            return False, f"Execution {execution_id} is no longer running on {worker}."
     return False, f"No worker answered for execution {execution_id} ({worker or 'unknown'})."
