@@ -200,10 +200,17 @@ export interface ExecuteParams {
   breakBefore?: string[];
   /** Pause on a node's failure instead of failing the run. */
   pauseOnFailure?: boolean;
+  /** "Re-run changed": reuse the unchanged nodes' outputs of the file's last success. */
+  changed?: boolean;
 }
 
 export interface ExecuteResult {
   executionId: string;
+  /** A `changed` run: the nodes given their recorded outputs, the ones that run (node → why),
+   * and why nothing was reused (no successful execution yet, other inputs); null otherwise. */
+  reused?: string[] | null;
+  run?: Record<string, string> | null;
+  note?: string | null;
 }
 
 export interface StopResult {

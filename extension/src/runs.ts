@@ -78,12 +78,26 @@ export async function execute(host: RunHost, params: ExecuteParams): Promise<str
   try {
     const result = await host.sendRequest<ExecuteResult>(Requests.execute, params);
     host.started(result.executionId, params.uri);
+    showChanged(result);
     return result.executionId;
   } catch (error) {
     if (error instanceof ServerNotReady) {
       throw error; // not a refused run: the command says what to do about the server
     }
     return handleRunError(host, params, error);
+  }
+}
+
+/** What a "Re-run changed" reused and runs, in the status bar for a while. */
+function showChanged(result: ExecuteResult): void {
+  const running = Object.keys(result.run ?? {});
+  const text = result.note
+    ? `Flowrun: ${result.note}`
+    : result.reused
+      ? `Flowrun: reused ${result.reused.length} node(s), running ${running.join(', ') || 'none'}`
+      : undefined;
+  if (text !== undefined) {
+    vscode.window.setStatusBarMessage(text, 8000);
   }
 }
 

@@ -1,4 +1,5 @@
-"""CodeLens: `▶ Run Test` / `■ Stop` and the last run above the workflow; `▶ Run from here`.
+"""CodeLens: `▶ Run Test` / `■ Stop`, the last run and `↻ Re-run changed` (when nodes changed
+since the last success) above the workflow; `▶ Run from here`.
 
 A workflow with an HTTP trigger also gets `▶ Run Test with Request…`, which hands its
 `trigger.sample` to the extension to edit first.
@@ -17,6 +18,7 @@ from typing import Any
 from lsprotocol import types
 
 from flowrun.humanize import format_cost, format_duration
+from flowrun.lsp.outline import Outline
 from flowrun.lsp.protocol import (
     CLIENT_CMD_RUN_WITH_REQUEST,
     CMD_RUN_FROM_NODE,
@@ -24,6 +26,7 @@ from flowrun.lsp.protocol import (
     CMD_STOP,
 )
 from flowrun.lsp.server import FlowrunServer, uri_to_path
+from flowrun.runs.changed import changed_nodes, last_success_id
 from flowrun.status import is_active
 
 STATUS_ICONS = {
@@ -52,6 +55,7 @@ def setup(server: FlowrunServer) -> None:
                 _lens(anchor, "▶ Run Test with Request…", CLIENT_CMD_RUN_WITH_REQUEST, request)
             )
         stats = await _stats(server, outline.workflow_id, uri)
+        lenses += await _rerun_changed(server, outline, uri, anchor)
         # read after the last await: a run that ended meanwhile has no Stop (runs.py)
         stops = [eid for eid, run_uri in server.active_runs.items() if run_uri == uri]
         lenses += [_lens(anchor, "■ Stop", CMD_STOP, {"executionId": eid}) for eid in stops]
@@ -78,6 +82,25 @@ async def _stats(server: FlowrunServer, workflow_id: str, uri: str) -> dict[str,
         return None
     found = await server.store.workflow_stats(workflow_id, str(path.resolve()))
     return None if found is None else dict(found.items())
+
+
+async def _rerun_changed(
+    server: FlowrunServer, outline: Outline, uri: str, anchor: types.Range
+) -> list[types.CodeLens]:
+    """`↻ Re-run changed (2 nodes changed since the last success)` when some did: the hashes
+    of the file as validated against those its last success recorded (`runs.changed`)."""
+    path = uri_to_path(uri)
+    if server.store is None or path is None or not outline.hashes:
+        return []
+    base = await last_success_id(server.store, path)
+    if base is None:
+        return []
+    changed = changed_nodes(dict(outline.hashes), await server.store.node_hashes(base))
+    if not changed:
+        return []
+    count = f"{len(changed)} node{'s' if len(changed) != 1 else ''}"
+    title = f"↻ Re-run changed ({count} changed since the last success)"
+    return [_lens(anchor, title, CMD_RUN_TEST, {"uri": uri, "changed": True})]
 
 
 def last_run_title(stats: dict[str, Any]) -> str:

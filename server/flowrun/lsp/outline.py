@@ -67,6 +67,8 @@ class Outline:
     trigger_sample: dict[str, Any] | None = None
     parsed: bool = False
     refs: tuple[ExpressionNodeRef, ...] = field(default=())
+    # each node's definition hash (`spec.resolve.node_hashes`); empty while the file has errors
+    hashes: tuple[tuple[str, str], ...] = ()
 
     def node(self, node_id: str) -> NodeInfo | None:
         return next((node for node in self.nodes if node.id == node_id), None)

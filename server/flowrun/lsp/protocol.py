@@ -71,6 +71,8 @@ class ExecuteParams(PauseOptions):
     trigger: dict[str, Any] | None = None
     from_execution: str | None = None
     from_node: str | None = None
+    # reuse the unchanged nodes' outputs of the file's last success (`runs.changed`)
+    changed: bool = False
 
 
 class RunFromNodeArgs(ExecuteParams):
@@ -79,6 +81,11 @@ class RunFromNodeArgs(ExecuteParams):
 
 class ExecuteResult(WireModel):
     execution_id: str
+    # a `changed` run: the nodes given their base's output, the ones that run (node → why),
+    # and why nothing was reused (no base, other inputs); all null otherwise
+    reused: list[str] | None = None
+    run: dict[str, str] | None = None
+    note: str | None = None
 
 
 class ExecutionRef(WireModel):

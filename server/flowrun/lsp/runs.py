@@ -28,6 +28,7 @@ from flowrun.lsp.diagnostics import is_workflow
 from flowrun.lsp.server import FlowrunServer, uri_to_path
 from flowrun.lsp.services import services
 from flowrun.lsp.uris import path_to_uri
+from flowrun.runs.changed import ChangedRun, last_success
 from flowrun.runs.errors import FlowrunError, UnknownExecution
 from flowrun.runs.rerun import rerun_source
 from flowrun.runs.service import RunService
@@ -113,6 +114,8 @@ def workflow_path(server: FlowrunServer, uri: str) -> Path:
 async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteResult:
     runs = (await services(server)).runs
     path = workflow_path(server, args.uri)
+    if args.changed:
+        return await changed_run(server, runs, path, args)
     inputs, trigger, from_execution = args.inputs, args.trigger, args.from_execution
     if from_execution:
         from_execution = await resolve(server, from_execution, "fromExecution")
@@ -126,22 +129,37 @@ async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteRe
             inputs = source.inputs if inputs is None else inputs
             trigger = source.trigger if trigger is None else trigger
             from_execution = source.execution_id
-    document = server.workspace.text_documents.get(args.uri)
-    try:
-        execution_id = await runs.execute(
-            path,
-            inputs=inputs,
-            trigger=trigger,
-            python=server.settings.python,
-            from_execution=from_execution,
-            from_node=args.from_node,
-            text=document.source if document is not None else None,
-            **pause_options(server, args),
-        )
-    except FlowrunError as exc:
-        raise p.flowrun_error(exc.error) from None
-    _started(server, runs, execution_id, args.uri)
+    execution_id = await _execute(
+        server,
+        runs,
+        (path, args.uri),
+        args,
+        inputs=inputs,
+        trigger=trigger,
+        from_execution=from_execution,
+        from_node=args.from_node,
+    )
     return p.ExecuteResult(execution_id=execution_id)
+
+
+async def changed_run(
+    server: FlowrunServer, runs: RunService, path: Path, args: p.ExecuteParams
+) -> p.ExecuteResult:
+    """ "Re-run changed": the file's last success is the base (`runs.changed`); its inputs and
+    trigger unless the caller gives its own."""
+    if args.from_execution or args.from_node is not None:
+        raise JsonRpcInvalidParams("changed: starts from the last success, not fromExecution")
+    base = await last_success(runs.store, path)
+    inputs, trigger = args.inputs, args.trigger
+    if base is not None:
+        inputs = base.inputs if inputs is None else inputs
+        trigger = base.trigger if trigger is None else trigger
+    changed = ChangedRun(base)
+    execution_id = await _execute(
+        server, runs, (path, args.uri), args, inputs=inputs, trigger=trigger, changed=changed
+    )
+    reused, run = (None, None) if changed.note else (changed.reused, changed.run)
+    return p.ExecuteResult(execution_id=execution_id, reused=reused, run=run, note=changed.note)
 
 
 async def resume_run(server: FlowrunServer, args: p.ResumeParams) -> p.ResumeResult:
@@ -153,21 +171,43 @@ async def resume_run(server: FlowrunServer, args: p.ResumeParams) -> p.ResumeRes
     execution_id = await resolve(server, args.execution_id)
     try:
         resume = await checkpoint(runs.store, execution_id, args.from_node)
-        uri = path_to_uri(resume.file)
-        document = server.workspace.text_documents.get(uri)
-        new_id = await runs.execute(
-            resume.file,
-            inputs=resume.inputs,
-            trigger=resume.trigger,
+    except FlowrunError as exc:
+        raise p.flowrun_error(exc.error) from None
+    new_id = await _execute(
+        server,
+        runs,
+        (resume.file, path_to_uri(resume.file)),
+        args,
+        inputs=resume.inputs,
+        trigger=resume.trigger,
+        resume=resume,
+    )
+    return p.ResumeResult(execution_id=new_id, changed=resume.changed)
+
+
+async def _execute(
+    server: FlowrunServer,
+    runs: RunService,
+    target: tuple[Path, str],
+    args: p.PauseOptions,
+    **options: Any,
+) -> str:
+    """Start a run of the file `target` (its path, its URI; the open document's text) and
+    follow it; a refusal is -32001."""
+    path, uri = target
+    document = server.workspace.text_documents.get(uri)
+    try:
+        execution_id = await runs.execute(
+            path,
             python=server.settings.python,
             text=document.source if document is not None else None,
-            resume=resume,
             **pause_options(server, args),
+            **options,
         )
     except FlowrunError as exc:
         raise p.flowrun_error(exc.error) from None
-    _started(server, runs, new_id, uri)
-    return p.ResumeResult(execution_id=new_id, changed=resume.changed)
+    _started(server, runs, execution_id, uri)
+    return execution_id
 
 
 def pause_options(server: FlowrunServer, args: p.PauseOptions) -> dict[str, Any]:

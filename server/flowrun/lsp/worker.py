@@ -16,7 +16,7 @@ import pickle
 import signal
 import struct
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,6 +24,7 @@ from lsprotocol import types
 
 from flowrun.lsp.convert import to_lsp
 from flowrun.lsp.outline import Outline, build_outline
+from flowrun.spec.resolve import node_hashes
 from flowrun.validate import validate_text
 from flowrun.validate.workspace import Facts, facts_of
 
@@ -57,6 +58,8 @@ def check(item: Item) -> Checked | None:
     result = validate_text(text, item.path)
     diagnostics = [to_lsp(d, item.uri) for d in result.diagnostics]
     outline = build_outline(result.source, item.path)
+    if result.workflow is not None and not result.has_errors:  # for "Re-run changed"
+        outline = replace(outline, hashes=tuple(node_hashes(result.workflow).items()))
     facts = facts_of(Path(item.path), result)
     read_here = text if item.text is None else None
     return Checked(item.uri, read_here, diagnostics, outline, facts)

@@ -121,15 +121,19 @@ def _own_change(node_id: str, base: Base) -> str:
     return "its definition changed" if node_id in base.hashes else "new"
 
 
-async def last_success(store: HistoryBackend, file: Path) -> Base | None:
-    """The last successful execution of `file` that is not a workflow test's."""
+async def last_success_id(store: HistoryBackend, file: Path) -> str | None:
+    """The id of the last successful execution of `file` that is not a workflow test's."""
     summaries = await store.list_executions(
         file=str(file.resolve()), status=ExecutionStatus.SUCCEEDED, limit=SEARCHED
     )
-    found = next((s for s in summaries if not s.get("testName")), None)
-    if found is None:
+    return next((str(s["id"]) for s in summaries if not s.get("testName")), None)
+
+
+async def last_success(store: HistoryBackend, file: Path) -> Base | None:
+    """The base of a changed run of `file`: its last success, None when there is none."""
+    execution_id = await last_success_id(store, file)
+    if execution_id is None:
         return None
-    execution_id = str(found["id"])
     tree = await store.execution_tree(execution_id)
     inputs, trigger = tree.get("inputs"), tree.get("trigger")
     return Base(
