@@ -1,9 +1,9 @@
 """`flowrun serve --queue URL --db URL`: accepted requests become queue tasks (run by `flowrun
 worker`s) instead of local children. Admission, the `queued` record and the slots are the
 `Dispatcher`'s; `respond: wait` waits for the execution's end through the shared history, not
-a Celery result backend. A timeout or a stop goes to the worker that holds the execution,
-which records it `timed_out` or `stopped` (the worker also enforces the route's timeout, from
-the engine's start)."""
+a Celery result backend. A timeout (of `respond: wait`) or a stop goes to the worker that
+holds the execution, which records it `timed_out` or `stopped`. The delivery carries no
+timeout: as in local mode, the engine's own is the workflow's `options.timeout`."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class QueueDispatcher(Dispatcher):
         delivery: Delivery = {
             "execution_id": execution.id, "file": str(route.file),
             "text": route.file.read_text(encoding="utf-8"), "inputs": execution.inputs,
-            "trigger": execution.trigger, "mode": MODE, "timeout": route.timeout,
+            "trigger": execution.trigger, "mode": MODE, "timeout": None,
         }  # fmt: skip
         await asyncio.to_thread(self.app.send_task, TASK, args=[delivery], task_id=execution.id)
         self.sent.add(execution.id)
