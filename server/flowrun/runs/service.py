@@ -24,6 +24,7 @@ from flowrun.runs.launch import (
     with_limits,
 )
 from flowrun.runs.outcome import RunResult, stopped_result
+from flowrun.runs.pins import apply_pin_files
 from flowrun.runs.prepare import PYTHON_SUGGESTION, Prepared, prepare
 from flowrun.runs.rerun import given_outputs
 from flowrun.runs.resume import Resume
@@ -133,6 +134,8 @@ class RunService:
                 path, text, python, install_missing, inputs, trigger, self.on_install
             )
             resolved = with_limits(prepared.resolved, options)
+            if self.mode != "production":  # as `pin:`, never in production
+                apply_pin_files(resolved, path)
             if test is not None:
                 resolved["options"]["mocks"] = test.mocks
             if resume is not None:
