@@ -22,6 +22,7 @@ import {
   StopResult,
 } from './protocol';
 import { activeWorkflowUri, execute, fileUri, RunHost, uriArgument } from './runs';
+import { pinNode, unpinNode } from './pins';
 import { nodeIdOf, resume } from './resume';
 import { serverCommands } from './serverCommands';
 import { shortId } from './treeItems';
@@ -46,6 +47,8 @@ export const ClientCommands = {
   addExecutionAsTest: 'flowrun.addExecutionAsTest',
   resumeExecution: 'flowrun.resumeExecution',
   resumeFromNode: 'flowrun.resumeFromNode',
+  pinNodeOutput: 'flowrun.pinNodeOutput',
+  unpinNode: 'flowrun.unpinNode',
 } as const;
 
 export interface CommandHost extends RunHost {
@@ -110,6 +113,8 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     [ClientCommands.addExecutionAsTest]: (arg) => addAsTest(host, executionIdOf(arg)),
     [ClientCommands.resumeExecution]: (arg) => resume(host, arg),
     [ClientCommands.resumeFromNode]: (arg) => resume(host, arg, nodeIdOf(arg)),
+    [ClientCommands.pinNodeOutput]: (arg) => pinNode(host, arg),
+    [ClientCommands.unpinNode]: (arg) => unpinNode(host, arg),
   };
   return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guard(fn)));
 }

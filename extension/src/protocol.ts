@@ -37,7 +37,22 @@ export const ServerCommands = {
   runFromNode: 'flowrun.runFromNode',
   installDependencies: 'flowrun.installDependencies',
   addAsTest: 'flowrun.addAsTest',
+  pinOutput: 'flowrun.pinOutput',
+  unpin: 'flowrun.unpin',
+  repin: 'flowrun.repin',
 } as const;
+
+/** `flowrun.pinOutput` / `flowrun.repin`: the pin file written, and whether its hash is not
+ * the node's current one. */
+export interface PinResult {
+  path: string;
+  stale: boolean;
+}
+
+/** `flowrun.unpin`: false when the node had no pin file. */
+export interface UnpinResult {
+  removed: boolean;
+}
 
 /** flowrun/status.py ExecutionStatus; the terminal ones are those that are not ACTIVE. */
 export const EXECUTION_STATUSES = [

@@ -40,5 +40,9 @@ export function serverCommands(host: RunHost): Record<string, Handler> {
     [ServerCommands.stop]: forward(ServerCommands.stop, false),
     [ServerCommands.installDependencies]: forward(ServerCommands.installDependencies, true),
     [ServerCommands.addAsTest]: forward(ServerCommands.addAsTest, false),
+    // stale-pin's quick fixes; their argument has the uri and the node
+    [ServerCommands.pinOutput]: forward(ServerCommands.pinOutput, false),
+    [ServerCommands.unpin]: forward(ServerCommands.unpin, false),
+    [ServerCommands.repin]: forward(ServerCommands.repin, false),
   };
 }

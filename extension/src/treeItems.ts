@@ -74,13 +74,14 @@ export function executionContextValue(status: string, mode?: string): string {
   );
 }
 
-export function nodeContextValue(status: string, executionStatus: string): string {
+export function nodeContextValue(status: string, executionStatus: string, pinned = false): string {
   return join(
     ' ',
     'flowrun.node',
     status,
     TERMINAL_EXECUTION.has(executionStatus) && 'rerunnableFrom',
     executionStatus === 'paused' && 'resumableFrom',
+    pinned && 'pinned', // Unpin (a succeeded node: Pin output)
   );
 }
 
@@ -275,7 +276,7 @@ function nodeItem(model: ExecutionModel, element: NodeElement): ItemSpec | undef
     tooltip: dot(node.name, node.type && `${node.type} node`, node.status),
     icon: statusToIcon(node.status),
     collapsible: children.length === 0 ? 'none' : node.error ? 'expanded' : 'collapsed',
-    contextValue: nodeContextValue(node.status, state.tree.status),
+    contextValue: nodeContextValue(node.status, state.tree.status, Boolean(node.pinned)),
     command: {
       command: 'flowrun.revealNode',
       title: 'Reveal Node Definition',

@@ -27,9 +27,12 @@ async def test_capabilities(workspace: Path) -> None:
         assert sorted(caps.execute_command_provider.commands) == [
             "flowrun.addAsTest",
             "flowrun.installDependencies",
+            "flowrun.pinOutput",
+            "flowrun.repin",
             "flowrun.runFromNode",
             "flowrun.runTest",
             "flowrun.stop",
+            "flowrun.unpin",
         ]
     finally:
         await session.stop()

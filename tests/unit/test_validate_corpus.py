@@ -48,6 +48,7 @@ def test_the_corpus_covers_every_code_of_one_file() -> None:
         codes.MISSING_DEPENDENCY,
         codes.DUPLICATE_WORKFLOW_ID,
         codes.ROUTE_CONFLICT,
+        codes.STALE_PIN,
         codes.FILE_TOO_LARGE,
         codes.INTERNAL_ERROR,
     }

@@ -248,6 +248,11 @@ describe('presentation helpers', () => {
       nodeContextValue('succeeded', 'succeeded'),
       'flowrun.node succeeded rerunnableFrom',
     );
+    // Unpin on a pinned node (a pin file's or a `pin:`'s)
+    assert.equal(
+      nodeContextValue('succeeded', 'succeeded', true),
+      'flowrun.node succeeded rerunnableFrom pinned',
+    );
   });
 
   it('formats durations and relative times', () => {

@@ -1,7 +1,8 @@
 """Quick fixes from the diagnostics' `data.fix` (set by `convert.fix_data` and `python_env`).
 
 Text edits become a `WorkspaceEdit`; a fix with a command (install missing dependencies)
-becomes a command with the document's uri as argument.
+becomes a command with the document's uri as argument. `stale-pin` (lsp/pins.py) gets its two
+commands, Unpin and Re-pin from last run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from flowrun.lsp import protocol as p
 from flowrun.lsp.protocol import to_plain
 from flowrun.lsp.server import FlowrunServer
+from flowrun.validate.codes import STALE_PIN
 
 
 def setup(server: FlowrunServer) -> None:
@@ -26,7 +28,26 @@ def setup(server: FlowrunServer) -> None:
             action = to_action(uri, diagnostic)
             if action is not None:
                 actions.append(action)
+            actions += pin_actions(uri, diagnostic)
         return actions
+
+
+def pin_actions(uri: str, diagnostic: types.Diagnostic) -> list[types.CodeAction]:
+    """`stale-pin` (lsp/pins.py): Unpin, Re-pin from last run."""
+    data = to_plain(diagnostic.data)
+    pin = data.get("pin") if diagnostic.code == STALE_PIN and isinstance(data, dict) else None
+    if not isinstance(pin, dict) or not isinstance(pin.get("nodeId"), str):
+        return []
+    argument = {"uri": uri, "nodeId": pin["nodeId"]}
+    return [
+        types.CodeAction(
+            title=title,
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic],
+            command=types.Command(title=title, command=command, arguments=[argument]),
+        )
+        for title, command in (("Unpin", p.CMD_UNPIN), ("Re-pin from last run", p.CMD_REPIN))
+    ]
 
 
 def to_action(uri: str, diagnostic: types.Diagnostic) -> types.CodeAction | None:

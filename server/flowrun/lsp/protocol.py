@@ -36,6 +36,9 @@ CMD_STOP = "flowrun.stop"
 CMD_RUN_FROM_NODE = "flowrun.runFromNode"
 CMD_INSTALL_DEPENDENCIES = "flowrun.installDependencies"
 CMD_ADD_AS_TEST = "flowrun.addAsTest"
+CMD_PIN_OUTPUT = "flowrun.pinOutput"
+CMD_UNPIN = "flowrun.unpin"
+CMD_REPIN = "flowrun.repin"
 # The extension's own command (it asks for the request before it runs): not a server command.
 CLIENT_CMD_RUN_WITH_REQUEST = "flowrun.runTestWithRequest"
 
@@ -179,6 +182,34 @@ class Fix(WireModel):
 
 class DiagnosticData(WireModel):
     fix: Fix | None = None
+
+
+# --- pin files (issue 17: flowrun.pinOutput, flowrun.unpin, flowrun.repin) -----------------
+
+
+class PinParams(WireModel):
+    """Pin the node's output of this execution (the Executions view's "Pin output")."""
+
+    execution_id: str = Field(min_length=1)
+    node_id: str = Field(min_length=1)
+
+
+class UnpinParams(WireModel):
+    """The node's workflow named by an execution of it (the Executions view) or its file
+    (`uri`: the quick fixes of `stale-pin`)."""
+
+    node_id: str = Field(min_length=1)
+    execution_id: str | None = None
+    uri: str | None = None
+
+
+class PinResult(WireModel):
+    path: str  # the pin file
+    stale: bool  # its hash is not the node's current one (the output of an older definition)
+
+
+class UnpinResult(WireModel):
+    removed: bool  # false: there was no pin file
 
 
 # --- workflow tests (flowrun/listTests, flowrun/runTests, flowrun/testEvent) ----------------

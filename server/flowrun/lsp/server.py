@@ -51,6 +51,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "flowrun.lsp.runs",
     "flowrun.lsp.history",
     "flowrun.lsp.testing",
+    "flowrun.lsp.pins",
 )
 
 Hook = Callable[[], Awaitable[None]]

@@ -19,6 +19,7 @@ LOOP_BOUNDS = "loop-bounds"
 UNKNOWN_PROVIDER = "unknown-provider"
 SECRET_LITERAL = "secret-literal"
 MISSING_DEPENDENCY = "missing-dependency"  # raised by lsp/python_env.py, not by validate()
+STALE_PIN = "stale-pin"  # raised by lsp/pins.py (a pin file's hash), not by validate()
 CONFLICTING_PARAMETERS = "conflicting-parameters"
 DUPLICATE_WORKFLOW_ID = "duplicate-workflow-id"  # workspace rule (validate.workspace)
 TEMPLATE_INJECTION = "template-injection"
@@ -52,6 +53,7 @@ ALL_CODES = (
     UNKNOWN_PROVIDER,
     SECRET_LITERAL,
     MISSING_DEPENDENCY,
+    STALE_PIN,
     CONFLICTING_PARAMETERS,
     DUPLICATE_WORKFLOW_ID,
     TEMPLATE_INJECTION,
