@@ -75,8 +75,16 @@ def test_a_pin_file_pins_the_node_of_a_test_run(
     code = main(["run", str(path), "--json", "--python", sys.executable])
     assert json.loads(capsys.readouterr().out)["outputs"] == {"got": {"inline": 1}}  # `pin:` wins
 
+    path.write_text(FLOW)
+    assert main(["run", str(path), "--json", "--python", sys.executable]) == 0  # pinned again
+    capsys.readouterr()
     assert remove_pin(path, "pinned-flow", "fetch") is True
     assert not pin_path(path, "pinned-flow", "fetch").exists()
+    # unpinned, a changed run runs the node: the base's pinned output is not its own
+    code = main(["run", str(path), "--changed", "--json", "--python", sys.executable])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["outputs"] == {"got": {"live": True}}
+    assert "fetch (no output of its own in" in err and "use (uses fetch)" in err
     assert remove_pin(path, "pinned-flow", "fetch") is False
     assert read_pins(path, "pinned-flow") == {}
 

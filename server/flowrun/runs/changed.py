@@ -5,10 +5,11 @@ did not change are reused and the rest runs.
 The base is the last successful execution of the same file (a workflow test's is left out:
 its outputs may be mocked). A node is *changed* when its definition hash
 (`flowrun.spec.node_hash`) differs from the one recorded there, or it has none (a new node).
+A node that was pinned or mocked there has no output of its own to reuse.
 A hash covers the hashes of the nodes it uses, so everything downstream of an edit is
-changed too. What runs: the changed nodes, the nodes that did not succeed in the base (a
-`when` that skipped them is evaluated again), every node that uses one of those, and all the
-nodes of a loop stage where one runs. The rest is given its recorded output
+changed too. What runs: the changed nodes, the nodes with no output of their own in the base
+(failed, skipped by a `when` evaluated again, pinned), every node that uses one of those, and
+all the nodes of a loop stage where one runs. The rest is given its recorded output
 (`options.given_outputs`, the "Run from here" mechanism).
 
 The run takes the base's inputs and trigger unless the caller gives its own; when the
@@ -101,7 +102,7 @@ def to_run(workflow: dict[str, Any], base: Base) -> dict[str, str]:
             upstream = sorted(uses[node_id] & changed)
             why[node_id] = f"uses {upstream[0]}" if upstream else _own_change(node_id, base)
         elif node_id not in base.outputs:
-            why[node_id] = f"did not succeed in {base.execution_id[:8]}"
+            why[node_id] = f"no output of its own in {base.execution_id[:8]}"
     grown = True
     while grown:  # everything downstream of a node that runs runs too
         grown = False
@@ -136,10 +137,23 @@ async def last_success(store: HistoryBackend, file: Path) -> Base | None:
         return None
     tree = await store.execution_tree(execution_id)
     inputs, trigger = tree.get("inputs"), tree.get("trigger")
+    outputs = await store.node_outputs(execution_id)
     return Base(
         execution_id=execution_id,
         inputs=inputs if isinstance(inputs, dict) else None,
         trigger=trigger if isinstance(trigger, dict) else None,
         hashes=await store.node_hashes(execution_id),
-        outputs=await store.node_outputs(execution_id),
+        outputs={n: out for n, out in outputs.items() if n not in _not_run(tree["children"])},
     )
+
+
+def _not_run(children: list[Any]) -> set[str]:
+    """The nodes of a tree that finished with a pinned or mocked output: not theirs to reuse
+    (a pin file removed since must not live on through a changed run)."""
+    found: set[str] = set()
+    for child in children:
+        if child["kind"] == "stage":
+            found |= _not_run(child["children"])
+        elif child.get("pinned") or child.get("mocked"):
+            found.add(str(child["id"]))
+    return found
