@@ -109,3 +109,23 @@ async def test_pin_edit_stale_unpin_run_repin(workspace: Path) -> None:
         assert json.loads(pin_file.read_text())["fromExecution"] == third["id"]
     finally:
         await session.stop()
+
+
+async def test_a_pin_file_changed_on_disk_warns_and_clears(workspace: Path) -> None:
+    """A pin file that a checkout or a teammate's commit brings is seen by the watcher."""
+    write(workspace, NAME, FLOW)
+    pin_file = workspace / ".flowrun" / "pins" / "pins-flow" / "fetch.json"
+    session = await start(workspace)
+    try:
+        await session.watching()
+        mark = session.diagnostics.mark()
+        pin_file.parent.mkdir(parents=True)
+        pin = {"node": "fetch", "hash": "0000", "output": 1, "pinnedAt": "2026-12-01T00:00:00Z"}
+        pin_file.write_text(json.dumps(pin))
+        [warning] = stale(await session.wait_diagnostics(NAME, lambda d: bool(stale(d)), mark))
+        assert "`fetch` is pinned (2026-12-01T00:00:00Z)" in warning.message
+        mark = session.diagnostics.mark()
+        pin_file.unlink()
+        await session.wait_diagnostics(NAME, lambda d: not stale(d), mark)
+    finally:
+        await session.stop()

@@ -188,7 +188,7 @@ def show_stale_pins(server: FlowrunServer, state: DocumentState, published: Publ
             )
         )
     names = sorted(stale)
-    if published.get(state.uri) != names:
+    if published.get(state.uri, []) != names:  # nothing stale: nothing more to publish
         published[state.uri] = names
         server.set_diagnostics(PINS_KEY, state.uri, diagnostics)
         server.sync_diagnostics(state.uri)

@@ -1,9 +1,12 @@
 """Watch the workspace folders on disk (watchfiles) and keep diagnostics in step.
 
 A workflow file added or changed on disk is re-validated unless it is open (then the editor's
-text is what counts); a deleted one loses its diagnostics. Started in `initialized`, stopped
-at shutdown, and restarted over the new folders when the workspace folders change (the added
-folders are validated, the removed ones' diagnostics cleared).
+text is what counts); a deleted one loses its diagnostics. A pin file
+(`.flowrun/pins/<workflow-id>/<node-id>.json`) added, changed or deleted re-validates the files
+of that workflow id, open or not, so their `stale-pin` warnings follow (`lsp/pins.py`).
+Started in `initialized`, stopped at shutdown, and restarted over the new folders when the
+workspace folders change (the added folders are validated, the removed ones' diagnostics
+cleared).
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ class WorkflowFilter(DefaultFilter):
         super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, *IGNORED_DIRS))
 
     def __call__(self, change: Change, path: str) -> bool:
-        return is_workflow(path) and super().__call__(change, path)
+        return is_pin_file(path) or (is_workflow(path) and super().__call__(change, path))
+
+
+def is_pin_file(path: str) -> bool:
+    parts = Path(path).parts
+    return path.endswith(".json") and parts[-4:-2] == (".flowrun", "pins")
 
 
 def setup(server: FlowrunServer) -> None:
@@ -91,6 +99,11 @@ async def watch(server: FlowrunServer, roots: list[Path], stop: asyncio.Event) -
 
 
 async def on_change(server: FlowrunServer, change: Change, path: Path) -> None:
+    if is_pin_file(str(path)):
+        for state in list(server.documents.values()):
+            if state.outline.workflow_id == path.parent.name:
+                await validate_uri(server, state.uri)
+        return
     uri = path_to_uri(path)
     if server.is_open(uri):
         return
