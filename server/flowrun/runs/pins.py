@@ -14,26 +14,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic.alias_generators import to_camel
+from typing import TYPE_CHECKING, Any
 
 from flowrun.history.location import history_location
 
+if TYPE_CHECKING:
+    from flowrun.runs.pin_file import PinFile
+
 PINS = "pins"
-
-
-class PinFile(BaseModel):
-    """The file's content (camelCase keys, as written)."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-    node: str
-    hash: str | None = None  # the node's definition hash when it was pinned
-    output: Any = None
-    from_execution: str | None = None
-    pinned_at: str
 
 
 def pins_folder(workflow_file: Path, workflow_id: str) -> Path:
@@ -51,8 +39,12 @@ def read_pins(workflow_file: Path, workflow_id: str) -> dict[str, PinFile]:
     """The pin files of the workflow by node id; a file that is not a pin is left out."""
     pins: dict[str, PinFile] = {}
     folder = pins_folder(workflow_file, workflow_id)
-    if not folder.is_dir():
+    if not folder.is_dir():  # every test-mode run asks: no pydantic import for no pins
         return pins
+    from pydantic import ValidationError
+
+    from flowrun.runs.pin_file import PinFile
+
     for path in sorted(folder.glob("*.json")):
         try:
             pin = PinFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
@@ -73,6 +65,8 @@ def write_pin(
     from_execution: str | None,
 ) -> Path:
     """Write (or replace) the node's pin file; its path."""
+    from flowrun.runs.pin_file import PinFile
+
     pin = PinFile(
         node=node_id,
         hash=node_hash,

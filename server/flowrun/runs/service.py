@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
 from flowrun.runs.announcer import Announcer
-from flowrun.runs.changed import ChangedRun
 from flowrun.runs.launch import (
     EngineLocation,
     LaunchSpec,
@@ -27,7 +26,6 @@ from flowrun.runs.outcome import RunResult, stopped_result
 from flowrun.runs.pins import apply_pin_files
 from flowrun.runs.prepare import PYTHON_SUGGESTION, Prepared, prepare
 from flowrun.runs.rerun import given_outputs
-from flowrun.runs.resume import Resume
 from flowrun.runs.supervisor import EngineChild
 from flowrun.runs.workflow_secrets import required_secrets
 
@@ -38,7 +36,9 @@ if TYPE_CHECKING:
 
     from flowrun.history.interface import HistoryBackend
     from flowrun.pyenv.packages import OutputLine
+    from flowrun.runs.changed import ChangedRun
     from flowrun.runs.prespawn import Prespawned
+    from flowrun.runs.resume import Resume
     from flowrun.telemetry import Tracing
 
 
