@@ -25,7 +25,7 @@ from flowrun.runs.errors import (
 )
 from flowrun.runs.launch import EngineLocation
 from flowrun.runs.process_groups import pid_alive
-from flowrun.runs.rerun import upstream_nodes
+from flowrun.runs.rerun import Rerun, upstream_nodes
 from flowrun.runs.service import RunService
 
 FAKE = EngineLocation(Path(__file__).parent / "fake_engines" / "fake_engine.py", "fake_engine")
@@ -393,19 +393,19 @@ async def test_run_from_a_node_reuses_upstream_outputs(
     path = write(tmp_path, "chain.workflow.yml", CHAIN)
     first = await service.execute(path)
     await service.wait(first)
-    again = await service.execute(path, from_execution=first[:8], from_node="c")
+    again = await service.execute(path, start=Rerun(first[:8], "c"))
     assert await service.wait(again) == "succeeded"
     finished = {e["node"]: e for e in events.of(again, "node_finished")}
     assert finished["a"].get("given") and finished["b"].get("given")
     assert not finished["c"].get("given")
     assert events.of(again, "execution_finished")[0]["outputs"] == {"result": "HELLO WORLD"}
     # without an execution: the latest one of the workflow
-    latest = await service.execute(path, from_node="b")
+    latest = await service.execute(path, start=Rerun(from_node="b"))
     await service.wait(latest)
     finished = {e["node"]: e for e in events.of(latest, "node_finished")}
     assert finished["a"].get("given") and not finished["b"].get("given")
     # from_execution alone re-runs everything
-    whole = await service.execute(path, from_execution=first)
+    whole = await service.execute(path, start=Rerun(first))
     await service.wait(whole)
     assert not any(e.get("given") for e in events.of(whole, "node_finished"))
 
@@ -414,7 +414,7 @@ async def test_run_from_a_node_of_a_workflow_never_run(
     tmp_path: Path, service: RunService, events: Events
 ) -> None:
     path = write(tmp_path, "chain.workflow.yml", CHAIN)
-    execution_id = await service.execute(path, from_node="c")
+    execution_id = await service.execute(path, start=Rerun(from_node="c"))
     assert await service.wait(execution_id) == "succeeded"
     assert not any(e.get("given") for e in events.of(execution_id, "node_finished"))
 

@@ -38,7 +38,7 @@ async def start_changed(
         trigger = base.trigger if args.trigger is None else trigger
     changed = ChangedRun(base)
     execution_id = await service.execute(
-        args.file, inputs=inputs, trigger=trigger, changed=changed, **options
+        args.file, inputs=inputs, trigger=trigger, start=changed, **options
     )
     print(f"flowrun run --changed: {changed.report()}", file=sys.stderr, flush=True)
     return execution_id

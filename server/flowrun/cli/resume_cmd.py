@@ -61,7 +61,7 @@ async def _resume(service: RunService, args: argparse.Namespace) -> str:
         resume.file,
         inputs=resume.inputs,
         trigger=resume.trigger,
-        resume=resume,
+        start=resume,
         **pause_options(args),
     )
     if resume.changed:

@@ -137,6 +137,7 @@ def run_command(args: argparse.Namespace) -> int:
         trigger = recorded if args.trigger is None else trigger
     from flowrun.runs.launch import default_python
     from flowrun.runs.prespawn import early_child
+    from flowrun.runs.rerun import rerun_from
 
     if args.no_cache:
         os.environ["FLOWRUN_NO_CACHE"] = "1"  # the child's environment passes it on
@@ -157,8 +158,7 @@ def run_command(args: argparse.Namespace) -> int:
             inputs=inputs,
             trigger=trigger,
             prespawned=early,
-            from_execution=args.from_execution,
-            from_node=args.from_node,
+            start=rerun_from(args.from_execution, args.from_node),
             **options,
         )
 

@@ -30,7 +30,7 @@ from flowrun.lsp.services import services
 from flowrun.lsp.uris import path_to_uri
 from flowrun.runs.changed import ChangedRun, last_success
 from flowrun.runs.errors import FlowrunError, UnknownExecution
-from flowrun.runs.rerun import rerun_source
+from flowrun.runs.rerun import rerun_from, rerun_source
 from flowrun.runs.service import RunService
 from flowrun_engine import events as ev
 
@@ -136,8 +136,7 @@ async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteRe
         args,
         inputs=inputs,
         trigger=trigger,
-        from_execution=from_execution,
-        from_node=args.from_node,
+        start=rerun_from(from_execution, args.from_node),
     )
     return p.ExecuteResult(execution_id=execution_id)
 
@@ -156,7 +155,7 @@ async def changed_run(
         trigger = base.trigger if trigger is None else trigger
     changed = ChangedRun(base)
     execution_id = await _execute(
-        server, runs, (path, args.uri), args, inputs=inputs, trigger=trigger, changed=changed
+        server, runs, (path, args.uri), args, inputs=inputs, trigger=trigger, start=changed
     )
     reused, run = (None, None) if changed.note else (changed.reused, changed.run)
     return p.ExecuteResult(execution_id=execution_id, reused=reused, run=run, note=changed.note)
@@ -180,7 +179,7 @@ async def resume_run(server: FlowrunServer, args: p.ResumeParams) -> p.ResumeRes
         args,
         inputs=resume.inputs,
         trigger=resume.trigger,
-        resume=resume,
+        start=resume,
     )
     return p.ResumeResult(execution_id=new_id, changed=resume.changed)
 

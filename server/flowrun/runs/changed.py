@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from flowrun.history.interface import HistoryBackend
+from flowrun.runs.rerun import Parent
 from flowrun.spec.node_hash import node_uses
 from flowrun.status import ExecutionStatus
 
@@ -50,6 +51,11 @@ class ChangedRun:
     reused: list[str] = field(default_factory=list)
     run: dict[str, str] = field(default_factory=dict)  # node → why it runs
     note: str | None = None  # why nothing is reused
+
+    async def start(self, resolved: dict[str, Any], path: Path, store: HistoryBackend) -> Parent:
+        """A `StartPoint`: the unchanged nodes given; the base the parent, when it gave any."""
+        self.apply(resolved, path)
+        return self.parent, None
 
     def apply(self, resolved: dict[str, Any], file: Path) -> None:
         """Give the unchanged nodes their recorded outputs in the resolved workflow."""

@@ -4,7 +4,8 @@ and the inputs and trigger that execution ran with (so the re-run sees what they
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from flowrun.history.interface import HistoryBackend
 
@@ -34,6 +35,43 @@ async def rerun_source(
         inputs=inputs if isinstance(inputs, dict) else None,
         trigger=trigger if isinstance(trigger, dict) else None,
     )
+
+
+Parent = tuple[str | None, str | None]  # (parent execution, from node), as the history keeps
+
+
+class StartPoint(Protocol):
+    """Where a run starts other than from scratch: Run from here (`Rerun`), a resume
+    (`runs.resume.Resume`), a change-aware run (`runs.changed.ChangedRun`). Each gives the
+    resolved workflow the recorded outputs it reuses (`options.given_outputs`)."""
+
+    async def start(self, resolved: dict[str, Any], path: Path, store: HistoryBackend) -> Parent:
+        """Give `resolved` what it reuses; the parent execution and node to record."""
+        ...
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """Run from here: the outputs upstream of `from_node`, from `from_execution` (an id or a
+    prefix; None: the workflow's latest execution)."""
+
+    from_execution: str | None = None
+    from_node: str | None = None
+
+    async def start(self, resolved: dict[str, Any], path: Path, store: HistoryBackend) -> Parent:
+        execution = self.from_execution
+        if execution is not None:
+            execution = await store.resolve_id(execution)
+        options = resolved["options"]
+        options["given_outputs"] = await given_outputs(store, resolved, execution, self.from_node)
+        return execution, self.from_node
+
+
+def rerun_from(from_execution: str | None, from_node: str | None) -> Rerun | None:
+    """The `Rerun` that `--from-execution` / `--from-node` (or their LSP params) ask for."""
+    if from_execution is None and from_node is None:
+        return None
+    return Rerun(from_execution, from_node)
 
 
 async def given_outputs(

@@ -24,7 +24,7 @@ from typing import Any
 
 from flowrun.history.interface import HistoryBackend
 from flowrun.runs.errors import NotResumable
-from flowrun.runs.rerun import upstream_nodes
+from flowrun.runs.rerun import Parent, upstream_nodes
 from flowrun.status import ExecutionStatus
 
 
@@ -40,7 +40,12 @@ class Resume:
     outputs: dict[str, Any]  # of the nodes that succeeded
     hashes: dict[str, str]  # their recorded definition hashes
     from_node: str | None = None
-    changed: list[str] = field(default_factory=list)  # filled by `apply`
+    changed: list[str] = field(default_factory=list)  # filled by `start`
+
+    async def start(self, resolved: dict[str, Any], path: Path, store: HistoryBackend) -> Parent:
+        """A `StartPoint`: the checkpoint's outputs given; the paused execution the parent."""
+        self.apply(resolved)
+        return self.execution_id, self.from_node
 
     def apply(self, resolved: dict[str, Any]) -> None:
         """Give the completed nodes to the resolved workflow (their recorded hashes too) and

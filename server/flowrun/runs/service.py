@@ -25,7 +25,7 @@ from flowrun.runs.launch import (
 from flowrun.runs.outcome import RunResult, stopped_result
 from flowrun.runs.pins import apply_pin_files
 from flowrun.runs.prepare import PYTHON_SUGGESTION, Prepared, prepare
-from flowrun.runs.rerun import given_outputs
+from flowrun.runs.rerun import Parent, StartPoint
 from flowrun.runs.supervisor import EngineChild
 from flowrun.runs.workflow_secrets import required_secrets
 
@@ -36,9 +36,7 @@ if TYPE_CHECKING:
 
     from flowrun.history.interface import HistoryBackend
     from flowrun.pyenv.packages import OutputLine
-    from flowrun.runs.changed import ChangedRun
     from flowrun.runs.prespawn import Prespawned
-    from flowrun.runs.resume import Resume
     from flowrun.telemetry import Tracing
 
 
@@ -108,20 +106,16 @@ class RunService:
         self,
         path: Path,
         *,
-        from_execution: str | None = None,
-        from_node: str | None = None,
+        start: StartPoint | None = None,
         install_missing: bool = False,
         text: str | None = None,
         prespawned: Prespawned | None = None,
         test: TestRun | None = None,
-        resume: Resume | None = None,
-        changed: ChangedRun | None = None,
         **options: Unpack[RunOptions],
     ) -> str:
-        """`prespawned`: a child spawned from `early_child(...)`; used when it matches the
-        run exactly, else killed. `test`: a workflow test's run (refused in production).
-        `resume`: the checkpoint of a paused execution this run resumes (`runs.resume`).
-        `changed`: reuse the unchanged nodes' outputs of its base (`runs.changed`)."""
+        """`start`: what the run reuses of an earlier execution (`runs.rerun.StartPoint`).
+        `prespawned`: a child spawned from `early_child(...)`; used when it matches the run
+        exactly, else killed. `test`: a workflow test's run (refused in production)."""
         try:
             if test is not None and self.mode == "production":
                 raise ValueError(
@@ -138,19 +132,9 @@ class RunService:
                 apply_pin_files(resolved, path)
             if test is not None:
                 resolved["options"]["mocks"] = test.mocks
-            if resume is not None:
-                resume.apply(resolved)
-                from_execution, from_node = resume.execution_id, resume.from_node
-            elif changed is not None:
-                changed.apply(resolved, path)
-                from_execution = changed.parent
-            elif from_node is not None or from_execution is not None:
-                if from_execution is not None:
-                    from_execution = await self.store.resolve_id(from_execution)
-                resolved["options"]["given_outputs"] = await given_outputs(
-                    self.store, resolved, from_execution, from_node
-                )
-            parent = (from_execution, from_node)
+            parent: Parent = (None, None)
+            if start is not None:
+                parent = await start.start(resolved, path, self.store)
             return await self._start(path, prepared, prespawned, test, parent)
         finally:
             if prespawned is not None and not prespawned.adopted:
