@@ -137,7 +137,6 @@ def run_command(args: argparse.Namespace) -> int:
         trigger = recorded if args.trigger is None else trigger
     from flowrun.runs.launch import default_python
     from flowrun.runs.prespawn import early_child
-    from flowrun.runs.rerun import rerun_from
 
     if args.no_cache:
         os.environ["FLOWRUN_NO_CACHE"] = "1"  # the child's environment passes it on
@@ -149,6 +148,8 @@ def run_command(args: argparse.Namespace) -> int:
         early = early_child(args.file, inputs=inputs, trigger=trigger, python=python, **options)
     options["install_missing"] = args.install_missing
     import asyncio
+
+    from flowrun.runs.rerun import rerun_from  # imports asyncio: after the early child
 
     def start(service: RunService) -> Awaitable[str]:
         if args.changed:
