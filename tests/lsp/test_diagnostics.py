@@ -142,6 +142,17 @@ async def test_changes_on_disk(workspace: Path, session: Session) -> None:
     assert await session.wait_diagnostics("new.workflow.yml", since=mark) == []
 
 
+async def test_a_workflow_written_into_a_new_folder_is_seen(
+    workspace: Path, session: Session
+) -> None:
+    """A checkout creates a folder and its files at once, before the folder is watched."""
+    await session.watching()
+    mark = session.diagnostics.mark()
+    write(workspace / "flows" / "deeper", "checked-out.workflow.yml", BAD)
+    found = await session.wait_diagnostics("flows/deeper/checked-out.workflow.yml", since=mark)
+    assert found == expected_bad(session.uri("flows/deeper/checked-out.workflow.yml"))
+
+
 async def test_workspace_folders_added_and_removed(workspace: Path, session: Session) -> None:
     await session.watching()
     other = workspace.parent / "other"

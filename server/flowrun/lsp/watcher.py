@@ -7,12 +7,17 @@ of that workflow id, open or not, so their `stale-pin` warnings follow (`lsp/pin
 Started in `initialized`, stopped at shutdown, and restarted over the new folders when the
 workspace folders change (the added folders are validated, the removed ones' diagnostics
 cleared).
+
+A folder added on disk is scanned for such files: the operating system watches a new folder
+only after it has been created, so files a checkout writes into it at once raise no event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from lsprotocol import types
@@ -31,7 +36,30 @@ class WorkflowFilter(DefaultFilter):
         super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, *IGNORED_DIRS))
 
     def __call__(self, change: Change, path: str) -> bool:
-        return is_pin_file(path) or (is_workflow(path) and super().__call__(change, path))
+        if is_pin_file(path):
+            return True
+        if change == Change.added and os.path.isdir(path):
+            return self.may_hold_watched_files(path)
+        return is_workflow(path) and super().__call__(change, path)
+
+    def may_hold_watched_files(self, folder: str) -> bool:
+        """A folder to scan: not an ignored one, except `.flowrun/pins/<workflow-id>` and above."""
+        parts = Path(folder).parts
+        if ".flowrun" in parts:
+            below = parts[parts.index(".flowrun") + 1 :]
+            return len(below) <= 2 and below[:1] in ((), ("pins",))
+        return super().__call__(Change.added, folder)
+
+    def files_in(self, folder: str) -> Iterator[str]:
+        """The watched files already inside a folder that has just been added."""
+        for parent, folders, files in os.walk(folder):
+            folders[:] = [
+                f for f in folders if self.may_hold_watched_files(os.path.join(parent, f))
+            ]
+            for name in files:
+                path = os.path.join(parent, name)
+                if self(Change.added, path):
+                    yield path
 
 
 def is_pin_file(path: str) -> bool:
@@ -79,9 +107,10 @@ def forget_folder(server: FlowrunServer, folder_uri: str) -> None:
 
 async def watch(server: FlowrunServer, roots: list[Path], stop: asyncio.Event) -> None:
     announced = False
+    accepts = WorkflowFilter()
     async for changes in awatch(
         *roots,
-        watch_filter=WorkflowFilter(),
+        watch_filter=accepts,
         stop_event=stop,
         debounce=400,
         step=30,
@@ -94,8 +123,19 @@ async def watch(server: FlowrunServer, roots: list[Path], stop: asyncio.Event) -
             server.window_log_message(
                 types.LogMessageParams(type=types.MessageType.Info, message=f"Watching {folders}")
             )
-        for change, raw in sorted(changes, key=lambda item: item[1]):
+        for change, raw in sorted(with_added_folders_scanned(changes, accepts), key=lambda c: c[1]):
             await on_change(server, change, Path(raw))
+
+
+def with_added_folders_scanned(
+    changes: set[tuple[Change, str]], accepts: WorkflowFilter
+) -> set[tuple[Change, str]]:
+    """The changes with each added folder replaced by the watched files found inside it."""
+    files = {(change, path) for change, path in changes if not os.path.isdir(path)}
+    for change, path in changes:
+        if change == Change.added and os.path.isdir(path):
+            files.update((Change.added, found) for found in accepts.files_in(path))
+    return files
 
 
 async def on_change(server: FlowrunServer, change: Change, path: Path) -> None:
