@@ -22,6 +22,8 @@ export const Requests = {
   listTests: 'flowrun/listTests',
   runTests: 'flowrun/runTests',
   cancelTests: 'flowrun/cancelTests',
+  pin: 'flowrun/pin',
+  unpin: 'flowrun/unpin',
 } as const;
 
 export const Notifications = {

@@ -13,6 +13,7 @@ from typing import Any
 from lsprotocol import types
 
 from lsp.harness import Session
+from lsp.test_bad_requests import invalid
 from lsp.test_execute import start
 from lsp.test_pause_resume import finished, started
 from lsp.workflows import write
@@ -127,5 +128,33 @@ async def test_a_pin_file_changed_on_disk_warns_and_clears(workspace: Path) -> N
         mark = session.diagnostics.mark()
         pin_file.unlink()
         await session.wait_diagnostics(NAME, lambda d: not stale(d), mark)
+    finally:
+        await session.stop()
+
+
+async def test_the_pin_and_unpin_methods(workspace: Path) -> None:
+    """`flowrun/pin` and `flowrun/unpin` do what the commands do, and answer bad params with
+    -32602 naming the field (design §9)."""
+    write(workspace, NAME, FLOW)
+    pin_file = workspace / ".flowrun" / "pins" / "pins-flow" / "use.json"
+    session = await start(workspace)
+    try:
+        uri = session.open(NAME)
+        tree = await run(session, uri)
+        pinned = await session.request("flowrun/pin", {"executionId": tree["id"], "nodeId": "use"})
+        assert pinned == {"path": str(pin_file), "stale": False}
+        assert json.loads(pin_file.read_text())["output"] == 1
+        for params, says in [
+            ({"executionId": tree["id"]}, "Invalid params: nodeId: Field required"),
+            ({"executionId": tree["id"], "nodeId": "nope"}, "nodeId: `nope` has no output"),
+            ({"executionId": "0000000000", "nodeId": "use"}, "executionId: "),
+        ]:
+            message = await invalid(session, "flowrun/pin", params)
+            assert message.startswith(says), message
+        assert (await invalid(session, "flowrun/unpin", {"nodeId": "use"})).startswith("uri: ")
+        removed = await session.request("flowrun/unpin", {"uri": uri, "nodeId": "use"})
+        assert removed == {"removed": True} and not pin_file.exists()
+        again = await session.request("flowrun/unpin", {"executionId": tree["id"], "nodeId": "use"})
+        assert again == {"removed": False}
     finally:
         await session.stop()

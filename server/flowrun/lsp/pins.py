@@ -1,4 +1,6 @@
-"""Pin files in the editor (issue 17, `runs.pins`): the server commands `flowrun.pinOutput
+"""Pin files in the editor (issue 17, `runs.pins`): the protocol methods `flowrun/pin
+{executionId, nodeId}` and `flowrun/unpin {nodeId, executionId | uri}` (-32602 naming the
+field), and the same work as server commands (a failure shown, not thrown) `flowrun.pinOutput
 {executionId, nodeId}` (the Executions view's "Pin output": that execution's output of the
 node and its recorded definition hash), `flowrun.unpin {nodeId, executionId | uri}` and
 `flowrun.repin {uri, nodeId}` (the node's output from the file's last execution where it
@@ -37,6 +39,14 @@ def setup(server: FlowrunServer) -> None:
         show_stale_pins(server, state, published)
 
     server.document_listeners.append(on_document)
+
+    @server.feature(p.PIN)
+    async def pin_method(params: Any) -> dict[str, Any]:
+        return (await pin(server, p.parse(p.PinParams, params), published)).wire()
+
+    @server.feature(p.UNPIN)
+    async def unpin_method(params: Any) -> dict[str, Any]:
+        return (await unpin(server, p.parse(p.UnpinParams, params), published)).wire()
 
     @server.command(p.CMD_PIN_OUTPUT)
     async def pin_output(*args: Any) -> Any:

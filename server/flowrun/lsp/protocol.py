@@ -30,6 +30,8 @@ LIST_TESTS = "flowrun/listTests"
 RUN_TESTS = "flowrun/runTests"
 TEST_EVENT = "flowrun/testEvent"
 CANCEL_TESTS = "flowrun/cancelTests"
+PIN = "flowrun/pin"
+UNPIN = "flowrun/unpin"
 
 CMD_RUN_TEST = "flowrun.runTest"
 CMD_STOP = "flowrun.stop"
@@ -184,7 +186,7 @@ class DiagnosticData(WireModel):
     fix: Fix | None = None
 
 
-# --- pin files (issue 17: flowrun.pinOutput, flowrun.unpin, flowrun.repin) -----------------
+# --- pin files (issue 17: flowrun/pin, flowrun/unpin; flowrun.pinOutput, .unpin, .repin) ----
 
 
 class PinParams(WireModel):
