@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FlowrunClient } from './client';
 import { CommandHost, registerCommands } from './commands';
+import { registerDebugger } from './debug/register';
+import { ClientChannel } from './debug/serverChannel';
 import { ExecutionModel } from './executionModel';
 import { ExecutionsView } from './executionsTree';
 import { SCHEME } from './flowrunUri';
@@ -47,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   const send = <R>(method: string, params: object): Promise<R> =>
     client.sendRequest<R>(method, params);
+  const debugChannel = new ClientChannel(send);
 
   const loadTree = async (executionId: string): Promise<void> => {
     model.setTree(await send<ExecutionTree>(Requests.execution, { executionId }));
@@ -102,7 +105,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     logger,
     resolveLaunch: () => setup.resolveLaunch(),
     createClient: languageClientFactory(outputChannel),
-    onNotification: (method, params) => notifications[method]?.(params),
+    onNotification: (method, params) => {
+      notifications[method]?.(params);
+      debugChannel.dispatch(method, params);
+    },
     reportStartFailure,
   });
 
@@ -138,6 +144,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     client,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
     ...registerCommands(host),
+    ...registerDebugger(debugChannel),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (needsRestart((key) => e.affectsConfiguration(key))) {
         void client.restartIfWanted();

@@ -15,6 +15,9 @@ export const Requests = {
   stop: 'flowrun/stop',
   pause: 'flowrun/pause',
   resume: 'flowrun/resume',
+  debugState: 'flowrun/debugState',
+  evaluate: 'flowrun/evaluate',
+  breakpointLocations: 'flowrun/breakpointLocations',
   history: 'flowrun/history',
   execution: 'flowrun/execution',
   pythonEnvironment: 'flowrun/pythonEnvironment',
@@ -219,6 +222,10 @@ export interface ExecuteParams {
   pauseOnFailure?: boolean;
   /** "Re-run changed": reuse the unchanged nodes' outputs of the file's last success. */
   changed?: boolean;
+  /** The debugger's breakpoints: conditional ones and logpoints too. */
+  breakpoints?: NodeBreakpoint[];
+  /** Pause again before the next node(s) after the ready ones ran (Step Over). */
+  step?: boolean;
 }
 
 export interface ExecuteResult {
@@ -246,12 +253,79 @@ export interface ResumeParams {
   fromNode?: string;
   breakBefore?: string[];
   pauseOnFailure?: boolean;
+  breakpoints?: NodeBreakpoint[];
+  step?: boolean;
 }
 
 export interface ResumeResult {
   executionId: string;
   /** Completed nodes whose definition changed since the pause (their recorded outputs used). */
   changed: string[];
+}
+
+// --- the debugger (issue 17) --
+
+/** Pause before `nodeId` (when `condition`, a `${{ }}` expression, holds); with `logMessage`
+ * a logpoint: no pause, the message is logged (node_log stream `logpoint`). */
+export interface NodeBreakpoint {
+  nodeId: string;
+  condition?: string;
+  logMessage?: string;
+}
+
+/** Why a paused execution paused (`error.reason` of its `execution_finished`). */
+export type PauseReason = 'breakpoint' | 'failure' | 'request' | 'step';
+
+export interface DebugNode {
+  id: string;
+  status: NodeStatus;
+  input?: unknown;
+  output?: unknown;
+  error?: ErrorInfo | null;
+  iteration?: number | null;
+}
+
+/** `flowrun/debugState`: what a paused execution's expressions see (secrets masked). */
+export interface DebugState {
+  executionId: string;
+  status: ExecutionStatus;
+  reason?: PauseReason | null;
+  pausedAt?: string[];
+  inputs?: unknown;
+  trigger?: unknown;
+  env?: Record<string, unknown>;
+  secrets?: Record<string, string>;
+  loop?: unknown;
+  nodes: DebugNode[];
+}
+
+export interface EvaluateParams {
+  executionId: string;
+  expression: string;
+  /** The frame's node: its own `input` is in scope. */
+  nodeId?: string;
+}
+
+export interface EvaluateResult {
+  value: unknown;
+  display: string;
+}
+
+/** 0-based lines of a file where breakpoints are set. */
+export interface BreakpointLocationsParams {
+  uri: string;
+  lines: number[];
+}
+
+/** Each line's node (the next node for a line between nodes) and that node's line. */
+export interface BreakpointLocation {
+  line: number;
+  nodeId: string | null;
+  verifiedLine: number | null;
+}
+
+export interface BreakpointLocationsResult {
+  locations: BreakpointLocation[];
 }
 
 export interface HistoryParams {

@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Action, offer, SELECT_INTERPRETER } from './actions';
 import { ServerNotReady } from './client';
+import { errorData, errorMessage } from './errors';
 import { workspaceFolder } from './interpreterSetup';
 import {
-  ErrorInfo,
   ExecuteParams,
   ExecuteResult,
   MissingInput,
@@ -23,25 +23,7 @@ export interface RunHost {
   started(executionId: string, uri: string): void;
 }
 
-interface ErrorLike {
-  message?: string;
-  code?: number;
-  data?: unknown;
-}
-
-/** The design §5 error object a FlowrunError carries as JSON-RPC `data`. */
-export function errorData(error: unknown): Partial<ErrorInfo> {
-  const data = (error as ErrorLike | undefined)?.data;
-  return typeof data === 'object' && data !== null ? (data as Partial<ErrorInfo>) : {};
-}
-
-export function errorMessage(error: unknown): string {
-  const data = errorData(error);
-  const message = data.message ?? (error as ErrorLike | undefined)?.message ?? String(error);
-  return data.suggestion && !message.includes(data.suggestion)
-    ? `${message} ${data.suggestion}`
-    : message;
-}
+export { errorData, errorMessage };
 
 /** A workflow file's URI from a command argument: a string, a Uri, `{uri}`, or the active editor. */
 export function uriArgument(arg: unknown): string | undefined {
