@@ -1,5 +1,14 @@
-"""Pausing an execution (issue 17): before a node with a breakpoint (`options.break_before`),
-on a node's failure (`options.pause_on_failure`), or on request (SIGUSR1 from the supervisor).
+"""Pausing an execution (issue 17): before a node with a breakpoint (`options.break_before`,
+or `options.breakpoints` with a condition), after a step (`options.step`), on a node's failure
+(`options.pause_on_failure`), or on request (SIGUSR1 from the supervisor).
+
+A breakpoint of `options.breakpoints` is `{node_id, condition?, log_message?}` (the editor's
+debugger): its `condition` (`${{ }}` or a bare expression) is evaluated just before the node
+would start, with the context the node's own expressions see; true pauses there, and so does
+a condition that fails (its error is in the pause's message: the debugger shows it). A
+`log_message` makes it a logpoint: no pause, the message (expressions interpolated) is logged
+as the node's `node_log` with stream `logpoint`. A step lets the nodes released first run and
+pauses before the next node that would start (reason `step`).
 
 A pause starts no node any more: the nodes already running finish (their outputs are part of
 the checkpoint), the nodes that were ready stay `pending`, no later stage begins, and the
@@ -11,20 +20,53 @@ and the nodes it paused before in `options.resume_past`: their breakpoint is pas
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from flowrun_engine import expr
+from flowrun_engine.attempts import render_value, truthy
+
 PAUSED = "paused"
+LOGPOINT = "logpoint"  # the `stream` of a logpoint's node_log
+
+
+@dataclass(frozen=True)
+class Breakpoint:
+    node_id: str
+    condition: str | None = None
+    log_message: str | None = None
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> Breakpoint:
+        condition, message = raw.get("condition"), raw.get("log_message")
+        return cls(
+            str(raw["node_id"]),
+            str(condition) if condition not in (None, "") else None,
+            str(message) if message not in (None, "") else None,
+        )
+
+
+def _breakpoints(options: Mapping[str, Any]) -> dict[str, list[Breakpoint]]:
+    found: dict[str, list[Breakpoint]] = {}
+    plain = [{"node_id": n} for n in options.get("break_before") or ()]
+    for raw in [*plain, *(options.get("breakpoints") or ())]:
+        point = Breakpoint.of(raw)
+        found.setdefault(point.node_id, []).append(point)
+    return found
 
 
 class Pausing:
     def __init__(self, options: Mapping[str, Any]) -> None:
-        self.break_before = frozenset(str(n) for n in options.get("break_before") or ())
+        self.breakpoints = _breakpoints(options)
         self.on_failure = bool(options.get("pause_on_failure"))
+        self.step = bool(options.get("step"))
+        self._stepped = False  # a step's nodes have started: the next node pauses
         # a resume goes past the breakpoints it paused at once (a debugger's Continue)
         self._past = set(str(n) for n in options.get("resume_past") or ())
         self.requested = False
-        self.reason: str | None = None  # "breakpoint" | "failure" | "request"
+        self.reason: str | None = None  # "breakpoint" | "failure" | "request" | "step"
         self.at: list[str] = []  # the nodes it paused before (or on, for a failure)
+        self.notes: list[str] = []  # conditions that failed, for the pause's message
 
     @property
     def paused(self) -> bool:
@@ -34,21 +76,59 @@ class Pausing:
         """SIGUSR1: pause before the next node that would start."""
         self.requested = True
 
-    def holds(self, node_id: str) -> bool:
-        """Whether `node_id`, ready to run, must wait for the resume instead."""
+    def holds(self, node_id: str, context: Mapping[str, Any]) -> bool:
+        """Whether `node_id`, ready to run, must wait for the resume instead; `context` is
+        what its expressions see (for breakpoint conditions)."""
         past = node_id in self._past
         self._past.discard(node_id)
         if self.paused:
             reason = self.reason
-        elif node_id in self.break_before and not past:
+        elif not past and self._breaks(node_id, context):
             reason = "breakpoint"
         elif self.requested:
             reason = "request"
+        elif self._stepped:
+            reason = "step"
         else:
             return False
         self.reason = reason
         self.at.append(node_id)
         return True
+
+    def started(self) -> None:
+        """Nodes were started: with `step`, the next node to start pauses."""
+        self._stepped = self.step
+
+    def _breaks(self, node_id: str, context: Mapping[str, Any]) -> bool:
+        for point in self.breakpoints.get(node_id, ()):
+            if point.log_message is not None:
+                continue
+            if point.condition is None:
+                return True
+            try:
+                if truthy(render_value(point.condition, context)):
+                    return True
+            except (expr.ExprSyntaxError, expr.ExprEvalError) as exc:
+                self.notes.append(f"the condition of `{node_id}`'s breakpoint failed: {exc}")
+                return True
+        return False
+
+    def logpoints(self, node_id: str, context: Mapping[str, Any]) -> list[str]:
+        """The messages of `node_id`'s logpoints (whose condition, if any, holds), expressions
+        interpolated; an expression that fails is logged as such."""
+        messages = []
+        for point in self.breakpoints.get(node_id, ()):
+            if point.log_message is None:
+                continue
+            try:
+                if point.condition is not None and not truthy(
+                    render_value(point.condition, context)
+                ):
+                    continue
+                messages.append(expr.to_text(expr.render(point.log_message, context)))
+            except (expr.ExprSyntaxError, expr.ExprEvalError) as exc:
+                messages.append(f"logpoint failed: {exc}")
+        return messages
 
     def failed(self, node_id: str) -> bool:
         """A node failed: True when that pauses the run (the failure does not halt it)."""
@@ -65,10 +145,12 @@ class Pausing:
             "breakpoint": f"before {nodes} (a breakpoint)",
             "request": f"before {nodes} (on request)",
             "failure": f"on the failure of {nodes}",
+            "step": f"before {nodes} (a step)",
         }[self.reason or "request"]
+        notes = "".join(f" {note[0].upper()}{note[1:]}." for note in self.notes)
         error: dict[str, Any] = {
             "type": "Paused",
-            "message": f"Paused {where}.",
+            "message": f"Paused {where}.{notes}",
             "suggestion": "Resume with `flowrun resume <id>` (or Resume in the editor); "
             "edit the file first to change the nodes still to run.",
             "pausedAt": list(self.at),

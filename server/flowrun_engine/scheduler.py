@@ -21,7 +21,7 @@ from flowrun_engine.attempts import NodeExecutor, Outcome, Workspace, render_val
 from flowrun_engine.cache import ResultCache
 from flowrun_engine.environment import RunEnvironment, build_environment
 from flowrun_engine.forkserver import ForkServer, token_room
-from flowrun_engine.pausing import PAUSED, Pausing
+from flowrun_engine.pausing import LOGPOINT, PAUSED, Pausing
 from flowrun_engine.plan import Plan, PlanStage, build_plan
 from flowrun_engine.run_events import RunEvents
 from flowrun_engine.state import Action, ExecutionState, NodeStatus
@@ -280,9 +280,11 @@ class Runner(RunEvents):
         context = self._context(iteration) if released else {}
         for node_id, action in released:
             node = self.plan.nodes[node_id]
-            if action is Action.RUN and self.pausing.holds(node_id):
+            if action is Action.RUN and self.pausing.holds(node_id, context):
                 self.state.hold(node_id)
             elif action is Action.RUN:
+                for message in self.pausing.logpoints(node_id, context):
+                    self.nodes.emit(ev.NODE_LOG, node, iteration, stream=LOGPOINT, text=message)
                 status = self.state.status_functions(node_id, self._stop_requested)
                 run = self.nodes.run(node, iteration, context, status)
                 task = asyncio.create_task(run, name=node_id)
@@ -291,6 +293,8 @@ class Runner(RunEvents):
                 self._emit_fixed(node, iteration)
             else:
                 self._emit_skipped(node, iteration, self.state.blocking_node(node_id))
+        if running:
+            self.pausing.started()
         if self.state.halted and not was_halted:  # a mocked error with on_failure: stop
             self._halt_running(iteration, running)
 

@@ -1,4 +1,4 @@
-"""CodeLens: ▶ Run Test above the workflow, ▶ Run from here above each node."""
+"""CodeLens: ▶ Run Test and ⏵ Debug above the workflow, ▶ Run from here above each node."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ async def test_lenses_of_a_workflow(workspace: Path, session: Session) -> None:
     uri = session.uri("a.workflow.yml")
     assert await lenses(session, "a.workflow.yml") == [
         lens(4, "▶ Run Test", "flowrun.runTest", {"uri": uri}),
+        lens(4, "⏵ Debug", "flowrun.debugWorkflow", {"uri": uri}),
         lens(5, "▶ Run from here", "flowrun.runFromNode", {"uri": uri, "fromNode": "fetch"}),
         lens(9, "▶ Run from here", "flowrun.runFromNode", {"uri": uri, "fromNode": "summarize"}),
     ]
@@ -43,6 +44,7 @@ async def test_lenses_of_stages(workspace: Path, session: Session) -> None:
     found = await lenses(session, "s.workflow.yml")
     assert [(item.range.start.line, item.command.title) for item in found if item.command] == [
         (1, "▶ Run Test"),
+        (1, "⏵ Debug"),
         (4, "▶ Run from here"),
         (11, "▶ Run from here"),
     ]
@@ -71,8 +73,9 @@ async def test_an_http_trigger_offers_to_edit_the_sample_request(
     write(workspace, "h.workflow.yml", HTTP_TRIGGER)
     uri = session.uri("h.workflow.yml")
     sample = {"headers": {"content-type": "application/json"}, "body": {"text": "hi"}}
-    assert (await lenses(session, "h.workflow.yml"))[:2] == [
+    assert (await lenses(session, "h.workflow.yml"))[:3] == [
         lens(7, "▶ Run Test", "flowrun.runTest", {"uri": uri}),
+        lens(7, "⏵ Debug", "flowrun.debugWorkflow", {"uri": uri}),
         lens(
             7,
             "▶ Run Test with Request…",
@@ -93,7 +96,7 @@ async def test_the_lenses_of_a_run_follow_it_and_end_with_it(workspace: Path) ->
         execution_id = run["executionId"]
         await pids_of(session, execution_id)
         during = titles(await lenses(session, "long.workflow.yml"))
-        assert during == ["▶ Run Test", "■ Stop", "▶ Run from here"], during
+        assert during == ["▶ Run Test", "⏵ Debug", "■ Stop", "▶ Run from here"], during
         await session.request("flowrun/stop", {"executionId": execution_id})
         await session.events.wait_for(
             lambda p: (
@@ -101,8 +104,8 @@ async def test_the_lenses_of_a_run_follow_it_and_end_with_it(workspace: Path) ->
             )
         )
         after = titles(await lenses(session, "long.workflow.yml"))
-        assert after[0] == "▶ Run Test" and after[2:] == ["▶ Run from here"], after
-        assert re.fullmatch(r"■ [\d.]+ (ms|s) · 1 run", after[1]), after  # stopped, its time
+        assert after[:2] == ["▶ Run Test", "⏵ Debug"] and after[3:] == ["▶ Run from here"]
+        assert re.fullmatch(r"■ [\d.]+ (ms|s) · 1 run", after[2]), after  # stopped, its time
     finally:
         await session.stop()
 

@@ -128,8 +128,8 @@ async def _last_run_features(session: Session, uri: str) -> None:
         types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     titles = [lens.command.title for lens in lenses or [] if lens.command]
-    assert titles[0] == "▶ Run Test"
-    assert titles[1].startswith("✓ ") and titles[1].endswith(" · 1 run")
+    assert titles[:2] == ["▶ Run Test", "⏵ Debug"]
+    assert titles[2].startswith("✓ ") and titles[2].endswith(" · 1 run")
     hover = await session.client.text_document_hover_async(
         types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=uri),

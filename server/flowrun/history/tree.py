@@ -74,6 +74,14 @@ def summary(row: Row) -> ExecutionSummary:
     return {**head(row), "trigger": trigger, "error": error}
 
 
+def node_elements(children: Sequence[Any]) -> list[Any]:
+    """The nodes of a tree's `children` (inside stages or not), in order."""
+    found: list[Any] = []
+    for child in children:
+        found.extend(node_elements(child["children"]) if child["kind"] == "stage" else [child])
+    return found
+
+
 def build_tree(execution: Row, nodes: Sequence[Row], stages: Sequence[Row]) -> ExecutionTree:
     active = is_active(execution["status"])
     attempts = _group_attempts(nodes)

@@ -1,5 +1,6 @@
-"""CodeLens: `▶ Run Test` / `■ Stop`, the last run and `↻ Re-run changed` (when nodes changed
-since the last success) above the workflow; `▶ Run from here`.
+"""CodeLens: `▶ Run Test`, `⏵ Debug` (the extension's debugger) / `■ Stop`, the last run and
+`↻ Re-run changed` (when nodes changed since the last success) above the workflow;
+`▶ Run from here`.
 
 A workflow with an HTTP trigger also gets `▶ Run Test with Request…`, which hands its
 `trigger.sample` to the extension to edit first.
@@ -20,6 +21,7 @@ from lsprotocol import types
 from flowrun.humanize import format_cost, format_duration
 from flowrun.lsp.outline import Outline
 from flowrun.lsp.protocol import (
+    CLIENT_CMD_DEBUG_WORKFLOW,
     CLIENT_CMD_RUN_WITH_REQUEST,
     CMD_RUN_FROM_NODE,
     CMD_RUN_TEST,
@@ -48,7 +50,10 @@ def setup(server: FlowrunServer) -> None:
         if outline is None:
             return []
         anchor = _line_range(outline.anchor_line)
-        lenses = [_lens(anchor, "▶ Run Test", CMD_RUN_TEST, {"uri": uri})]
+        lenses = [
+            _lens(anchor, "▶ Run Test", CMD_RUN_TEST, {"uri": uri}),
+            _lens(anchor, "⏵ Debug", CLIENT_CMD_DEBUG_WORKFLOW, {"uri": uri}),
+        ]
         if outline.http_trigger:
             request = {"uri": uri, "trigger": outline.trigger_sample}
             lenses.append(

@@ -32,6 +32,9 @@ TEST_EVENT = "flowrun/testEvent"
 CANCEL_TESTS = "flowrun/cancelTests"
 PIN = "flowrun/pin"
 UNPIN = "flowrun/unpin"
+DEBUG_STATE = "flowrun/debugState"
+EVALUATE = "flowrun/evaluate"
+BREAKPOINT_LOCATIONS = "flowrun/breakpointLocations"
 
 CMD_RUN_TEST = "flowrun.runTest"
 CMD_STOP = "flowrun.stop"
@@ -43,6 +46,8 @@ CMD_UNPIN = "flowrun.unpin"
 CMD_REPIN = "flowrun.repin"
 # The extension's own command (it asks for the request before it runs): not a server command.
 CLIENT_CMD_RUN_WITH_REQUEST = "flowrun.runTestWithRequest"
+# The extension's debugger starts a `flowrun` debug session on the file (CodeLens "⏵ Debug").
+CLIENT_CMD_DEBUG_WORKFLOW = "flowrun.debugWorkflow"
 
 # The JSON-RPC error code (server-defined range) of user-facing Flowrun errors.
 FLOWRUN_ERROR = -32001
@@ -60,14 +65,32 @@ class WireModel(BaseModel):
 M = TypeVar("M", bound=WireModel)
 
 
+class Breakpoint(WireModel):
+    """The debugger's breakpoint on a node: plain, conditional (`condition`: a `${{ }}` or bare
+    expression, true pauses), or a logpoint (`logMessage`: logged, no pause)."""
+
+    node_id: str = Field(min_length=1)
+    condition: str | None = None
+    log_message: str | None = None
+
+
 class PauseOptions(WireModel):
-    """Where a run pauses (issue 17): before these nodes, on a node's failure."""
+    """Where a run pauses (issue 17): before these nodes (`breakBefore`, `breakpoints`), on a
+    node's failure, after a step (the nodes ready first run, then it pauses before the next)."""
 
     break_before: list[str] = Field(default_factory=list)
+    breakpoints: list[Breakpoint] = Field(default_factory=list)
     pause_on_failure: bool = False
+    step: bool = False
 
     def pause_options(self) -> dict[str, Any]:
-        return {"break_before": self.break_before, "pause_on_failure": self.pause_on_failure}
+        """The engine's `options` (snake_case: `flowrun_engine.pausing`)."""
+        return {
+            "break_before": self.break_before,
+            "breakpoints": [point.model_dump() for point in self.breakpoints],
+            "pause_on_failure": self.pause_on_failure,
+            "step": self.step,
+        }
 
 
 class ExecuteParams(PauseOptions):
@@ -113,6 +136,58 @@ class ResumeParams(PauseOptions):
 class ResumeResult(WireModel):
     execution_id: str
     changed: list[str]  # completed nodes whose definition changed since the pause
+
+
+# --- the debugger (flowrun/debugState, flowrun/evaluate, flowrun/breakpointLocations) ------
+
+
+class DebugNode(WireModel):
+    id: str
+    status: str
+    input: Any = None
+    output: Any = None
+    error: Any = None
+    iteration: int | None = None
+
+
+class DebugStateResult(WireModel):
+    """An execution as the debugger shows it, from the history (`runs.debug_state`)."""
+
+    execution_id: str
+    status: str
+    reason: str | None  # why it paused (breakpoint, step, failure, request); null otherwise
+    paused_at: list[str]
+    inputs: dict[str, Any]
+    trigger: dict[str, Any]
+    env: dict[str, Any]
+    secrets: dict[str, str]  # name → "••••": values are never sent
+    nodes: list[DebugNode]
+
+
+class EvaluateParams(WireModel):
+    execution_id: str = Field(min_length=1)
+    expression: str = Field(min_length=1)
+    node_id: str | None = None  # the frame: `loop` is its iteration
+
+
+class EvaluateResult(WireModel):
+    value: Any
+    display: str
+
+
+class BreakpointLocationsParams(WireModel):
+    uri: str = Field(min_length=1)
+    lines: list[int] = Field(max_length=10_000)  # 0-based, as LSP
+
+
+class BreakpointLocation(WireModel):
+    line: int
+    node_id: str | None  # the node the line's breakpoint belongs to; null: no node there
+    verified_line: int | None  # that node's first line
+
+
+class BreakpointLocationsResult(WireModel):
+    locations: list[BreakpointLocation]
 
 
 # flowrun.status.ExecutionStatus, spelled out for the JSON schema (a test keeps them equal)

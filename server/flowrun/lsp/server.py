@@ -52,6 +52,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "flowrun.lsp.history",
     "flowrun.lsp.testing",
     "flowrun.lsp.pins",
+    "flowrun.lsp.debugger",
 )
 
 Hook = Callable[[], Awaitable[None]]

@@ -133,7 +133,10 @@ class RunOptions(TypedDict, total=False):
     timeout: float | None  # seconds; None: the workflow's own
     max_parallel: int | None  # nodes at once; None: the workflow's own
     break_before: list[str] | None  # pause before these nodes (issue 17)
+    # the debugger's: `{node_id, condition, log_message}` each (`flowrun_engine.pausing`)
+    breakpoints: list[dict[str, Any]] | None
     pause_on_failure: bool  # pause on a node's failure instead of failing the run
+    step: bool  # run the nodes ready first, then pause before the next
 
 
 def with_limits(resolved: dict[str, Any], options: RunOptions) -> dict[str, Any]:
@@ -146,8 +149,12 @@ def with_limits(resolved: dict[str, Any], options: RunOptions) -> dict[str, Any]
         limits["max_parallel"] = int(max_parallel)
     if options.get("break_before"):
         limits["break_before"] = list(options.get("break_before") or [])
+    if options.get("breakpoints"):
+        limits["breakpoints"] = [dict(point) for point in options.get("breakpoints") or []]
     if options.get("pause_on_failure"):
         limits["pause_on_failure"] = True
+    if options.get("step"):
+        limits["step"] = True
     return resolved
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from flowrun.history.interface import HistoryBackend
+from flowrun.history.tree import node_elements
 from flowrun.runs.errors import NotResumable
 from flowrun.runs.rerun import Parent, upstream_nodes
 from flowrun.status import ExecutionStatus
@@ -88,7 +89,7 @@ async def checkpoint(
     inputs, trigger = tree.get("inputs"), tree.get("trigger")
     hashes = {
         str(node["id"]): str(node["configHash"])
-        for node in _nodes(tree["children"])
+        for node in node_elements(tree["children"])
         if node["status"] == "succeeded" and node.get("configHash")
     }
     return Resume(
@@ -101,13 +102,6 @@ async def checkpoint(
         hashes=hashes,
         from_node=from_node,
     )
-
-
-def _nodes(children: list[Any]) -> list[Any]:
-    found = []
-    for child in children:
-        found.extend(_nodes(child["children"]) if child["kind"] == "stage" else [child])
-    return found
 
 
 def _rerun(workflow: dict[str, Any], from_node: str | None, paused_at: list[str]) -> set[str]:
