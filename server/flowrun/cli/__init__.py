@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "flowrun.cli.stats_cmd",  # stats
     "flowrun.cli.stop_cmd",  # stop
     "flowrun.cli.cache_cmd",  # cache clear
+    "flowrun.cli.pin_cmd",  # pin, unpin
     "flowrun.cli.serve_cmd",  # serve
     "flowrun.cli.worker_cmd",  # worker
     "flowrun.cli.lsp_cmd",  # lsp

@@ -27,10 +27,11 @@ def _clear(args: argparse.Namespace) -> int:
     """Forget stored results (of one workflow, or all).
 
     Forget the stored results of one workflow (id or file), or of all."""
+    from flowrun.cli.workflow_arg import workflow_id
     from flowrun_engine.cache import folder_for
     from flowrun_engine.workspace_root import find_root
 
-    workflow = _workflow_id(args.workflow) if args.workflow else None
+    workflow = workflow_id(args.workflow) if args.workflow else None
     if args.workflow and workflow is None:
         print(f"flowrun cache clear: {args.workflow} is not a workflow file", file=sys.stderr)
         return 1
@@ -42,22 +43,3 @@ def _clear(args: argparse.Namespace) -> int:
     what = f"workflow {workflow}" if workflow else "all workflows"
     print(f"Removed {count} cached result{'s' if count != 1 else ''} of {what} ({folder}).")
     return 0
-
-
-def _workflow_id(value: str) -> str | None:
-    """A workflow id as given, or the id of a workflow file (its `id:`, else its name)."""
-    path = Path(value)
-    if path.suffix not in (".yml", ".yaml"):
-        return value
-    if not path.is_file():
-        return None
-    import yaml
-
-    from flowrun.spec.resolve import id_from_file_name
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        data = None
-    declared = data.get("id") if isinstance(data, dict) else None
-    return str(declared) if isinstance(declared, str) and declared else id_from_file_name(path)

@@ -34,8 +34,8 @@ def run_schema(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     """Check workflow files and print their problems.
 
-    Check workflow files (*.workflow.yml|yaml; folders are searched recursively). Exits 1 when
-    any error was found."""
+    Check workflow files (*.workflow.yml|yaml; folders are searched recursively), and the pin
+    files of their nodes (`stale-pin`). Exits 1 when any error was found."""
     from flowrun.validate import find_workflow_files, validate_file
     from flowrun.validate.workspace import workspace_diagnostics
 
@@ -49,6 +49,10 @@ def run_validate(args: argparse.Namespace) -> int:
     results = [(path, validate_file(path)) for path in files]
     for path, extra in workspace_diagnostics(results).items():  # duplicate workflow ids
         next(result for p, result in results if p == path).diagnostics.extend(extra)
+    from flowrun.runs.pin_check import stale_pin_diagnostics
+
+    for path, result in results:
+        result.diagnostics.extend(stale_pin_diagnostics(path, result))
     if args.format == "json":
         items = [d.to_json(str(path)) for path, result in results for d in result.diagnostics]
         json.dump(items, sys.stdout, indent=2)

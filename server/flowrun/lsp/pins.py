@@ -18,17 +18,15 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from flowrun.history.interface import HistoryBackend
 from flowrun.lsp import protocol as p
 from flowrun.lsp.runs import as_command, first, resolve, workflow_path
 from flowrun.lsp.server import DocumentState, FlowrunServer
 from flowrun.lsp.services import services
-from flowrun.runs.changed import SEARCHED
-from flowrun.runs.pins import remove_pin, stale_pins, write_pin
+from flowrun.runs.pin_source import PinSource, last_real_run, pin_source
+from flowrun.runs.pins import remove_pin, stale_message, stale_pins
 from flowrun.validate.codes import STALE_PIN
 
 PINS_KEY = "pins"
-NOT_REAL = ("pinned", "given", "mocked")  # a node that finished so did not run
 Published = dict[str, list[str]]  # the stale pins last shown, by uri
 
 
@@ -67,16 +65,12 @@ def setup(server: FlowrunServer) -> None:
 async def pin(server: FlowrunServer, params: p.PinParams, published: Published) -> p.PinResult:
     store = (await services(server)).store
     execution_id = await resolve(server, params.execution_id)
-    tree = await store.execution_tree(execution_id)
-    node = _node(tree["children"], params.node_id)
-    if node is None or node["status"] != "succeeded":
+    source = await pin_source(store, execution_id, params.node_id)
+    if source is None:
         raise JsonRpcInvalidParams(
             f"nodeId: `{params.node_id}` has no output in execution {execution_id[:8]}"
         )
-    file, workflow_id = Path(tree["file"]), str(tree["workflowId"])
-    output = (await store.node_outputs(execution_id)).get(params.node_id)
-    node = {**node, "executionId": execution_id}
-    return _write(server, (file, workflow_id), params.node_id, node, output, published)
+    return await _write(server, source, published)
 
 
 async def unpin(
@@ -89,39 +83,20 @@ async def unpin(
 
 
 async def repin(server: FlowrunServer, params: p.UnpinParams, published: Published) -> p.PinResult:
-    file, workflow_id = await _workflow(server, params)
-    store = (await services(server)).store
-    found = await _last_real_run(store, file, params.node_id)
-    if found is None:
+    file, _ = await _workflow(server, params)
+    source = await last_real_run((await services(server)).store, file, params.node_id)
+    if source is None:
         raise JsonRpcInvalidParams(
             f"nodeId: `{params.node_id}` has not run in any execution of {file.name} (pinned "
             "runs do not count): unpin it and run the workflow, then pin it again"
         )
-    execution_id, node = found
-    output = (await store.node_outputs(execution_id)).get(params.node_id)
-    return _write(server, (file, workflow_id), params.node_id, node, output, published)
+    return await _write(server, source, published)
 
 
-def _write(
-    server: FlowrunServer,
-    workflow: tuple[Path, str],
-    node_id: str,
-    node: Any,
-    output: Any,
-    published: Published,
-) -> p.PinResult:
-    file, workflow_id = workflow
-    node_hash = node.get("configHash")
-    path = write_pin(
-        file,
-        workflow_id,
-        node_id,
-        output=output,
-        node_hash=node_hash,
-        from_execution=node.get("executionId"),
-    )
-    stale = _refresh(server, file, published)
-    return p.PinResult(path=str(path), stale=node_id in stale)
+async def _write(server: FlowrunServer, source: PinSource, published: Published) -> p.PinResult:
+    path = await source.write((await services(server)).store)
+    stale = _refresh(server, source.file, published)
+    return p.PinResult(path=str(path), stale=source.node_id in stale)
 
 
 async def _workflow(server: FlowrunServer, params: p.UnpinParams) -> tuple[Path, str]:
@@ -137,32 +112,6 @@ async def _workflow(server: FlowrunServer, params: p.UnpinParams) -> tuple[Path,
     if outline is None:
         raise JsonRpcInvalidParams(f"uri: no workflow file at {path}")
     return path, outline.workflow_id
-
-
-async def _last_real_run(
-    store: HistoryBackend, file: Path, node_id: str
-) -> tuple[str, dict[str, Any]] | None:
-    """The newest execution of `file` (not a workflow test's) where `node_id` ran and
-    succeeded, and that node."""
-    for summary in await store.list_executions(file=str(file.resolve()), limit=SEARCHED):
-        if summary.get("testName"):
-            continue
-        tree = await store.execution_tree(str(summary["id"]))
-        node = _node(tree["children"], node_id)
-        if node and node["status"] == "succeeded" and not any(node.get(k) for k in NOT_REAL):
-            return str(summary["id"]), {**node, "executionId": str(summary["id"])}
-    return None
-
-
-def _node(children: list[Any], node_id: str) -> dict[str, Any] | None:
-    """The node `node_id` of a tree (its last iteration in a loop)."""
-    found = None
-    for child in children:
-        if child["kind"] == "stage":
-            found = _node(child["children"], node_id) or found
-        elif child["id"] == node_id:
-            found = child
-    return found
 
 
 def _refresh(server: FlowrunServer, file: Path, published: Published) -> list[str]:
@@ -184,16 +133,13 @@ def show_stale_pins(server: FlowrunServer, state: DocumentState, published: Publ
         info = outline.node(node_id)
         if info is None:
             continue
-        origin = f" from {found.from_execution[:8]}" if found.from_execution else ""
         diagnostics.append(
             types.Diagnostic(
                 range=info.id_range,
                 severity=types.DiagnosticSeverity.Warning,
                 code=STALE_PIN,
                 source="flowrun",
-                message=f"`{node_id}` is pinned{origin} ({found.pinned_at}) by "
-                f".flowrun/pins/{outline.workflow_id}/{node_id}.json, made for another "
-                "definition of the node: test runs give it that older output.",
+                message=stale_message(node_id, outline.workflow_id, found),
                 data={"pin": {"nodeId": node_id}},
             )
         )

@@ -114,3 +114,13 @@ def stale_pins(workflow_file: Path, workflow_id: str, hashes: dict[str, str]) ->
         for node_id, pin in pins.items()
         if node_id in hashes and pin.hash is not None and pin.hash != hashes[node_id]
     }
+
+
+def stale_message(node_id: str, workflow_id: str, pin: PinFile) -> str:
+    """The `stale-pin` warning's text, the same in the editor and `flowrun validate`."""
+    origin = f" from {pin.from_execution[:8]}" if pin.from_execution else ""
+    return (
+        f"`{node_id}` is pinned{origin} ({pin.pinned_at}) by "
+        f".flowrun/pins/{workflow_id}/{node_id}.json, made for another definition of the "
+        "node: test runs give it that older output."
+    )
