@@ -67,6 +67,7 @@ class Pausing:
         self.reason: str | None = None  # "breakpoint" | "failure" | "request" | "step"
         self.at: list[str] = []  # the nodes it paused before (or on, for a failure)
         self.notes: list[str] = []  # conditions that failed, for the pause's message
+        self.iteration: int | None = None  # the loop iteration it paused in (before a node)
 
     @property
     def paused(self) -> bool:
@@ -91,6 +92,8 @@ class Pausing:
             reason = "step"
         else:
             return False
+        if not self.at:
+            self.iteration = (context.get("loop") or {}).get("iteration")
         self.reason = reason
         self.at.append(node_id)
         return True
@@ -156,6 +159,8 @@ class Pausing:
             "pausedAt": list(self.at),
             "reason": self.reason,
         }
+        if self.iteration is not None:
+            error["iteration"] = self.iteration
         if failures:
             error["errors"] = failures
         return error

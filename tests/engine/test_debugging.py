@@ -29,6 +29,7 @@ def test_a_plain_breakpoint_pauses_before_its_node(engine: Engine) -> None:
     assert run.status == "paused" and ran(run) == ["a"]
     assert run.finished["error"]["pausedAt"] == ["b"]
     assert run.finished["error"]["reason"] == "breakpoint"
+    assert "iteration" not in run.finished["error"]  # not in a loop
 
 
 def test_a_condition_sees_what_the_node_sees(engine: Engine) -> None:

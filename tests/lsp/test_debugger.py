@@ -78,6 +78,7 @@ async def test_a_breakpoint_state_evaluate_step_and_restart_node(workspace: Path
             "trigger": state["trigger"],
             "env": {"GREETING": "hi 3"},
             "secrets": {"DEBUG_TOKEN": "••••"},
+            "loop": None,
             "nodes": [
                 {"id": "a", "status": "succeeded", "input": {"value": 6}, "output": 6,
                  "error": None, "iteration": None},
@@ -176,6 +177,54 @@ async def test_conditions_and_logpoints(workspace: Path) -> None:
         assert SECRET not in str(session.events.items)
         bad = {"uri": uri, "breakpoints": [{"condition": "true"}]}
         assert "breakpoints.0.nodeId" in await invalid(session, "flowrun/execute", bad)
+    finally:
+        await session.stop()
+
+
+LOOPING = """\
+version: 1
+stages:
+  - id: prep
+    nodes:
+      - {id: seed, type: transform, with: {value: 10}}
+  - id: work
+    loop:
+      max_iters: 3
+      until: ${{ loop.iteration >= 3 }}
+    nodes:
+      - id: tick
+        type: transform
+        with: {value: "${{ nodes.seed.output + loop.iteration }}"}
+"""
+
+
+async def test_a_breakpoint_in_a_loop_sees_the_iteration(workspace: Path) -> None:
+    write(workspace, "loop.workflow.yml", LOOPING)
+    session = await start(workspace)
+    try:
+        points = [
+            {"nodeId": "tick", "condition": "${{ loop.iteration == 2 }}"},
+            {"nodeId": "tick", "logMessage": "iteration ${{ loop.iteration }}"},
+        ]
+        params = {"uri": session.uri("loop.workflow.yml"), "breakpoints": points}
+        execution_id = (await session.request("flowrun/execute", params))["executionId"]
+        assert (await paused(session, execution_id))["pausedAt"] == ["tick"]
+        logs = [
+            p["event"]["text"]
+            for p in session.events.items
+            if p["executionId"] == execution_id and p["event"]["event"] == "node_log"
+        ]
+        assert logs == ["iteration 1"]  # the second iteration paused before its log
+        state = await session.request("flowrun/debugState", {"executionId": execution_id})
+        assert state["loop"] == {"iteration": 2}
+        assert [(n["id"], n["iteration"], n["status"], n["output"]) for n in state["nodes"]] == [
+            ("seed", None, "succeeded", 10),
+            ("tick", 1, "succeeded", 11),  # the iteration it paused in has no row yet
+        ]
+        evaluate = {"executionId": execution_id, "expression": "loop.iteration * 100"}
+        assert (await session.request("flowrun/evaluate", evaluate))["value"] == 200
+        outside = {**evaluate, "expression": "loop.iteration", "nodeId": "seed"}
+        assert (await session.request("flowrun/evaluate", outside))["display"] == "null"
     finally:
         await session.stop()
 

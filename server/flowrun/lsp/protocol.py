@@ -161,6 +161,7 @@ class DebugStateResult(WireModel):
     trigger: dict[str, Any]
     env: dict[str, Any]
     secrets: dict[str, str]  # name → "••••": values are never sent
+    loop: dict[str, Any] | None  # `{iteration}` where it paused in a loop stage; else null
     nodes: list[DebugNode]
 
 

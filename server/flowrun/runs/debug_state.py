@@ -49,19 +49,35 @@ class DebugState:
     secrets: dict[str, str]  # name → MASK
     nodes: list[DebugNode] = field(default_factory=list)
 
+    paused_iteration: int | None = None  # the engine's `error.iteration`: a pause in a loop
+
+    @property
+    def loop(self) -> dict[str, Any] | None:
+        """`loop` where it paused, when that is in a loop stage; else None."""
+        iteration = self.loop_of(self.paused_at[0]) if self.paused_at else None
+        return None if iteration is None else {"iteration": iteration}
+
+    def loop_of(self, node_id: str | None) -> int | None:
+        """The iteration `node_id` paused in (before it), else that of its latest row (None
+        outside a loop)."""
+        if node_id in self.paused_at and self.paused_iteration is not None:
+            return self.paused_iteration
+        rows = [node for node in self.nodes if node.id == node_id]
+        return rows[-1].iteration if rows else None
+
     def context(self, node_id: str | None = None) -> dict[str, Any]:
         """What an expression sees: as in the run, with the recorded values; `loop` is the
-        iteration of `node_id`'s latest row (null outside a loop)."""
+        iteration of `node_id` (default: the node it paused at)."""
         latest: dict[str, DebugNode] = {node.id: node for node in self.nodes}
-        here = latest.get(node_id) if node_id is not None else None
         masked = {name: MASK for name in self.secrets}
+        here = node_id if node_id is not None or not self.paused_at else self.paused_at[0]
         return {
             "inputs": self.inputs,
             "trigger": self.trigger,
             "env": {**os.environ, **self.env, **masked},
             "secrets": masked,
             "nodes": {n.id: {"output": n.output, "status": n.status} for n in latest.values()},
-            "loop": {"iteration": here.iteration if here is not None else None},
+            "loop": {"iteration": self.loop_of(here)},
         }
 
     def evaluate(self, expression: str, node_id: str | None = None) -> Any:
@@ -91,6 +107,7 @@ async def debug_state(
         env={name: _rendered(value, context) for name, value in env.items()},
         secrets={name: MASK for name in secrets},
         nodes=[_node(element) for element in node_elements(tree["children"])],
+        paused_iteration=error.get("iteration") if paused else None,
     )
 
 
