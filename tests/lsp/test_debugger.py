@@ -103,6 +103,8 @@ async def test_a_breakpoint_state_evaluate_step_and_restart_node(workspace: Path
         assert failed.value.code == -32001 and "cannot apply '+'" in failed.value.message
         message = await invalid(session, "flowrun/evaluate", {"executionId": execution_id})
         assert message.startswith("Invalid params: expression:")
+        message = await invalid(session, "flowrun/debugState", {"executionId": "nope"})
+        assert message.startswith("executionId: No execution")
     finally:
         os.kill(session.pid, signal.SIGKILL)  # the daemon dies while the execution is paused
         await session.client.stop()
