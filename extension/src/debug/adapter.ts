@@ -47,8 +47,6 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
 }
 
 const THREAD_ID = 1;
-/** How long a launch waits for the editor's breakpoints (configurationDone). */
-const CONFIGURATION_WAIT_MS = 5_000;
 
 const STOP_REASONS: Record<PauseReason, string> = {
   breakpoint: 'breakpoint',
@@ -131,9 +129,9 @@ export class FlowrunDebugSession extends DebugSession {
     response: DebugProtocol.LaunchResponse,
     args: LaunchArguments,
   ): Promise<void> {
-    const waited = setTimeout(() => this.configured(), CONFIGURATION_WAIT_MS);
+    // the editor's breakpoints first: they come before configurationDone (which every
+    // client sends, since the adapter says it supports it), however long the server takes
     await this.configuration;
-    clearTimeout(waited);
     this.program = path.resolve(args.program ?? '');
     this.pauseOnFailure = args.pauseOnFailure ?? true; // a debugger stops on failures
     const params: ExecuteParams = {
