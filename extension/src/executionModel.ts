@@ -84,9 +84,10 @@ export class ExecutionModel {
 
   /** A tree fetched from the server: it replaces what the client had. */
   setTree(tree: ExecutionTree): void {
-    const added = !this.states.has(tree.id);
-    this.states.set(tree.id, { tree: structuredClone(tree), loaded: true });
-    this.fire({ executionId: tree.id, workflowId: tree.workflowId, added });
+    const known = this.states.get(tree.id);
+    const changedNodes = known?.changedNodes;
+    this.states.set(tree.id, { tree: structuredClone(tree), loaded: true, changedNodes });
+    this.fire({ executionId: tree.id, workflowId: tree.workflowId, added: known === undefined });
   }
 
   /**
@@ -113,14 +114,14 @@ export class ExecutionModel {
 
   private withSummary(summary: ExecutionSummary): ExecutionState {
     const state = this.states.get(summary.id);
+    const { trigger: _trigger, error, changedNodes, ...header } = summary;
     if (state?.loaded && state.tree.status === summary.status) {
-      return state;
+      return { ...state, changedNodes };
     }
-    const { trigger: _trigger, error, ...header } = summary;
     const tree: ExecutionTree = { ...(state?.tree ?? { children: [] }), ...header };
     const summarized = error && { type: error.type ?? 'Error', message: error.message ?? '' };
     tree.error = summarized ? { ...summarized, ...(state?.tree.error ?? {}) } : null;
-    return { tree, loaded: false };
+    return { tree, loaded: false, changedNodes };
   }
 
   /** Forgets everything (the server went away). */

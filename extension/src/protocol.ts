@@ -208,6 +208,9 @@ export interface ExecutionSummary extends ExecutionHeader {
   /** `POST /path` for a request, else `manual`. */
   trigger?: string | null;
   error?: { type: string | null; message: string | null } | null;
+  /** On the file's last successful execution only: the nodes whose definition changed since
+   * (the file as the server validated it last). */
+  changedNodes?: string[];
 }
 
 export interface ExecuteParams {

@@ -261,6 +261,7 @@ function nodeItem(model: ExecutionModel, element: NodeElement): ItemSpec | undef
   const attempts = (node.attempts ?? 0) > 1 && `attempt ${node.attempts}`;
   const label = node.iteration != null ? `${node.id} #${node.iteration}` : node.id;
   const children = nodeChildren(node, element);
+  const changed = state.changedNodes?.includes(node.id);
   return {
     id: elementKey(element),
     label,
@@ -272,8 +273,13 @@ function nodeItem(model: ExecutionModel, element: NodeElement): ItemSpec | undef
       attempts,
       node.given && 'reused',
       node.pinned && '📌 pinned',
+      changed && '✎ changed',
     ),
-    tooltip: dot(node.name, node.type && `${node.type} node`, node.status),
+    tooltip: join(
+      '\n',
+      dot(node.name, node.type && `${node.type} node`, node.status),
+      changed && 'Its definition changed since this execution (↻ Re-run changed runs it).',
+    ),
     icon: statusToIcon(node.status),
     collapsible: children.length === 0 ? 'none' : node.error ? 'expanded' : 'collapsed',
     contextValue: nodeContextValue(node.status, state.tree.status, Boolean(node.pinned)),

@@ -12,6 +12,9 @@ export interface ExecutionState {
   tree: ExecutionTree;
   /** True once the full tree is known (fetched, or from an `execution` patch). */
   loaded: boolean;
+  /** The nodes changed since this execution, when it is its file's last success (from the
+   * history's summary: the tree does not carry it). */
+  changedNodes?: string[];
 }
 
 export function emptyExecution(executionId: string, workflowId = '', file = ''): ExecutionState {

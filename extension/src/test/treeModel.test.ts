@@ -198,6 +198,23 @@ describe('tree items', () => {
     assert.equal(pinned, 'succeeded · 12 ms · 📌 pinned');
   });
 
+  it('marks the nodes changed since the last success, from the history, across a fetch', () => {
+    const model = new ExecutionModel();
+    const summary = { ...tree(), trigger: 'manual', error: null };
+    model.setHistory([{ ...summary, changedNodes: ['clean'] }]);
+    model.setTree(tree({ children: [ran('fetch', 'succeeded'), ran('clean', 'succeeded')] }));
+    const fetch = nodeElement('fetch');
+    const clean = item(model, { ...fetch, nodeId: 'clean' });
+    assert.equal(clean.description, 'succeeded · 12 ms · ✎ changed');
+    assert.match(clean.tooltip!, /definition changed since this execution/);
+    assert.equal(item(model, fetch).description, 'succeeded · 12 ms');
+    model.setHistory([{ ...summary, changedNodes: [] }]); // the edit was undone
+    assert.equal(item(model, { ...fetch, nodeId: 'clean' }).description, 'succeeded · 12 ms');
+    model.setHistory([summary]); // a newer success took the marker over
+    assert.equal(model.get('e1')!.changedNodes, undefined);
+    assert.equal(model.get('e1')!.loaded, true);
+  });
+
   it('puts stage and iteration in detail URIs', () => {
     const model = new ExecutionModel();
     const review = stage('review', [ran('check', 'succeeded', { iteration: 1 })], { loop: true });

@@ -1,4 +1,5 @@
-"""The run history over JSON-RPC: `flowrun/history` (summaries) and `flowrun/execution` (tree).
+"""The run history over JSON-RPC: `flowrun/history` (summaries; each file's last success
+with its `changedNodes`, `changed_marks`) and `flowrun/execution` (tree).
 
 Both flush the store first, so what the events said so far is in the answer. A history that
 cannot be read (damaged) answers with its explanation (-32001), never an internal error.
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 from pygls.exceptions import JsonRpcInvalidParams
 
 from flowrun.lsp import protocol as p
+from flowrun.lsp.changed_marks import mark_changed
 from flowrun.lsp.runs import resolve
 from flowrun.lsp.server import FlowrunServer, uri_to_path
 from flowrun.lsp.services import services
@@ -59,4 +61,6 @@ async def list_history(server: FlowrunServer, args: p.HistoryParams) -> p.Histor
         before=args.before,
         limit=args.limit,
     )
-    return p.HistoryResult(executions=[dict(summary) for summary in executions])
+    listed = [dict(summary) for summary in executions]
+    await mark_changed(server, listed)
+    return p.HistoryResult(executions=listed)

@@ -50,6 +50,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "flowrun.lsp.code_actions",
     "flowrun.lsp.runs",
     "flowrun.lsp.history",
+    "flowrun.lsp.changed_marks",
     "flowrun.lsp.testing",
     "flowrun.lsp.pins",
     "flowrun.lsp.debugger",
