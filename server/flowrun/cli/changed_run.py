@@ -25,17 +25,16 @@ def add_changed_option(parser: argparse.ArgumentParser) -> None:
 async def start_changed(
     service: RunService,
     args: argparse.Namespace,
-    inputs: dict[str, Any],
+    inputs: dict[str, Any] | None,
     trigger: dict[str, Any] | None,
     **options: Any,
 ) -> str:
     """Start the run with the base's outputs given; the report printed once it started."""
     from flowrun.runs.changed import ChangedRun, last_success
+    from flowrun.runs.rerun import request_from
 
     base = await last_success(service.store, args.file)
-    if base is not None:  # what the command line gives wins
-        inputs = {**(base.inputs or {}), **inputs}
-        trigger = base.trigger if args.trigger is None else trigger
+    inputs, trigger = request_from(base, inputs, trigger)
     changed = ChangedRun(base)
     execution_id = await service.execute(
         args.file, inputs=inputs, trigger=trigger, start=changed, **options

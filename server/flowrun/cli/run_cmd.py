@@ -118,7 +118,7 @@ def run_command(args: argparse.Namespace) -> int:
     Run a workflow file in a child process on your Python interpreter; each node's output is
     streamed as it runs, prefixed by the node id, and the execution is recorded in the history."""
     try:
-        inputs = parse_inputs(args.input)
+        inputs: dict[str, Any] | None = parse_inputs(args.input)
         trigger = parse_trigger(args.trigger)
         timeout = parse_timeout(args.timeout)
     except UsageError as exc:
@@ -131,10 +131,9 @@ def run_command(args: argparse.Namespace) -> int:
         return _usage_error(args, "--changed starts from the last success, not --from-execution")
     if getattr(args, "from_execution", None):
         try:
-            recorded, inputs = recorded_request(args, inputs)
+            inputs, trigger = recorded_request(args, inputs, trigger)
         except UsageError as exc:
             return _usage_error(args, str(exc))
-        trigger = recorded if args.trigger is None else trigger
     from flowrun.runs.launch import default_python
     from flowrun.runs.prespawn import early_child
 

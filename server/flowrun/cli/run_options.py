@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 
@@ -75,28 +74,28 @@ def _read_trigger_file(value: str) -> str:
 
 
 def recorded_request(
-    args: argparse.Namespace, inputs: dict[str, Any]
-) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """The trigger and inputs of `--from-execution` (debugging a production execution)."""
+    args: argparse.Namespace, inputs: dict[str, Any] | None, trigger: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The inputs and trigger of a run `--from-execution` (debugging a production execution):
+    that execution's, with those given on the command line over them (`request_from`)."""
     import asyncio
 
     from flowrun.history.store import HistoryStore, default_db_path
     from flowrun.runs.errors import FlowrunError
+    from flowrun.runs.rerun import RerunSource, request_from, rerun_source
 
-    async def read() -> Mapping[str, Any]:
+    async def read() -> RerunSource | None:
         store = await HistoryStore.open(args.db or default_db_path(args.file.resolve().parent))
         try:
-            return await store.execution_tree(await store.resolve_id(args.from_execution))
+            return await rerun_source(store, "", args.from_execution)
         finally:
             await store.close()
 
     try:
-        tree = asyncio.run(read())
+        source = asyncio.run(read())
     except FlowrunError as exc:
         raise UsageError(f"--from-execution {args.from_execution}: {exc}") from None
-    recorded, trigger = tree.get("inputs"), tree.get("trigger")
-    given = dict(recorded) if isinstance(recorded, dict) else {}
-    return (trigger if isinstance(trigger, dict) else None), {**given, **inputs}
+    return request_from(source, inputs, trigger)
 
 
 def parse_timeout(value: str | None) -> float | None:

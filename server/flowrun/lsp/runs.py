@@ -8,7 +8,8 @@ when it ends. The work itself is `RunService`'s; this module only translates.
 What may be run: an absolute `file:` URI of a `*.workflow.y{a,}ml` inside a workspace folder
 (any folder when the client opened none), saved or open. Anything else is -32602 naming `uri`.
 A re-run (`fromExecution`, `fromNode` or both) reuses the inputs and trigger of the execution
-it starts from unless the caller gives its own: "Re-run", "Run from here" and "Debug in Editor"
+it starts from, the caller's inputs over them key by key and its trigger instead
+(`runs.rerun.request_from`): "Re-run", "Run from here" and "Debug in Editor"
 (a production execution re-run in test mode with its request). `breakBefore` and
 `pauseOnFailure` make a run pause (`runs.resume` says how it goes on): `flowrun/resume` starts
 a new execution from a paused one, even one paused before this server started.
@@ -30,7 +31,7 @@ from flowrun.lsp.services import services
 from flowrun.lsp.uris import path_to_uri
 from flowrun.runs.changed import ChangedRun, last_success
 from flowrun.runs.errors import FlowrunError, UnknownExecution
-from flowrun.runs.rerun import rerun_from, rerun_source
+from flowrun.runs.rerun import request_from, rerun_from, rerun_source
 from flowrun.runs.service import RunService
 from flowrun_engine import events as ev
 
@@ -125,9 +126,8 @@ async def start_run(server: FlowrunServer, args: p.ExecuteParams) -> p.ExecuteRe
         outline = await server.outline(args.uri)
         workflow_id = outline.workflow_id if outline else path.stem
         source = await rerun_source((await services(server)).store, workflow_id, from_execution)
-        if source is not None:  # what the caller gives explicitly wins
-            inputs = source.inputs if inputs is None else inputs
-            trigger = source.trigger if trigger is None else trigger
+        inputs, trigger = request_from(source, inputs, trigger)
+        if source is not None:
             from_execution = source.execution_id
     execution_id = await _execute(
         server,
@@ -145,14 +145,11 @@ async def changed_run(
     server: FlowrunServer, runs: RunService, path: Path, args: p.ExecuteParams
 ) -> p.ExecuteResult:
     """ "Re-run changed": the file's last success is the base (`runs.changed`); its inputs and
-    trigger unless the caller gives its own."""
+    trigger, with the caller's over them (`request_from`)."""
     if args.from_execution or args.from_node is not None:
         raise JsonRpcInvalidParams("changed: starts from the last success, not fromExecution")
     base = await last_success(runs.store, path)
-    inputs, trigger = args.inputs, args.trigger
-    if base is not None:
-        inputs = base.inputs if inputs is None else inputs
-        trigger = base.trigger if trigger is None else trigger
+    inputs, trigger = request_from(base, args.inputs, args.trigger)
     changed = ChangedRun(base)
     execution_id = await _execute(
         server, runs, (path, args.uri), args, inputs=inputs, trigger=trigger, start=changed

@@ -12,9 +12,9 @@ changed too. What runs: the changed nodes, the nodes with no output of their own
 all the nodes of a loop stage where one runs. The rest is given its recorded output
 (`options.given_outputs`, the "Run from here" mechanism).
 
-The run takes the base's inputs and trigger unless the caller gives its own; when the
-resolved ones differ from the base's, nothing is reused (the outputs answered another
-request) and the note says so.
+The run takes the base's inputs and trigger, the caller's inputs over them key by key and its
+trigger instead (`rerun.request_from`); when the resolved ones differ from the base's, nothing
+is reused (the outputs answered another request) and the note says so.
 """
 
 from __future__ import annotations

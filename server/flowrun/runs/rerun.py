@@ -1,5 +1,6 @@
 """Re-running from a node: the outputs of an earlier execution given to the nodes upstream,
-and the inputs and trigger that execution ran with (so the re-run sees what they saw)."""
+and the inputs and trigger that execution ran with (so the re-run sees what they saw), with
+those the caller gives over them (`request_from`)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,29 @@ async def rerun_source(
         inputs=inputs if isinstance(inputs, dict) else None,
         trigger=trigger if isinstance(trigger, dict) else None,
     )
+
+
+class Recorded(Protocol):
+    """The request an earlier execution ran with (`RerunSource`, `runs.changed.Base`)."""
+
+    @property
+    def inputs(self) -> dict[str, Any] | None: ...
+
+    @property
+    def trigger(self) -> dict[str, Any] | None: ...
+
+
+def request_from(
+    base: Recorded | None, inputs: dict[str, Any] | None, trigger: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The inputs and trigger of a run that starts from `base` (Run from here, `--from-execution`,
+    Re-run changed, `--changed`), the one rule of the editor and the CLI: the given inputs
+    override the base's key by key; a given trigger replaces the base's (None: not given)."""
+    if base is None:
+        return inputs, trigger
+    if base.inputs is not None or inputs is not None:
+        inputs = {**(base.inputs or {}), **(inputs or {})}
+    return inputs, base.trigger if trigger is None else trigger
 
 
 Parent = tuple[str | None, str | None]  # (parent execution, from node), as the history keeps
