@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -63,11 +64,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _print_text(results: list[tuple[Path, Any]], out: TextIO) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(file=out, highlight=False, soft_wrap=True)
-    styles = {"error": "bold red", "warning": "yellow"}
+    lines: list[tuple[str, str, str]] = []  # where, severity[code], message
     errors = warnings = 0
     bad_files = 0
     for path, result in results:
@@ -75,13 +72,45 @@ def _print_text(results: list[tuple[Path, Any]], out: TextIO) -> None:
             bad_files += 1
         for d in result.diagnostics:
             start = d.range.start
-            line = Text(f"{path}:{start.line + 1}:{start.character + 1}: ", style="bold")
-            line.append(f"{d.severity}[{d.code}]", style=styles.get(str(d.severity), "cyan"))
-            line.append(f": {d.message}")
-            console.print(line)
+            where = f"{path}:{start.line + 1}:{start.character + 1}: "
+            lines.append((where, f"{d.severity}[{d.code}]", d.message))
             errors += d.severity == "error"
             warnings += d.severity == "warning"
-    console.print(_summary(len(results), bad_files, errors, warnings))
+    summary = _summary(len(results), bad_files, errors, warnings)
+    if _colour(out):
+        _print_rich(lines, summary, out)
+    else:  # Rich's import costs more than checking a small file: only a terminal needs it
+        for where, kind, message in lines:
+            out.write(_plain(f"{where}{kind}: {message}") + "\n")
+        out.write(summary + "\n")
+
+
+def _colour(out: TextIO) -> bool:
+    """What Rich says of `out`: a terminal, or a variable that forces colour."""
+    forced = any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE"))
+    return forced or out.isatty()
+
+
+# Rich drops these control characters and expands tabs: so does the plain output
+_CONTROL = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def _plain(text: str) -> str:
+    return text.translate(_CONTROL).expandtabs(8)
+
+
+def _print_rich(lines: list[tuple[str, str, str]], summary: str, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    styles = {"error": "bold red", "warning": "yellow"}
+    for where, kind, message in lines:
+        line = Text(where, style="bold")
+        line.append(kind, style=styles.get(kind.partition("[")[0], "cyan"))
+        line.append(f": {message}")
+        console.print(line)
+    console.print(summary)
 
 
 def _summary(files: int, bad_files: int, errors: int, warnings: int) -> str:

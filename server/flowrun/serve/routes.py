@@ -133,7 +133,7 @@ def load_table(folders: Iterable[Path]) -> tuple[RouteTable, list[Problem]]:
 
 
 def _only(result: ValidationResult, diagnostics: list[Any]) -> ValidationResult:
-    return ValidationResult(diagnostics, result.workflow, result.source)
+    return ValidationResult(diagnostics, None, result.source, result.checked)
 
 
 def route_of(file: Path, result: ValidationResult) -> tuple[Route | None, Problem | None]:

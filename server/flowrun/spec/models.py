@@ -16,17 +16,16 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from flowrun.spec import checks
+from flowrun.spec.checks import (
+    DURATION_PATTERN,
+    EXTENSION_PREFIX,
+    NAME_PATTERN,
+    NODE_ID_PATTERN,
+    WORKFLOW_ID_PATTERN,
+)
 from flowrun.spec.params import NODE_TYPE_SPECS, NODE_TYPES, NodeTypeSpec
-
-WORKFLOW_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# What flowrun_engine.durations.parse_duration accepts: "90", "1.5s", "500ms", "1m30s".
-DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|(\d+(\.\d+)?([mM][sS]|[sSmMhH]))+)\s*$"
-# Top-level keys starting with `x-` are ignored (a place for YAML anchors, as in Compose).
-EXTENSION_PREFIX = "x-"
 
 if TYPE_CHECKING:
     NodeType = str
@@ -35,47 +34,13 @@ else:  # the node types are spelled once, in spec/params.py
 OnFailure = Literal["stop", "continue"]
 
 
-def _to_seconds(value: Any) -> Any:
-    from flowrun_engine.durations import parse_duration
-
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PydanticCustomError(
-            "bad_duration", "expected a duration such as 30s, 500ms, 2m or 1h, or seconds"
-        )
-    try:
-        seconds = parse_duration(value)
-    except ValueError as exc:
-        raise PydanticCustomError("bad_duration", "{reason}", {"reason": str(exc)}) from exc
-    if seconds < 0:
-        raise PydanticCustomError("bad_duration", "a duration cannot be negative")
-    return float(seconds)
-
-
-def _none_to_dict(value: Any) -> Any:
-    return {} if value is None else value
-
-
-def _to_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-def _whole(value: Any) -> Any:
-    """`2.0` is the whole number 2: JSON Schema's `integer` (what editors check) accepts it,
-    so the validator does too; `2.5` stays a float and is refused."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-# A whole number; `2.0` counts (see `_whole`).
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
+# A whole number; `2.0` counts (see `checks.whole`).
+WholeNumber = Annotated[int, BeforeValidator(checks.whole)]
 
 
 Duration = Annotated[
     float,
-    BeforeValidator(_to_seconds),
+    BeforeValidator(checks.to_seconds),
     WithJsonSchema(
         {
             "anyOf": [
@@ -89,7 +54,7 @@ Duration = Annotated[
 NodeId = Annotated[str, Field(pattern=NODE_ID_PATTERN)]
 Needs = Annotated[
     list[NodeId],
-    BeforeValidator(_to_list),
+    BeforeValidator(checks.to_list),
     WithJsonSchema(
         {
             "anyOf": [
@@ -114,9 +79,6 @@ class Retry(Model):
     max_delay: Duration = 30.0
 
 
-CACHEABLE_TYPES = ("llm", "http", "python")
-
-
 class CacheOptions(Model):
     ttl: Duration | None = Field(default=None, description="How long a result is reused.")
     production: bool = Field(
@@ -133,7 +95,7 @@ class Node(Model):
     name: str | None = None
     needs: Needs = Field(default_factory=list)
     when: ExpressionOrBool | None = Field(default=None, description="Expression; false → skipped.")
-    with_: Annotated[dict[str, Any], BeforeValidator(_none_to_dict)] = Field(
+    with_: Annotated[dict[str, Any], BeforeValidator(checks.none_to_dict)] = Field(
         default_factory=dict, alias="with"
     )
     timeout: Duration | None = None
@@ -150,11 +112,7 @@ class Node(Model):
     def has_pin(self) -> bool:
         return "pin" in self.model_fields_set
 
-    @model_validator(mode="after")
-    def _cacheable(self) -> Node:
-        if self.cache not in (None, False) and self.type not in CACHEABLE_TYPES:
-            raise ValueError(f"`cache` works on {', '.join(CACHEABLE_TYPES)} nodes only")
-        return self
+    _cacheable = model_validator(mode="after")(checks.cacheable)
 
 
 class Loop(Model):
@@ -174,15 +132,6 @@ class Stage(Model):
     nodes: list[Node] = Field(min_length=1)
 
 
-INPUT_TYPE_WORDS = {
-    "string": "text",
-    "number": "a number",
-    "boolean": "true or false",
-    "object": "a JSON object",
-    "array": "a JSON array",
-}
-
-
 class Input(Model):
     type: Literal["string", "number", "boolean", "object", "array"] | None = Field(
         default=None, description="Without a type, any value is accepted."
@@ -195,17 +144,7 @@ class Input(Model):
 
     def accepts(self, value: Any) -> bool:
         """Whether `value` (JSON) has this input's type (any value without a type)."""
-        if self.type is None:
-            return True
-        if self.type == "string":
-            return isinstance(value, str)
-        if self.type == "number":
-            return isinstance(value, int | float) and not isinstance(value, bool)
-        if self.type == "boolean":
-            return isinstance(value, bool)
-        if self.type == "object":
-            return isinstance(value, dict)
-        return isinstance(value, list)
+        return checks.accepts(self.type, value)
 
     @property
     def is_required(self) -> bool:
@@ -243,11 +182,7 @@ class TriggerAuth(Model):
     )
     hmac: HmacAuth | None = None
 
-    @model_validator(mode="after")
-    def _one_scheme(self) -> TriggerAuth:
-        if (self.bearer is None) == (self.hmac is None):
-            raise PydanticCustomError("auth_scheme", "give exactly one of `bearer` or `hmac`")
-        return self
+    _one_scheme = model_validator(mode="after")(checks.one_scheme)
 
 
 class Trigger(Model):
@@ -312,7 +247,7 @@ class WorkflowTest(Model):
         description="Node id → its output, `{error: {type, message}}`, or (in a loop stage) "
         "a list: one per iteration.",
     )
-    expect: Expectation = Field(default_factory=lambda: Expectation())
+    expect: Expectation = Field(default_factory=Expectation)
 
 
 class Workflow(Model):
@@ -322,10 +257,10 @@ class Workflow(Model):
     description: str | None = None
     requires: list[str] = Field(default_factory=list)
     inputs: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Input] = Field(default_factory=dict)
-    trigger: Trigger = Field(default_factory=lambda: Trigger())
+    trigger: Trigger = Field(default_factory=Trigger)
     secrets: list[Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(default_factory=list)
     env: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    defaults: Defaults = Field(default_factory=lambda: Defaults())
+    defaults: Defaults = Field(default_factory=Defaults)
     nodes: list[Node] | None = Field(default=None, min_length=1)
     stages: list[Stage] | None = Field(default=None, min_length=1)
     outputs: dict[str, Any] = Field(default_factory=dict)
@@ -333,13 +268,7 @@ class Workflow(Model):
         default_factory=list, description="Workflow tests: `flowrun test`, pytest, Test Explorer."
     )
 
-    @model_validator(mode="after")
-    def _nodes_or_stages(self) -> Workflow:
-        if (self.nodes is None) == (self.stages is None):
-            raise PydanticCustomError(
-                "nodes_or_stages", "a workflow needs exactly one of `nodes` or `stages`"
-            )
-        return self
+    _nodes_or_stages = model_validator(mode="after")(checks.nodes_or_stages)
 
 
 def json_schema() -> dict[str, Any]:

@@ -12,9 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from flowrun.spec.checks import INPUT_TYPE_WORDS
+from flowrun.spec.file_names import id_from_file_name
 from flowrun.spec.loader import SourceMap, iter_raw_nodes
 from flowrun.spec.models import (
-    INPUT_TYPE_WORDS,
     Cache,
     CacheOptions,
     Defaults,
@@ -56,15 +57,6 @@ def workflow_id(workflow: Workflow, path: Path) -> str:
     if workflow.id:
         return workflow.id
     return id_from_file_name(path)
-
-
-def id_from_file_name(path: Path) -> str:
-    """`deploy` for `deploy.workflow.yml`: the id of a workflow without `id:`."""
-    name = path.name
-    for suffix in (".workflow.yml", ".workflow.yaml", ".yml", ".yaml"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
 
 
 def resolve(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flowrun.spec.loader import LoadProblem, SourceMap, load_yaml
-from flowrun.spec.models import Workflow
 from flowrun.spec.positions import Position
 from flowrun.validate import (
     codes,
@@ -23,6 +22,9 @@ from flowrun.validate import (
 )
 from flowrun.validate.context import RuleContext
 from flowrun.validate.diagnostic import Diagnostic, Range, Related, Severity
+
+if TYPE_CHECKING:
+    from flowrun.spec.models import Workflow
 
 Rule = Callable[[RuleContext], None]
 RULES: tuple[Rule, ...] = (
@@ -42,11 +44,30 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 SKIPPED_DIRS = frozenset({".git", "node_modules", ".flowrun", ".venv", "venv", "__pycache__"})
 
 
-@dataclass
 class ValidationResult:
-    diagnostics: list[Diagnostic]
-    workflow: Workflow | None  # the pydantic model when the schema checks passed
-    source: SourceMap | None  # positions of keys/values, for LSP features
+    """The diagnostics of a file; its model when the schema checks passed; its source map
+    (positions of keys/values, for LSP features)."""
+
+    def __init__(
+        self,
+        diagnostics: list[Diagnostic],
+        workflow: Workflow | None,
+        source: SourceMap | None,
+        checked: dict[str, Any] | None = None,
+    ) -> None:
+        self.diagnostics = diagnostics
+        self.source = source
+        self._workflow = workflow
+        # what passed the schema checks: its model is built when asked for (not by `validate`)
+        self.checked = checked
+
+    @property
+    def workflow(self) -> Workflow | None:
+        if self._workflow is None and self.checked is not None:
+            from flowrun.spec.models import Workflow
+
+            self._workflow = Workflow.model_validate(self.checked)
+        return self._workflow
 
     @property
     def has_errors(self) -> bool:
@@ -129,7 +150,7 @@ def _validate(text: str, file: str) -> ValidationResult:
     for rule in RULES:
         rule(ctx)
     diagnostics.extend(ctx.diagnostics)
-    return ValidationResult(_sorted(diagnostics), ctx.workflow, source)
+    return ValidationResult(_sorted(diagnostics), None, source, ctx.checked)
 
 
 def _from_problem(source: SourceMap, problem: LoadProblem) -> Diagnostic:

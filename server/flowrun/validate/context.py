@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowrun.spec.loader import JsonPath, SourceMap, Span, iter_raw_nodes
-from flowrun.spec.models import Workflow
 from flowrun.validate.diagnostic import Diagnostic, Fix, Range, Related, Severity
 
 
@@ -64,7 +63,7 @@ class RuleContext:
     file: str
     source: SourceMap
     data: dict[str, Any]
-    workflow: Workflow | None = None
+    checked: dict[str, Any] | None = None  # what the models validated, when they did
     diagnostics: list[Diagnostic] = field(default_factory=list)
     nodes: list[NodeRef] = field(default_factory=list)
     stages: dict[int, StageRef] = field(default_factory=dict)

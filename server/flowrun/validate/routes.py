@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from flowrun.spec.models import Workflow
 from flowrun.validate import codes
 from flowrun.validate.api import ValidationResult
 from flowrun.validate.diagnostic import Diagnostic, Position, Range, Related, Severity
+
+if TYPE_CHECKING:
+    from flowrun.spec.models import Workflow
 
 DEFAULT_METHOD = "POST"
 _PARAM = re.compile(r"\{[^{}/]*\}")
@@ -28,17 +30,25 @@ class RouteKey(NamedTuple):
 def route_key(workflow: Workflow) -> RouteKey | None:
     """Where `flowrun serve` serves `workflow`; None for a workflow that is not http."""
     trigger = workflow.trigger
-    if trigger.type != "http" or trigger.path is None:
+    return _route_key(trigger.type, trigger.method, trigger.path)
+
+
+def _route_key(kind: str, method: str | None, path: str | None) -> RouteKey | None:
+    if kind != "http" or path is None:
         return None
-    method = (trigger.method or DEFAULT_METHOD).upper()
-    return RouteKey(method, _PARAM.sub("{}", trigger.path.rstrip("/") or "/"))
+    method = (method or DEFAULT_METHOD).upper()
+    return RouteKey(method, _PARAM.sub("{}", path.rstrip("/") or "/"))
 
 
 Route = tuple[RouteKey, Range]  # where a file is served, and where its `trigger.path` is
 
 
 def route_of(result: ValidationResult) -> Route | None:
-    key = route_key(result.workflow) if result.workflow is not None else None
+    """From what passed the schema checks: building the model would cost more."""
+    if result.checked is None:
+        return None
+    trigger: dict[str, Any] = result.checked.get("trigger", {})
+    key = _route_key(trigger.get("type", "manual"), trigger.get("method"), trigger.get("path"))
     return None if key is None else (key, path_range(result))
 
 

@@ -7,17 +7,19 @@ rewritten as a message naming the key, its owner (node, stage, input) and what i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, ValidationError
 
-from flowrun.spec import models
+from flowrun.spec import checks, core_schema
 from flowrun.spec.loader import JsonPath
 from flowrun.validate import codes
 from flowrun.validate.context import RuleContext
 from flowrun.validate.diagnostic import Range
 from flowrun.validate.suggest import closest, did_you_mean, quoted
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 _EXPECTED = {
     "string_type": "text",
@@ -39,28 +41,30 @@ _BOUNDS = {
 }
 
 _PATTERNS = {
-    models.NODE_ID_PATTERN: "letters, digits, `_` and `-`, starting with a letter or `_`",
-    models.WORKFLOW_ID_PATTERN: "lower-case letters, digits, `_` and `-` (at most 64), "
+    checks.NODE_ID_PATTERN: "letters, digits, `_` and `-`, starting with a letter or `_`",
+    checks.WORKFLOW_ID_PATTERN: "lower-case letters, digits, `_` and `-` (at most 64), "
     "starting with a letter or digit",
-    models.NAME_PATTERN: "letters, digits and `_`, starting with a letter or `_`",
+    checks.NAME_PATTERN: "letters, digits and `_`, starting with a letter or `_`",
     r"^[A-Za-z]+$": "an HTTP method such as GET or POST",
     r"^/": "a path starting with `/`",
 }
 
 
 def check(ctx: RuleContext) -> None:
-    data = {k: v for k, v in ctx.data.items() if not k.startswith(models.EXTENSION_PREFIX)}
+    data = checks.schema_input(ctx.data)
     try:
-        ctx.workflow = models.Workflow.model_validate(data)
+        core_schema.validator().validate_python(data)
     except ValidationError as exc:
         _report_errors(ctx, exc.errors(include_url=False))
         return
-    for name, spec in ctx.workflow.inputs.items():
-        if spec.type is not None and spec.default is not None and not spec.accepts(spec.default):
-            wanted = models.INPUT_TYPE_WORDS[spec.type]
+    ctx.checked = data  # valid: the values below are what the models hold
+    for name, spec in data.get("inputs", {}).items():
+        kind, default = spec.get("type"), spec.get("default")
+        if kind is not None and default is not None and not checks.accepts(kind, default):
+            wanted = checks.INPUT_TYPE_WORDS[kind]
             message = (
-                f"the default of input `{name}` must be {wanted} (its type is `{spec.type}`), "
-                f"not {_show(spec.default)}"
+                f"the default of input `{name}` must be {wanted} (its type is `{kind}`), "
+                f"not {_show(default)}"
             )
             ctx.report(codes.SCHEMA, message, ctx.token(("inputs", name, "default")))
 
@@ -233,6 +237,8 @@ def _has(value: Any, part: int | str) -> bool:
 
 def model_at(path: JsonPath) -> type[BaseModel] | None:
     """The model describing the mapping at `path`, from the shape of the path."""
+    from flowrun.spec import models
+
     tail = tuple("#" if isinstance(p, int) else p for p in path)
     if tail == ():
         return models.Workflow

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from flowrun.spec.checks import INPUT_TYPE_WORDS, accepts
 from flowrun.spec.loader import JsonPath
-from flowrun.spec.models import Input
 from flowrun.testing.matchers import MATCHERS, TYPE_NAMES, matcher_name
 from flowrun.validate import codes
 from flowrun.validate.context import RuleContext
@@ -76,7 +76,7 @@ def _known_node(ctx: RuleContext, path: JsonPath, node_id: str, verb: str) -> bo
 
 
 def _inputs(ctx: RuleContext, path: JsonPath, inputs: dict[str, Any]) -> None:
-    declared = ctx.workflow.inputs if ctx.workflow is not None else None
+    declared = ctx.checked.get("inputs", {}) if ctx.checked is not None else None
     if declared is None:
         return
     for name, value in inputs.items():
@@ -91,14 +91,12 @@ def _inputs(ctx: RuleContext, path: JsonPath, inputs: dict[str, Any]) -> None:
                 else None
             )
             ctx.report(codes.TEST_INPUT, message, where, fix=fix)
-        elif value is not None and not spec.accepts(value):
-            _wrong_input_type(ctx, (*path, name), name, spec)
+        elif value is not None and not accepts(spec.get("type"), value):
+            _wrong_input_type(ctx, (*path, name), name, spec.get("type"))
 
 
-def _wrong_input_type(ctx: RuleContext, path: JsonPath, name: str, spec: Input) -> None:
-    from flowrun.spec.models import INPUT_TYPE_WORDS
-
-    wanted = INPUT_TYPE_WORDS[spec.type] if spec.type else "any value"
+def _wrong_input_type(ctx: RuleContext, path: JsonPath, name: str, kind: str | None) -> None:
+    wanted = INPUT_TYPE_WORDS[kind] if kind else "any value"
     ctx.report(codes.TEST_INPUT, f"input `{name}` must be {wanted}", ctx.token(path))
 
 

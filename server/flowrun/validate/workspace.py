@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from flowrun.spec.file_names import id_from_file_name
 from flowrun.spec.positions import Position, Range
-from flowrun.spec.resolve import id_from_file_name
 from flowrun.validate import codes
 from flowrun.validate.api import ValidationResult
 from flowrun.validate.diagnostic import Diagnostic, Related, Severity
@@ -80,7 +80,7 @@ def workflow_id_of(path: Path, result: ValidationResult) -> Identity | None:
         span = source.values.get(("id",))
         where = source.range(span) if span is not None else Range(Position(0, 0), Position(0, 0))
         return raw, where, True
-    if result.workflow is None and raw is not None:
+    if result.checked is None and raw is not None:
         return None  # an id that is not text: the schema rule says so
     first = source.range(source.first_line_span())
     return id_from_file_name(path), first, False
