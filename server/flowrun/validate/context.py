@@ -64,6 +64,7 @@ class RuleContext:
     source: SourceMap
     data: dict[str, Any]
     checked: dict[str, Any] | None = None  # what the models validated, when they did
+    parsed: dict[str, Any] = field(default_factory=dict)  # expressions.parse_once
     diagnostics: list[Diagnostic] = field(default_factory=list)
     nodes: list[NodeRef] = field(default_factory=list)
     stages: dict[int, StageRef] = field(default_factory=dict)

@@ -120,7 +120,6 @@ class _Checker:
     def __init__(self, ctx: RuleContext) -> None:
         self.ctx = ctx
         self.upstream = Upstream(ctx)
-        self.parsed: dict[str, Parsed | ExprSyntaxError] = {}
         inputs = ctx.data.get("inputs")
         self.inputs = list(inputs) if isinstance(inputs, dict) else []
         secrets = ctx.data.get("secrets")
@@ -140,7 +139,7 @@ class _Checker:
             message = "expression `${{` is not closed; add `}}` after it"
             self.ctx.report(codes.EXPRESSION_SYNTAX, message, self.ctx.range(where.span))
             return
-        result = self._parse(found.text)
+        result = parse_once(self.ctx, found.text)
         if isinstance(result, ExprSyntaxError):
             span = where.sub(shift + result.offset, result.length)
             if not found.text.strip():
@@ -160,21 +159,6 @@ class _Checker:
         for ref in result.references:
             span = where.sub(shift + ref.start, ref.end - ref.start)
             self._check_reference(ref, found.text[ref.start : ref.end], span, owner)
-
-    def _parse(self, text: str) -> Parsed | ExprSyntaxError:
-        cached = self.parsed.get(text)
-        if cached is None:
-            simple = _simple_reference(text)
-            if simple is not None:
-                cached = Parsed(simple, ())
-            else:
-                try:
-                    tree = parse(text)
-                    cached = Parsed(references(tree), tuple(status_calls(tree)))
-                except ExprSyntaxError as exc:
-                    cached = exc
-            self.parsed[text] = cached
-        return cached
 
     def _check_reference(self, ref: Reference, written: str, span: Span, owner: Owner) -> None:
         where = span
@@ -282,6 +266,23 @@ class _Checker:
 class Parsed:
     references: list[Reference]
     status_calls: tuple[tuple[str, int, int], ...]  # (name, start, end) in the expression
+
+
+def parse_once(ctx: RuleContext, text: str) -> Parsed | ExprSyntaxError:
+    """What an expression refers to and calls, parsed once per file (rules share it)."""
+    cached: Parsed | ExprSyntaxError | None = ctx.parsed.get(text)
+    if cached is None:
+        simple = _simple_reference(text)
+        if simple is not None:
+            cached = Parsed(simple, ())
+        else:
+            try:
+                tree = parse(text)
+                cached = Parsed(references(tree), tuple(status_calls(tree)))
+            except ExprSyntaxError as exc:
+                cached = exc
+        ctx.parsed[text] = cached
+    return cached
 
 
 _SIMPLE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*")

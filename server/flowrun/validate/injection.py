@@ -21,8 +21,9 @@ from flowrun.spec.loader import JsonPath
 from flowrun.validate import codes
 from flowrun.validate.context import NodeRef, RuleContext
 from flowrun.validate.diagnostic import Severity
+from flowrun.validate.expressions import parse_once
 from flowrun.validate.move_to_env import env_name, move_to_env_fix
-from flowrun_engine.expr import ExprSyntaxError, Reference, find_expressions, parse, references
+from flowrun_engine.expr import ExprSyntaxError, Reference, find_expressions
 
 UNTRUSTED_TYPES = frozenset({"http", "llm", "agent"})
 PASSING_ON_TYPES = frozenset({"transform", "python"})  # output = what `with` computed
@@ -34,7 +35,7 @@ def check(ctx: RuleContext) -> None:
         found = find_expressions(value)
         located = ctx.locate(path, value, [(e.start, e.end) for e in found])
         for expression, where in zip(found, located, strict=True):
-            refs = _references(expression.text) if expression.closed else []
+            refs = _references(ctx, expression.text) if expression.closed else []
             finding = _finding(node, kind, refs, tainted)
             if finding is None:
                 continue
@@ -78,11 +79,11 @@ def _sinks(ctx: RuleContext) -> Iterator[tuple[NodeRef, JsonPath, str, str]]:
             yield node, (*base, "code"), params["code"], "python"
 
 
-def _references(text: str) -> list[Reference]:
-    try:
-        return references(parse(text))
-    except ExprSyntaxError:
+def _references(ctx: RuleContext, text: str) -> list[Reference]:
+    parsed = parse_once(ctx, text)
+    if isinstance(parsed, ExprSyntaxError):
         return []  # reported by the expression rules
+    return parsed.references
 
 
 def _text_inputs(ctx: RuleContext) -> list[str]:
@@ -113,7 +114,7 @@ def _tainted_nodes(ctx: RuleContext) -> set[str]:
     tainted = {n.id for n in ctx.nodes if n.raw.get("type") in UNTRUSTED_TYPES}
     tainted |= {f"inputs.{name}" for name in _text_inputs(ctx)}
     passing = [n for n in ctx.nodes if n.raw.get("type") in PASSING_ON_TYPES]
-    reads = {n.id: _node_references(n.raw.get("with")) for n in passing}
+    reads = {n.id: _node_references(ctx, n.raw.get("with")) for n in passing}
     changed = True
     while changed:
         changed = False
@@ -124,15 +125,15 @@ def _tainted_nodes(ctx: RuleContext) -> set[str]:
     return tainted
 
 
-def _node_references(value: Any) -> list[Reference]:
+def _node_references(ctx: RuleContext, value: Any) -> list[Reference]:
     if isinstance(value, str):
         if "${{" not in value:
             return []
-        return [r for e in find_expressions(value) if e.closed for r in _references(e.text)]
+        return [r for e in find_expressions(value) if e.closed for r in _references(ctx, e.text)]
     if isinstance(value, dict):
-        return [r for v in value.values() for r in _node_references(v)]
+        return [r for v in value.values() for r in _node_references(ctx, v)]
     if isinstance(value, list):
-        return [r for v in value for r in _node_references(v)]
+        return [r for v in value for r in _node_references(ctx, v)]
     return []
 
 

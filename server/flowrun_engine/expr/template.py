@@ -7,6 +7,7 @@ to_text(). A `}}` inside a string literal does not close an expression.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,25 +29,25 @@ class TemplateExpression:
     closed: bool
 
 
+_QUOTE_OR_CLOSE = re.compile(r"['\"]|\}\}")
+
+
 def _find_close(s: str, i: int) -> int:
     """Index of the `}}` closing an expression whose text starts at i, or -1.
 
     `}}` inside a string literal does not close; if a literal never ends, the first `}}` does.
     """
     j = i
-    while j < len(s):
-        ch = s[j]
-        if ch in "'\"":
-            k = j + 1
-            while k < len(s) and s[k] != ch:
-                k += 2 if s[k] == "\\" else 1
-            if k >= len(s):
-                return s.find("}}", i)
-            j = k + 1
-        elif s.startswith("}}", j):
-            return j
-        else:
-            j += 1
+    while (found := _QUOTE_OR_CLOSE.search(s, j)) is not None:
+        quote = found.group()
+        if quote == "}}":
+            return found.start()
+        k = found.start() + 1
+        while k < len(s) and s[k] != quote:
+            k += 2 if s[k] == "\\" else 1
+        if k >= len(s):
+            return s.find("}}", i)
+        j = k + 1
     return -1
 
 
