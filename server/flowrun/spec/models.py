@@ -69,7 +69,9 @@ ExpressionOrBool = str | bool
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    # built when first used: validating files goes through `core_schema`, which needs
+    # the classes only
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, defer_build=True)
 
 
 class Retry(Model):

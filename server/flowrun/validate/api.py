@@ -64,9 +64,9 @@ class ValidationResult:
     @property
     def workflow(self) -> Workflow | None:
         if self._workflow is None and self.checked is not None:
-            from flowrun.spec.models import Workflow
+            from flowrun.spec.core_schema import builder
 
-            self._workflow = Workflow.model_validate(self.checked)
+            self._workflow = builder().validate_python(self.checked)
         return self._workflow
 
     @property

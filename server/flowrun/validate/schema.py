@@ -53,7 +53,7 @@ _PATTERNS = {
 def check(ctx: RuleContext) -> None:
     data = checks.schema_input(ctx.data)
     try:
-        core_schema.validator().validate_python(data)
+        core_schema.checker().validate_python(data)
     except ValidationError as exc:
         _report_errors(ctx, exc.errors(include_url=False))
         return
