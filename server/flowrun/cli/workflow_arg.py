@@ -16,7 +16,7 @@ def workflow_id(value: str) -> str | None:
         return None
     import yaml
 
-    from flowrun.spec.resolve import id_from_file_name
+    from flowrun.spec.file_names import id_from_file_name
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flowrun.runs.pins import pins_folder, stale_message, stale_pins
 from flowrun.spec.loader import iter_raw_nodes
-from flowrun.spec.resolve import node_hashes
 from flowrun.validate import codes
 from flowrun.validate.api import ValidationResult
 from flowrun.validate.diagnostic import Diagnostic, Range, Severity
@@ -17,11 +16,13 @@ from flowrun.validate.workspace import workflow_id_of
 
 def stale_pin_diagnostics(path: Path, result: ValidationResult) -> list[Diagnostic]:
     source, identity = result.source, workflow_id_of(path, result)
-    if result.workflow is None or result.has_errors or source is None or identity is None:
+    if result.checked is None or result.has_errors or source is None or identity is None:
         return []
     workflow_id = identity[0]
-    if not pins_folder(path, workflow_id).is_dir():  # most files: no hashes to compute
-        return []
+    if not pins_folder(path, workflow_id).is_dir() or result.workflow is None:
+        return []  # most files: no hashes to compute (nor models to build and load)
+    from flowrun.spec.resolve import node_hashes
+
     stale = stale_pins(path, workflow_id, node_hashes(result.workflow))
     where: dict[str, Range] = {}
     for node_path, raw in iter_raw_nodes(source.data):
