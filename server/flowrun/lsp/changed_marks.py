@@ -18,6 +18,7 @@ from flowrun.lsp.server import DocumentState, FlowrunServer
 from flowrun.lsp.services import services
 from flowrun.lsp.uris import path_to_uri
 from flowrun.runs.changed import changed_nodes, last_success_id
+from flowrun.runs.errors import FlowrunError
 
 CHANGED_NODES = "changedNodes"
 Marks = tuple[str, tuple[str, ...]]  # (base execution id, changed node ids)
@@ -47,7 +48,10 @@ async def mark_changed(server: FlowrunServer, executions: list[dict[str, Any]]) 
 async def _tell_if_changed(
     server: FlowrunServer, state: DocumentState, shown: dict[str, Marks | None]
 ) -> None:
-    marks = await _marks(server, state.path, state.outline.hashes)
+    try:
+        marks = await _marks(server, state.path, state.outline.hashes)
+    except FlowrunError:  # a damaged history: flowrun/history says so when asked
+        return
     if shown.get(state.uri) != marks:
         first = state.uri not in shown
         shown[state.uri] = marks
