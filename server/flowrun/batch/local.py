@@ -1,7 +1,9 @@
 """A batch on this machine: a pool of engine children (the `RunService`, mode `batch`).
 
 At most `max_concurrent` executions run at once, and no more than that are handed to the
-service ahead (a 10,000-row batch does not record 10,000 queued executions up front).
+service ahead (a 10,000-row batch does not record 10,000 queued executions up front). Each
+takes a warm engine child forked by a fork server (`runs.warm`, as a queue worker's are),
+not a cold interpreter; still one fresh process per execution.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flowrun.batch.results import RowResult, from_history, refused
 from flowrun.history.interface import HistoryBackend
 from flowrun.runs.errors import InvalidInput
 from flowrun.runs.service import RunService
+from flowrun.runs.warm import WarmChildren
 
 Progress = Callable[[int, RowResult | None], None]  # (row index, its result; None: started)
 
@@ -29,7 +32,10 @@ async def run_local(
     timeout: float | None,
     on_progress: Progress,
 ) -> list[RowResult]:
-    service = RunService(store, python=python, max_concurrent=max_concurrent, mode="batch")
+    warm = WarmChildren(max_concurrent)
+    service = RunService(
+        store, python=python, max_concurrent=max_concurrent, mode="batch", warm=warm
+    )
     results: list[RowResult | None] = [None] * len(rows)
     gate = asyncio.Semaphore(max_concurrent)
 
@@ -42,7 +48,10 @@ async def run_local(
     try:
         await asyncio.gather(*(one(index) for index in range(len(rows))))
     finally:
-        await service.shutdown()  # Ctrl-C: every running execution stopped and recorded
+        try:
+            await service.shutdown()  # Ctrl-C: every running execution stopped and recorded
+        finally:
+            await asyncio.to_thread(warm.close)  # the children ready ahead, the fork server
     return [result for result in results if result is not None]
 
 

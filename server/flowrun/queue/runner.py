@@ -1,7 +1,7 @@
 """One delivered execution on a worker, exactly as the local supervisor runs it: claimed in the
 history, prepared here (validation, the worker's interpreter and its `requires`, secrets from
 the worker's environment), one engine child in its own process group, events into the shared
-history, its end recorded. The engine child is a warm one (`warm`) when it can be.
+history, its end recorded. The engine child is a warm one (`runs.warm`) when it can be.
 
 The history may be away (PostgreSQL restarting): opening it, claiming the delivery and
 recording the end are tried again with backoff (`patiently`) for as long as the worker runs;
@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 from flowrun.history.location import HistoryUnreachable
 from flowrun.history.store import HistoryStore
-from flowrun.queue import warm
 from flowrun.queue.control import new_delivery, stop_asked, stoppable
 from flowrun.queue.message import Delivery
 from flowrun.runs.errors import FlowrunError
@@ -26,6 +25,7 @@ from flowrun.runs.launch import spec_for_run
 from flowrun.runs.outcome import RunResult
 from flowrun.runs.prepare import prepare
 from flowrun.runs.supervisor import EngineChild
+from flowrun.runs.warm import WarmChildren
 from flowrun.runs.workflow_secrets import required_secrets
 
 GRACE = 3.0
@@ -36,12 +36,14 @@ log = logging.getLogger(__name__)
 
 class Deliveries:
     """What a worker's pool process keeps from one delivery to the next: its event loop and
-    its open history (a connection pool), so a delivery does not pay for opening them."""
+    its open history (a connection pool) and its warm engine children, so a delivery does
+    not pay for opening them."""
 
     def __init__(self, db: str | Path, worker: str, python: str | None) -> None:
         self.db, self.worker, self.python = db, worker, python
         self.loop = asyncio.new_event_loop()
         self.store: HistoryStore | None = None
+        self.warm = WarmChildren(1)
 
     def run(self, delivery: Delivery) -> str:
         return self.loop.run_until_complete(self._run(delivery))
@@ -50,9 +52,12 @@ class Deliveries:
         new_delivery()
         if self.store is None:
             self.store = await patiently(lambda: HistoryStore.open(self.db))
-        return await run_delivery(delivery, self.store, worker=self.worker, python=self.python)
+        return await run_delivery(
+            delivery, self.store, worker=self.worker, python=self.python, warm=self.warm
+        )
 
     def close(self) -> None:
+        self.warm.close()
         if self.store is not None:
             self.loop.run_until_complete(self.store.close())
             self.store = None
@@ -60,7 +65,12 @@ class Deliveries:
 
 
 async def run_delivery(
-    delivery: Delivery, store: HistoryStore, *, worker: str, python: str | None
+    delivery: Delivery,
+    store: HistoryStore,
+    *,
+    worker: str,
+    python: str | None,
+    warm: WarmChildren | None = None,
 ) -> str:
     """Run it (or not: already ended, or it opted out of redelivery); its final status."""
     execution_id = delivery["execution_id"]
@@ -70,7 +80,7 @@ async def run_delivery(
     )
     if claimed != "run":
         return str(await patiently(lambda: store.status_of(execution_id)) or claimed)
-    result = await _run(store, delivery, python)
+    result = await _run(store, delivery, python, warm)
     await patiently(
         lambda: store.finish(
             execution_id, status=result.status, outputs=result.outputs, error=result.error
@@ -102,7 +112,9 @@ async def patiently(work: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")
 
 
-async def _run(store: HistoryStore, delivery: Delivery, python: str | None) -> RunResult:
+async def _run(
+    store: HistoryStore, delivery: Delivery, python: str | None, warm: WarmChildren | None
+) -> RunResult:
     execution_id = delivery["execution_id"]
     path = Path(delivery["file"])
     try:
@@ -127,7 +139,7 @@ async def _run(store: HistoryStore, delivery: Delivery, python: str | None) -> R
         await store.set_process(execution_id, pgid=pid)
 
     child = EngineChild(spec, on_event=on_event, on_started=on_started, grace=GRACE)
-    early = warm.take(spec)
+    early = None if warm is None else warm.take(spec)
     if early is not None:
         child.adopt(early)
     loop = asyncio.get_running_loop()

@@ -102,9 +102,6 @@ def _pool_process_started(**_kwargs: Any) -> None:
 
 
 def _pool_process_ending(**_kwargs: Any) -> None:
-    from flowrun.queue import warm
-
-    warm.close_all()
     if _deliveries is not None:
         _deliveries.close()
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from flowrun.history.interface import HistoryBackend
     from flowrun.pyenv.packages import OutputLine
     from flowrun.runs.prespawn import Prespawned
+    from flowrun.runs.warm import WarmChildren
     from flowrun.telemetry import Tracing
 
 
@@ -82,9 +83,11 @@ class RunService:
         engine: EngineLocation | None = None,
         on_install: OutputLine | None = None,
         tracing: Tracing | None = None,
+        warm: WarmChildren | None = None,
     ) -> None:
         """`on_install` gets the lines of an `install_missing` pip install as they come;
-        `tracing` exports each ended execution as an OpenTelemetry trace."""
+        `tracing` exports each ended execution as an OpenTelemetry trace; `warm`: each run
+        takes a warm engine child from it (`runs.warm`) instead of starting an interpreter."""
         self.store = store
         self.python = python
         self.mode = mode
@@ -93,6 +96,7 @@ class RunService:
         self.on_install = on_install
         self.tracing = tracing
         self.engine = engine  # None: the installed flowrun_engine (tests use fakes)
+        self.warm = warm
         self._max_concurrent = max_concurrent
         import asyncio
 
@@ -166,6 +170,8 @@ class RunService:
             if prespawned is not None and prespawned.spec == spec:
                 prespawned.adopted = True
                 run.child.adopt(prespawned)
+            else:
+                self._adopt_warm(run)
             # the child boots (an interpreter start) while the execution is recorded
             self._free_slots -= 1
             run.started = True
@@ -315,6 +321,7 @@ class RunService:
                 if not run.stop_requested:
                     self._free_slots -= 1
                     run.started = True
+                    self._adopt_warm(run)
             if not run.started:  # stopped while queued: finish without spawning
                 await run.child.stop()
                 return await run.child.run()
@@ -322,6 +329,12 @@ class RunService:
             return await run.child.run()
         finally:
             await self._release_slot()
+
+    def _adopt_warm(self, run: _Run) -> None:
+        early = None if self.warm is None else self.warm.take(run.child.spec)
+        if early is not None:
+            early.adopted = True
+            run.child.adopt(early)
 
     async def _release_slot(self) -> None:
         async with self._slots_changed:
