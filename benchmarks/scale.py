@@ -12,10 +12,11 @@ the scaling shape, not the hardware's). Redis and PostgreSQL are started here (D
 do. Per-execution overhead = (wall(queue, 1 worker) - wall(local)) / executions. Queue wait =
 started_at - created_at of each execution in the history (p95). Outside the run: wall / n
 minus the mean recorded run (finished_at - started_at): what an execution costs besides its
-engine's run (the engine's start, the delivery, the records), local pool vs 1 worker: the
-local pool starts a cold interpreter per execution, a worker forks a warm one, so the
-difference is the queue's cost net of that. History writes/s: whole
-recorded executions (create, 4 node events, finish) through `HistoryStore` on each backend.
+engine's run (the engine's start, the delivery, the records), local pool vs 1 worker: both
+fork each engine child warm (fork server), so the difference is the queue's cost.
+Submission: rows/s of `batch --queue` from its start until Redis holds all its tasks, no
+worker running. History writes/s: whole recorded executions (create, 4 node events, finish)
+through `HistoryStore` on each backend.
 """
 
 from __future__ import annotations
@@ -85,6 +86,33 @@ def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
     for proc in procs:
         proc.wait()
+
+
+def submit_rate(n: int, redis: str, db: str, work: Path) -> float:
+    """Rows/s of `batch --queue` taking its rows to the queue (no worker running): from its
+    start until Redis holds `n` tasks; the batch is then killed, the queue and history
+    emptied."""
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(redis)
+    argv = [sys.executable, "-m", "flowrun", "batch", "chain4.workflow.yml", "--inputs",
+            "rows.jsonl", "--queue", redis, "--db", db]  # fmt: skip
+    quiet = subprocess.DEVNULL
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=work, stdout=quiet, stderr=quiet, start_new_session=True)
+    try:
+        while client.llen("flowrun") < n:
+            if proc.poll() is not None:
+                raise SystemExit("flowrun batch --queue ended before it sent its rows")
+            time.sleep(0.01)
+        elapsed = time.monotonic() - started
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    client.flushdb()
+    client.close()
+    asyncio.run(recorded(db, True))
+    return n / elapsed
 
 
 def p95(values: list[float]) -> float:
@@ -158,6 +186,7 @@ def run(args: argparse.Namespace, work: Path, pg_folder: Path) -> int:
     with redis_server(work / "redis") as redis, postgres_server(pg_folder) as pg:
         db = pg.new_database()
         asyncio.run(history_writes(db, 1))  # schema
+        submitted = submit_rate(n, redis.url, db, work)
         for count in (int(c) for c in args.workers.split(",")):
             procs = start_workers(count, redis.url, db, work)
             try:
@@ -180,6 +209,8 @@ def run(args: argparse.Namespace, work: Path, pg_folder: Path) -> int:
     print(f"per execution, outside its run (start, delivery, records, follow-up): local pool "
           f"{outside['local']:.0f} ms, queue with 1 worker {outside['queue']:.0f} ms; "
           f"the run itself (engine started): local {local_run:.0f} ms")  # fmt: skip
+    print(f"batch --queue sends its rows to the queue (from its start, no worker): "
+          f"{submitted:.0f} rows/s")  # fmt: skip
     print(f"history writes/s (whole executions): SQLite {sqlite_rate:.0f}, "
           f"PostgreSQL {pg_rate:.0f} ({pg_rate / sqlite_rate:.2f}x)")  # fmt: skip
     return 0

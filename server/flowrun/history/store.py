@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -106,26 +106,20 @@ class HistoryStore:
     # -- writing ------------------------------------------------------------------------
 
     async def create_execution(self, **execution: Unpack[NewExecution]) -> None:
+        await self.create_executions([execution])
+
+    async def create_executions(self, executions: Sequence[NewExecution]) -> None:
+        """Record executions in one transaction (the rows of a batch sent to the queue)."""
         now = time.time()
-        status = execution.get("status", ExecutionStatus.QUEUED)
-        owner_pid = execution.get("owner_pid")
-        record = rows.ExecutionRecord(
-            execution_id=execution["execution_id"],
-            workflow_id=execution["workflow_id"],
-            file=execution["file"],
-            status=str(status),
-            trigger=payloads.dump(execution["trigger"]),
-            inputs=payloads.dump(execution["inputs"]),
-            created_at=now,
-            started_at=None if status == ExecutionStatus.QUEUED else now,
-            owner_pid=os.getpid() if owner_pid is None else owner_pid,
-            columns={
-                **columns.created(execution),
-                "worker": execution.get("worker") or this_machine(),
-            },
-        )
-        await self._db.write(lambda conn: rows.insert_execution(conn, record))
-        self._active[record.execution_id] = record  # given again to a fresh file after damage
+        records = [_record(execution, now) for execution in executions]
+
+        async def work(conn: Connection) -> None:
+            for record in records:
+                await rows.insert_execution(conn, record)
+
+        await self._db.write(work)
+        for record in records:  # given again to a fresh file after damage
+            self._active[record.execution_id] = record
 
     async def set_trace_id(self, execution_id: str, trace_id: str) -> None:
         await self._set(execution_id, "trace_id", trace_id)
@@ -313,3 +307,23 @@ class HistoryStore:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("history: background write failed", exc_info=task.exception())
+
+
+def _record(execution: NewExecution, now: float) -> rows.ExecutionRecord:
+    status = execution.get("status", ExecutionStatus.QUEUED)
+    owner_pid = execution.get("owner_pid")
+    return rows.ExecutionRecord(
+        execution_id=execution["execution_id"],
+        workflow_id=execution["workflow_id"],
+        file=execution["file"],
+        status=str(status),
+        trigger=payloads.dump(execution["trigger"]),
+        inputs=payloads.dump(execution["inputs"]),
+        created_at=now,
+        started_at=None if status == ExecutionStatus.QUEUED else now,
+        owner_pid=os.getpid() if owner_pid is None else owner_pid,
+        columns={
+            **columns.created(execution),
+            "worker": execution.get("worker") or this_machine(),
+        },
+    )

@@ -23,6 +23,7 @@ from flowrun.history.store import HistoryStore
 STOP_COMMAND = "flowrun_stop"
 STOP_SIGNALS = {"stopped": signal.SIGRTMIN + 1, "timed_out": signal.SIGRTMIN + 2}
 _REASONS = {int(number): reason for reason, number in STOP_SIGNALS.items()}
+QUEUED_STOP = {"type": "Stopped", "message": "stopped while queued"}
 _on_stop: Callable[[str], None] | None = None  # the pool process's running execution
 _stop_asked: list[str] = []  # a stop that came when no execution ran (the worker ends)
 
@@ -117,6 +118,21 @@ def _parent_of(pid: int) -> int | None:
     return int(stat.rpartition(")")[2].split()[1])
 
 
+async def stop_all(app: Any, store: HistoryStore, execution_ids: list[str]) -> None:
+    """Stop many executions (a batch's): the queued ones recorded `stopped` and revoked in one
+    message, each running one on its worker."""
+    statuses = await store.statuses(execution_ids)
+    queued = [eid for eid, status in statuses.items() if status == "queued"]
+    for execution_id in queued:
+        await store.finish(execution_id, status="stopped", outputs=None, error=QUEUED_STOP)
+    if queued:
+        await asyncio.to_thread(app.control.revoke, queued)
+    running = [eid for eid, status in statuses.items() if status == "running"]
+    await asyncio.gather(
+        *(stop_anywhere(app, store, eid) for eid in running), return_exceptions=True
+    )
+
+
 async def stop_anywhere(
     app: Any, store: HistoryStore, execution_id: str, reason: str = "stopped",
     error: dict[str, Any] | None = None,
@@ -125,7 +141,7 @@ async def stop_anywhere(
     recorded for a queued one): whether it is stopping, and what happened."""
     status = await store.status_of(execution_id)
     if status == "queued":
-        error = error or {"type": "Stopped", "message": "stopped while queued"}
+        error = error or QUEUED_STOP
         await store.finish(execution_id, status=reason, outputs=None, error=error)
         await asyncio.to_thread(app.control.revoke, execution_id)
         return True, f"Execution {execution_id} was queued: revoked, recorded {reason}."
