@@ -1,6 +1,6 @@
 """Sending executions to the queue in bulk (`flowrun batch --queue`): one producer for all,
-its messages pipelined to Redis (kombu's `Producer.batch`: one round trip per `PIPELINE`
-messages instead of one each).
+its messages pipelined to Redis (kombu's `Producer.batch`, kombu >= 5.7: one round trip
+per `PIPELINE` messages instead of one each).
 
 Redis away (stopped, restarting): the messages are sent again, with backoff and without
 limit, until the broker takes them, so no execution recorded `queued` is left without its
@@ -11,6 +11,7 @@ says)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -51,7 +52,7 @@ def send_all(app: Any, deliveries: Sequence[Delivery], cancel: threading.Event) 
 
 
 def _send(app: Any, deliveries: Sequence[Delivery]) -> None:
-    with app.producer_or_acquire() as producer, producer.batch(max_size=PIPELINE):
+    with app.producer_or_acquire() as producer, _pipelined(producer):
         for delivery in deliveries:
             app.send_task(
                 TASK, args=[delivery], task_id=delivery["execution_id"], producer=producer
@@ -61,7 +62,14 @@ def _send(app: Any, deliveries: Sequence[Delivery]) -> None:
 def _broker_errors(app: Any) -> tuple[type[BaseException], ...]:
     """What a broker away raises: the transport's connection errors, Celery's (its own
     retries exhausted) and kombu's uncertain pipeline."""
-    from kombu.exceptions import BatchPublishError, OperationalError
+    from kombu import exceptions
 
+    uncertain = getattr(exceptions, "BatchPublishError", exceptions.OperationalError)
     with app.connection_for_write() as conn:
-        return (BatchPublishError, OperationalError, *conn.connection_errors)
+        return (uncertain, exceptions.OperationalError, *conn.connection_errors)
+
+
+def _pipelined(producer: Any) -> contextlib.AbstractContextManager[Any]:
+    """kombu >= 5.7 pipelines a producer's messages; an older one sends each at once."""
+    batch = getattr(producer, "batch", None)
+    return contextlib.nullcontext() if batch is None else batch(max_size=PIPELINE)
