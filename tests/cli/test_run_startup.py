@@ -33,6 +33,12 @@ def usual_spy(spec):
     seen["usual"] = True
     return usual(spec)
 supervisor.spawn_engine = usual_spy
+from flowrun.runs import prepare
+validate = prepare._validate
+def validate_spy(path, text):
+    seen["validated"] = seen.get("validated", 0) + 1
+    return validate(path, text)
+prepare._validate = validate_spy
 from flowrun.cli import main
 code = main(["run", sys.argv[1], "--json", "--python", sys.executable])
 print(json.dumps(seen), file=sys.stderr)
@@ -53,11 +59,27 @@ def test_the_engine_is_spawned_before_asyncio_loads(tmp_path: Path) -> None:
     path = tmp_path / "one.workflow.yml"
     path.write_text(ONE)
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    tree, seen = run_spied(path, env)  # first run: validated, then cached
-    assert tree["status"] == "succeeded" and seen == {"usual": True}
+    tree, seen = run_spied(path, env)  # first run: validated (once) before the spawn, cached
+    assert tree["status"] == "succeeded" and seen == {"validated": 1, "early": []}
     tree, seen = run_spied(path, env)
     assert tree["status"] == "succeeded" and seen == {"early": []}
     assert tree["id"] and len(tree["id"]) == 32
+    # without the cache, every run is a first run: validated once, the engine spawned early
+    tree, seen = run_spied(path, dict(env, FLOWRUN_NO_CACHE="1"))
+    assert tree["status"] == "succeeded" and seen == {"validated": 1, "early": []}
+
+
+def test_an_invalid_file_spawns_no_engine(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "bad.workflow.yml"
+    path.write_text("version: 1\nnodes:\n  - {id: one, type: nope}\n")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-c", SPY, str(path)], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 1 and "unknown-node-type" in done.stdout
+    seen = json.loads(done.stderr.strip().splitlines()[-1])
+    assert "early" not in seen and "usual" not in seen
 
 
 def test_commands_register_without_asyncio() -> None:

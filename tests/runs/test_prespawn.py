@@ -68,10 +68,32 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-async def test_nothing_is_spawned_for_a_file_never_run(tmp_path: Path) -> None:
+async def test_a_file_never_run_is_validated_before_its_child_is_spawned(
+    tmp_path: Path, service: RunService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its child boots while the caller loads the rest, as a cached file's does; the run's
+    `prepare` takes the entry validated here (validating once, cache or not)."""
+    from flowrun.runs import prepare
+
+    monkeypatch.setenv("FLOWRUN_NO_CACHE", "1")
     path = write(tmp_path, "touch.workflow.yml", TOUCH)
-    assert early_child(path, python=sys.executable) is None
+    early = early_child(path, python=sys.executable)
+    assert early is not None and early.engine.popen.pid in live_pids()
+
+    def no_validation(path: Path, text: str | None) -> object:
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(prepare, "_validate", no_validation)
+    execution_id = await service.execute(path, prespawned=early)
+    assert early.adopted and await service.wait(execution_id) == "succeeded"
+    assert not (tmp_path / "cache" / "flowrun" / "resolved").exists()  # nothing stored
+
+
+async def test_nothing_is_spawned_for_an_invalid_file(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.workflow.yml", "version: 1\nnodes: [{id: a, type: nope}]\n")
+    assert early_child(bad, python=sys.executable) is None
     assert early_child(tmp_path / "none.workflow.yml", python=sys.executable) is None
+    assert live_pids() == frozenset()
 
 
 async def test_the_early_child_is_adopted(

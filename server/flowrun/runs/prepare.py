@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from flowrun.runs import resolved_cache
 from flowrun.runs.errors import (
     DependencyError,
+    FlowrunError,
     InvalidInput,
     InvalidTrigger,
     PythonNotFound,
@@ -60,12 +61,8 @@ async def prepare(
         checked, info = await asyncio.gather(
             asyncio.to_thread(_validate, path, source), pyenv.inspect_interpreter(python)
         )
-        errors = [d for d in checked.diagnostics if str(d.severity) == "error"]
-        if errors or checked.workflow is None:
-            raise WorkflowInvalid(errors)
-        resolved = _resolve(checked.workflow, checked.source, path, inputs, trigger)
-        requires = list(checked.workflow.requires or [])
-        resolved_cache.store_entry(key, {"resolved": resolved, "requires": requires})
+        new = _entry_of(checked, path, inputs, trigger, key)
+        resolved, requires = new["resolved"], new["requires"]
     if not info.ok:
         raise PythonNotFound(" ".join(info.problems), suggestion=PYTHON_SUGGESTION)
     if requires:
@@ -120,6 +117,38 @@ async def _say(on_line: OutputLine | None, line: str) -> None:
         result = on_line(line)
         if result is not None:
             await result
+
+
+def validate_early(
+    path: Path, text: str, inputs: dict[str, Any] | None, trigger: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """`early_child`'s: the cache entry of a file the cache does not have, validated and
+    resolved now and handed to this process's `prepare`; None when the run is refused
+    (`prepare` says why)."""
+    key = resolved_cache.cache_key(path, text, inputs, trigger)
+    try:
+        entry = _entry_of(_validate(path, text), path, inputs, trigger, key)
+    except FlowrunError:
+        return None
+    resolved_cache.hand_over(key, entry)
+    return entry
+
+
+def _entry_of(
+    checked: Any,
+    path: Path,
+    inputs: dict[str, Any] | None,
+    trigger: dict[str, Any] | None,
+    key: str | None,
+) -> dict[str, Any]:
+    """The cache entry of a validated file (stored), or the error refusing its run."""
+    errors = [d for d in checked.diagnostics if str(d.severity) == "error"]
+    if errors or checked.workflow is None:
+        raise WorkflowInvalid(errors)
+    resolved = _resolve(checked.workflow, checked.source, path, inputs, trigger)
+    entry = {"resolved": resolved, "requires": list(checked.workflow.requires or [])}
+    resolved_cache.store_entry(key, entry)
+    return entry
 
 
 def _validate(path: Path, text: str | None) -> Any:

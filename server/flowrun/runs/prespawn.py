@@ -1,7 +1,8 @@
 """The early child: `flowrun run` spawns the engine before asyncio, logging and the history load.
 
-`early_child` spawns (`spawn_engine`, plain `subprocess`) the child a cached (known valid)
-file would get; it boots meanwhile and waits for its stdin. `RunService.execute(prespawned=...)`
+`early_child` spawns (`spawn_engine`, plain `subprocess`) the child a valid file gets (its
+engine input from the resolved-file cache, else validated and resolved right here); it boots
+meanwhile and waits for its stdin. `RunService.execute(prespawned=...)`
 hands it to the `EngineChild` it would start when the specs match exactly (`adopt`), which
 attaches to it; otherwise it is discarded.
 
@@ -46,8 +47,8 @@ def early_child(
     path: Path, *, mode: str = "test", **options: Unpack[RunOptions]
 ) -> Prespawned | None:
     """Spawn the child of a run of `path` now, before asyncio and the history load, when
-    the file is known valid (cached) and the interpreter is a plain executable; the engine
-    boots meanwhile and waits for its input. Pass it to `execute(prespawned=...)`, which
+    the file is valid (cached, else validated now) and the interpreter is a plain executable;
+    the engine boots meanwhile and waits for its input. Pass it to `execute(prespawned=...)`, which
     uses it only if it is exactly the child it would start, else kills it. None: nothing to
     gain (`execute` decides everything as usual)."""
     try:
@@ -58,6 +59,10 @@ def early_child(
             resolved_cache.cache_key(path, source, inputs, trigger) if source is not None else None
         )
         entry = resolved_cache.load_entry(key)
+        if entry is None and source is not None:  # the engine boots after this, not after all
+            from flowrun.runs.prepare import validate_early
+
+            entry = validate_early(path, source, inputs, trigger)
         executable = plain_executable(options.get("python"))
         if entry is None or entry.get("requires") or executable is None:
             return None

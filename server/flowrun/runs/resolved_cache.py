@@ -6,6 +6,10 @@ it is kept under the user's cache folder, keyed by the text, the path, the input
 trigger and the code of the validator. Only valid files are cached. FLOWRUN_NO_CACHE=1
 turns it off.
 
+`flowrun run` validates a file the cache does not have before it spawns the engine
+(`prespawn.early_child`) and hands the entry to the run's `prepare` (`hand_over`): one
+validation, also without the cache.
+
 On the path of `flowrun run`'s early child: no asyncio, logging or dataclasses here.
 """
 
@@ -23,6 +27,7 @@ try:  # the built-in one: hashlib would load OpenSSL before the spawn (the same 
 except ImportError:  # pragma: no cover - Python 3.12+ calls it _sha2
     from hashlib import sha256 as _sha256
 _code_stamp: str | None = None
+_handed: tuple[str, str] | None = None  # (key, entry as JSON) for the next load_entry(key)
 
 # The module that calls resolve(): its code is part of what a cached entry depends on.
 _RESOLVING_MODULE = Path(__file__).with_name("prepare.py")
@@ -54,8 +59,6 @@ def _validator_stamp() -> str:
 def cache_key(
     path: Path, text: str, inputs: dict[str, Any] | None, trigger: dict[str, Any] | None
 ) -> str | None:
-    if os.environ.get("FLOWRUN_NO_CACHE"):
-        return None
     try:
         material = json.dumps(
             [_validator_stamp(), str(path), text, inputs, trigger], sort_keys=True
@@ -65,8 +68,24 @@ def cache_key(
     return str(_sha256(material.encode("utf-8")).hexdigest())
 
 
+def _disabled() -> bool:
+    return bool(os.environ.get("FLOWRUN_NO_CACHE"))
+
+
+def hand_over(key: str | None, entry: dict[str, Any]) -> None:
+    """Give `entry` to the next `load_entry(key)` of this process (once, cache or not)."""
+    global _handed
+    _handed = None if key is None else (key, json.dumps(entry))
+
+
 def load_entry(key: str | None) -> dict[str, Any] | None:
+    global _handed
     if key is None:
+        return None
+    if _handed is not None and _handed[0] == key:
+        text, _handed = _handed[1], None
+        return json.loads(text)  # type: ignore[no-any-return]
+    if _disabled():
         return None
     try:
         entry = json.loads((cache_folder() / f"{key}.json").read_text(encoding="utf-8"))
@@ -78,7 +97,7 @@ def load_entry(key: str | None) -> dict[str, Any] | None:
 
 
 def store_entry(key: str | None, entry: dict[str, Any]) -> None:
-    if key is None:
+    if key is None or _disabled():
         return
     folder = cache_folder()
     try:
