@@ -17,6 +17,7 @@ import {
   prepareWorkspace,
   Processes,
 } from "./harness.mjs";
+import * as debug from "./debug-ui.mjs";
 import * as flowrun from "./flowrun-ui.mjs";
 import {
   activeEditorText,
@@ -447,6 +448,51 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
         },
         () => `the diff editor shows ${JSON.stringify(diff)}, not "good morning!" vs "hello!"`,
       );
+    });
+  });
+
+  it("11. Debugger: a breakpoint pauses ⏵ Debug; Variables, Debug Console", TWO_STEPS, async () => {
+    const lines = readFileSync(path.join(workspace, "debug.workflow.yml"), "utf8").split("\n");
+    const reportLine = lines.indexOf("  - id: report") + 1;
+    assert.ok(reportLine > 0, "debug.workflow.yml changed");
+    await step("debug-paused", async () => {
+      await openFile(page, "debug.workflow.yml");
+      await debug.toggleBreakpoint(page, reportLine + 1); // on the node's `type:` line
+      await flowrun.clickCodeLens(page, "Debug");
+      let stack = [];
+      await until(
+        async () => (stack = await debug.paneRows(page, "Call Stack")).some((r) => /report/.test(r)),
+        () => `the Call Stack does not show the paused node "report": ${JSON.stringify(stack)}`,
+        SERVER_START,
+      );
+      await debug.expandVariable(page, "nodes");
+      await debug.expandVariable(page, "add");
+      let variables = [];
+      await until(
+        async () =>
+          (variables = await debug.paneRows(page, "Variables")).some((r) =>
+            /^output ?= ?\{sum: 42\}$/.test(r),
+          ),
+        () => `the Variables view shows no output {sum: 42} of add: ${JSON.stringify(variables)}`,
+      );
+    });
+    await step("debug-console", async () => {
+      await debug.evaluateInConsole(page, "${{ nodes.add.output.sum * 2 }}");
+      let shown = [];
+      await until(
+        async () => (shown = await debug.consoleLines(page)).includes("84"),
+        () => `the Debug Console shows no 84: ${JSON.stringify(shown)}`,
+      );
+    });
+    await step("debug-continue", async () => {
+      await runCommand(page, "Debug: Continue");
+      let shown = [];
+      await until(
+        async () =>
+          (shown = await debug.consoleLines(page)).some((l) => /execution \S+ succeeded/.test(l)),
+        () => `the Debug Console does not say the execution succeeded: ${JSON.stringify(shown)}`,
+      );
+      await flowrun.waitForExecution(page, "debug", "succeeded");
     });
   });
 });
