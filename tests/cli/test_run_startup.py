@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flowrun.cli import exit_now
+from flowrun.cli import COMMAND_MODULES, build_parser, exit_now
 
 ONE = "version: 1\nnodes:\n  - {id: one, type: transform, with: {value: 1}}\n"
 
@@ -91,6 +92,28 @@ def test_commands_register_without_asyncio() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("module", list(COMMAND_MODULES))
+def test_each_command_module_registers_the_commands_listed_for_it(module: str) -> None:
+    parser = build_parser(COMMAND_MODULES[module][0])
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(subparsers.choices) == COMMAND_MODULES[module]
+
+
+def test_a_command_loads_no_other_command_module(tmp_path: Path) -> None:
+    path = tmp_path / "a.workflow.yml"
+    path.write_text(ONE)
+    code = (  # what this process loaded already (coverage does, under --cov) does not count
+        "import sys; before = set(sys.modules);"
+        "from flowrun.cli import main; code = main(['validate', sys.argv[1]]);"
+        "print(sorted(m for m in sys.modules if m.startswith('flowrun.cli.')"
+        " and m.endswith('_cmd') and m not in before), code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "['flowrun.cli.validate_cmd'] 0"
 
 
 def test_the_console_command_exits_with_the_run_status(tmp_path: Path) -> None:

@@ -15,42 +15,48 @@ from collections.abc import Sequence
 
 from flowrun import __version__
 
-# Order is the order of `flowrun --help`.
-COMMAND_MODULES = (
-    "flowrun.cli.init_cmd",  # init
-    "flowrun.cli.validate_cmd",  # validate, schema
-    "flowrun.cli.run_cmd",  # run
-    "flowrun.cli.resume_cmd",  # resume
-    "flowrun.cli.testrun_cmd",  # test
-    "flowrun.cli.batch_cmd",  # batch
-    "flowrun.cli.list_cmd",  # list
-    "flowrun.cli.history_cmd",  # history
-    "flowrun.cli.show_cmd",  # show
-    "flowrun.cli.diff_cmd",  # diff
-    "flowrun.cli.stats_cmd",  # stats
-    "flowrun.cli.stop_cmd",  # stop
-    "flowrun.cli.cache_cmd",  # cache clear
-    "flowrun.cli.pin_cmd",  # pin, unpin
-    "flowrun.cli.serve_cmd",  # serve
-    "flowrun.cli.worker_cmd",  # worker
-    "flowrun.cli.lsp_cmd",  # lsp
-)
+# Each module and the commands it registers; the order is the order of `flowrun --help`.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "flowrun.cli.init_cmd": ("init",),
+    "flowrun.cli.validate_cmd": ("validate", "schema"),
+    "flowrun.cli.run_cmd": ("run",),
+    "flowrun.cli.resume_cmd": ("resume",),
+    "flowrun.cli.testrun_cmd": ("test",),
+    "flowrun.cli.batch_cmd": ("batch",),
+    "flowrun.cli.list_cmd": ("list",),
+    "flowrun.cli.history_cmd": ("history",),
+    "flowrun.cli.show_cmd": ("show",),
+    "flowrun.cli.diff_cmd": ("diff",),
+    "flowrun.cli.stats_cmd": ("stats",),
+    "flowrun.cli.stop_cmd": ("stop",),
+    "flowrun.cli.cache_cmd": ("cache",),
+    "flowrun.cli.pin_cmd": ("pin", "unpin"),
+    "flowrun.cli.serve_cmd": ("serve",),
+    "flowrun.cli.worker_cmd": ("worker",),
+    "flowrun.cli.lsp_cmd": ("lsp",),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of `command` alone (what `flowrun COMMAND ...` needs:
+    importing and registering all the command modules costs more than a validate)."""
     parser = argparse.ArgumentParser(
         prog="flowrun", description="Write and run automation workflows locally."
     )
     parser.add_argument("--version", action="version", version=f"flowrun {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for name, commands in COMMAND_MODULES.items():
+        if command is None or command in commands:
+            importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    first = given[0] if given else None
+    known = any(first in commands for commands in COMMAND_MODULES.values())
+    parser = build_parser(first if known else None)
+    args = parser.parse_args(given)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
