@@ -5,9 +5,9 @@ nodes."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,19 @@ from rich.table import Table
 from flowrun.cli.stats_cmd import COLUMNS, _row
 from flowrun.humanize import format_cost
 
-sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
-from generated_history import fill
+
+def _benchmark_module(name: str) -> Any:
+    """A module of benchmarks/, loaded by its path: putting benchmarks/ on sys.path would let
+    its `serve.py` shadow the tests' own `serve` package for the rest of the session."""
+    path = Path(__file__).parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fill = _benchmark_module("generated_history").fill
 
 Cli = Callable[..., tuple[int, str, str]]  # the `cli` fixture (conftest.py)
 
