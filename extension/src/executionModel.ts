@@ -157,8 +157,10 @@ export class ExecutionModel {
     return this.all().filter((s) => mode === undefined || (s.tree.mode ?? mode) === mode);
   }
 
+  /** Queued or running: what the status bar counts and Stop offers (a paused execution runs
+   * nothing; a debug session leaves one behind at each stop). */
   running(): ExecutionState[] {
-    return this.all().filter((s) => !TERMINAL_EXECUTION.has(s.tree.status));
+    return this.all().filter((s) => s.tree.status === 'queued' || s.tree.status === 'running');
   }
 }
 

@@ -71,6 +71,16 @@ describe('ExecutionModel', () => {
     assert.equal(model.running().length, 0);
   });
 
+  it('counts queued and running executions as running, not paused ones', () => {
+    const model = new ExecutionModel();
+    model.setTree(tree({ id: 'p', status: 'paused' }));
+    model.setTree(tree({ id: 'q', status: 'queued' }));
+    assert.deepEqual(
+      model.running().map((s) => s.tree.id),
+      ['q'],
+    );
+  });
+
   it('says a patch it cannot place needs the whole tree', () => {
     const model = new ExecutionModel();
     assert.equal(model.applyPatch('x', logs('a', 'hi')), false);
