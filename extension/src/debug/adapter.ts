@@ -244,12 +244,15 @@ export class FlowrunDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
+  /** Stop: a running execution is stopped, and its end (`stopped`) ends the session. */
   protected override async terminateRequest(
     response: DebugProtocol.TerminateResponse,
   ): Promise<void> {
-    await this.stopRun();
-    this.end();
+    const stopping = await this.stopRun();
     this.sendResponse(response);
+    if (!stopping) {
+      this.end();
+    }
   }
 
   protected override async disconnectRequest(
@@ -350,15 +353,17 @@ export class FlowrunDebugSession extends DebugSession {
     return (nodeId) => findNodeSymbol(symbols ?? [], nodeId)?.line ?? 0;
   }
 
-  /** Stops a running execution; a paused one stays paused (Resume in the Executions view). */
-  private async stopRun(): Promise<void> {
+  /** Stops a running execution (true: its end is still to come); a paused one stays paused
+   * (Resume in the Executions view). */
+  private async stopRun(): Promise<boolean> {
     const executionId = this.chain.current;
     if (this.state === 'running' && executionId !== undefined) {
-      this.state = 'ended';
-      await this.request(Requests.stop, { executionId });
-    } else if (this.state === 'paused') {
+      return this.request(Requests.stop, { executionId });
+    }
+    if (this.state === 'paused') {
       this.console(`Flowrun: execution ${executionId} stays paused (Resume it from Executions).`);
     }
+    return false;
   }
 
   private end(): void {
@@ -369,11 +374,14 @@ export class FlowrunDebugSession extends DebugSession {
     }
   }
 
-  private async request(method: string, params: object): Promise<void> {
+  /** A request whose failure is only worth a line in the console; false when it failed. */
+  private async request(method: string, params: object): Promise<boolean> {
     try {
       await this.channel.sendRequest(method, params);
+      return true;
     } catch (error) {
       this.console(`Flowrun: ${errorMessage(error)}`);
+      return false;
     }
   }
 

@@ -55,6 +55,19 @@ nodes:
             ${fixed ? 'return {"ok": True}' : 'raise ValueError("bad input")'}
 `;
 
+// `wait` prints, then runs long enough for a Pause (or Stop) to arrive while it runs.
+const SLOW = `version: 1
+nodes:
+  - id: wait
+    type: shell
+    with: {run: "echo waiting; sleep 5"}
+  - id: after
+    type: transform
+    needs: [wait]
+    with:
+      value: 1
+`;
+
 let workspace: string;
 let dc: DebugClient;
 
@@ -117,6 +130,27 @@ function collectOutput(category: string): string[] {
     }
   });
   return lines;
+}
+
+/** Resolves once an output event of `category` has `text`. */
+function outputOf(category: string, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    dc.on('output', (event: DebugProtocol.OutputEvent) => {
+      if (event.body.category === category && event.body.output.includes(text)) {
+        resolve();
+      }
+    });
+  });
+}
+
+/** Debugs SLOW as `name` until its node `wait` runs; the console's lines so far and to come. */
+async function whileWaiting(name: string): Promise<string[]> {
+  dc = await start();
+  const consoleOut = collectOutput('console');
+  const waiting = outputOf('stdout', '[wait] waiting');
+  await launch(file(name, SLOW), []);
+  await waiting;
+  return consoleOut;
 }
 
 /** Runs `action` (Continue, Restart Node) and waits for the end of the session: a success. */
@@ -235,5 +269,27 @@ describe('flowrun debug adapter against the real server', { timeout: 4 * WAIT_MS
     assert.equal(point.verified, true);
     await ended;
     assert.ok(logged.includes('[greet] total is 5\n'), logged.join(''));
+  });
+
+  it('pauses on request before the next node that would start', async () => {
+    const consoleOut = await whileWaiting('slow.workflow.yml');
+    const paused = stopped('pause');
+    await dc.pauseRequest({ threadId: 1 });
+    assert.deepEqual(
+      (await paused).map((f) => [f.name, f.line]),
+      [['after', 6]],
+    );
+    await runsToSuccess(consoleOut, () => dc.continueRequest({ threadId: 1 }));
+  });
+
+  it('stops a running execution on Stop', async () => {
+    const consoleOut = await whileWaiting('stopped.workflow.yml');
+    const ended = dc.waitForEvent('terminated');
+    await dc.terminateRequest({});
+    await ended;
+    assert.ok(
+      consoleOut.some((line) => /execution \S+ stopped/.test(line)),
+      consoleOut.join(''),
+    );
   });
 });
