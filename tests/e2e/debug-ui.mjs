@@ -33,6 +33,18 @@ export async function expandVariable(page, name) {
   }
 }
 
+/** Hover the mouse over `text` in the active editor; what the debugger's hover shows. */
+export async function hoverValue(page, text) {
+  const token = page.locator(".editor-group-container.active .view-line span span", {
+    hasText: text,
+  });
+  await token.last().hover();
+  const hover = page.locator(".debug-hover-widget");
+  await until(async () => hover.isVisible(), `the debugger shows no hover over "${text}"`);
+  // innerText: what is drawn (the widget also holds a <style>)
+  return (await hover.evaluate((e) => e.innerText)).replace(/\s+/g, " ").trim();
+}
+
 /** Type an expression into the Debug Console's input and press Enter (a closing bracket the
  * editor added is typed over). */
 export async function evaluateInConsole(page, expression) {

@@ -475,6 +475,8 @@ describe("Flowrun in a real VS Code (code-server + Chromium)", { concurrency: 1 
           ),
         () => `the Variables view shows no output {sum: 42} of add: ${JSON.stringify(variables)}`,
       );
+      const hovered = await debug.hoverValue(page, "nodes.add.output.sum");
+      assert.match(hovered, /\b42\b/, `the hover over the expression shows "${hovered}"`);
     });
     await step("debug-console", async () => {
       await debug.evaluateInConsole(page, "${{ nodes.add.output.sum * 2 }}");
