@@ -11,12 +11,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import type { Launch, LspClient, LspState } from './client';
-import { WORKFLOW_GLOB } from './protocol';
-
-export const DOCUMENT_SELECTOR = [
-  { scheme: 'file', pattern: WORKFLOW_GLOB },
-  { scheme: 'untitled', language: 'yaml' },
-];
+import { DOCUMENT_SELECTOR } from './protocol';
 
 /** With FLOWRUN_LSP_DEBUGPY_PORT set (launch.json), the server waits for a debugger there. */
 export function debugArgs(port: string | undefined, args: string[]): string[] {

@@ -9,6 +9,11 @@
 /** The files the server and the client treat as workflows. */
 export const WORKFLOW_GLOB = '**/*.workflow.{yml,yaml}';
 export const WORKFLOW_FILE = /\.workflow\.ya?ml$/;
+/** The documents the language client and the debugger's hovers serve. */
+export const DOCUMENT_SELECTOR = [
+  { scheme: 'file', pattern: WORKFLOW_GLOB },
+  { scheme: 'untitled', language: 'yaml' },
+];
 
 export const Requests = {
   execute: 'flowrun/execute',

@@ -4,8 +4,7 @@
  * (the server's "⏵ Debug" CodeLens), and the `${{ }}` expressions hovers evaluate.
  */
 import * as vscode from 'vscode';
-import { DOCUMENT_SELECTOR } from '../languageClient';
-import { WORKFLOW_FILE } from '../protocol';
+import { DOCUMENT_SELECTOR, WORKFLOW_FILE } from '../protocol';
 import { activeWorkflowUri, uriArgument } from '../runs';
 import { FlowrunDebugSession } from './adapter';
 import { expressionAt } from './expressions';

@@ -205,6 +205,8 @@ export const workspace = {
     },
   }),
   documentText: '',
+  getWorkspaceFolder: (uri: Uri): { uri: Uri } | undefined =>
+    workspace.workspaceFolders?.find((f) => uri.path.startsWith(`${f.uri.path}/`)),
   openTextDocument: async (uri: Uri): Promise<{ uri: Uri; getText(): string }> => {
     calls.push({ fn: 'openTextDocument', args: [uri.toString()] });
     return { uri, getText: () => workspace.documentText };
@@ -250,6 +252,60 @@ export class Range {
     }
   }
 }
+
+// --- the debugger's registrations (debug/register.ts) --
+
+export class DebugAdapterInlineImplementation {
+  constructor(readonly implementation: unknown) {}
+}
+
+export class EvaluatableExpression {
+  constructor(
+    readonly range: Range,
+    readonly expression?: string,
+  ) {}
+}
+
+export enum DebugConfigurationProviderTriggerKind {
+  Initial = 1,
+  Dynamic = 2,
+}
+
+type Provider = Record<string, (...args: unknown[]) => unknown>;
+
+/** What was registered: adapter factories by type, configuration providers by trigger. */
+export const debugRegistry = {
+  factories: new Map<string, Provider>(),
+  configurations: new Map<string, Provider>(),
+  evaluatable: [] as Array<{ selector: unknown; provider: Provider }>,
+};
+
+export const debug = {
+  registerDebugAdapterDescriptorFactory: (type: string, factory: Provider): Disposable => {
+    debugRegistry.factories.set(type, factory);
+    return new Disposable(() => debugRegistry.factories.delete(type));
+  },
+  registerDebugConfigurationProvider: (
+    type: string,
+    provider: Provider,
+    trigger = DebugConfigurationProviderTriggerKind.Initial,
+  ): Disposable => {
+    const key = `${type}:${DebugConfigurationProviderTriggerKind[trigger]}`;
+    debugRegistry.configurations.set(key, provider);
+    return new Disposable(() => debugRegistry.configurations.delete(key));
+  },
+  startDebugging: async (folder: unknown, configuration: unknown): Promise<boolean> => {
+    calls.push({ fn: 'startDebugging', args: [folder, configuration] });
+    return true;
+  },
+};
+
+export const languages = {
+  registerEvaluatableExpressionProvider: (selector: unknown, provider: Provider): Disposable => {
+    debugRegistry.evaluatable.push({ selector, provider });
+    return new Disposable(() => (debugRegistry.evaluatable.length = 0));
+  },
+};
 
 export const env = {
   clipboard: {
