@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FlowrunClient } from './client';
 import { CommandHost, registerCommands } from './commands';
-import { registerDebugger } from './debug/register';
+import { editorRequests, registerDebugger } from './debug/register';
 import { ClientChannel } from './debug/serverChannel';
 import { ExecutionModel } from './executionModel';
 import { ExecutionsView } from './executionsTree';
@@ -49,7 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   const send = <R>(method: string, params: object): Promise<R> =>
     client.sendRequest<R>(method, params);
-  const debugChannel = new ClientChannel(send);
+  const debugChannel = new ClientChannel(editorRequests(send));
 
   const loadTree = async (executionId: string): Promise<void> => {
     model.setTree(await send<ExecutionTree>(Requests.execution, { executionId }));

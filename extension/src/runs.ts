@@ -97,13 +97,24 @@ export async function handleRunError(
   const data = errorData(error);
   const missing = missingInputs(error).filter((i) => !(i.name in (params.inputs ?? {})));
   if (missing.length > 0) {
-    const inputs = await askInputs(missing, params.inputs ?? {});
-    return inputs === undefined ? undefined : execute(host, { ...params, inputs });
+    const retry = await withAskedInputs(params, error);
+    return retry === undefined ? undefined : execute(host, retry);
   }
   const fix = FIXES[data.type ?? ''];
   const args = fix === INSTALL ? [{ uri: params.uri }] : [];
   await offer(`Flowrun: ${errorMessage(error)}`, fix && [{ ...fix, args }]);
   return undefined;
+}
+
+/** A run refused for inputs it lacks: the params with the inputs the user gave, or undefined
+ * (none missing, or the user cancelled). */
+export async function withAskedInputs(
+  params: ExecuteParams,
+  error: unknown,
+): Promise<ExecuteParams | undefined> {
+  const missing = missingInputs(error).filter((i) => !(i.name in (params.inputs ?? {})));
+  const inputs = missing.length > 0 ? await askInputs(missing, params.inputs ?? {}) : undefined;
+  return inputs === undefined ? undefined : { ...params, inputs };
 }
 
 const INSTALL = { title: 'Install Dependencies', command: ServerCommands.installDependencies };

@@ -4,8 +4,8 @@
  * (the server's "⏵ Debug" CodeLens), and the `${{ }}` expressions hovers evaluate.
  */
 import * as vscode from 'vscode';
-import { DOCUMENT_SELECTOR, WORKFLOW_FILE } from '../protocol';
-import { activeWorkflowUri, uriArgument } from '../runs';
+import { DOCUMENT_SELECTOR, ExecuteParams, Requests, WORKFLOW_FILE } from '../protocol';
+import { activeWorkflowUri, uriArgument, withAskedInputs } from '../runs';
 import { FlowrunDebugSession } from './adapter';
 import { expressionAt } from './expressions';
 import { ServerChannel } from './serverChannel';
@@ -50,6 +50,28 @@ export function registerDebugger(channel: ServerChannel): vscode.Disposable[] {
     vscode.commands.registerCommand(DEBUG_WORKFLOW, debugWorkflow),
     vscode.languages.registerEvaluatableExpressionProvider(DOCUMENT_SELECTOR, hovers),
   ];
+}
+
+type Send = <R>(method: string, params: object) => Promise<R>;
+
+/** The adapter's requests in the editor: a launch refused for inputs it lacks asks for them,
+ * as Run Test does, and tries again (the refusal stands when the user cancels). */
+export function editorRequests(send: Send): Send {
+  const request = async <R>(method: string, params: object): Promise<R> => {
+    try {
+      return await send<R>(method, params);
+    } catch (error) {
+      const retry =
+        method === Requests.execute
+          ? await withAskedInputs(params as ExecuteParams, error)
+          : undefined;
+      if (retry === undefined) {
+        throw error;
+      }
+      return request<R>(method, retry);
+    }
+  };
+  return request;
 }
 
 /** F5 without a launch.json debugs the workflow in the editor; `program` defaults to it. */

@@ -3,9 +3,10 @@ import './setup';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FlowrunDebugSession } from '../debug/adapter';
-import { registerDebugger } from '../debug/register';
+import { editorRequests, registerDebugger } from '../debug/register';
 import { ClientChannel } from '../debug/serverChannel';
 import {
+  answers,
   calls,
   debugRegistry,
   DebugAdapterInlineImplementation,
@@ -91,5 +92,46 @@ describe('registerDebugger', () => {
       [line.indexOf('${{'), line.indexOf('}}"') + 2, 3],
     );
     assert.equal(provider.provideEvaluatableExpression(document, new Position(3, 7)), undefined);
+  });
+});
+
+describe('editorRequests', () => {
+  beforeEach(reset);
+  const refusal = Object.assign(new Error('missing inputs'), {
+    code: -32001,
+    data: { type: 'InvalidTrigger', message: 'missing inputs', missingInputs: [{ name: 'who' }] },
+  });
+
+  function server(replies: unknown[]) {
+    const sent: Array<[string, object]> = [];
+    const send = async <R>(method: string, params: object): Promise<R> => {
+      sent.push([method, params]);
+      const reply = replies.shift();
+      if (reply instanceof Error) {
+        throw reply;
+      }
+      return reply as R;
+    };
+    return { sent, send };
+  }
+
+  it('asks for the inputs a launch lacks, then launches with them', async () => {
+    const { sent, send } = server([refusal, { executionId: 'e1' }]);
+    answers.input = 'Ada';
+    const result = await editorRequests(send)('flowrun/execute', {
+      uri: 'file:///w/a.workflow.yml',
+    });
+    assert.deepEqual(result, { executionId: 'e1' });
+    assert.deepEqual(sent[1], [
+      'flowrun/execute',
+      { uri: 'file:///w/a.workflow.yml', inputs: { who: 'Ada' } },
+    ]);
+  });
+
+  it('keeps the refusal when the user cancels, and asks nothing for other requests', async () => {
+    const { send } = server([refusal, refusal]);
+    await assert.rejects(editorRequests(send)('flowrun/execute', { uri: 'file:///a' }), /missing/);
+    await assert.rejects(editorRequests(send)('flowrun/resume', { executionId: 'e' }), /missing/);
+    assert.equal(calls.filter((c) => c.fn === 'showInputBox').length, 1);
   });
 });
