@@ -19,15 +19,12 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { errorMessage } from '../errors';
-import { findNodeSymbol, SymbolLike } from '../nodeLocation';
 import {
-  DebugState,
   EngineEvent,
   ErrorInfo,
   EvaluateResult,
   ExecuteParams,
   ExecuteResult,
-  PauseReason,
   Requests,
   ResumeParams,
   ResumeResult,
@@ -35,6 +32,7 @@ import {
 } from '../protocol';
 import { BreakpointMap, dapBreakpoint, fileUriOf } from './breakpoints';
 import { ExecutionChain } from './chain';
+import { Pause, PauseError } from './pause';
 import { ServerChannel } from './serverChannel';
 import { stateScopes, VariableTree } from './variables';
 
@@ -48,21 +46,9 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
 
 const THREAD_ID = 1;
 
-const STOP_REASONS: Record<PauseReason, string> = {
-  breakpoint: 'breakpoint',
-  failure: 'exception',
-  request: 'pause',
-  step: 'step',
-};
-
 const LOG_CATEGORIES: Record<string, string> = { stdout: 'stdout', stderr: 'stderr' };
 
 type RunState = 'starting' | 'running' | 'paused' | 'ended';
-
-interface Frame {
-  nodeId: string;
-  line: number;
-}
 
 export class FlowrunDebugSession extends DebugSession {
   private readonly breakpoints: BreakpointMap;
@@ -73,8 +59,7 @@ export class FlowrunDebugSession extends DebugSession {
   private program = '';
   private pauseOnFailure = false;
   private state: RunState = 'starting';
-  private frames: Frame[] = [];
-  private debugState: DebugState | undefined;
+  private pause: Pause | undefined;
   private nextBreakpointId = 1;
   private terminated = false;
 
@@ -83,7 +68,9 @@ export class FlowrunDebugSession extends DebugSession {
     this.setDebuggerLinesStartAt1(false);
     this.setDebuggerColumnsStartAt1(false);
     this.breakpoints = new BreakpointMap(channel);
-    this.chain = new ExecutionChain(channel, (event) => void this.onEngineEvent(event));
+    this.chain = new ExecutionChain(channel, (event) => {
+      this.onEngineEvent(event).catch((error) => this.console(`Flowrun: ${errorMessage(error)}`));
+    });
   }
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
@@ -94,6 +81,7 @@ export class FlowrunDebugSession extends DebugSession {
       supportsEvaluateForHovers: true,
       supportsRestartFrame: true,
       supportsTerminateRequest: true,
+      supportsExceptionInfoRequest: true,
     };
     this.sendResponse(response);
     this.sendEvent(new InitializedEvent());
@@ -166,7 +154,7 @@ export class FlowrunDebugSession extends DebugSession {
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse): void {
     const source = new Source(path.basename(this.program), this.program);
-    const frames = this.frames.map(
+    const frames = (this.pause?.frames ?? []).map(
       (frame, i) =>
         new StackFrame(i + 1, frame.nodeId, source, this.convertDebuggerLineToClient(frame.line)),
     );
@@ -175,7 +163,7 @@ export class FlowrunDebugSession extends DebugSession {
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
-    const scopes = this.debugState ? stateScopes(this.debugState) : [];
+    const scopes = this.pause ? stateScopes(this.pause.state) : [];
     response.body = {
       scopes: scopes.map(([name, value]) => {
         const container = typeof value === 'object' && value !== null ? value : { value };
@@ -202,7 +190,7 @@ export class FlowrunDebugSession extends DebugSession {
       this.fail(response, 'Flowrun evaluates expressions while the execution is paused.', false);
       return;
     }
-    const nodeId = args.frameId === undefined ? undefined : this.frames[args.frameId - 1]?.nodeId;
+    const nodeId = this.pause?.nodeOf(args.frameId);
     try {
       const result = await this.channel.sendRequest<EvaluateResult>(Requests.evaluate, {
         executionId,
@@ -219,6 +207,14 @@ export class FlowrunDebugSession extends DebugSession {
     }
   }
 
+  /** A pause on a failure: the failed node's error, as the editor's exception widget shows it. */
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    if (this.pause) {
+      response.body = this.pause.exceptionInfo();
+    }
+    this.sendResponse(response);
+  }
+
   protected override continueRequest(response: DebugProtocol.ContinueResponse): Promise<void> {
     response.body = { allThreadsContinued: true };
     return this.resume(response, {});
@@ -232,7 +228,7 @@ export class FlowrunDebugSession extends DebugSession {
     response: DebugProtocol.RestartFrameResponse,
     args: DebugProtocol.RestartFrameArguments,
   ): Promise<void> {
-    const nodeId = this.frames[args.frameId - 1]?.nodeId;
+    const nodeId = this.pause?.nodeOf(args.frameId);
     return this.resume(response, nodeId ? { fromNode: nodeId } : {});
   }
 
@@ -283,8 +279,7 @@ export class FlowrunDebugSession extends DebugSession {
       await this.chain.start(async () => {
         const result = await this.channel.sendRequest<ResumeResult>(Requests.resume, params);
         this.state = 'running';
-        this.frames = [];
-        this.debugState = undefined;
+        this.pause = undefined;
         changed = result.changed;
         return result.executionId;
       });
@@ -327,30 +322,12 @@ export class FlowrunDebugSession extends DebugSession {
       this.end();
       return;
     }
-    const executionId = this.chain.current!;
     this.state = 'paused';
     this.variables.reset();
-    const [state, lineOf] = await Promise.all([
-      this.channel.sendRequest<DebugState>(Requests.debugState, { executionId }),
-      this.nodeLines(),
-    ]);
-    this.debugState = state;
-    const pausedAt = state.pausedAt ?? error?.pausedAt ?? [];
-    this.frames = pausedAt.map((nodeId) => ({ nodeId, line: lineOf(nodeId) }));
-    const reason = STOP_REASONS[state.reason ?? error?.reason ?? 'request'] ?? 'pause';
-    const stopped = new StoppedEvent(reason, THREAD_ID, error?.message);
+    this.pause = await Pause.of(this.channel, this.chain.current!, this.program, error);
+    const stopped = new StoppedEvent(this.pause.reason, THREAD_ID, error?.message);
     (stopped as DebugProtocol.StoppedEvent).body.description = error?.message;
     this.sendEvent(stopped);
-  }
-
-  /** Each node's line in the workflow file, from the server's document symbols. */
-  private async nodeLines(): Promise<(nodeId: string) => number> {
-    const symbols = await this.channel
-      .sendRequest<SymbolLike[] | null>('textDocument/documentSymbol', {
-        textDocument: { uri: fileUriOf(this.program) },
-      })
-      .catch(() => null);
-    return (nodeId) => findNodeSymbol(symbols ?? [], nodeId)?.line ?? 0;
   }
 
   /** Stops a running execution (true: its end is still to come); a paused one stays paused
@@ -393,10 +370,4 @@ export class FlowrunDebugSession extends DebugSession {
   private fail(response: DebugProtocol.Response, message: string, showUser = true): void {
     this.sendErrorResponse(response, { id: 2, format: message, showUser });
   }
-}
-
-interface PauseError {
-  message?: string;
-  pausedAt?: string[];
-  reason?: PauseReason;
 }

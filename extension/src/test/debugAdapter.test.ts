@@ -251,6 +251,10 @@ describe('flowrun debug adapter against the real server', { timeout: 4 * WAIT_MS
     assert.equal(parse.get('status')!.value, '"failed"');
     const error = await variables(parse.get('error')!.variablesReference);
     assert.match(error.get('message')!.value, /bad input/);
+    const exception = await dc.exceptionInfoRequest({ threadId: 1 });
+    assert.equal(exception.body.exceptionId, 'ExecutionError');
+    assert.match(exception.body.description ?? '', /bad input/);
+    assert.match(exception.body.details?.stackTrace ?? '', /ValueError/);
 
     file('fails.workflow.yml', FAILS(true));
     await runsToSuccess(consoleOut, () => dc.restartFrameRequest({ frameId: frame.id }));
