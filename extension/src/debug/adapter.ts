@@ -146,9 +146,11 @@ export class FlowrunDebugSession extends DebugSession {
     }
   }
 
+  /** One thread: the workflow, with the execution it is at (each resume is a new one). */
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    const name = path.basename(this.program).replace(WORKFLOW_FILE, '') || 'workflow';
-    response.body = { threads: [new Thread(THREAD_ID, name)] };
+    const workflow = path.basename(this.program).replace(WORKFLOW_FILE, '') || 'workflow';
+    const at = this.chain.current ? ` · ${this.chain.current.slice(0, 8)}` : '';
+    response.body = { threads: [new Thread(THREAD_ID, `${workflow}${at}`)] };
     this.sendResponse(response);
   }
 
