@@ -220,13 +220,13 @@ describe('flowrun debug adapter against the real server', { timeout: 4 * WAIT_MS
     await runsToSuccess(consoleOut, () => dc.continueRequest({ threadId: 1 }));
   });
 
-  it('steps over to the next node, then runs to the end', async () => {
+  it('stops where a condition holds, steps over to the next node, then runs to the end', async () => {
     dc = await start();
     const program = file('step.workflow.yml', HELLO);
     const stdout = collectOutput('stdout');
     const consoleOut = collectOutput('console');
     const first = stopped('breakpoint');
-    await launch(program, [{ line: 10 }]);
+    await launch(program, [{ line: 10, condition: '${{ nodes.add.output.sum == 5 }}' }]);
     assert.deepEqual(
       (await first).map((f) => [f.name, f.line]),
       [['talk', 10]],
