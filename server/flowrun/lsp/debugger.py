@@ -17,6 +17,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from flowrun.lsp import debug_protocol as dp
 from flowrun.lsp import protocol as p
 from flowrun.lsp.outline import Outline
 from flowrun.lsp.runs import resolve
@@ -32,25 +33,25 @@ def setup(server: FlowrunServer) -> None:
     async def state(params: Any) -> dict[str, Any]:
         ref = p.parse(p.ExecutionRef, params)
         found = await _state(server, ref.execution_id)
-        return p.DebugStateResult.model_validate(found, from_attributes=True).wire()
+        return dp.DebugStateResult.model_validate(found, from_attributes=True).wire()
 
     @server.feature(p.EVALUATE)
     async def evaluate(params: Any) -> dict[str, Any]:
-        args = p.parse(p.EvaluateParams, params)
+        args = p.parse(dp.EvaluateParams, params)
         found = await _state(server, args.execution_id)
         try:
             value = found.evaluate(args.expression, args.node_id)
         except (expr.ExprSyntaxError, expr.ExprEvalError) as exc:
             raise p.flowrun_error({"type": "ExpressionError", "message": str(exc)}) from None
-        return p.EvaluateResult(value=value, display=display(value)).wire()
+        return dp.EvaluateResult(value=value, display=display(value)).wire()
 
     @server.feature(p.BREAKPOINT_LOCATIONS)
     async def locations(params: Any) -> dict[str, Any]:
-        args = p.parse(p.BreakpointLocationsParams, params)
+        args = p.parse(dp.BreakpointLocationsParams, params)
         outline = await server.outline(args.uri)
         lines = (server.document_text(args.uri) or "").splitlines()
         found = [_location(outline, lines, line) for line in args.lines]
-        return p.BreakpointLocationsResult(locations=found).wire()
+        return dp.BreakpointLocationsResult(locations=found).wire()
 
 
 async def _state(server: FlowrunServer, execution_id: str) -> DebugState:
@@ -62,13 +63,13 @@ async def _state(server: FlowrunServer, execution_id: str) -> DebugState:
     )
 
 
-def _location(outline: Outline | None, lines: list[str], line: int) -> p.BreakpointLocation:
+def _location(outline: Outline | None, lines: list[str], line: int) -> dp.BreakpointLocation:
     if outline is not None and line > outline.anchor_line:
         for node in sorted(outline.nodes, key=lambda n: n.range.start.line):
             if line <= _last_line(node.range, lines):
                 start = node.range.start.line
-                return p.BreakpointLocation(line=line, node_id=node.id, verified_line=start)
-    return p.BreakpointLocation(line=line, node_id=None, verified_line=None)
+                return dp.BreakpointLocation(line=line, node_id=node.id, verified_line=start)
+    return dp.BreakpointLocation(line=line, node_id=None, verified_line=None)
 
 
 def _last_line(rng: types.Range, lines: list[str]) -> int:
