@@ -96,3 +96,8 @@ def test_pin_refuses_a_node_without_output(workspace: Path) -> None:
     assert not (workspace / ".flowrun" / "pins").exists()
     done = flowrun(workspace, "unpin", "missing.workflow.yml", "fetch")
     assert done.returncode == 1 and "is not a workflow file" in done.stderr
+    outside = workspace / ".flowrun" / "outside.json"  # a NODE is not a path
+    outside.write_text("{}")
+    done = flowrun(workspace, "unpin", "flow.workflow.yml", "../../outside")
+    assert done.returncode == 1 and "`../../outside` is not a node id" in done.stderr
+    assert outside.exists()

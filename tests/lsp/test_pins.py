@@ -152,6 +152,14 @@ async def test_the_pin_and_unpin_methods(workspace: Path) -> None:
             message = await invalid(session, "flowrun/pin", params)
             assert message.startswith(says), message
         assert (await invalid(session, "flowrun/unpin", {"nodeId": "use"})).startswith("uri: ")
+        outside = workspace / ".flowrun" / "outside.json"  # a nodeId is not a path
+        outside.parent.mkdir(exist_ok=True)
+        outside.write_text("{}")
+        escape = {"uri": uri, "nodeId": "../../outside"}
+        assert (await invalid(session, "flowrun/unpin", escape)).startswith(
+            "Invalid params: nodeId"
+        )
+        assert outside.exists()
         removed = await session.request("flowrun/unpin", {"uri": uri, "nodeId": "use"})
         assert removed == {"removed": True} and not pin_file.exists()
         again = await session.request("flowrun/unpin", {"executionId": tree["id"], "nodeId": "use"})

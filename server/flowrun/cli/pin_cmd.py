@@ -49,9 +49,15 @@ def _unpin(args: argparse.Namespace) -> int:
 
     Remove .flowrun/pins/<workflow-id>/<node>.json of the workflow FILE: test-mode runs run
     the node again."""
+    import re
+
     from flowrun.cli.workflow_arg import workflow_id
     from flowrun.runs.pins import pin_path, remove_pin
+    from flowrun.spec.checks import NODE_ID_PATTERN
 
+    if not re.match(NODE_ID_PATTERN, args.node):  # `../x` would name a file outside the pins
+        fail("unpin", f"`{args.node}` is not a node id", None)
+        return 1
     file: Path = args.file.resolve()
     workflow = workflow_id(str(file)) if file.suffix in (".yml", ".yaml") else None
     if workflow is None:

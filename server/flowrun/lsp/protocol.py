@@ -16,6 +16,8 @@ from pydantic.alias_generators import to_camel
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
 
+from flowrun.spec.checks import NODE_ID_PATTERN
+
 EXECUTE = "flowrun/execute"
 STOP = "flowrun/stop"
 PAUSE = "flowrun/pause"
@@ -221,9 +223,10 @@ class PinParams(WireModel):
 
 class UnpinParams(WireModel):
     """The node's workflow named by an execution of it (the Executions view) or its file
-    (`uri`: the quick fixes of `stale-pin`)."""
+    (`uri`: the quick fixes of `stale-pin`). `nodeId` names the pin file: a node id only, so
+    that `../` cannot remove a file outside the pins folder."""
 
-    node_id: str = Field(min_length=1)
+    node_id: str = Field(pattern=NODE_ID_PATTERN)
     execution_id: str | None = None
     uri: str | None = None
 
