@@ -7,6 +7,11 @@ attempt is kept in `execution_attempts` as `interrupted`, its node and stage row
 and this delivery runs attempt n + 1, unless the workflow opted out (`trigger.redeliver:
 false`), which ends the execution `interrupted` instead. An execution already ended (a
 duplicate delivery) is not run again.
+
+The earlier attempt's worker may be alive after all (Redis was away for longer than the
+visibility timeout, so its lease lapsed and the task was delivered again): it then ends its
+attempt's row with how its run really ended (`end_attempt`) and leaves the execution's, now
+the later attempt's, alone.
 """
 
 from __future__ import annotations
@@ -58,3 +63,14 @@ async def claim(
         (worker, pid, now, execution_id),
     )
     return "run"
+
+
+async def end_attempt(
+    conn: Connection, execution_id: str, attempt: int, status: str, error: str | None
+) -> None:
+    """An attempt taken over by a later delivery ended after all: how, and when."""
+    await conn.execute(
+        "UPDATE execution_attempts SET status = ?, finished_at = ?, error = ? "
+        "WHERE execution_id = ? AND attempt = ?",
+        (status, time.time(), error, execution_id, attempt),
+    )

@@ -221,6 +221,20 @@ class HistoryStore:
             )
         )
 
+    async def attempt_of(self, execution_id: str) -> int | None:
+        """The execution's current delivery attempt (queue mode)."""
+        row = await self._db.one("SELECT attempt FROM executions WHERE id = ?", (execution_id,))
+        return None if row is None else int(row["attempt"])
+
+    async def end_attempt(
+        self, execution_id: str, attempt: int, *, status: str, error: Payload
+    ) -> None:
+        """Record how an attempt that a later delivery took over really ended."""
+        error_json = payloads.dump(error)
+        await self._db.write(
+            lambda conn: delivery.end_attempt(conn, execution_id, attempt, status, error_json)
+        )
+
     async def statuses(self, execution_ids: list[str]) -> dict[str, str]:
         """The status of each execution found (for a batch following its rows)."""
         found: dict[str, str] = {}

@@ -7,7 +7,9 @@ delivery older than the visibility timeout. The lease moves the score of its del
 now every quarter of the timeout (`ZADD … XX`: never re-adds an acknowledged one). A worker
 that dies stops renewing: its task comes back one visibility timeout later. A renewal that
 fails (Redis restarting) is tried again at the next beat; an outage longer than the timeout
-can let the task be delivered again while it runs (documented in the README).
+can let the task be delivered again while it runs (documented in the README). Then `trouble`
+is set (a renewal failed, or found the delivery given back to the queue): the runner asks
+the history whether a later delivery took the execution over (`takeover`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="flowrun-lease", daemon=True)
         self.renewals = 0
+        self.trouble = threading.Event()
 
     def __enter__(self) -> Lease:
         if self._tag is not None:
@@ -54,10 +57,15 @@ class Lease:
 
     def renew(self, client: Any) -> None:
         try:
-            client.zadd(UNACKED_INDEX, {self._tag: time.time()}, xx=True)
-            self.renewals += 1
+            changed = client.zadd(UNACKED_INDEX, {self._tag: time.time()}, xx=True, ch=True)
         except Exception as exc:  # Redis away: the next beat tries again
+            self.trouble.set()
             log.warning("queue: the lease of a delivery was not renewed: %s", type(exc).__name__)
+            return
+        if changed:
+            self.renewals += 1
+        else:  # swept back to the queue: another worker may take it
+            self.trouble.set()
 
 
 def _client(broker: str) -> Any:

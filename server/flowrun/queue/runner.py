@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from flowrun.history.location import HistoryUnreachable
 from flowrun.history.store import HistoryStore
 from flowrun.queue.control import new_delivery, stop_asked, stoppable
 from flowrun.queue.message import Delivery
+from flowrun.queue.takeover import Holding
 from flowrun.runs.errors import FlowrunError
 from flowrun.runs.launch import spec_for_run
 from flowrun.runs.outcome import RunResult
@@ -45,16 +47,18 @@ class Deliveries:
         self.store: HistoryStore | None = None
         self.warm = WarmChildren(1)
 
-    def run(self, delivery: Delivery) -> str:
-        return self.loop.run_until_complete(self._run(delivery))
+    def run(self, delivery: Delivery, trouble: threading.Event | None = None) -> str:
+        """`trouble`: set by the delivery's lease (`takeover`)."""
+        return self.loop.run_until_complete(self._run(delivery, trouble))
 
-    async def _run(self, delivery: Delivery) -> str:
+    async def _run(self, delivery: Delivery, trouble: threading.Event | None) -> str:
         new_delivery()
         if self.store is None:
             self.store = await patiently(lambda: HistoryStore.open(self.db))
         return await run_delivery(
-            delivery, self.store, worker=self.worker, python=self.python, warm=self.warm
-        )
+            delivery, self.store, worker=self.worker, python=self.python, warm=self.warm,
+            trouble=trouble,
+        )  # fmt: skip
 
     def close(self) -> None:
         self.warm.close()
@@ -71,8 +75,10 @@ async def run_delivery(
     worker: str,
     python: str | None,
     warm: WarmChildren | None = None,
+    trouble: threading.Event | None = None,
 ) -> str:
-    """Run it (or not: already ended, or it opted out of redelivery); its final status."""
+    """Run it (or not: already ended, or it opted out of redelivery); its final status. Taken
+    over by a later delivery meanwhile (`takeover`): its attempt's row records the end."""
     execution_id = delivery["execution_id"]
     redeliver = _redeliver(delivery)
     claimed = await patiently(
@@ -80,12 +86,22 @@ async def run_delivery(
     )
     if claimed != "run":
         return str(await patiently(lambda: store.status_of(execution_id)) or claimed)
-    result = await _run(store, delivery, python, warm)
-    await patiently(
-        lambda: store.finish(
-            execution_id, status=result.status, outputs=result.outputs, error=result.error
+    attempt = await patiently(lambda: store.attempt_of(execution_id))
+    holding = Holding(store, execution_id, attempt, trouble)
+    result = await _run(store, delivery, python, warm, holding)
+    if await holding.held():
+        await patiently(
+            lambda: store.finish(
+                execution_id, status=result.status, outputs=result.outputs, error=result.error
+            )
         )
-    )
+    elif attempt is not None:
+        log.warning("execution %s was taken over by a later delivery", execution_id)
+        await patiently(
+            lambda: store.end_attempt(
+                execution_id, attempt, status=result.status, error=result.error
+            )
+        )
     return result.status
 
 
@@ -113,7 +129,11 @@ async def patiently(work: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _run(
-    store: HistoryStore, delivery: Delivery, python: str | None, warm: WarmChildren | None
+    store: HistoryStore,
+    delivery: Delivery,
+    python: str | None,
+    warm: WarmChildren | None,
+    holding: Holding,
 ) -> RunResult:
     execution_id = delivery["execution_id"]
     path = Path(delivery["file"])
@@ -133,10 +153,12 @@ async def _run(
     spec = spec_for_run(resolved, path, python_path, execution_id, secrets, delivery["mode"])
 
     async def on_event(event: dict[str, Any]) -> None:
-        await store.record_event(execution_id, event)
+        if await holding.held():
+            await store.record_event(execution_id, event)
 
     async def on_started(pid: int) -> None:
-        await store.set_process(execution_id, pgid=pid)
+        if await holding.held():
+            await store.set_process(execution_id, pgid=pid)
 
     child = EngineChild(spec, on_event=on_event, on_started=on_started, grace=GRACE)
     early = None if warm is None else warm.take(spec)

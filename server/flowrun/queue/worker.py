@@ -56,9 +56,9 @@ def execute(task: Any, delivery: Delivery) -> str:
     if _deliveries is None:
         _deliveries = Deliveries(options.db, options.name, options.python)
     tag = (task.request.properties or {}).get("delivery_tag")
-    with Lease(options.queue, tag, every=visibility_timeout() / 4):
+    with Lease(options.queue, tag, every=visibility_timeout() / 4) as lease:
         try:
-            status: str = _deliveries.run(delivery)
+            status: str = _deliveries.run(delivery, lease.trouble)
         except Abandoned as exc:  # back to the queue, not acknowledged
             raise Reject(str(exc), requeue=True) from None
     return status

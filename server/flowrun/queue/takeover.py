@@ -1,0 +1,45 @@
+"""Whether a delivery still holds its execution, or a later delivery took it over.
+
+Redis away for longer than the visibility timeout: the lease of a running execution could
+not be renewed, so the broker may deliver its task again, and another worker then runs the
+execution as the next attempt while this one goes on (at-least-once). From then on the
+execution's rows are the later attempt's: this one records nothing more there, and ends its
+own attempt's row (`execution_attempts`) with how its run really ended.
+
+Asking the history costs a query, so it is asked only once the lease had trouble (a renewal
+failed, or found the delivery given back): never on a healthy broker."""
+
+from __future__ import annotations
+
+import threading
+
+from flowrun.history.location import HistoryUnreachable
+from flowrun.history.store import HistoryStore
+
+
+class Holding:
+    def __init__(
+        self,
+        store: HistoryStore,
+        execution_id: str,
+        attempt: int | None,
+        trouble: threading.Event | None,
+    ) -> None:
+        self._store = store
+        self._execution_id = execution_id
+        self.attempt = attempt
+        self._trouble = trouble
+        self.taken_over = False
+
+    async def held(self) -> bool:
+        """Whether the execution's rows are still this attempt's."""
+        if self.taken_over:
+            return False
+        if self.attempt is None or self._trouble is None or not self._trouble.is_set():
+            return True
+        try:
+            now = await self._store.attempt_of(self._execution_id)
+        except HistoryUnreachable:
+            return True  # the write waits for the history as any other
+        self.taken_over = now is not None and now != self.attempt
+        return not self.taken_over
