@@ -89,7 +89,7 @@ async def run_delivery(
     attempt = await patiently(lambda: store.attempt_of(execution_id))
     holding = Holding(store, execution_id, attempt, trouble)
     result = await _run(store, delivery, python, warm, holding)
-    if await holding.held():
+    if await holding.held(ask=True):
         await patiently(
             lambda: store.finish(
                 execution_id, status=result.status, outputs=result.outputs, error=result.error
@@ -153,7 +153,7 @@ async def _run(
     spec = spec_for_run(resolved, path, python_path, execution_id, secrets, delivery["mode"])
 
     async def on_event(event: dict[str, Any]) -> None:
-        if await holding.held():
+        if await holding.held(ask=event.get("event") == "execution_finished"):
             await store.record_event(execution_id, event)
 
     async def on_started(pid: int) -> None:

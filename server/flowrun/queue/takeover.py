@@ -6,8 +6,8 @@ execution as the next attempt while this one goes on (at-least-once). From then 
 execution's rows are the later attempt's: this one records nothing more there, and ends its
 own attempt's row (`execution_attempts`) with how its run really ended.
 
-Asking the history costs a query, so it is asked only once the lease had trouble (a renewal
-failed, or found the delivery given back): never on a healthy broker."""
+Asking the history costs a query, so it is asked for each event only once the lease had
+trouble (a renewal failed, or found the delivery given back), and otherwise once, at the end."""
 
 from __future__ import annotations
 
@@ -31,11 +31,14 @@ class Holding:
         self._trouble = trouble
         self.taken_over = False
 
-    async def held(self) -> bool:
-        """Whether the execution's rows are still this attempt's."""
+    async def held(self, *, ask: bool = False) -> bool:
+        """Whether the execution's rows are still this attempt's; `ask`: the history is asked
+        even if the lease had no trouble (before the end is recorded: a task sent twice is
+        delivered twice without any)."""
         if self.taken_over:
             return False
-        if self.attempt is None or self._trouble is None or not self._trouble.is_set():
+        troubled = self._trouble is not None and self._trouble.is_set()
+        if self.attempt is None or not (ask or troubled):
             return True
         try:
             now = await self._store.attempt_of(self._execution_id)
