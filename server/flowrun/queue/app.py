@@ -7,7 +7,8 @@ the visibility timeout (`FLOWRUN_QUEUE_VISIBILITY`, seconds, default 600) expire
 renews the delivery of each execution it runs (`lease.Lease`, every quarter of the timeout),
 so an execution of any length (an agent running for hours) is never delivered again while it
 runs; the timeout only bounds how long the task of a dead worker waits. Every worker sweeps
-for expired deliveries every `restore_interval()` seconds (kombu's default is 100).
+for expired deliveries every `restore_interval()` seconds (kombu's default is 100), under a
+lock that expires after `mutex_expiry()` seconds (kombu's default is 300).
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ def restore_interval() -> float:
     return max(1.0, min(10.0, visibility_timeout() / 10))
 
 
+def mutex_expiry() -> int:
+    """Seconds the sweep's lock lives: kombu's 300 s would let a worker killed, or a Redis
+    stopped, in the middle of a sweep (a few ms) hold every sweep back for five minutes, and
+    with them the tasks of dead workers. Two sweeps at once are safe (each restore is a
+    transaction on the delivery); three intervals leave a slow sweep its time."""
+    return int(max(5.0, 3 * restore_interval()))
+
+
 def make_app(broker: str) -> Any:
     """The Celery app for `broker` (redis://…)."""
     try:
@@ -58,6 +67,7 @@ def make_app(broker: str) -> Any:
             "visibility_timeout": visibility_timeout(),
             "unacked_restore_interval": restore_interval(),
             "unacked_restore_throttle": 1,  # sweep on every interval, not every 10th
+            "unacked_mutex_expire": mutex_expiry(),
         },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a broker gone mid-run: retry, lose nothing
