@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowrun.history.tree import node_elements
 from flowrun.runs.changed import SEARCHED
 from flowrun.runs.pins import write_pin
 
@@ -61,10 +62,5 @@ async def last_real_run(store: HistoryBackend, file: Path, node_id: str) -> PinS
 
 def find_node(children: list[Any], node_id: str) -> dict[str, Any] | None:
     """The node `node_id` of a tree (its last iteration in a loop)."""
-    found = None
-    for child in children:
-        if child["kind"] == "stage":
-            found = find_node(child["children"], node_id) or found
-        elif child["id"] == node_id:
-            found = child
-    return found
+    found = [node for node in node_elements(children) if node["id"] == node_id]
+    return found[-1] if found else None
