@@ -1,6 +1,7 @@
 /**
  * Method names and payload types of the Flowrun language server (design §7). Mirrors
- * server/flowrun/lsp/protocol.py (methods, params), flowrun/history/models.py (summary, tree,
+ * server/flowrun/lsp/protocol.py (methods, params; the debugger's in lsp/debug_protocol.py),
+ * flowrun/history/models.py (summary, tree,
  * error), flowrun/status.py (statuses), flowrun/history/tree_patches.py (patches),
  * flowrun_engine/events.py (events) and the design §5 error object of flowrun/runs/errors.py
  * (refused requests); pure, imports nothing.
