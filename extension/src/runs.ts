@@ -23,8 +23,6 @@ export interface RunHost {
   started(executionId: string, uri: string): void;
 }
 
-export { errorData, errorMessage };
-
 /** A workflow file's URI from a command argument: a string, a Uri, `{uri}`, or the active editor. */
 export function uriArgument(arg: unknown): string | undefined {
   if (typeof arg === 'string' && arg.length > 0) {

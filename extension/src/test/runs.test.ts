@@ -1,9 +1,9 @@
 import './setup';
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { errorMessage } from '../errors';
 import {
   activeWorkflowUri,
-  errorMessage,
   execute,
   fileUri,
   missingInputs,
