@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from flowrun.cli import COMMAND_MODULES, build_parser, exit_now
+from fresh_validate import fresh_validate
 
 ONE = "version: 1\nnodes:\n  - {id: one, type: transform, with: {value: 1}}\n"
 
@@ -104,16 +105,9 @@ def test_each_command_module_registers_the_commands_listed_for_it(module: str) -
 def test_a_command_loads_no_other_command_module(tmp_path: Path) -> None:
     path = tmp_path / "a.workflow.yml"
     path.write_text(ONE)
-    code = (  # what this process loaded already (coverage does, under --cov) does not count
-        "import sys; before = set(sys.modules);"
-        "from flowrun.cli import main; code = main(['validate', sys.argv[1]]);"
-        "print(sorted(m for m in sys.modules if m.startswith('flowrun.cli.')"
-        " and m.endswith('_cmd') and m not in before), code)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.splitlines()[-1] == "['flowrun.cli.validate_cmd'] 0"
+    done = fresh_validate(path)
+    commands = [m for m in done.loaded if m.startswith("flowrun.cli.") and m.endswith("_cmd")]
+    assert (commands, done.code) == (["flowrun.cli.validate_cmd"], 0)
 
 
 def test_the_console_command_exits_with_the_run_status(tmp_path: Path) -> None:

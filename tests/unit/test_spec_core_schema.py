@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from flowrun.spec import core_schema, models
 from flowrun.validate import validate_text
+from fresh_validate import fresh_validate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,14 +103,6 @@ def test_validate_loads_neither_pydantic_nor_rich(tmp_path: Path) -> None:
         "tests: [{name: t, inputs: {n: 2}}]\n"
     )
     (tmp_path / "b.workflow.yml").write_text("version: 1\nnodes: [{id: b, type: nope}]\n")
-    code = (  # what this process loaded already (coverage does, under --cov) does not count
-        "import sys; before = set(sys.modules);"
-        "from flowrun.cli import main; code = main(['validate', sys.argv[1]]);"
-        "print(sorted(m for m in ('pydantic', 'rich', 'flowrun.spec.models')"
-        " if m in sys.modules and m not in before), code)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
-    )
-    assert "unknown-node-type" in done.stdout
-    assert done.stdout.splitlines()[-1] == "[] 1"
+    done = fresh_validate(tmp_path)
+    assert "unknown-node-type" in done.output and done.code == 1
+    assert [m for m in ("pydantic", "rich", "flowrun.spec.models") if m in done.loaded] == []
