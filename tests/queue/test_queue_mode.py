@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,25 @@ def test_serve_queue_runs_requests_on_a_worker_and_waits_through_the_history(
     assert slow.status_code == 504, slow.text
     assert query(db, ended) == [("timed_out", "w1@test")]  # recorded by the worker that ran it
     assert sleepers() == []
+
+
+def test_ctrl_c_on_batch_queue_stops_the_running_and_the_queued_rows(
+    tmp_path: Path, redis: Redis, db: str
+) -> None:
+    (tmp_path / "nap.workflow.yml").write_text(NAP)
+    (tmp_path / "rows.jsonl").write_text(f'{{"n": {LONG_NAP}}}\n' * 5)
+    with workers(tmp_path / "machines", redis.url, db, ["w1"]):
+        proc = batch(tmp_path, "nap.workflow.yml", "--inputs", "rows.jsonl", "--queue",
+                     redis.url, "--db", db)  # fmt: skip
+        running = "SELECT count(*) FROM executions WHERE status = 'running' AND pgid > 0"
+        wait_for(lambda: query(db, running) == [(1,)])
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        wait_for(lambda: sleepers() == [], timeout=30)
+        time.sleep(3)  # the worker takes the next task: revoked, or found ended
+        assert sleepers() == []
+        statuses = query(db, "SELECT status, error IS NOT NULL, count(*) FROM executions "
+                             "GROUP BY 1, 2")  # fmt: skip
+    assert statuses == [("stopped", True, 5)]
+    assert query(db, "SELECT count(*) FROM execution_attempts") == [(0,)]

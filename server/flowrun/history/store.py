@@ -166,6 +166,19 @@ class HistoryStore:
         if record is not None:
             self._spawn(self.prune(record.workflow_id, record.file))
 
+    async def finish_unstarted(
+        self, execution_ids: Sequence[str], *, status: str, error: Payload
+    ) -> None:
+        """End executions that never started (a batch's queued rows, stopped), in one
+        transaction: they have no events nor children to wait for."""
+        error_json, now = payloads.dump(error), time.time()
+
+        async def work(conn: Connection) -> None:
+            for execution_id in execution_ids:
+                await rows.finish_row(conn, execution_id, status, None, error_json, now)
+
+        await self._db.write(work)
+
     async def mark_interrupted(self) -> list[str]:
         """Mark `interrupted` every active execution whose owner process is gone; its duration
         runs until now, when that was found (issue 11.9). Queued production executions are

@@ -123,8 +123,7 @@ async def stop_all(app: Any, store: HistoryStore, execution_ids: list[str]) -> N
     message, each running one on its worker."""
     statuses = await store.statuses(execution_ids)
     queued = [eid for eid, status in statuses.items() if status == "queued"]
-    for execution_id in queued:
-        await store.finish(execution_id, status="stopped", outputs=None, error=QUEUED_STOP)
+    await store.finish_unstarted(queued, status="stopped", error=QUEUED_STOP)
     if queued:
         await asyncio.to_thread(app.control.revoke, queued)
     running = [eid for eid, status in statuses.items() if status == "running"]
