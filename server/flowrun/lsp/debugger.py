@@ -12,6 +12,8 @@ before the first node's block or after the last node has none.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,8 @@ def setup(server: FlowrunServer) -> None:
         args = p.parse(dp.BreakpointLocationsParams, params)
         outline = await server.outline(args.uri)
         lines = (server.document_text(args.uri) or "").splitlines()
-        found = [_location(outline, lines, line) for line in args.lines]
+        locate = _locator(outline, lines)
+        found = [locate(line) for line in args.lines]
         return dp.BreakpointLocationsResult(locations=found).wire()
 
 
@@ -63,13 +66,23 @@ async def _state(server: FlowrunServer, execution_id: str) -> DebugState:
     )
 
 
-def _location(outline: Outline | None, lines: list[str], line: int) -> dp.BreakpointLocation:
-    if outline is not None and line > outline.anchor_line:
-        for node in sorted(outline.nodes, key=lambda n: n.range.start.line):
-            if line <= _last_line(node.range, lines):
-                start = node.range.start.line
-                return dp.BreakpointLocation(line=line, node_id=node.id, verified_line=start)
-    return dp.BreakpointLocation(line=line, node_id=None, verified_line=None)
+def _locator(outline: Outline | None, lines: list[str]) -> Callable[[int], dp.BreakpointLocation]:
+    """The location of a line's breakpoint: the first node (in line order) whose last line is
+    not before it (the nodes' blocks follow each other: their last lines grow)."""
+    nodes = sorted(outline.nodes, key=lambda n: n.range.start.line) if outline else []
+    lasts = [_last_line(node.range, lines) for node in nodes]
+    anchor_line = outline.anchor_line if outline else 0
+
+    def locate(line: int) -> dp.BreakpointLocation:
+        at = bisect.bisect_left(lasts, line)
+        if line > anchor_line and at < len(nodes):
+            node = nodes[at]
+            return dp.BreakpointLocation(
+                line=line, node_id=node.id, verified_line=node.range.start.line
+            )
+        return dp.BreakpointLocation(line=line, node_id=None, verified_line=None)
+
+    return locate
 
 
 def _last_line(rng: types.Range, lines: list[str]) -> int:
