@@ -52,6 +52,8 @@ async def _tell_if_changed(
         marks = await _marks(server, state.path, state.outline.hashes)
     except FlowrunError:  # a damaged history: flowrun/history says so when asked
         return
+    if server.documents.get(state.uri) is not state:
+        return  # validated again meanwhile: that validation's check tells (else `shown` goes stale)
     if shown.get(state.uri) != marks:
         first = state.uri not in shown
         shown[state.uri] = marks
