@@ -46,8 +46,9 @@ async def run_queued(
         pending = _deliveries(path, workflow, rows, timeout, results, on_progress)
         for start in range(0, len(pending), CHUNK):
             chunk = pending[start : start + CHUNK]
-            await store.create_executions([_queued(workflow, path, d) for _, d in chunk])
+            # known before the insert: Ctrl-C during it may still commit the rows, then stopped
             ids.update((delivery["execution_id"], index) for index, delivery in chunk)
+            await store.create_executions([_queued(workflow, path, d) for _, d in chunk])
             await asyncio.to_thread(send_all, app, [d for _, d in chunk], cancel)
         await _follow(store, ids, results, on_progress)
     except asyncio.CancelledError:
