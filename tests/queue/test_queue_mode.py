@@ -157,10 +157,14 @@ def test_ctrl_c_on_batch_queue_stops_the_running_and_the_queued_rows(
     with workers(tmp_path / "machines", redis.url, db, ["w1"]):
         proc = batch(tmp_path, "nap.workflow.yml", "--inputs", "rows.jsonl", "--queue",
                      redis.url, "--db", db)  # fmt: skip
-        running = "SELECT count(*) FROM executions WHERE status = 'running' AND pgid > 0"
-        wait_for(lambda: query(db, running) == [(1,)])
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=120)
+        try:
+            running = "SELECT count(*) FROM executions WHERE status = 'running' AND pgid > 0"
+            wait_for(lambda: query(db, running) == [(1,)])
+            proc.send_signal(signal.SIGINT)
+            _out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
         assert proc.returncode == 130, err
         wait_for(lambda: sleepers() == [], timeout=30)
         time.sleep(3)  # the worker takes the next task: revoked, or found ended
