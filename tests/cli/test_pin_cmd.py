@@ -96,6 +96,14 @@ def test_pin_refuses_a_node_without_output(workspace: Path) -> None:
     assert not (workspace / ".flowrun" / "pins").exists()
     done = flowrun(workspace, "unpin", "missing.workflow.yml", "fetch")
     assert done.returncode == 1 and "is not a workflow file" in done.stderr
+    pins = workspace / ".flowrun" / "pins"
+    pins.write_text("")  # a file where the pins folder goes: said, not a traceback
+    done = flowrun(workspace, "pin", str(first["id"]), "fetch")
+    assert done.returncode == 1 and "flowrun pin: could not write the pin file" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = flowrun(workspace, "unpin", "flow.workflow.yml", "fetch")
+    assert done.returncode == 1 and "flowrun unpin: could not remove" in done.stderr
+    pins.unlink()
     outside = workspace / ".flowrun" / "outside.json"  # a NODE is not a path
     outside.write_text("{}")
     done = flowrun(workspace, "unpin", "flow.workflow.yml", "../../outside")

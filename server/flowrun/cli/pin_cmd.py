@@ -39,7 +39,11 @@ async def _pin(store: HistoryStore, args: argparse.Namespace) -> int:
             "Pin a node that succeeded there (`flowrun show ID` lists them).",
         )
         return 1
-    path = await source.write(store)
+    try:
+        path = await source.write(store)
+    except OSError as exc:  # the pins folder cannot be written: said, not a traceback
+        fail("pin", f"could not write the pin file: {exc}", None)
+        return 1
     print(f"Pinned the output of {args.node} from execution {args.execution[:8]}: {path}")
     return 0
 
@@ -64,7 +68,12 @@ def _unpin(args: argparse.Namespace) -> int:
         fail("unpin", f"{args.file} is not a workflow file", None)
         return 1
     path = pin_path(file, workflow, args.node)
-    if remove_pin(file, workflow, args.node):
+    try:
+        removed = remove_pin(file, workflow, args.node)
+    except OSError as exc:
+        fail("unpin", f"could not remove {path}: {exc.strerror}", None)
+        return 1
+    if removed:
         print(f"Unpinned {args.node}: removed {path}")
     else:
         print(f"{args.node} has no pin file ({path}).")
