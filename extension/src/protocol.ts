@@ -311,7 +311,7 @@ export interface DebugState {
 export interface EvaluateParams {
   executionId: string;
   expression: string;
-  /** The frame's node: its own `input` is in scope. */
+  /** The frame's node: `loop.iteration` is its iteration (default: the node it paused at). */
   nodeId?: string;
 }
 
