@@ -61,10 +61,18 @@ class TestRun(NamedTuple):
 
 
 class _Run:
-    def __init__(self, execution_id: str, child: EngineChild, announcer: Announcer) -> None:
+    def __init__(
+        self,
+        execution_id: str,
+        child: EngineChild,
+        announcer: Announcer,
+        recorded: asyncio.Future[bool],
+    ) -> None:
         self.execution_id = execution_id
         self.child = child
         self.announcer = announcer  # events go out once the history holds them
+        # the child may start before the execution is recorded: its events wait for this
+        self.recorded = recorded
         self.task: asyncio.Task[str] | None = None
         self.started = False  # holds one of the `max_concurrent` slots
         self.stop_requested = False
@@ -166,18 +174,10 @@ class RunService:
         if prespawned is not None and prespawned.spec != spec:
             prespawned.discard()  # now: its processes carry this execution's id too
         run = _Run(execution_id, *self._child(spec))
-        if prepared.known_valid and self._free_slots > self._queued():
-            if prespawned is not None and prespawned.spec == spec:
-                prespawned.adopted = True
-                run.child.adopt(prespawned)
-            else:
-                self._adopt_warm(run)
-            # the child boots (an interpreter start) while the execution is recorded
-            self._free_slots -= 1
-            run.started = True
-            with contextlib.suppress(OSError):  # run() reports it as a failed run
-                await run.child.start()
         try:
+            if prepared.known_valid and self._free_slots > self._queued():
+                # the child boots (an interpreter start) while the execution is recorded
+                await self._start_early(run, spec, prespawned)
             await self.store.create_execution(
                 execution_id=execution_id,
                 workflow_id=workflow_id,
@@ -191,13 +191,28 @@ class RunService:
                 from_node=parent[1],
             )
         except BaseException:
+            run.recorded.set_result(False)  # its events are dropped, not each an error
             await self._abandon(run)
             raise
+        run.recorded.set_result(True)
         self._runs[execution_id] = run
         run.task = asyncio.create_task(self._run(run), name=f"flowrun-run-{execution_id[:8]}")
         # a finished run is answered from the store: keeping it would grow a daemon forever
         run.task.add_done_callback(lambda _task: self._runs.pop(execution_id, None))
         return execution_id
+
+    async def _start_early(
+        self, run: _Run, spec: LaunchSpec, prespawned: Prespawned | None
+    ) -> None:
+        if prespawned is not None and prespawned.spec == spec:
+            prespawned.adopted = True
+            run.child.adopt(prespawned)
+        else:
+            self._adopt_warm(run)
+        self._free_slots -= 1
+        run.started = True
+        with contextlib.suppress(OSError):  # run() reports it as a failed run
+            await run.child.start()
 
     async def wait(self, execution_id: str) -> str:
         import asyncio
@@ -262,22 +277,26 @@ class RunService:
 
     # -- the run ---------------------------------------------------------------------------
 
-    def _child(self, spec: LaunchSpec) -> tuple[EngineChild, Announcer]:
+    def _child(self, spec: LaunchSpec) -> tuple[EngineChild, Announcer, asyncio.Future[bool]]:
+        import asyncio
+
         execution_id = spec.execution_id
 
         async def announce(event: dict[str, Any]) -> None:
             await self._notify(execution_id, event)
 
         announcer = Announcer(announce)
+        recorded: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
         async def on_event(event: dict[str, Any]) -> None:
-            announcer.put(await self.store.record_event(execution_id, event), event)
+            if await asyncio.shield(recorded):  # never recorded (no history): nothing to add to
+                announcer.put(await self.store.record_event(execution_id, event), event)
 
         async def on_started(pid: int) -> None:
             await self.store.set_process(execution_id, pgid=pid)
 
         child = EngineChild(spec, on_event=on_event, on_started=on_started, grace=self.grace)
-        return child, announcer
+        return child, announcer, recorded
 
     async def _notify(self, execution_id: str, event: dict[str, Any]) -> None:
         if self.on_event is None:
