@@ -58,6 +58,7 @@ async def _run(resolved: dict[str, Any], sink: ev.FdSink) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, runner.stop)
     loop.add_signal_handler(signal.SIGUSR1, runner.pause)  # flowrun/pause
+    loop.add_signal_handler(signal.SIGUSR2, runner.pausing.reload)  # flowrun/setBreakpoints
     if containment.enable():  # detached descendants come back to us: reap them
         loop.add_signal_handler(signal.SIGCHLD, containment.reap_orphans)
     parent = os.getppid()

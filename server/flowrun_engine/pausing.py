@@ -15,11 +15,16 @@ the checkpoint), the nodes that were ready stay `pending`, no later stage begins
 execution finishes `paused` with `error.pausedAt` naming the node(s) it stopped before or
 on. The server resumes it in a new child, the completed nodes given (`options.given_outputs`)
 and the nodes it paused before in `options.resume_past`: their breakpoint is passed once.
+
+While it runs, the editor's breakpoints can change (`flowrun/setBreakpoints`): the supervisor
+writes the new full list to the file `FLOWRUN_BREAKPOINTS` names and sends SIGUSR2, and
+`replace` takes it for the nodes that have not started yet (`break_before` stays).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,18 +51,21 @@ class Breakpoint:
         )
 
 
-def _breakpoints(options: Mapping[str, Any]) -> dict[str, list[Breakpoint]]:
+def _breakpoints(
+    break_before: Iterable[str], points: Iterable[Mapping[str, Any]]
+) -> dict[str, list[Breakpoint]]:
     found: dict[str, list[Breakpoint]] = {}
-    plain = [{"node_id": n} for n in options.get("break_before") or ()]
-    for raw in [*plain, *(options.get("breakpoints") or ())]:
+    for raw in [*({"node_id": n} for n in break_before), *points]:
         point = Breakpoint.of(raw)
         found.setdefault(point.node_id, []).append(point)
     return found
 
 
 class Pausing:
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        self.breakpoints = _breakpoints(options)
+    def __init__(self, options: Mapping[str, Any], breakpoints_file: str | None = None) -> None:
+        self._file = breakpoints_file  # FLOWRUN_BREAKPOINTS: the editor's changed breakpoints
+        self._break_before = [str(n) for n in options.get("break_before") or ()]
+        self.breakpoints = _breakpoints(self._break_before, options.get("breakpoints") or ())
         self.on_failure = bool(options.get("pause_on_failure"))
         self.step = bool(options.get("step"))
         self._stepped = False  # a step's nodes have started: the next node pauses
@@ -76,6 +84,24 @@ class Pausing:
     def request(self) -> None:
         """SIGUSR1: pause before the next node that would start."""
         self.requested = True
+
+    def reload(self) -> None:
+        """SIGUSR2: the breakpoints file was replaced; a file that cannot be read as a list
+        of breakpoints changes nothing (the supervisor writes it whole: tmp + rename)."""
+        if not self._file:
+            return
+        try:
+            with open(self._file, encoding="utf-8") as f:
+                points = json.load(f)
+            if isinstance(points, list):
+                self.replace(points)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass
+
+    def replace(self, points: Iterable[Mapping[str, Any]]) -> None:
+        """The editor's new breakpoints (`{node_id, condition?, log_message?}` each) for the
+        nodes still to start; a resume's `resume_past` is kept."""
+        self.breakpoints = _breakpoints(self._break_before, points)
 
     def holds(self, node_id: str, context: Mapping[str, Any]) -> bool:
         """Whether `node_id`, ready to run, must wait for the resume instead; `context` is

@@ -65,7 +65,7 @@ class Runner(RunEvents):
         mocks = None if production else self.options.get("mocks")  # design §9
         self.plan: Plan = build_plan(self.workflow, self.options.get("given_outputs"), mocks)
         self.state = ExecutionState(self.plan)
-        self.pausing = Pausing(self.options)
+        self.pausing = Pausing(self.options, environ.get("FLOWRUN_BREAKPOINTS"))
         self.base_context = {
             **inputs,
             "env": {**environ, **self.env.workflow_env},

@@ -1,12 +1,17 @@
 """The debugger's side of pausing (issue 17), each run in-process and as a real child:
 conditional breakpoints (true, false, failing), logpoints (an expression, a masked secret)
-and a step (the nodes released first run, then the run pauses before the next one)."""
+a step (the nodes released first run, then the run pauses before the next one), and the
+breakpoints replaced while it runs (`flowrun/setBreakpoints`: a file and SIGUSR2)."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+from pathlib import Path
 from typing import Any
 
-from conftest import Engine, EngineRun, node, workflow
+from conftest import Child, Engine, EngineRun, node, workflow
 
 
 def chain(**options: Any) -> dict[str, Any]:
@@ -94,3 +99,47 @@ def test_a_step_runs_the_ready_nodes_then_pauses(engine: Engine) -> None:
     given = {"given_outputs": {"a": "a", "b": "b"}, "resume_past": ["c"]}
     resumed = engine({**fan, "options": {**fan["options"], **given}})
     assert ran(resumed) == ["c"] and resumed.finished["error"]["pausedAt"] == ["d"]
+
+
+def _gated(tmp_path: Path, **options: Any) -> dict[str, Any]:
+    """a (waits for the file `go`) → b → c."""
+    wait = f"while [ ! -e {tmp_path / 'go'} ]; do sleep 0.02; done"
+    return workflow(
+        node("a", "shell", with_={"run": wait}),
+        node("b", needs=["a"]),
+        node("c", needs=["b"]),
+        **options,
+    )
+
+
+def _change_breakpoints_mid_run(
+    tmp_path: Path, resolved: dict[str, Any], points: list[dict[str, Any]]
+) -> EngineRun:
+    """While `a` runs, the supervisor's way: the file replaced whole, then SIGUSR2."""
+    file = tmp_path / "breakpoints.json"
+    child = Child.start(resolved, {"FLOWRUN_BREAKPOINTS": str(file)})
+    child.wait_for(lambda e: e["event"] == "node_started" and e["node"] == "a")
+    (tmp_path / "new.json").write_text(json.dumps(points))
+    os.replace(tmp_path / "new.json", file)
+    child.proc.send_signal(signal.SIGUSR2)
+    (tmp_path / "go").touch()
+    return child.finish()
+
+
+def test_a_breakpoint_set_mid_run_pauses_before_a_later_node(tmp_path: Path) -> None:
+    run = _change_breakpoints_mid_run(tmp_path, _gated(tmp_path), [{"node_id": "c"}])
+    assert run.status == "paused" and ran(run) == ["a", "b"]
+    assert run.finished["error"]["pausedAt"] == ["c"]
+
+
+def test_a_breakpoint_removed_mid_run_pauses_nowhere(tmp_path: Path) -> None:
+    resolved = _gated(tmp_path, breakpoints=[{"node_id": "c"}])
+    run = _change_breakpoints_mid_run(tmp_path, resolved, [])
+    assert run.status == "succeeded" and ran(run) == ["a", "b", "c"]
+
+
+def test_the_editors_breakpoints_are_replaced_and_break_before_stays(tmp_path: Path) -> None:
+    resolved = _gated(tmp_path, breakpoints=[{"node_id": "b"}], break_before=["c"])
+    run = _change_breakpoints_mid_run(tmp_path, resolved, [{"node_id": "nowhere"}])
+    assert run.status == "paused" and ran(run) == ["a", "b"]
+    assert run.finished["error"]["pausedAt"] == ["c"]
