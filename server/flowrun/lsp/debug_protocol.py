@@ -1,7 +1,7 @@
 """Params and results of the editor's debugger requests (issue 17): `flowrun/debugState`,
-`flowrun/evaluate` and `flowrun/breakpointLocations` (their method names are in
-`lsp.protocol` with the others; `lsp.debugger` serves them). The breakpoints of a run travel
-in `protocol.PauseOptions`.
+`flowrun/evaluate`, `flowrun/breakpointLocations` and `flowrun/setBreakpoints` (their method
+names are in `lsp.protocol` with the others; `lsp.debugger` serves them). The breakpoints of a
+run travel in `protocol.PauseOptions`; `flowrun/setBreakpoints` replaces a running one's.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from flowrun.lsp.protocol import WireModel
+from flowrun.lsp.protocol import Breakpoint, WireModel
 
 
 class DebugNode(WireModel):
@@ -61,3 +61,14 @@ class BreakpointLocation(WireModel):
 
 class BreakpointLocationsResult(WireModel):
     locations: list[BreakpointLocation]
+
+
+class SetBreakpointsParams(WireModel):
+    """A running execution's new breakpoints: the editor's full list (it replaces the old)."""
+
+    execution_id: str = Field(min_length=1)
+    breakpoints: list[Breakpoint] = Field(max_length=10_000)
+
+
+class SetBreakpointsResult(WireModel):
+    applied: bool  # false: the execution does not run here (any more): nothing to change

@@ -1,9 +1,11 @@
 """The server's side of the editor's debugger (issue 17): `flowrun/debugState`,
-`flowrun/evaluate` and `flowrun/breakpointLocations`.
+`flowrun/evaluate`, `flowrun/breakpointLocations` and `flowrun/setBreakpoints`.
 
 Breakpoints, conditions, logpoints and steps travel with `flowrun/execute` and
-`flowrun/resume` (`PauseOptions`, `lsp/runs.py`); a paused execution is inspected here from
-the history alone (`runs.debug_state`), so it works after the daemon restarted.
+`flowrun/resume` (`PauseOptions`, `lsp/runs.py`); `flowrun/setBreakpoints` replaces a running
+execution's breakpoints (its nodes not started yet pause by the new ones); a paused execution
+is inspected here from the history alone (`runs.debug_state`), so it works after the daemon
+restarted.
 
 A gutter breakpoint belongs to the node whose lines hold it and is verified on that node's
 first line; a line between two nodes (or stage headers) moves to the next node; a line
@@ -55,6 +57,14 @@ def setup(server: FlowrunServer) -> None:
         locate = _locator(outline, lines)
         found = [locate(line) for line in args.lines]
         return dp.BreakpointLocationsResult(locations=found).wire()
+
+    @server.feature(p.SET_BREAKPOINTS)
+    async def set_breakpoints(params: Any) -> dict[str, Any]:
+        args = p.parse(dp.SetBreakpointsParams, params)
+        full_id = await resolve(server, args.execution_id)
+        points = [point.model_dump() for point in args.breakpoints]
+        applied = await (await services(server)).runs.set_breakpoints(full_id, points)
+        return dp.SetBreakpointsResult(applied=applied).wire()
 
 
 async def _state(server: FlowrunServer, execution_id: str) -> DebugState:

@@ -37,6 +37,7 @@ UNPIN = "flowrun/unpin"
 DEBUG_STATE = "flowrun/debugState"
 EVALUATE = "flowrun/evaluate"
 BREAKPOINT_LOCATIONS = "flowrun/breakpointLocations"
+SET_BREAKPOINTS = "flowrun/setBreakpoints"
 
 CMD_RUN_TEST = "flowrun.runTest"
 CMD_STOP = "flowrun.stop"

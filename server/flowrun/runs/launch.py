@@ -196,6 +196,9 @@ def default_python() -> str | None:
     return os.environ.get("FLOWRUN_PYTHON") or None
 
 
+BREAKPOINTS_FILE = "breakpoints.json"  # in the scratch folder, not its `tmp` the nodes use
+
+
 def child_environment(
     spec: LaunchSpec, scratch: Path, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -214,6 +217,8 @@ def child_environment(
             "PYTHONUNBUFFERED": "1",
             "TMPDIR": tmp,
             "FLOWRUN_SCRATCH": tmp,
+            # the editor's breakpoints changed mid-run (SIGUSR2; `flowrun_engine.pausing`)
+            "FLOWRUN_BREAKPOINTS": str(scratch / BREAKPOINTS_FILE),
             "FLOWRUN_EXECUTION_MODE": spec.mode,
             "FLOWRUN_WORKFLOW_ID": spec.workflow_id,
             "FLOWRUN_EXECUTION_ID": spec.execution_id,

@@ -246,10 +246,18 @@ class RunService:
     async def pause(self, execution_id: str) -> bool:
         """Ask a running execution to pause (flowrun/pause): no node starts any more, the
         running ones finish, and it ends `paused`; False when it is not running here."""
+        run = self._running(execution_id)
+        return run is not None and run.child.pause()
+
+    async def set_breakpoints(self, execution_id: str, points: list[dict[str, Any]]) -> bool:
+        """The editor's new breakpoints for a running execution (flowrun/setBreakpoints): the
+        nodes not started yet pause by them; False when it is not running here."""
+        run = self._running(execution_id)
+        return run is not None and run.child.set_breakpoints(points)
+
+    def _running(self, execution_id: str) -> _Run | None:
         run = self._runs.get(execution_id)
-        if run is None or run.task is None or run.task.done():
-            return False
-        return run.child.pause()
+        return None if run is None or run.task is None or run.task.done() else run
 
     async def set_max_concurrent(self, limit: int) -> None:
         """Change how many runs go at once; queued runs start as soon as slots open."""

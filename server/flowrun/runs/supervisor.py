@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from flowrun.runs import containment, outcome, process_groups
-from flowrun.runs.launch import LaunchSpec
+from flowrun.runs.launch import BREAKPOINTS_FILE, LaunchSpec
 from flowrun.runs.outcome import RunResult
 from flowrun.runs.spawn import SpawnedEngine, spawn_engine
 
@@ -75,6 +75,7 @@ class EngineChild:
         self._ending: asyncio.Future[list[int]] | None = None
         self._pause = False  # asked to pause; sent once the engine can take SIGUSR1
         self._engine_ready = False  # `execution_started` seen: its signal handlers are set
+        self._breakpoints: list[dict[str, Any]] | None = None  # changed since the start
 
     def adopt(self, early: Prespawned) -> None:
         """Run in `early`, a child already spawned with this spec (before `start`)."""
@@ -216,6 +217,7 @@ class EngineChild:
             self._engine_ready = True
             if self._pause:
                 self.pause()  # asked before the engine could take it
+            self._send_breakpoints()
 
     # -- stop and the end ------------------------------------------------------------------
 
@@ -226,12 +228,41 @@ class EngineChild:
         if self._finished is not None or self._stop_reason is not None:
             return False
         self._pause = True
+        import signal
+
+        self._signal(signal.SIGUSR1)
+        return True
+
+    def set_breakpoints(self, points: list[dict[str, Any]]) -> bool:
+        """The editor's new breakpoints (`{node_id, condition, log_message}` each) for the
+        nodes not started yet: written whole to the scratch folder's file, then SIGUSR2
+        (`flowrun_engine.pausing`), which waits like a pause for `execution_started`. False
+        when the execution already ended (or is ending)."""
+        if self._finished is not None or self._stop_reason is not None:
+            return False
+        self._breakpoints = points
+        self._send_breakpoints()
+        return True
+
+    def _send_breakpoints(self) -> None:
+        engine = self._engine
+        if self._breakpoints is None or engine is None or not self._engine_ready:
+            return
+        import os
+        import signal
+
+        target = engine.scratch / BREAKPOINTS_FILE
+        temp = target.with_suffix(".tmp")
+        temp.write_text(json.dumps(self._breakpoints), encoding="utf-8")
+        os.replace(temp, target)  # the engine never reads half a list
+        self._signal(signal.SIGUSR2)
+
+    def _signal(self, sig: int) -> None:
+        """A signal the engine handles; only once it set its handlers (the default would
+        kill it)."""
         engine = self._engine
         if engine is not None and self._engine_ready and self.state is ChildState.RUNNING:
-            import signal
-
-            engine.popen.send_signal(signal.SIGUSR1)  # a no-op once it exited
-        return True
+            engine.popen.send_signal(sig)  # a no-op once it exited
 
     async def stop(self, reason: str = "stopped") -> None:
         """End every process of the execution: SIGTERM, SIGKILL after the grace period."""
