@@ -24,6 +24,7 @@ export const Requests = {
   debugState: 'flowrun/debugState',
   evaluate: 'flowrun/evaluate',
   breakpointLocations: 'flowrun/breakpointLocations',
+  setBreakpoints: 'flowrun/setBreakpoints',
   history: 'flowrun/history',
   execution: 'flowrun/execution',
   pythonEnvironment: 'flowrun/pythonEnvironment',
@@ -280,6 +281,13 @@ export interface NodeBreakpoint {
   nodeId: string;
   condition?: string;
   logMessage?: string;
+}
+
+/** `flowrun/setBreakpoints`: a running execution's breakpoints, the full list (it replaces
+ * theirs); its nodes not started yet pause by them. */
+export interface SetBreakpointsParams {
+  executionId: string;
+  breakpoints: NodeBreakpoint[];
 }
 
 /** Why a paused execution paused (`error.reason` of its `execution_finished`). */

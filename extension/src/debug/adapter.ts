@@ -1,8 +1,8 @@
 /**
  * The `flowrun` debug adapter (issue 17): a DAP session over the Flowrun language server.
- * Launch runs the workflow with the editor's breakpoints (`flowrun/execute`); a paused
- * execution is the stop (its nodes the frames, its state the variables, `flowrun/evaluate`
- * the console and hovers); Continue, Step Over and Restart Node resume it in a new execution
+ * Launch runs the workflow with the editor's breakpoints (`flowrun/execute`); breakpoints
+ * changed while it runs go to it (`flowrun/setBreakpoints`). A paused execution is the stop
+ * (its nodes the frames, its state the variables, `flowrun/evaluate` the console and hovers); Continue, Step Over and Restart Node resume it in a new execution
  * (`flowrun/resume`) that the session follows. One thread: the workflow.
  */
 import * as path from 'node:path';
@@ -28,6 +28,7 @@ import {
   Requests,
   ResumeParams,
   ResumeResult,
+  SetBreakpointsParams,
   WORKFLOW_FILE,
 } from '../protocol';
 import { BreakpointMap, dapBreakpoint, fileUriOf } from './breakpoints';
@@ -105,6 +106,15 @@ export class FlowrunDebugSession extends DebugSession {
       logMessage: b.logMessage,
     }));
     const mapped = await this.breakpoints.set(file, wanted);
+    const executionId = this.chain.current;
+    if (this.state === 'running' && executionId !== undefined && file === this.program) {
+      // a run going on pauses by them before its next node, not only after the next resume
+      const params: SetBreakpointsParams = {
+        executionId,
+        breakpoints: this.breakpoints.forFile(file),
+      };
+      await this.request(Requests.setBreakpoints, params);
+    }
     response.body = {
       breakpoints: mapped.map((m) =>
         dapBreakpoint(m, this.nextBreakpointId++, (l) => this.convertDebuggerLineToClient(l)),

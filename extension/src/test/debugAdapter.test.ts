@@ -2,7 +2,8 @@
  * The `flowrun` debug adapter (debug/standalone.ts over stdio) against the REAL language
  * server, driven by @vscode/debugadapter-testsupport's DebugClient as the editor drives it:
  * gutter breakpoints verified on their node, the Variables tree, the Debug Console, Step Over,
- * Restart Node after an edit, Continue to the end, and logpoints.
+ * Restart Node after an edit, Continue to the end, logpoints, and a breakpoint set while the
+ * execution runs.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -283,6 +284,25 @@ describe('flowrun debug adapter against the real server', { timeout: 4 * WAIT_MS
     const consoleOut = await whileWaiting('slow.workflow.yml');
     const paused = stopped('pause');
     await dc.pauseRequest({ threadId: 1 });
+    assert.deepEqual(
+      (await paused).map((f) => [f.name, f.line]),
+      [['after', 6]],
+    );
+    await runsToSuccess(consoleOut, () => dc.continueRequest({ threadId: 1 }));
+  });
+
+  it('stops at a breakpoint set while the execution runs', async () => {
+    const consoleOut = await whileWaiting('live.workflow.yml');
+    const paused = stopped('breakpoint');
+    const program = path.join(workspace, 'live.workflow.yml');
+    const set = await dc.setBreakpointsRequest({
+      source: { path: program },
+      breakpoints: [{ line: 6 }],
+    });
+    assert.deepEqual(
+      set.body.breakpoints.map((b) => [b.verified, b.line]),
+      [[true, 6]],
+    );
     assert.deepEqual(
       (await paused).map((f) => [f.name, f.line]),
       [['after', 6]],
