@@ -190,6 +190,27 @@ async def test_finish_only_once(store: HistoryStore) -> None:
     assert stats is not None and stats["successCount"] == 1
 
 
+async def test_finish_unstarted_ends_only_the_rows_still_queued(store: HistoryStore) -> None:
+    """A batch's Ctrl-C ends its queued rows; one a worker claimed meanwhile runs on (it is
+    stopped on its worker instead), and one already ended stays as it ended."""
+    for execution_id in ("waiting", "taken"):
+        await store.create_execution(
+            execution_id=execution_id, workflow_id="wf", file="/f", trigger=None, inputs=None,
+            status="queued",
+        )  # fmt: skip
+    await run_once(store, "done")
+    assert await store.claim_delivery("taken", worker="w1", redeliver=True) == "run"
+    await store.record_event("taken", {"event": "execution_started", "plan": NULL_PLAN})
+    await store.flush()
+    error = {"type": "Stopped", "message": "stopped while queued"}
+    ended = await store.finish_unstarted(
+        ["waiting", "taken", "done"], status="stopped", error=error
+    )
+    assert ended == ["waiting"]
+    statuses = await store.statuses(["waiting", "taken", "done"])
+    assert statuses == {"waiting": "stopped", "taken": "running", "done": "succeeded"}
+
+
 async def test_big_payloads_are_cut_with_a_marker(store: HistoryStore) -> None:
     big = {"text": "x" * (300 * 1024)}
     await run_once(store, "big", output=big)

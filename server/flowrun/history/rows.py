@@ -6,6 +6,7 @@ id keep separate counts (issue 11.5).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,6 @@ from flowrun.history import columns, daily, payloads
 from flowrun.history.sql import Connection
 from flowrun.status import LIVE_VALUES, ExecutionStatus
 
-_LIVE_SQL = ", ".join("?" for _ in LIVE_VALUES)
 _WORKFLOW_OF = (
     "(SELECT workflow_id FROM executions WHERE id = ?) AND file = "
     "(SELECT file FROM executions WHERE id = ?)"
@@ -69,15 +69,19 @@ async def finish_row(
     outputs: str | None,
     error: str | None,
     finished_at: float,
+    *,
+    if_status: Sequence[str] = LIVE_VALUES,
 ) -> bool:
-    """End a live execution once (True); an ended or paused one is left as it is (False)."""
+    """End a live execution once (True); an ended or paused one is left as it is (False).
+    `if_status`: the statuses it may end from (a queued one only: not one a worker took)."""
+    marks = ", ".join("?" for _ in if_status)
     cursor = await conn.execute(
         "UPDATE executions SET status = ?, outputs = coalesce(?, outputs), "
         "error = coalesce(?, error), finished_at = ?, updated_at = ?, "
         "duration_ms = max(0, CAST((? - coalesce(started_at, created_at)) * 1000 AS INTEGER)) "
-        f"WHERE id = ? AND status IN ({_LIVE_SQL})",
+        f"WHERE id = ? AND status IN ({marks})",
         (status, outputs, error, finished_at, finished_at, finished_at, execution_id,
-         *LIVE_VALUES),
+         *if_status),
     )  # fmt: skip
     if cursor.rowcount != 1:
         return False

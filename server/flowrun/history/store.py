@@ -168,16 +168,26 @@ class HistoryStore:
 
     async def finish_unstarted(
         self, execution_ids: Sequence[str], *, status: str, error: Payload
-    ) -> None:
+    ) -> list[str]:
         """End executions that never started (a batch's queued rows, stopped), in one
-        transaction: they have no events nor children to wait for."""
+        transaction: they have no events nor children to wait for. The ones ended: a row a
+        worker took meanwhile is no longer queued, and is left for a stop on its worker."""
         error_json, now = payloads.dump(error), time.time()
 
-        async def work(conn: Connection) -> None:
-            for execution_id in execution_ids:
-                await rows.finish_row(conn, execution_id, status, None, error_json, now)
+        async def work(conn: Connection) -> list[str]:
+            return [
+                execution_id
+                for execution_id in execution_ids
+                if await rows.finish_row(
+                    conn, execution_id, status, None, error_json, now, if_status=("queued",)
+                )
+            ]
 
-        await self._db.write(work)
+        ended = await self._db.write(work)
+        for execution_id in ended:  # one this process created (serve's timeout of a queued one)
+            self._writer.forget(execution_id)
+            self._active.pop(execution_id, None)
+        return ended
 
     async def mark_interrupted(self) -> list[str]:
         """Mark `interrupted` every active execution whose owner process is gone; its duration

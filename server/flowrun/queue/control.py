@@ -123,10 +123,11 @@ async def stop_all(app: Any, store: HistoryStore, execution_ids: list[str]) -> N
     message, each running one on its worker."""
     statuses = await store.statuses(execution_ids)
     queued = [eid for eid, status in statuses.items() if status == "queued"]
-    await store.finish_unstarted(queued, status="stopped", error=QUEUED_STOP)
-    if queued:
-        await asyncio.to_thread(app.control.revoke, queued)
-    running = [eid for eid, status in statuses.items() if status == "running"]
+    ended = await store.finish_unstarted(queued, status="stopped", error=QUEUED_STOP)
+    if ended:
+        await asyncio.to_thread(app.control.revoke, ended)
+    taken = set(queued) - set(ended)  # a worker claimed them since: they run there now
+    running = [eid for eid, status in statuses.items() if status == "running" or eid in taken]
     await asyncio.gather(
         *(stop_anywhere(app, store, eid) for eid in running), return_exceptions=True
     )
@@ -141,9 +142,10 @@ async def stop_anywhere(
     status = await store.status_of(execution_id)
     if status == "queued":
         error = error or QUEUED_STOP
-        await store.finish(execution_id, status=reason, outputs=None, error=error)
-        await asyncio.to_thread(app.control.revoke, execution_id)
-        return True, f"Execution {execution_id} was queued: revoked, recorded {reason}."
+        if await store.finish_unstarted([execution_id], status=reason, error=error):
+            await asyncio.to_thread(app.control.revoke, execution_id)
+            return True, f"Execution {execution_id} was queued: revoked, recorded {reason}."
+        status = await store.status_of(execution_id)  # a worker took it meanwhile
     if status != "running":
         return False, f"Execution {execution_id} is not running ({status})."
     owner, pgid = await store.process_of(execution_id)
