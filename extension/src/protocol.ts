@@ -1,11 +1,13 @@
 /**
  * Method names and payload types of the Flowrun language server (design §7). Mirrors
- * server/flowrun/lsp/protocol.py (methods, params; the debugger's in lsp/debug_protocol.py),
+ * server/flowrun/lsp/protocol.py (methods, params; the debugger's in debug/protocol.ts),
  * flowrun/history/models.py (summary, tree,
  * error), flowrun/status.py (statuses), flowrun/history/tree_patches.py (patches),
  * flowrun_engine/events.py (events) and the design §5 error object of flowrun/runs/errors.py
- * (refused requests); pure, imports nothing.
+ * (refused requests); pure: it imports only the debugger's types (debug/protocol.ts).
  */
+
+import type { NodeBreakpoint } from './debug/protocol';
 
 /** The files the server and the client treat as workflows. */
 export const WORKFLOW_GLOB = '**/*.workflow.{yml,yaml}';
@@ -271,78 +273,6 @@ export interface ResumeResult {
   executionId: string;
   /** Completed nodes whose definition changed since the pause (their recorded outputs used). */
   changed: string[];
-}
-
-// --- the debugger (issue 17) --
-
-/** Pause before `nodeId` (when `condition`, a `${{ }}` expression, holds); with `logMessage`
- * a logpoint: no pause, the message is logged (node_log stream `logpoint`). */
-export interface NodeBreakpoint {
-  nodeId: string;
-  condition?: string;
-  logMessage?: string;
-}
-
-/** `flowrun/setBreakpoints`: a running execution's breakpoints, the full list (it replaces
- * theirs); its nodes not started yet pause by them. */
-export interface SetBreakpointsParams {
-  executionId: string;
-  breakpoints: NodeBreakpoint[];
-}
-
-/** Why a paused execution paused (`error.reason` of its `execution_finished`). */
-export type PauseReason = 'breakpoint' | 'failure' | 'request' | 'step';
-
-export interface DebugNode {
-  id: string;
-  status: NodeStatus;
-  input?: unknown;
-  output?: unknown;
-  error?: ErrorInfo | null;
-  iteration?: number | null;
-}
-
-/** `flowrun/debugState`: what a paused execution's expressions see (secrets masked). */
-export interface DebugState {
-  executionId: string;
-  status: ExecutionStatus;
-  reason?: PauseReason | null;
-  pausedAt?: string[];
-  inputs?: unknown;
-  trigger?: unknown;
-  env?: Record<string, unknown>;
-  secrets?: Record<string, string>;
-  loop?: unknown;
-  nodes: DebugNode[];
-}
-
-export interface EvaluateParams {
-  executionId: string;
-  expression: string;
-  /** The frame's node: `loop.iteration` is its iteration (default: the node it paused at). */
-  nodeId?: string;
-}
-
-export interface EvaluateResult {
-  value: unknown;
-  display: string;
-}
-
-/** 0-based lines of a file where breakpoints are set. */
-export interface BreakpointLocationsParams {
-  uri: string;
-  lines: number[];
-}
-
-/** Each line's node (the next node for a line between nodes) and that node's line. */
-export interface BreakpointLocation {
-  line: number;
-  nodeId: string | null;
-  verifiedLine: number | null;
-}
-
-export interface BreakpointLocationsResult {
-  locations: BreakpointLocation[];
 }
 
 export interface HistoryParams {

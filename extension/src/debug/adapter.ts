@@ -22,15 +22,14 @@ import { errorMessage } from '../errors';
 import {
   EngineEvent,
   ErrorInfo,
-  EvaluateResult,
   ExecuteParams,
   ExecuteResult,
   Requests,
   ResumeParams,
   ResumeResult,
-  SetBreakpointsParams,
   WORKFLOW_FILE,
 } from '../protocol';
+import { EvaluateResult, SetBreakpointsParams } from './protocol';
 import { BreakpointMap, dapBreakpoint, fileUriOf } from './breakpoints';
 import { ExecutionChain } from './chain';
 import { Pause, PauseError } from './pause';

@@ -6,7 +6,8 @@
 import { pathToFileURL } from 'node:url';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { errorMessage } from '../errors';
-import { BreakpointLocationsResult, NodeBreakpoint, Requests, WORKFLOW_FILE } from '../protocol';
+import { Requests, WORKFLOW_FILE } from '../protocol';
+import { BreakpointLocationsResult, NodeBreakpoint } from './protocol';
 import { ServerChannel } from './serverChannel';
 
 /** What the editor asks for at a line, and what the adapter answers (its line 0-based). */

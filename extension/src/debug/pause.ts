@@ -5,7 +5,8 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { findNodeSymbol, SymbolLike } from '../nodeLocation';
-import { DebugState, PauseReason, Requests } from '../protocol';
+import { Requests } from '../protocol';
+import { DebugState, PauseReason } from './protocol';
 import { fileUriOf } from './breakpoints';
 import { ServerChannel } from './serverChannel';
 

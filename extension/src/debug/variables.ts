@@ -5,7 +5,7 @@
  */
 import { Handles } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { DebugNode, DebugState } from '../protocol';
+import type { DebugNode, DebugState } from './protocol';
 
 const PREVIEW_CHARS = 80;
 

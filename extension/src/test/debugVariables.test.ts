@@ -1,7 +1,7 @@
 /** The paused state as the Variables view shows it (debug/variables.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DebugState } from '../protocol';
+import type { DebugState } from '../debug/protocol';
 import { completedNodes, display, stateScopes, VariableTree } from '../debug/variables';
 
 const STATE: DebugState = {
