@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from flowrun.history.store import HistoryStore
+from flowrun.pyenv.known import known_executable
 from flowrun.runs import resolved_cache, supervisor
 from flowrun.runs.errors import PythonNotFound
 from flowrun.runs.launch import new_execution_id
-from flowrun.runs.prespawn import early_child, plain_executable
+from flowrun.runs.prespawn import early_child
 from flowrun.runs.process_groups import live_pids
 from flowrun.runs.service import RunService
 
@@ -118,6 +119,35 @@ async def test_the_early_child_is_adopted(
     assert tree["status"] == "succeeded"
 
 
+async def test_a_shim_probed_once_gets_an_early_child_on_its_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pyenv/asdf shim is a script: only the probe of the first run sees the interpreter
+    behind it. Later runs spawn that interpreter early, as for a plain executable."""
+    shim = write(tmp_path, "python3", f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    shim.chmod(0o755)
+    path = write(tmp_path, "touch.workflow.yml", TOUCH)
+    store = await HistoryStore.open(tmp_path / ".flowrun" / "history.sqlite3")
+    service = RunService(store, python=str(shim), grace=1.0)
+    try:
+        assert early_child(path, python=str(shim)) is None  # never probed: the usual path
+        assert await service.wait(await service.execute(path)) == "succeeded"
+
+        early = early_child(path, python=str(shim))
+        assert early is not None and early.spec.python == sys.executable
+
+        async def no_spawn(*args: object) -> None:
+            raise AssertionError("spawned a second child")
+
+        monkeypatch.setattr(supervisor, "spawn_engine", no_spawn)
+        execution_id = await service.execute(path, prespawned=early)
+        assert early.adopted and await service.wait(execution_id) == "succeeded"
+        assert known_executable(str(shim), through_shims=False) is None
+    finally:
+        await service.shutdown()
+        await store.close()
+
+
 async def test_a_child_that_does_not_match_is_killed_before_it_runs(
     tmp_path: Path, service: RunService
 ) -> None:
@@ -175,13 +205,13 @@ async def test_no_early_child_when_the_usual_path_must_decide(
     assert early_child(secret, python=str(tmp_path / "nothing")) is None
 
 
-def test_plain_executable_is_found_like_pyenv_finds_it(tmp_path: Path) -> None:
+def test_known_executable_is_found_like_pyenv_finds_it(tmp_path: Path) -> None:
     name = os.path.basename(sys.executable)
-    found = plain_executable(name)
+    found = known_executable(name)
     assert found is None or os.path.isabs(found)
-    assert plain_executable(sys.executable) == sys.executable
-    assert plain_executable(str(tmp_path / "none")) is None
-    assert plain_executable("no-such-python-here") is None
+    assert known_executable(sys.executable) == sys.executable
+    assert known_executable(str(tmp_path / "none")) is None
+    assert known_executable("no-such-python-here") is None
 
 
 def test_new_ids_look_like_uuid4() -> None:
@@ -223,7 +253,7 @@ async def test_options_and_the_default_interpreter_match_what_execute_builds(
     execution_id = await service.execute(path, timeout=30, max_parallel=2, prespawned=early)
     assert early.adopted and await service.wait(execution_id) == "succeeded"
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
-    assert plain_executable(None) is not None
+    assert known_executable(None) is not None
 
 
 def test_a_spec_shows_no_secret_values(tmp_path: Path) -> None:

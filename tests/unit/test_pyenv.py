@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from flowrun import pyenv
-from flowrun.pyenv import interpreter, packages
+from flowrun.pyenv import interpreter, known, packages
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    interpreter.clear_cache()
+    known.clear_cache()
 
 
 def script(folder: Path, name: str, body: str) -> Path:
@@ -129,7 +129,7 @@ async def test_checks_are_cached_in_memory_and_on_disk(
     assert len(calls) == 1
     again = await pyenv.inspect_interpreter(sys.executable)
     assert len(calls) == 1 and again == first
-    interpreter.clear_cache()  # a new process: the disk cache answers
+    known.clear_cache()  # a new process: the disk cache answers
     cold = await pyenv.inspect_interpreter(sys.executable)
     assert len(calls) == 1 and cold.ok and cold.version == first.version
     cache = json.loads((tmp_path / "cache" / "flowrun" / "interpreters.json").read_text())
@@ -158,19 +158,19 @@ async def test_a_corrupt_or_unwritable_cache_is_ignored(
     (folder / "interpreters.json").write_text("[not a dict")
     assert (await pyenv.inspect_interpreter(sys.executable)).ok
     (folder / "interpreters.json").write_text("[1, 2]")
-    interpreter.clear_cache()
+    known.clear_cache()
     assert (await pyenv.inspect_interpreter(sys.executable)).ok
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where a folder should be")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
-    interpreter.clear_cache()
+    known.clear_cache()
     assert (await pyenv.inspect_interpreter(sys.executable)).ok
 
 
 def test_disk_cache_stays_small(tmp_path: Path) -> None:
     for index in range(70):
-        interpreter._write_disk_cache(f"k{index}", {"executable": "x", "version": "3.11.0"})
-    data = interpreter._read_disk_cache()
+        known.write_disk_cache(f"k{index}", {"executable": "x", "version": "3.11.0"})
+    data = known.read_disk_cache()
     assert len(data) == 64 and "k69" in data and "k0" not in data
 
 

@@ -65,7 +65,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     import logging
 
-    from flowrun.runs.prespawn import plain_executable
+    from flowrun.pyenv.known import known_executable
     from flowrun.serve.routes import RouteConflict, load_table
     from flowrun.serve.server import run, startup_report
     from flowrun.serve.state import ServeOptions
@@ -77,7 +77,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if missing:
         print(f"flowrun serve: {missing[0]}: no such folder", file=sys.stderr)
         return 2
-    python = plain_executable(args.python) or args.python or sys.executable
+    python = known_executable(args.python, through_shims=False) or args.python or sys.executable
     options = ServeOptions(
         folders=folders,
         host=args.host,

@@ -1,8 +1,7 @@
-"""Find the interpreter a run uses and check it is Python >= 3.11.
+"""Check the interpreter a run uses: Python >= 3.11, its real executable, its packages.
 
-Checking costs a subprocess, so results are cached per interpreter file (path, mtime,
-size): in memory, and on disk under the user's cache folder so that a cold
-`flowrun run` spawns nothing but the engine when the workflow requires no packages.
+Checking costs a subprocess, so its answers are cached (`known.py`): a cold `flowrun run`
+spawns nothing but the engine when the workflow requires no packages.
 """
 
 from __future__ import annotations
@@ -11,16 +10,13 @@ import asyncio
 import json
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
+from flowrun.pyenv.known import cache_key, cached, locate, remember
 from flowrun.pyenv.probe import PROBE_SOURCE
 
 MIN_VERSION = (3, 11)
 PROBE_TIMEOUT = 30.0
-_memory_cache: dict[str, dict[str, Any]] = {}
 
 
 @dataclass
@@ -32,105 +28,6 @@ class InterpreterInfo:
     executable: str | None = None  # the interpreter itself (a pyenv shim resolved), to spawn
     missing: list[str] = field(default_factory=list)  # requirements not importable
     versions: dict[str, str] = field(default_factory=dict)  # requirement → installed version
-
-
-@dataclass
-class _Located:
-    path: str | None
-    problem: str | None
-
-
-def _locate(python: str | None) -> _Located:
-    if python is None:
-        found = shutil.which("python3") or shutil.which("python")
-        if found is None:
-            return _Located(None, "No `python3` or `python` found on PATH.")
-        return _Located(found, None)
-    if os.sep in python or (os.altsep and os.altsep in python):
-        path = os.path.abspath(os.path.expanduser(python))
-        if not os.path.isfile(path):
-            return _Located(None, f"No Python interpreter at {path}: the file does not exist.")
-        if not os.access(path, os.X_OK):
-            return _Located(None, f"{path} is not executable.")
-        return _Located(path, None)
-    found = shutil.which(python)
-    if found is None:
-        return _Located(None, f"No `{python}` found on PATH.")
-    return _Located(found, None)
-
-
-def _cache_key(path: str) -> str | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    key = f"{path}|{stat.st_mtime_ns}|{stat.st_size}"
-    if _is_script(path):
-        # a shim (pyenv, asdf) picks the version from the folder and the environment
-        key += f"|{os.getcwd()}|{os.environ.get('PYENV_VERSION', '')}"
-    return key
-
-
-def _is_script(path: str) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(2) == b"#!"
-    except OSError:
-        return False
-
-
-def _disk_cache_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "flowrun" / "interpreters.json"
-
-
-def _read_disk_cache() -> dict[str, Any]:
-    try:
-        data = json.loads(_disk_cache_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_disk_cache(key: str, entry: dict[str, Any]) -> None:
-    target = _disk_cache_file()
-    data = _read_disk_cache()
-    data[key] = entry
-    if len(data) > 64:  # keep the file small: drop the oldest entries
-        data = dict(list(data.items())[-64:])
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(temp, target)
-    except OSError:
-        pass  # a cache is an optimisation only
-
-
-def _cached(key: str | None) -> dict[str, Any] | None:
-    if key is None:
-        return None
-    if key in _memory_cache:
-        return _memory_cache[key]
-    entry = _read_disk_cache().get(key)
-    if isinstance(entry, dict) and isinstance(entry.get("version"), str):
-        _memory_cache[key] = entry
-        return entry
-    return None
-
-
-def _remember(key: str | None, executable: str, version: str) -> None:
-    if key is None:
-        return
-    entry = {"executable": executable, "version": version}
-    if _memory_cache.get(key) != entry:
-        _memory_cache[key] = entry
-        _write_disk_cache(key, entry)
-
-
-def clear_cache() -> None:
-    """Forget every interpreter check in this process (tests; after an install)."""
-    _memory_cache.clear()
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -192,7 +89,7 @@ async def probe_interpreter(
     are listed in `InterpreterInfo.missing`, the installed versions of the others in
     `InterpreterInfo.versions`. Always spawns one subprocess.
     """
-    located = _locate(python)
+    located = locate(python)
     if located.path is None:
         return InterpreterInfo(
             path=python or "python3", version=None, ok=False, problems=[str(located.problem)]
@@ -234,7 +131,7 @@ async def probe_interpreter(
         )
     info = _judge(path, executable, version, missing, versions)
     if info.ok:
-        _remember(_cache_key(path), executable, version)
+        remember(cache_key(path), executable, version)
     return info
 
 
@@ -243,9 +140,9 @@ async def inspect_interpreter(python: str | None) -> InterpreterInfo:
 
     Cached per interpreter file, so this usually spawns nothing.
     """
-    located = _locate(python)
+    located = locate(python)
     if located.path is not None:
-        entry = _cached(_cache_key(located.path))
+        entry = cached(cache_key(located.path))
         if entry is not None:
             return _judge(located.path, str(entry["executable"]), str(entry["version"]), [])
     return await probe_interpreter(python)

@@ -11,10 +11,10 @@ On the early path: no asyncio, logging or dataclasses at module level here.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Unpack
 
+from flowrun.pyenv.known import known_executable
 from flowrun.runs import resolved_cache
 from flowrun.runs.launch import LaunchSpec, RunOptions, new_execution_id, spec_for_run, with_limits
 from flowrun.runs.spawn import SpawnedEngine, spawn_engine
@@ -47,10 +47,11 @@ def early_child(
     path: Path, *, mode: str = "test", **options: Unpack[RunOptions]
 ) -> Prespawned | None:
     """Spawn the child of a run of `path` now, before asyncio and the history load, when
-    the file is valid (cached, else validated now) and the interpreter is a plain executable;
-    the engine boots meanwhile and waits for its input. Pass it to `execute(prespawned=...)`, which
-    uses it only if it is exactly the child it would start, else kills it. None: nothing to
-    gain (`execute` decides everything as usual)."""
+    the file is valid (cached, else validated now) and the interpreter is known without a
+    probe (a plain executable, or a shim an earlier probe saw through); the engine boots
+    meanwhile and waits for its input. Pass it to `execute(prespawned=...)`, which uses it
+    only if it is exactly the child it would start, else kills it. None: nothing to gain
+    (`execute` decides everything as usual)."""
     try:
         path = Path(path).resolve()
         source = resolved_cache.read_text(path)
@@ -63,7 +64,7 @@ def early_child(
             from flowrun.runs.prepare import validate_early
 
             entry = validate_early(path, source, inputs, trigger)
-        executable = plain_executable(options.get("python"))
+        executable = known_executable(options.get("python"))
         if entry is None or entry.get("requires") or executable is None:
             return None
         resolved = with_limits(entry["resolved"], options)
@@ -74,20 +75,3 @@ def early_child(
         return prespawn(spec)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # the usual path reports whatever this is
-
-
-def plain_executable(python: str | None) -> str | None:
-    """The interpreter file `python` names (as pyenv finds it), unless it is a script (a
-    pyenv/asdf shim, whose real interpreter only a probe tells)."""
-    import shutil
-
-    if python is None:
-        found = shutil.which("python3") or shutil.which("python")
-    elif os.sep in python:
-        found = os.path.abspath(os.path.expanduser(python))
-    else:
-        found = shutil.which(python)
-    if found is None or not os.access(found, os.X_OK):
-        return None
-    with open(found, "rb") as handle:
-        return None if handle.read(2) == b"#!" else found
