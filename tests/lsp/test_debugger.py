@@ -21,7 +21,7 @@ from lsp.test_pause_resume import finished, started
 from lsp.workflows import write
 
 SECRET = "tok-debugger-secret"
-ENV = {"DEBUG_TOKEN": SECRET}
+ENV = {"DEBUG_TOKEN": SECRET, "EDITOR_ONLY_KEY": "tok-no-run-sees-this"}
 
 CHAIN = """\
 version: 1
@@ -97,6 +97,10 @@ async def test_a_breakpoint_state_evaluate_step_and_restart_node(workspace: Path
             "expression": "env.GREETING + ' ' + secrets.DEBUG_TOKEN",
         }
         assert (await session.request("flowrun/evaluate", bare))["display"] == '"hi 3 ••••"'
+        # as in a run: the server's environment only as far as a child gets it
+        for name, shown in (("EDITOR_ONLY_KEY", "null"), ("PATH", f'"{os.environ["PATH"]}"')):
+            asked = {"executionId": execution_id, "expression": f"env.{name}"}
+            assert (await session.request("flowrun/evaluate", asked))["display"] == shown
         with pytest.raises(JsonRpcException) as failed:
             bad = {"executionId": execution_id, "expression": "nodes.a.output + 'x'"}
             await session.request("flowrun/evaluate", bad)

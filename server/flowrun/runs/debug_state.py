@@ -4,21 +4,23 @@ expressions the Debug Console and hovers evaluate against it with the engine's e
 
 The state is the execution asked for (a resume's given nodes are rows of it, so every
 completed node shows). `env` is the workflow file's `env:` (expressions rendered against the
-execution's inputs and trigger); an expression may read the rest of the process environment
-as a run does. Secrets are names only: their values are never in the history, and an
-expression sees each as `••••` (so does an `env.NAME` that is a secret's name).
+execution's inputs and trigger); an expression may read the variables a run's child gets of
+the server's environment (`launch.passed_through`), as a run does, and no others (the editor's
+environment holds credentials no run sees). Secrets are names only: their values are never
+in the history, and an expression sees each as `••••` (so does an `env.NAME` that is a
+secret's name).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flowrun.history.interface import HistoryBackend
 from flowrun.history.tree import node_elements
+from flowrun.runs.launch import passed_through
 from flowrun.spec.loader import load_yaml
 from flowrun.status import ExecutionStatus
 from flowrun_engine import expr
@@ -74,7 +76,7 @@ class DebugState:
         return {
             "inputs": self.inputs,
             "trigger": self.trigger,
-            "env": {**os.environ, **self.env, **masked},
+            "env": {**passed_through(), **self.env, **masked},
             "secrets": masked,
             "nodes": {n.id: {"output": n.output, "status": n.status} for n in latest.values()},
             "loop": {"iteration": self.loop_of(here)},

@@ -201,15 +201,20 @@ def default_python() -> str | None:
 BREAKPOINTS_FILE = "breakpoints.json"  # in the scratch folder, not its `tmp` the nodes use
 
 
-def child_environment(
-    spec: LaunchSpec, scratch: Path, environ: Mapping[str, str] | None = None
-) -> dict[str, str]:
+def passed_through(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What an engine child gets of our environment (`environ`, default ours): PASSTHROUGH."""
     source = os.environ if environ is None else environ
-    env = {
+    return {
         key: value
         for key, value in source.items()
         if key in PASSTHROUGH or key.startswith(PASSTHROUGH_PREFIXES)
     }
+
+
+def child_environment(
+    spec: LaunchSpec, scratch: Path, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    env = passed_through(environ)
     env.update(spec.env)
     env.update(spec.secrets)
     tmp = str(scratch / "tmp")
