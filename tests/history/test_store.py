@@ -583,6 +583,13 @@ async def test_a_redelivered_execution_keeps_its_interrupted_attempt(store: Hist
     assert await store.claim_delivery("once", worker="w2@b", redeliver=False) == "ended"
     assert await store.status_of("once") == "interrupted"
     assert await store.claim_delivery("missing", worker="w", redeliver=True) == "missing"
+    # a task sent twice: its second delivery finds it claimed and not yet started
+    await queued("twice")
+    assert await store.claim_delivery("twice", worker="w1@a", redeliver=True) == "run"
+    assert await store.claim_delivery("twice", worker="w2@b", redeliver=True) == "run"
+    assert await store.attempt_of("twice") == 2 and await store.worker_of("twice") == "w2@b"
+    (first,) = await store.attempts("twice")
+    assert (first["attempt"], first["worker"], first["status"]) == (1, "w1@a", "interrupted")
 
 
 async def run_events_and_finish(store: HistoryStore, execution_id: str) -> None:

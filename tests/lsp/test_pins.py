@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from lsp.harness import Session
 from lsp.test_bad_requests import invalid
@@ -164,5 +166,11 @@ async def test_the_pin_and_unpin_methods(workspace: Path) -> None:
         assert removed == {"removed": True} and not pin_file.exists()
         again = await session.request("flowrun/unpin", {"executionId": tree["id"], "nodeId": "use"})
         assert again == {"removed": False}
+        pin_file.parent.rmdir()  # a file where the workflow's pins folder goes
+        pin_file.parent.write_text("not a folder")
+        with pytest.raises(JsonRpcException) as failed:
+            await session.request("flowrun/pin", {"executionId": tree["id"], "nodeId": "use"})
+        assert failed.value.code == -32001, failed.value
+        assert failed.value.message.startswith("Could not write the pin file"), failed.value
     finally:
         await session.stop()

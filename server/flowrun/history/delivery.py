@@ -1,8 +1,10 @@
 """A queue delivery of an execution taken by a worker (`flowrun worker`, issue 15).
 
 Delivery is at-least-once: the submitter records the execution `queued`, a worker claims it
-when the task arrives. Claiming an execution that is still active but not queued means the
-worker that had it died (its task came back after the broker's visibility timeout): that
+when the task arrives. Claiming an execution that is still active but not queued, or queued
+but claimed already (`claimed_at`: a worker took it and had not started its engine yet),
+means the worker that had it died (its task came back after the broker's visibility
+timeout) or that the task was sent twice: that
 attempt is kept in `execution_attempts` as `interrupted`, its node and stage rows are cleared,
 and this delivery runs attempt n + 1, unless the workflow opted out (`trigger.redeliver:
 false`), which ends the execution `interrupted` instead. An execution already ended (a
@@ -34,18 +36,19 @@ async def claim(
 ) -> Claim:
     found = await (
         await conn.execute(
-            "SELECT status, attempt, worker, owner_pid, started_at, updated_at FROM executions "
+            "SELECT status, attempt, worker, owner_pid, started_at, updated_at, claimed_at "
+            "FROM executions "
             "WHERE id = ?",
             (execution_id,),
         )
     ).fetchone()
     if found is None:
         return "missing"
-    status, attempt, old_worker, old_pid, started_at, updated_at = found
+    status, attempt, old_worker, old_pid, started_at, updated_at, claimed_at = found
     now = time.time()
     if status not in ACTIVE_VALUES:
         return "ended"
-    if status != ExecutionStatus.QUEUED:
+    if status != ExecutionStatus.QUEUED or claimed_at is not None:  # another delivery had it
         error = rows.interrupted_error(f"{old_pid} on {old_worker}", updated_at, now)
         await conn.execute(_ATTEMPT, (execution_id, attempt, old_worker, started_at, now, error))
         if not redeliver:
@@ -59,8 +62,9 @@ async def claim(
             (execution_id,),
         )
     await conn.execute(
-        "UPDATE executions SET worker = ?, owner_pid = ?, updated_at = ? WHERE id = ?",
-        (worker, pid, now, execution_id),
+        "UPDATE executions SET worker = ?, owner_pid = ?, updated_at = ?, claimed_at = ? "
+        "WHERE id = ?",
+        (worker, pid, now, now, execution_id),
     )
     return "run"
 

@@ -258,7 +258,12 @@ V9: tuple[str, ...] = (
     "ALTER TABLE executions ADD COLUMN from_node TEXT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6, V7, V8, V9)
+# Version 10 (issue 15): when a queue worker claimed a queued execution. A second delivery of
+# its task that finds it claimed but not started (still `queued`) is a new attempt, as one
+# that finds it running is: the first claimer may be dead, or may run it too.
+V10: tuple[str, ...] = ("ALTER TABLE executions ADD COLUMN claimed_at REAL",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6, V7, V8, V9, V10)
 LATEST = len(MIGRATIONS)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from flowrun.lsp import protocol as p
 from flowrun.lsp.runs import as_command, first, resolve, workflow_path
@@ -77,7 +77,10 @@ async def unpin(
     server: FlowrunServer, params: p.UnpinParams, published: Published
 ) -> p.UnpinResult:
     file, workflow_id = await _workflow(server, params)
-    removed = remove_pin(file, workflow_id, params.node_id)
+    try:
+        removed = remove_pin(file, workflow_id, params.node_id)
+    except OSError as exc:
+        raise _unwritable("remove", exc) from None
     _refresh(server, file, published)
     return p.UnpinResult(removed=removed)
 
@@ -94,9 +97,24 @@ async def repin(server: FlowrunServer, params: p.UnpinParams, published: Publish
 
 
 async def _write(server: FlowrunServer, source: PinSource, published: Published) -> p.PinResult:
-    path = await source.write((await services(server)).store)
+    try:
+        path = await source.write((await services(server)).store)
+    except OSError as exc:
+        raise _unwritable("write", exc) from None
     stale = _refresh(server, source.file, published)
     return p.PinResult(path=str(path), stale=source.node_id in stale)
+
+
+def _unwritable(doing: str, exc: OSError) -> JsonRpcException:
+    """-32001 with what went wrong, as `flowrun pin` says it, not an internal error."""
+    where = f" {exc.filename}" if exc.filename else ""
+    return p.flowrun_error(
+        {
+            "type": "PinError",
+            "message": f"Could not {doing} the pin file{where}: {exc.strerror or exc}.",
+            "suggestion": "Check that the workflow's .flowrun/pins folder is writable.",
+        }
+    )
 
 
 async def _workflow(server: FlowrunServer, params: p.UnpinParams) -> tuple[Path, str]:
