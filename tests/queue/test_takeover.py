@@ -40,8 +40,9 @@ outputs:
 async def test_a_later_delivery_takes_over_and_both_attempts_are_recorded(
     tmp_path: Path, db: str, lease_trouble: bool
 ) -> None:
-    """With lease trouble (Redis was away), the first attempt writes nothing once taken over;
-    without (a task sent twice), its end at least does not overwrite the later attempt's."""
+    """With lease trouble (Redis was away) the first attempt writes nothing once taken over;
+    without (a task sent twice) it stops within a second (`takeover.RECHECK`); either way its
+    end does not overwrite the later attempt's."""
     path = tmp_path / "twice.workflow.yml"
     path.write_text(WORKFLOW)
     first_store, second_store = await HistoryStore.open(db), await HistoryStore.open(db)
@@ -80,3 +81,29 @@ async def test_a_later_delivery_takes_over_and_both_attempts_are_recorded(
     attempts = query(db, "SELECT attempt, worker, status, error, finished_at IS NOT NULL "
                          "FROM execution_attempts")  # fmt: skip
     assert attempts == [(1, "a@test", "succeeded", None, True)]  # how it really ended
+
+
+async def test_without_lease_trouble_the_history_is_asked_once_a_recheck(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task sent twice: no lease trouble tells the first delivery, its next question after
+    `RECHECK` does (and only the end asks before that)."""
+    from flowrun.queue import takeover
+
+    store = await HistoryStore.open(tmp_path / "history.sqlite3")
+    try:
+        await store.create_execution(
+            execution_id="e", workflow_id="wf", file="/f", trigger=None, inputs=None,
+            status="queued", mode="batch",
+        )  # fmt: skip
+        assert await store.claim_delivery("e", worker="a", redeliver=True) == "run"
+        monkeypatch.setattr(takeover, "RECHECK", 3600.0)
+        waiting = takeover.Holding(store, "e", 1, None)
+        monkeypatch.setattr(takeover, "RECHECK", 0.0)
+        due = takeover.Holding(store, "e", 1, None)
+        assert await store.claim_delivery("e", worker="b", redeliver=True) == "run"  # attempt 2
+        assert await waiting.held()  # not asked: no recheck due yet
+        assert not await waiting.held(ask=True) and waiting.taken_over
+        assert not await due.held() and due.taken_over
+    finally:
+        await store.close()

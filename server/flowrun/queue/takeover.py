@@ -7,14 +7,19 @@ execution's rows are the later attempt's: this one records nothing more there, a
 own attempt's row (`execution_attempts`) with how its run really ended.
 
 Asking the history costs a query, so it is asked for each event only once the lease had
-trouble (a renewal failed, or found the delivery given back), and otherwise once, at the end."""
+trouble (a renewal failed, or found the delivery given back), and otherwise at most once a
+`RECHECK` (a task sent twice is delivered twice with no lease trouble: the first delivery then
+stops writing within a second of the second's claim) and at the end."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 from flowrun.history.location import HistoryUnreachable
 from flowrun.history.store import HistoryStore
+
+RECHECK = 1.0  # seconds between two questions to the history without lease trouble
 
 
 class Holding:
@@ -30,16 +35,19 @@ class Holding:
         self.attempt = attempt
         self._trouble = trouble
         self.taken_over = False
+        self._next_check = time.monotonic() + RECHECK
 
     async def held(self, *, ask: bool = False) -> bool:
         """Whether the execution's rows are still this attempt's; `ask`: the history is asked
-        even if the lease had no trouble (before the end is recorded: a task sent twice is
-        delivered twice without any)."""
+        now even if the lease had no trouble and no recheck is due (before the end is
+        recorded)."""
         if self.taken_over:
             return False
         troubled = self._trouble is not None and self._trouble.is_set()
-        if self.attempt is None or not (ask or troubled):
+        due = time.monotonic() >= self._next_check
+        if self.attempt is None or not (ask or troubled or due):
             return True
+        self._next_check = time.monotonic() + RECHECK
         try:
             now = await self._store.attempt_of(self._execution_id)
         except HistoryUnreachable:
