@@ -16,7 +16,7 @@ import pytest
 from flowrun.history.store import HistoryStore
 from flowrun.pyenv.known import known_executable
 from flowrun.runs import resolved_cache, supervisor
-from flowrun.runs.errors import PythonNotFound
+from flowrun.runs.errors import PythonNotFound, WorkflowInvalid
 from flowrun.runs.launch import new_execution_id
 from flowrun.runs.prespawn import early_child
 from flowrun.runs.process_groups import live_pids
@@ -90,11 +90,28 @@ async def test_a_file_never_run_is_validated_before_its_child_is_spawned(
     assert not (tmp_path / "cache" / "flowrun" / "resolved").exists()  # nothing stored
 
 
-async def test_nothing_is_spawned_for_an_invalid_file(tmp_path: Path) -> None:
+async def test_nothing_is_spawned_for_an_invalid_file(
+    tmp_path: Path, service: RunService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """And the run is refused with what `early_child` found, without validating again."""
+    from flowrun.runs import prepare
+
     bad = write(tmp_path, "bad.workflow.yml", "version: 1\nnodes: [{id: a, type: nope}]\n")
     assert early_child(bad, python=sys.executable) is None
     assert early_child(tmp_path / "none.workflow.yml", python=sys.executable) is None
     assert live_pids() == frozenset()
+
+    def no_validation(path: Path, text: str | None) -> object:
+        raise AssertionError("validated again")
+
+    validate = prepare._validate
+    monkeypatch.setattr(prepare, "_validate", no_validation)
+    with pytest.raises(WorkflowInvalid) as refused:
+        await service.execute(bad)
+    assert "nope" in str(refused.value.diagnostics)
+    monkeypatch.setattr(prepare, "_validate", validate)
+    with pytest.raises(WorkflowInvalid):  # handed over once: the next run validates
+        await service.execute(bad)
 
 
 async def test_the_early_child_is_adopted(

@@ -52,6 +52,9 @@ async def prepare(
 
     source = text if text is not None else resolved_cache.read_text(path)
     key = resolved_cache.cache_key(path, source, inputs, trigger) if source is not None else None
+    refusal = _refusal(key)
+    if refusal is not None:  # `validate_early` found this exact text invalid a moment ago
+        raise refusal
     entry = resolved_cache.load_entry(key)
     if entry is not None:  # this exact file was valid: skip loading the validator
         info = await pyenv.inspect_interpreter(python)
@@ -119,16 +122,29 @@ async def _say(on_line: OutputLine | None, line: str) -> None:
             await result
 
 
+_refused: tuple[str, FlowrunError] | None = None  # `validate_early`'s, for the next prepare
+
+
+def _refusal(key: str | None) -> FlowrunError | None:
+    global _refused
+    if _refused is None or _refused[0] != key:
+        return None
+    refusal, _refused = _refused[1], None
+    return refusal
+
+
 def validate_early(
     path: Path, text: str, inputs: dict[str, Any] | None, trigger: dict[str, Any] | None
 ) -> dict[str, Any] | None:
     """`early_child`'s: the cache entry of a file the cache does not have, validated and
-    resolved now and handed to this process's `prepare`; None when the run is refused
-    (`prepare` says why)."""
+    resolved now and handed to this process's `prepare`; None when the run is refused (the
+    refusal is handed over too: `prepare` raises it without validating again)."""
+    global _refused
     key = resolved_cache.cache_key(path, text, inputs, trigger)
     try:
         entry = _entry_of(_validate(path, text), path, inputs, trigger, key)
-    except FlowrunError:
+    except FlowrunError as exc:
+        _refused = None if key is None else (key, exc)
         return None
     resolved_cache.hand_over(key, entry)
     return entry
