@@ -156,6 +156,8 @@ async def test_cancel_stops_the_running_tests_processes_and_starts_no_more(
         running = [await started(session, n) for n in ("first slow one", "second slow one")]
         pids = [pid for e in running for pid in await pids_of(session, e["executionId"])]
         assert len(pids) == 4 and all(alive(pid) for pid in pids)
+        with pytest.raises(JsonRpcInvalidParams, match="runId: a test run with id 'slow'"):
+            await session.request("flowrun/runTests", {"items": [{"uri": uri}], "runId": "slow"})
 
         assert await session.request("flowrun/cancelTests", {"runId": "slow"}) == {
             "cancelled": True

@@ -7,7 +7,8 @@
 * `flowrun/runTests {items?, runId?}` → `{runId, tests}` at once; the tests run on the
   daemon's `RunService` (mode `test`, recorded with their names), and each one's progress
   goes out as `flowrun/testEvent` (started with its executionId, then passed / failed with
-  messages at the failed expectations / errored), then one `finished`.
+  messages at the failed expectations / errored), then one `finished`. A `runId` still going
+  is refused (-32602).
 * `flowrun/cancelTests {runId}` → `{cancelled}`: the run starts no more tests and stops the
   executions of its running ones (their process trees, as `flowrun/stop`); it answers once
   their ends are recorded, and `finished` follows.
@@ -121,6 +122,9 @@ def _line_range(line: int) -> p.WireRange:
 async def start_tests(
     server: FlowrunServer, args: p.RunTestsParams, active: Active
 ) -> p.RunTestsResult:
+    if args.run_id is not None and args.run_id in active:
+        # its entry would replace the running one's, which then could not be cancelled
+        raise JsonRpcInvalidParams(f"runId: a test run with id {args.run_id!r} is still going")
     runs = (await services(server)).runs
     selections = args.items
     if selections is None:
