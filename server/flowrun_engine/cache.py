@@ -17,11 +17,9 @@ stored. A hit finishes the node `succeeded` at once (`node_finished` with `cache
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,7 +61,8 @@ class ResultCache:
     ) -> None:
         self._cwd = cwd
         self._workflow_id = workflow_id
-        self._secrets = {v: hashlib.sha256(v.encode()).hexdigest() for v in secrets.values() if v}
+        self._secret_values = [v for v in secrets.values() if v]  # hashed on first use
+        self._secrets: dict[str, str] | None = None
         self.enabled = enabled
         self._production = mode == "production"
         self._folder: str | None = None
@@ -91,8 +90,7 @@ class ResultCache:
             "type": node_type,
             "with": self._hash_secrets(params),
         }
-        text = json.dumps(request, sort_keys=True, ensure_ascii=False, default=repr)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return _sha256(json.dumps(request, sort_keys=True, ensure_ascii=False, default=repr))
 
     def get(self, key: str, policy: CachePolicy) -> dict[str, Any] | None:
         """The stored entry (`output`, `created_at`, `metrics`), None when absent or expired."""
@@ -116,6 +114,8 @@ class ResultCache:
             folder = os.path.dirname(self._path(key))
             os.makedirs(folder, mode=0o700, exist_ok=True)
             _ignore_in_git(os.path.dirname(folder))
+            import tempfile  # here: a run with no cached node never loads it
+
             fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-")
             with os.fdopen(fd, "w", encoding="utf-8") as file:
                 file.write(text)
@@ -130,6 +130,8 @@ class ResultCache:
         return os.path.join(self._folder, f"{key}.json")
 
     def _hash_secrets(self, value: Any) -> Any:
+        if self._secrets is None:
+            self._secrets = {v: _sha256(v) for v in self._secret_values}
         if isinstance(value, str):
             for secret, digest in self._secrets.items():
                 value = value.replace(secret, f"<secret sha256:{digest}>")
@@ -139,6 +141,12 @@ class ResultCache:
         if isinstance(value, list | tuple):
             return [self._hash_secrets(v) for v in value]
         return value
+
+
+def _sha256(text: str) -> str:
+    import hashlib  # on a cached node's first use: not on every engine's start
+
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _ignore_in_git(cache_folder: str) -> None:
