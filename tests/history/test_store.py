@@ -590,6 +590,9 @@ async def test_a_redelivered_execution_keeps_its_interrupted_attempt(store: Hist
     assert await store.attempt_of("twice") == 2 and await store.worker_of("twice") == "w2@b"
     (first,) = await store.attempts("twice")
     assert (first["attempt"], first["worker"], first["status"]) == (1, "w1@a", "interrupted")
+    # the same claim again (a write retried after its commit's answer was lost): no new attempt
+    assert await store.claim_delivery("twice", worker="w2@b", redeliver=True) == "run"
+    assert await store.attempt_of("twice") == 2
 
 
 async def run_events_and_finish(store: HistoryStore, execution_id: str) -> None:

@@ -48,7 +48,9 @@ async def claim(
     now = time.time()
     if status not in ACTIVE_VALUES:
         return "ended"
-    if status != ExecutionStatus.QUEUED or claimed_at is not None:  # another delivery had it
+    # this very claim again: a write retried after the answer to its commit was lost
+    ours = (old_worker, old_pid) == (worker, pid)
+    if status != ExecutionStatus.QUEUED or (claimed_at is not None and not ours):
         error = rows.interrupted_error(f"{old_pid} on {old_worker}", updated_at, now)
         await conn.execute(_ATTEMPT, (execution_id, attempt, old_worker, started_at, now, error))
         if not redeliver:
