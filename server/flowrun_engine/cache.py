@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flowrun_engine import workspace_root
@@ -62,7 +63,6 @@ class ResultCache:
         self._cwd = cwd
         self._workflow_id = workflow_id
         self._secret_values = [v for v in secrets.values() if v]  # hashed on first use
-        self._secrets: dict[str, str] | None = None
         self.enabled = enabled
         self._production = mode == "production"
         self._folder: str | None = None
@@ -129,9 +129,12 @@ class ResultCache:
             self._folder = folder_for(root, self._workflow_id)
         return os.path.join(self._folder, f"{key}.json")
 
+    @cached_property
+    def _secrets(self) -> dict[str, str]:
+        """Each secret's digest, which a key holds in its place."""
+        return {v: _sha256(v) for v in self._secret_values}
+
     def _hash_secrets(self, value: Any) -> Any:
-        if self._secrets is None:
-            self._secrets = {v: _sha256(v) for v in self._secret_values}
         if isinstance(value, str):
             for secret, digest in self._secrets.items():
                 value = value.replace(secret, f"<secret sha256:{digest}>")

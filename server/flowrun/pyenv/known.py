@@ -50,8 +50,8 @@ def known_executable(python: str | None, *, through_shims: bool = True) -> str |
     """The interpreter to spawn for `python` without a probe: the file itself unless it is a
     script (a shim), else (`through_shims`) the executable an earlier probe found behind it;
     None when only a probe can tell."""
-    path = locate(python).path
-    if path is None or not os.access(path, os.X_OK):
+    path = locate(python).path  # an executable file, when found
+    if path is None:
         return None
     if not is_script(path):
         return path
